@@ -1,0 +1,280 @@
+"""Scoring a pattern: its cost terms, readout term and exact optimum (THEORY.md 2, 3, 6).
+
+`[E_q] = max(layer costs, [a_y])`.  A specialised layer's cost `[M] + 2[q] - [lambda_f]`
+and the readout `[chi] - 2 max_e a_e[k]` are minima of affine forms, so the minimum of
+`[E_q]` is a minimum over *branches*, one affine form chosen for each, of linear
+programmes.  Branches are explored depth first with the relaxation (the choices not yet
+made dropped) as a lower bound, and pruned against the best complete branch.
+
+A branch only counts if the pattern really uses every layer it names: the readout's
+term must rely on each non-lazy layer, directly or through the eigenvalue a specialised
+layer pays for.  Otherwise the pattern would merely tie with a simpler one (a layer
+with a vanishing magnitude is a lazy layer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterable
+
+from . import lp
+from .kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise
+from .patterns import Pattern, pattern_name
+from .problem import Problem
+from .kernels import Z, spike_name
+from .scales import BASE, Monomial
+from .tropical import Space, Term, make_space
+
+
+def var(kind: str, layer: int, feature: str | None = None) -> str:
+    """Internal name of a free size: `M2`, `q2`, or `D2:z` (one `D` per amplified
+    feature, so that each carries its own bound); `display` drops the suffix."""
+    return f"{kind}{layer}" if feature is None else f"{kind}{layer}:{feature}"
+
+
+def display(name: str) -> str:
+    return name.split(":")[0]
+
+
+def search_bound(problem: Problem) -> int:
+    """A bound on `|[q_l]|` far beyond any optimum, so that dominated exponents can be
+    dropped early.  A used spike of magnitude `q` costs at least `2|[q]|` in the readout
+    when `[q] < 0`, so optima sit well inside; the scorer reports any that touches it."""
+    total = 1 + abs(problem.lambda0.exponent({})) + sum(abs(v) for _, v in problem.scales)
+    return int(4 * (problem.degree + 2) * total) + 1
+
+
+def build_space(problem: Problem) -> Space:
+    """The symbols of a problem: its scales, then `M_l, q_l, D_l` for every layer.
+
+    Bounds: `0 <= [M_l] <= [N_l]`; `[q_l] <= 0` for bounded activations, `|[q_l]| <= Q`
+    (`search_bound`); `0 <= [D_l]` and the amplified eigenvalue at most order one, so
+    `[D_l] <= -[lambda_0]` on `z` and `[D_l] <= [N_m]` on the spike `sigma_m`.
+    """
+    q_max = Monomial({BASE: search_bound(problem)})
+    variables: dict[str, tuple[Monomial | None, Monomial | None]] = {}
+    for l, width in enumerate(problem.widths, start=1):
+        variables[var("M", l)] = (Monomial(), width)
+        variables[var("q", l)] = (q_max ** -1, Monomial() if problem.activation.bounded else q_max)
+        variables[var("D", l, Z)] = (Monomial(), problem.lambda0 ** -1)
+        for m in range(1, l):
+            variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
+    dens = [Fraction(v).denominator for m in (*problem.widths, problem.chi, problem.lambda0, problem.ridge)
+            for v in m.values()]
+    return make_space(problem.scale_values(), variables, dens)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One affine form a branch may choose: `row >= ...` with its provenance."""
+
+    vec: tuple[int, ...]
+    prov: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A minimum over options: the readout, or one specialised layer's cost."""
+
+    layer: int          # 0 for the readout
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    """A pattern's energy as data: fixed rows, side conditions and decisions."""
+
+    pattern: Pattern
+    kernels: tuple[Kernel, ...]
+    terms: tuple[Option, ...]        # t >= each (GFL costs)
+    conditions: tuple[Option, ...]   # each <= 0 (bounds, caps on amplification)
+    decisions: tuple[Decision, ...]
+    required: int                    # bit mask of the layers the pattern must use
+    variables: tuple[str, ...]
+
+
+class Folder:
+    """Kernel states along pattern prefixes, computed once per prefix."""
+
+    def __init__(self, problem: Problem, space: Space, trunc: Truncation) -> None:
+        self.problem = problem
+        self.space = space
+        self.trunc = trunc
+        self._kernels: dict[Pattern, Kernel] = {(): input_kernel(space, space.form(problem.lambda0), trunc)}
+        self._lazy: dict[Pattern, Kernel] = {}
+
+    def form(self, name: str, coefficient: int = 1) -> tuple[int, ...]:
+        return self.space.form({name: Fraction(coefficient)})
+
+    def lazy_of(self, prefix: Pattern) -> Kernel:
+        if prefix not in self._lazy:
+            self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc)
+        return self._lazy[prefix]
+
+    def kernel(self, prefix: Pattern) -> Kernel:
+        """`K_l` after the layers of `prefix`."""
+        if prefix in self._kernels:
+            return self._kernels[prefix]
+        below = prefix[:-1]
+        step = prefix[-1]
+        l = len(prefix)
+        act = self.problem.activation
+        if step.kind == "GP":
+            out = self.lazy_of(below)
+        elif step.kind == "GFL":
+            out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
+                      self.trunc)
+        else:
+            out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
+                             self.form(var("M", l)), self.form(var("q", l)),
+                             self.space.form(self.problem.widths[l - 1]), self.trunc)
+        self._kernels[prefix] = out
+        return out
+
+
+def _neg(vec: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(-x for x in vec)
+
+
+def _plus(*vecs: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(sum(xs) for xs in zip(*vecs))
+
+
+def build_program(folder: Folder, pattern: Pattern) -> Program:
+    """The rows of a pattern's energy (THEORY.md section 3's table, section 5's readout)."""
+    problem, space = folder.problem, folder.space
+    kernels = tuple(folder.kernel(pattern[:l]) for l in range(len(pattern) + 1))
+    terms: list[Option] = []
+    conditions: list[Option] = []
+    decisions: list[Decision] = []
+    variables: list[str] = []
+    required = 0
+    for l, step in enumerate(pattern, start=1):
+        width = space.form(problem.widths[l - 1])
+        if step.kind == "GP":
+            continue
+        required |= 1 << l
+        feature = kernels[l - 1].feature(step.feature)
+        assert feature is not None
+        if step.kind == "GFL":
+            d = folder.form(var("D", l, step.feature))
+            variables.append(var("D", l, step.feature))
+            terms.append(Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}"))
+            conditions.append(Option(_neg(d), 0, f"D{l} >= 1"))
+            for e in feature.eigen:
+                conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{step.feature} <= 1"))
+        else:
+            m, q = folder.form(var("M", l)), folder.form(var("q", l))
+            variables += [var("M", l), var("q", l)]
+            conditions.append(Option(_neg(m), 0, f"M{l} >= 1"))
+            conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}"))
+            bound = folder.form(BASE, search_bound(problem))
+            conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)"))
+            if problem.activation.bounded:
+                conditions.append(Option(q, 0, f"q{l} <= 1 (bounded activation)"))
+            else:
+                conditions.append(Option(_plus(q, _neg(bound)), 0, f"q{l} <= d^Q (search bound)"))
+            cost = _plus(m, folder.form(var("q", l), 2))
+            decisions.append(Decision(l, tuple(
+                Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{step.feature}")
+                for e in feature.eigen)))
+    chi = space.form(problem.chi)
+    readout = kernels[-1].amplitude[problem.degree] if problem.degree < len(kernels[-1].amplitude) else ()
+    decisions.insert(0, Decision(0, tuple(
+        Option(_plus(chi, _neg(tuple(2 * x for x in a.vec))), a.prov, "readout chi / <y|K|y>") for a in readout)))
+    return Program(pattern, kernels, tuple(terms), tuple(conditions), tuple(decisions), required, tuple(variables))
+
+
+def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
+    """Whether the readout's term, and the eigenvalues paid for by the layers it relies
+    on, together rely on every non-lazy layer of the pattern."""
+    by_layer = {d.layer: o for d, o in zip(program.decisions, choice)}
+    used = by_layer[0].prov
+    frontier = used
+    while frontier:
+        new = 0
+        for l, o in by_layer.items():
+            if l and frontier >> l & 1:
+                new |= o.prov
+        frontier = new & ~used
+        used |= new
+    return program.required & ~used == 0
+
+
+def to_minmax(space: Space, program: Program, choice: Iterable[Option]) -> lp.MinMax:
+    """The linear programme of a (partial) branch."""
+    idx = [space.index(v) for v in program.variables]
+    width = space.first_variable
+    u = space.unit
+
+    def row(o: Option, tau: int) -> lp.Row:
+        return lp.Row(tuple(Fraction(o.vec[i], u) for i in idx), tau,
+                      tuple(Fraction(o.vec[i], u) for i in range(width)), o.label)
+
+    rows = [row(o, 0) for o in program.conditions] + [row(o, -1) for o in program.terms]
+    rows += [row(o, -1) for o in choice]
+    point = tuple(Fraction(p, u) for p in space.point[:width])
+    direction = tuple(Fraction(v, u) for v in space.direction[:width])
+    return lp.MinMax(len(idx), tuple(rows), point, direction)
+
+
+@dataclass(frozen=True)
+class Optimum:
+    program: Program
+    choice: tuple[Option, ...]
+    solution: lp.Solution
+    minmax: lp.MinMax
+
+
+def lower_bound(space: Space, vec: tuple[int, ...]) -> float:
+    """A cheap lower bound on a row over the free sizes' box (at the nudged point)."""
+    low = space.box_min(vec)
+    if low is None:
+        return float("-inf")
+    a, b = space.base_value(vec)
+    u = space.unit
+    return (a * u + low[0] + lp.NUDGE * (b * u + low[1])) / u**3
+
+
+def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | None:
+    """The pattern's exact optimum over its branches (None: no branch uses every layer,
+    or no readout term reaches the target).
+
+    Depth first over the decisions; a branch is skipped when a cheap bound (each row's
+    minimum over the box) or the relaxation's optimum cannot beat the best so far.
+    """
+    decisions = program.decisions
+    if any(not d.options for d in decisions):
+        return None
+    floor = max((lower_bound(space, o.vec) for o in program.terms), default=float("-inf"))
+    ordered = [sorted(((lower_bound(space, o.vec), o) for o in d.options), key=lambda p: p[0]) for d in decisions]
+    best: list = [float("inf"), None]
+
+    def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:
+        if k == len(decisions):
+            if not uses_every_layer(program, chosen):
+                return
+            value = lp.float_optimum(to_minmax(space, program, chosen))
+            if value is not None and value < best[0] - tol:
+                best[0], best[1] = value, chosen
+            return
+        for low, option in ordered[k]:
+            bound = max(cheap, low)
+            if bound >= best[0] - tol:
+                break
+            walk(k + 1, chosen + (option,), bound)
+
+    walk(0, (), floor)
+    if best[1] is None:
+        return None
+    mm = to_minmax(space, program, best[1])
+    sol = lp.exact_optimum(mm)
+    if sol is None:  # pragma: no cover - the float solve found it feasible
+        raise lp.LPError("a feasible branch became infeasible in exact arithmetic")
+    return Optimum(program, best[1], sol, mm)
+
+
+def describe(program: Program) -> str:
+    return pattern_name(program.pattern)
