@@ -1,0 +1,121 @@
+"""The library's front door: score patterns, rank them, explain one.
+
+Nothing here prints; the CLI renders what these functions return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from .analysis import read_optimum
+from .energy import Folder, build_program, build_space, minimise
+from .kernels import Truncation
+from .patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
+from .problem import Problem
+from .report import PatternReport, Prediction
+from .tropical import Space
+
+DEFAULT_MAX_PATTERNS = 2000
+
+
+class PatternSpaceTooLarge(ValueError):
+    """More candidate patterns than the caller allowed."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Engine settings: the Hermite truncation and the enumeration limit.
+
+    `max_order` bounds the Hermite orders tracked and the lazy powers used (default:
+    the target degree plus one); `max_patterns` refuses pattern spaces larger than it.
+    """
+
+    max_order: int | None = None
+    max_patterns: int = DEFAULT_MAX_PATTERNS
+
+    def truncation(self, problem: Problem) -> Truncation:
+        n = self.max_order if self.max_order is not None else problem.degree + 1
+        n = max(n, problem.degree)
+        return Truncation(max_order=n, max_power=n)
+
+
+class Context:
+    """One problem's symbol space and kernel cache, shared by all its patterns."""
+
+    def __init__(self, problem: Problem, options: Options = Options()) -> None:
+        self.problem = problem
+        self.options = options
+        self.truncation = options.truncation(problem)
+        self.space: Space = build_space(problem)
+        self.folder = Folder(problem, self.space, self.truncation)
+
+    def score(self, pattern: Pattern) -> PatternReport:
+        program = build_program(self.folder, pattern)
+        name = pattern_name(pattern)
+        if not program.decisions[0].options:
+            return PatternReport(name, pattern, None, None, status="unreachable",
+                                 note=f"no component of the last kernel carries He_{self.problem.degree}(z)")
+        optimum = minimise(self.space, program)
+        if optimum is None:
+            return PatternReport(name, pattern, None, None, status="inconsistent",
+                                 note="no readout path uses every layer the pattern names")
+        return read_optimum(self.space, optimum)
+
+    def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
+        orders: set[int] = set()
+        for p in patterns:
+            amp = self.folder.kernel(p).amplitude
+            orders |= {n for n, terms in enumerate(amp) if terms and n > 0}
+        return sorted(orders)
+
+
+def check_size(problem: Problem, options: Options) -> int:
+    total = count_patterns(problem.activation, problem.depth)
+    if total > options.max_patterns:
+        raise PatternSpaceTooLarge(
+            f"{total} candidate patterns for a {problem.depth}-layer network exceed the limit of "
+            f"{options.max_patterns}; raise it with --max-patterns {total}, or score chosen patterns with "
+            f"'curse compare --pattern ...'"
+        )
+    return total
+
+
+def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
+    problem = ctx.problem
+    act = problem.activation
+    k = problem.degree
+    reached = ctx.reached_orders(patterns)
+    orders = ", ".join(map(str, reached)) or "none"
+    reason = (f"no pattern reaches He_{k}(z): in every pattern the last hidden layer's kernel has no component "
+              f"with He_{k} content (orders reached: {orders}; tracked up to {ctx.truncation.max_order})")
+    hermite = act.hermite
+    if k % 2 == 1 and not any(j % 2 == 1 and j > 1 for j in hermite.upto(ctx.truncation.max_order + 2)):
+        reason += (f"; {act.name} has no odd Hermite order above 1 (J = {hermite.describe()}), "
+                   f"so He_{k} needs a product of odd and even features, which takes more hidden layers")
+    elif k % 2 == 0 and not any(j % 2 == 0 for j in hermite.upto(ctx.truncation.max_order + 2)):
+        reason += f"; {act.name} is odd (J = {hermite.describe()}): it never produces an even order from z"
+    return reason
+
+
+def predict(problem: Problem, options: Options = Options(),
+            patterns: Iterable[Pattern] | None = None) -> Prediction:
+    """Score the given patterns (default: all of them) and rank them."""
+    total = check_size(problem, options) if patterns is None else None
+    ctx = Context(problem, options)
+    chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
+    reports = [ctx.score(p) for p in chosen]
+    scored = sorted((r for r in reports if r.scored), key=lambda r: (r.order_key, r.name))
+    unscored = [r for r in reports if not r.scored]
+    proper = [r for r in scored if r.counts]
+    winners = tuple(r for r in proper if r.tie_key == proper[0].tie_key) if proper else ()
+    if winners:
+        p_star = problem.ridge * winners[0].energy
+        p_exp = p_star.exponent(problem.scale_values())
+        reason = None
+    else:
+        p_star, p_exp = None, None
+        reason = unreachable_reason(ctx, chosen) if all(r.status == "unreachable" for r in reports) else (
+            "no pattern has a proper optimum: each one either misses the target or leaves a layer unused")
+    return Prediction(problem, tuple(scored + unscored), winners, p_star, p_exp, reason,
+                      ctx.truncation.max_order, total if total is not None else len(chosen))
