@@ -28,13 +28,14 @@ from .tropical import Space, Term, make_space
 
 
 def var(kind: str, layer: int, feature: str | None = None) -> str:
-    """Internal name of a free size: `M2`, `q2`, or `D2:z` (one `D` per amplified
-    feature, so that each carries its own bound); `display` drops the suffix."""
-    return f"{kind}{layer}" if feature is None else f"{kind}{layer}:{feature}"
+    """Internal name of a free size: `#M2`, `#q2`, or `#D2:z` (one `D` per amplified
+    feature, so that each carries its own bound).  `#` keeps them apart from the spec's
+    scale names (a scale may well be called `M2`); `display` gives `M2`, `D2`."""
+    return f"#{kind}{layer}" if feature is None else f"#{kind}{layer}:{feature}"
 
 
 def display(name: str) -> str:
-    return name.split(":")[0]
+    return name.lstrip("#").split(":")[0]
 
 
 def search_bound(problem: Problem) -> int:

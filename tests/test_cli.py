@@ -1,0 +1,157 @@
+"""The command line through click's CliRunner: exit codes, JSON, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from curse_cli.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+INVALID = sorted((Path(__file__).parent / "specs" / "invalid").glob("*.yaml"))
+THREE = str(ROOT / "specs" / "three_layer_erf.yaml")
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def expected_error(path: Path) -> str:
+    first = path.read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    assert first.startswith("# error: ")
+    return first[len("# error: "):]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
+def test_every_bundled_spec_predicts(spec):
+    result = run("predict", str(spec))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(run("predict", str(spec), "--format", "json").output)
+    assert doc["schema"] == "curse.predict/1"
+
+
+def test_predict_json_follows_the_schema():
+    result = run("predict", THREE, "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert set(doc) >= {"schema", "spec", "scales", "prediction", "patterns"}
+    assert doc["scales"] == {"N1": "1", "N2": "1", "kappa": "0"}
+    pred = doc["prediction"]
+    assert set(pred) >= {"pattern", "energy_exponent", "energy", "P_star_exponent", "P_star", "tied"}
+    assert pred["P_star_exponent"] == "1"
+    assert {t["pattern"] for t in pred["tied"]} >= {"GP-Sp(z)", "Sp(z)-Sp(sigma1)"}
+    ranks = [p["rank"] for p in doc["patterns"] if p["rank"] is not None]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    for p in doc["patterns"]:
+        assert set(p) >= {"rank", "name", "energy_exponent", "energy", "layers"}
+        for layer in p["layers"]:
+            assert set(layer) >= {"type", "feature", "corner", "sizes"}
+    sp_mag = next(p for p in doc["patterns"] if p["name"] == "Sp(z)-Sp(sigma1)")
+    assert sp_mag["energy"] == "(N1 N2 d)^(1/3)" and sp_mag["energy_exponent"] == "1"
+
+
+def test_set_overrides_and_exact_exponent_strings():
+    doc = json.loads(run("predict", THREE, "--set", "N1=d^(3/2)", "--set", "N2=0.5", "--format", "json").output)
+    assert doc["scales"]["N1"] == "3/2" and doc["scales"]["N2"] == "1/2"
+    # GP-Sp at [N2] = 1/2 < 1: one neuron with small q (partial Sp), max(2[q] + 1, [N2] - 6[q])
+    # -> [q] = ([N2] - 1)/8, [E] = ([N2] + 3)/4 = 7/8.  Sp-GP: ([N1] + 1)/2 = 5/4.
+    # Sp-Mag: ([N1] + [N2] + 1)/3 = 1.  GP-Sp wins with 7/8.
+    assert doc["prediction"]["pattern"] == "GP-Sp(z)"
+    assert doc["prediction"]["energy_exponent"] == "7/8"
+
+
+def test_top_limits_rows():
+    doc = json.loads(run("predict", THREE, "--top", "2", "--format", "json").output)
+    assert len(doc["patterns"]) == 2
+
+
+def test_unreachable_target_is_a_plain_answer():
+    result = run("predict", str(ROOT / "specs" / "two_layer_relu_cubic.yaml"), "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["prediction"] is None
+    assert "He_3" in doc["unreachable"] and "no odd Hermite order above 1" in doc["unreachable"]
+    table = run("predict", str(ROOT / "specs" / "two_layer_relu_cubic.yaml"))
+    assert "No prediction" in table.output
+
+
+def test_stdin_spec():
+    text = Path(THREE).read_text()
+    result = run("predict", "-", "--format", "json", input=text)
+    assert result.exit_code == 0
+    assert json.loads(result.output)["spec"]["origin"] == "<stdin>"
+
+
+def test_compare_and_explain():
+    result = run("compare", THREE, "-p", "GP-Sp(z)", "-p", "Sp(z)-Sp(sigma1)", "--format", "json")
+    doc = json.loads(result.output)
+    assert doc["schema"] == "curse.compare/1"
+    assert [p["name"] for p in doc["patterns"]] == ["GP-Sp(z)", "Sp(z)-Sp(sigma1)"]
+    table = run("compare", THREE)
+    assert table.exit_code == 0 and "layer-2 cost" in table.output
+    ex = run("explain", THREE, "--pattern", "Sp(z)-Sp(sigma1)")
+    assert ex.exit_code == 0
+    assert "([N1] + [N2] + 1)/3" in ex.output and "Claim i" in ex.output
+    exj = json.loads(run("explain", THREE, "-p", "GP-Sp(z)", "--format", "json").output)
+    assert exj["schema"] == "curse.explain/1" and exj["pattern"]["energy"] == "(N2 d)^(1/2)"
+
+
+def test_patterns_validate_schema_version():
+    result = run("patterns", THREE, "--format", "json")
+    assert json.loads(result.output)["count"] == 11
+    assert run("validate", THREE).output.startswith(THREE + ": ok")
+    schema = json.loads(run("schema").output)
+    assert "architecture" in schema["properties"]
+    assert run("--version").output.startswith("curse, version")
+
+
+@pytest.mark.parametrize("spec", INVALID, ids=lambda p: p.name)
+def test_bad_specs_exit_2_with_one_line(spec):
+    result = run("predict", str(spec))
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert message.startswith("Error: " + str(spec))
+    assert expected_error(spec) in message
+
+
+def test_directory_missing_file_and_bad_pattern(tmp_path):
+    for args in (("predict", str(tmp_path)), ("predict", str(tmp_path / "nope.yaml")),
+                 ("explain", THREE, "-p", "GP"), ("compare", THREE, "-p", "Sp(sigma1)-GP"),
+                 ("predict", THREE, "--set", "N9=1"), ("predict", THREE, "--set", "N1")):
+        result = run(*args)
+        assert result.exit_code == 2, args
+        assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+
+
+def test_too_many_patterns_is_refused_with_a_flag_to_raise_it():
+    result = run("predict", str(ROOT / "specs" / "four_layer_erf.yaml"), "--max-patterns", "10")
+    assert result.exit_code == 2
+    assert "--max-patterns 299" in result.output
+
+
+def test_usage_errors_exit_2():
+    assert run("predict").exit_code == 2
+    assert run("predict", THREE, "--format", "xml").exit_code == 2
+
+
+def test_debug_shows_the_traceback():
+    bad = str(INVALID[0])
+    result = run("--debug", "predict", bad)
+    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_internal_errors_exit_1(monkeypatch):
+    import curse_cli.cli as cli_module
+
+    def boom(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli_module, "predict", boom)
+    result = run("predict", THREE)
+    assert result.exit_code == 1
+    assert "internal error" in result.output and "kaboom" in result.output
