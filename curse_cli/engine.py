@@ -101,7 +101,7 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
 def predict(problem: Problem, options: Options = Options(),
             patterns: Iterable[Pattern] | None = None) -> Prediction:
     """Score the given patterns (default: all of them) and rank them."""
-    total = check_size(problem, options) if patterns is None else None
+    total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
     ctx = Context(problem, options)
     chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
     reports = [ctx.score(p) for p in chosen]
@@ -118,4 +118,4 @@ def predict(problem: Problem, options: Options = Options(),
         reason = unreachable_reason(ctx, chosen) if all(r.status == "unreachable" for r in reports) else (
             "no pattern has a proper optimum: each one either misses the target or leaves a layer unused")
     return Prediction(problem, tuple(scored + unscored), winners, p_star, p_exp, reason,
-                      ctx.truncation.max_order, total if total is not None else len(chosen))
+                      ctx.truncation.max_order, total)

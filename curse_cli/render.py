@@ -159,7 +159,7 @@ def _status_text(report: PatternReport) -> str:
     return {"trivial": "reduces", "inconsistent": "inconsistent", "unreachable": "unreachable"}.get(report.status, "")
 
 
-def headline(pred: Prediction, origin: str) -> Text:
+def headline(pred: Prediction, origin: str, scope: str = "") -> Text:
     problem = pred.problem
     text = Text()
     title = problem.name or origin
@@ -178,9 +178,10 @@ def headline(pred: Prediction, origin: str) -> Text:
         text.append(p_star_text(problem, w.energy), style="bold green")
         text.append(f"   (= {here} here, [P*] = {p_exp})   via ")
         text.append(w.name, style="bold cyan")
+        text.append(scope)
         return text
     text.append(f"P* ∝ {here}", style="bold green")
-    text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns tie\n")
+    text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns{scope} tie\n")
     for w in pred.winners:
         text.append("  ")
         text.append(f"{w.name:<24}", style="bold cyan")
@@ -251,7 +252,8 @@ def compare_view(pred: Prediction, origin: str) -> Group:
         readout = f"{report.readout.label} ∝ {report.readout.formula}" if report.readout else ""
         table.add_row(report.name, *(_cost_cell(l) for l in report.layers), readout, _sizes_text(report),
                       str(report.energy), frac(report.exponent), style="" if report.counts else "dim")
-    return Group(headline(pred, origin), Text(""), table)
+    scope = "" if len(pred.patterns) == pred.total_patterns else " (of the compared ones)"
+    return Group(headline(pred, origin, scope), Text(""), table)
 
 
 def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:

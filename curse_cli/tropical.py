@@ -195,49 +195,103 @@ def dominates(space: Space, a: Term, b: Term) -> bool:
 def prune(space: Space, terms: Iterable[Term]) -> Trop:
     """The maximum of `terms` with duplicates and dominated terms removed.
 
-    Of terms that dominate each other (equal everywhere), the last is kept.  All pairs
-    are compared at once with numpy (`dominance_matrix`); `dominates` is the reference.
+    `dominates` is the reference; `prune_arrays` applies it to all pairs with numpy.
     """
-    # Terms with the same free-size part and provenance differ by a constant: keep the
-    # largest of each group (the last on a tie) before comparing all pairs.
-    f = space.first_variable
-    groups: dict[tuple, tuple[tuple[int, int], Term]] = {}
-    for t in terms:
-        key = (t.vec[f:], t.prov)
-        value = space.base_value(t.vec)
-        held = groups.get(key)
-        if held is None or value >= held[0]:
-            groups[key] = (value, t)
-    unique = [t for _, t in groups.values()]
-    m = len(unique)
-    if m <= 1:
-        return tuple(unique)
-    dom = dominance_matrix(space, unique)
-    later = np.triu(np.ones((m, m), dtype=bool), 1).T  # later[j, i]: j > i
-    removed = ((dom & ~dom.T) | (dom & dom.T & later)).any(axis=0)
-    return tuple(t for t, r in zip(unique, removed) if not r)
-
-
-def dominance_matrix(space: Space, terms: list[Term]) -> np.ndarray:
-    """`out[j, i]`: term j dominates term i (`dominates(space, terms[j], terms[i])`), i != j."""
-    ar = space.arrays
+    terms = list(terms)
+    if len(terms) <= 1:
+        return tuple(terms)
     vecs = np.array([t.vec for t in terms], dtype=np.int64)
-    prov = np.array([t.prov for t in terms], dtype=np.int64)
+    provs = np.array([t.prov for t in terms], dtype=np.int64)
+    return tuple(terms[i] for i in prune_arrays(space, vecs, provs))
+
+
+CHUNK = 96
+
+
+def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """Indices of the rows that survive pruning, in their original order.
+
+    First, rows with the same free-size part and provenance differ by a constant: keep
+    the largest of each group (the last one on a tie).  Then compare all pairs; of rows
+    that dominate each other, the last is kept.  Many rows are taken strongest first in
+    chunks, each compared with the rows kept so far, so no huge matrix is ever built.
+    """
+    ar = space.arrays
     f = space.first_variable
-    diff = vecs[:, None, :] - vecs[None, :, :]
-    a = diff[:, :, :f] @ ar["p0"]
-    b = diff[:, :, :f] @ ar["p1"]
-    coef = diff[:, :, f:]
-    pos, neg = coef > 0, coef < 0
-    lo_missing, lo0, lo1 = ar["lower"]
-    up_missing, up0, up1 = ar["upper"]
-    unbounded = ((pos & lo_missing) | (neg & up_missing)).any(axis=2)
-    a = a + np.where(pos, coef * lo0, 0).sum(axis=2) + np.where(neg, coef * up0, 0).sum(axis=2)
-    b = b + np.where(pos, coef * lo1, 0).sum(axis=2) + np.where(neg, coef * up1, 0).sum(axis=2)
-    ge = (a > 0) | ((a == 0) & (b >= 0))
-    covers = (prov[None, :] & ~prov[:, None]) == 0
-    out = ge & ~unbounded & covers
-    np.fill_diagonal(out, False)
+    m = len(vecs)
+    a0 = vecs[:, :f] @ ar["p0"]
+    a1 = vecs[:, :f] @ ar["p1"]
+    keys = np.concatenate([vecs[:, f:], provs[:, None]], axis=1)
+    order = np.lexsort((np.arange(m), a1, a0, *keys.T[::-1]))
+    ordered = keys[order]
+    last = np.ones(m, dtype=bool)
+    last[:-1] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    rows = np.sort(order[last])
+    if len(rows) <= 1:
+        return rows.tolist()
+    # Drop free-size columns that are zero in every surviving row.
+    used = np.flatnonzero((vecs[rows, f:] != 0).any(axis=0))
+    cols = np.concatenate([np.arange(f), f + used])
+    view = _View(vecs[:, cols], provs, ar, used)
+    if len(rows) <= CHUNK:
+        return sorted(view.prune(rows))
+    rows = rows[np.lexsort((-a1[rows], -a0[rows]))]
+    kept = np.empty(0, dtype=np.int64)
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        if len(kept):
+            chunk = chunk[~view.matrix(kept, chunk).any(axis=0)]
+        kept = np.array(view.prune(np.concatenate([kept, chunk])), dtype=np.int64)
+    return sorted(kept.tolist())
+
+
+class _View:
+    """Rows restricted to the columns in use, with the matching bounds."""
+
+    def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray) -> None:
+        self.vecs, self.provs = vecs, provs
+        self.f = len(ar["p0"])
+        self.p0, self.p1 = ar["p0"], ar["p1"]
+        self.lo_missing, self.lo0, self.lo1 = (x[used] for x in ar["lower"])
+        self.up_missing, self.up0, self.up1 = (x[used] for x in ar["upper"])
+
+    def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """`out[j, i]`: row j dominates column-term i."""
+        f = self.f
+        diff = self.vecs[rows][:, None, :] - self.vecs[cols][None, :, :]
+        coef = diff[:, :, f:]
+        pos = coef > 0
+        neg = coef < 0
+        unbounded = ((pos & self.lo_missing) | (neg & self.up_missing)).any(axis=2)
+        base = diff[:, :, :f]
+        a = base @ self.p0 + (coef * np.where(pos, self.lo0, self.up0)).sum(axis=2)
+        b = base @ self.p1 + (coef * np.where(pos, self.lo1, self.up1)).sum(axis=2)
+        ge = (a > 0) | ((a == 0) & (b >= 0))
+        pr, pc = self.provs[rows], self.provs[cols]
+        covers = (pc[None, :] & ~pr[:, None]) == 0
+        return ge & ~unbounded & covers
+
+    def prune(self, rows: np.ndarray) -> list[int]:
+        m = len(rows)
+        if m <= 1:
+            return rows.tolist()
+        dom = self.matrix(rows, rows)
+        np.fill_diagonal(dom, False)
+        later = rows[:, None] > rows[None, :]  # later[j, i]: row j comes after row i
+        removed = ((dom & ~dom.T) | (dom & dom.T & later)).any(axis=0)
+        return rows[~removed].tolist()
+
+
+def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.ndarray:
+    """`out[j, i]`: `dominates(space, rows[j], cols[i])` (for tests and small calls)."""
+    every = rows + cols
+    vecs = np.array([t.vec for t in every], dtype=np.int64)
+    provs = np.array([t.prov for t in every], dtype=np.int64)
+    f = space.first_variable
+    view = _View(vecs, provs, space.arrays, np.arange(vecs.shape[1] - f))
+    out = view.matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
+    if cols is rows:
+        np.fill_diagonal(out, False)
     return out
 
 
@@ -265,20 +319,37 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)
 
 
+def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([t.vec for t in trop], dtype=np.int64), np.array([t.prov for t in trop], dtype=np.int64))
+
+
 def hermite_product(space: Space, x: Content, y: Content) -> Content:
     """Content of the product of two functions of z, order by order (exponents add)."""
     limit = len(x) - 1
-    buckets: list[list[Term]] = [[] for _ in range(limit + 1)]
-    for a, xa in enumerate(x):
-        if not xa:
+    xs = [_arrays(t) if t else None for t in x]
+    ys = xs if y is x else [_arrays(t) if t else None for t in y]
+    vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
+    prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
+    for a, xa in enumerate(xs):
+        if xa is None:
             continue
-        for b, yb in enumerate(y):
-            if not yb:
+        for b, yb in enumerate(ys):
+            if yb is None:
                 continue
-            sums = [add(s, t) for s in xa for t in yb]
+            sums = (xa[0][:, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
+            provs = (xa[1][:, None] | yb[1][None, :]).reshape(-1)
             for n in hermite_orders(a, b, limit):
-                buckets[n].extend(sums)
-    return tuple(prune(space, bucket) for bucket in buckets)
+                vec_parts[n].append(sums)
+                prov_parts[n].append(provs)
+    out: list[Trop] = []
+    for vp, pp in zip(vec_parts, prov_parts):
+        if not vp:
+            out.append(())
+            continue
+        vecs, provs = np.concatenate(vp), np.concatenate(pp)
+        keep = prune_arrays(space, vecs, provs) if len(vecs) > 1 else [0]
+        out.append(tuple(Term(tuple(vecs[i].tolist()), int(provs[i])) for i in keep))
+    return tuple(out)
 
 
 def content_max(space: Space, *contents: Content) -> Content:

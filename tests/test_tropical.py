@@ -46,7 +46,7 @@ small = st.integers(-3, 3)
 def test_vectorised_dominance_matches_reference(raw):
     space = _space()
     terms = [Term(tuple(2 * x for x in t[:4]), t[4]) for t in raw]
-    dom = dominance_matrix(space, terms)
+    dom = dominance_matrix(space, terms, terms)
     for j, a in enumerate(terms):
         for i, b in enumerate(terms):
             if i != j:
