@@ -190,6 +190,9 @@ def schema_cmd() -> None:
     _emit_json(spec_json_schema())
 
 
+from .ldt_cli import ldt_cmd; cli.add_command(ldt_cmd)  # noqa: E402, E702
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="curse")
 
