@@ -99,7 +99,8 @@ class Program:
 class Folder:
     """Kernel states along pattern prefixes, computed once per prefix."""
 
-    def __init__(self, problem: Problem, space: Space, trunc: Truncation) -> None:
+    def __init__(self, problem: Problem, space: Space, trunc: Truncation, restrict_last: bool = True) -> None:
+        self.restrict_last = restrict_last
         self.problem = problem
         self.space = space
         self.trunc = trunc
@@ -109,9 +110,14 @@ class Folder:
     def form(self, name: str, coefficient: int = 1) -> tuple[int, ...]:
         return self.space.form({name: Fraction(coefficient)})
 
+    def only(self, length: int) -> int | None:
+        """The last hidden layer's kernel is only read at the target's order."""
+        return self.problem.degree if self.restrict_last and length == self.problem.depth else None
+
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:
-            self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc)
+            self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
+                                      self.only(len(prefix) + 1))
         return self._lazy[prefix]
 
     def kernel(self, prefix: Pattern) -> Kernel:
@@ -126,7 +132,7 @@ class Folder:
             out = self.lazy_of(below)
         elif step.kind == "GFL":
             out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
-                      self.trunc)
+                      self.trunc, self.only(l))
         else:
             out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
                              self.form(var("M", l)), self.form(var("q", l)),

@@ -63,9 +63,12 @@ class Context:
         return read_optimum(self.space, optimum)
 
     def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
+        """Hermite orders present in the last kernel of any of `patterns` (all orders are
+        computed here, unlike for scoring, which reads only the target's order)."""
+        folder = Folder(self.problem, self.space, self.truncation, restrict_last=False)
         orders: set[int] = set()
         for p in patterns:
-            amp = self.folder.kernel(p).amplitude
+            amp = folder.kernel(p).amplitude
             orders |= {n for n, terms in enumerate(amp) if terms and n > 0}
         return sorted(orders)
 

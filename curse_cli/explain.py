@@ -46,9 +46,9 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
     if step.kind == "GFL":
         return (f"GFL on {f}: the eigenvalue of {f} (lambda = {lam}) is raised by D{l} in all {width} neurons; "
                 f"products containing {f} j times gain D{l}^j (Claim ii); amplified eigenvalue capped at order one"), (
-            f"cost N{l} D{l}",)
+            f"cost {width} D{l}",)
     return (f"Sp on {f}: M{l} of the {width} neurons take the mean q{l} {f}; they add a spike sigma{l} = "
-            f"{act}(q{l} {f}) with eigenvalue M{l}/N{l} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam}",)
+            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam}",)
 
 
 def explain(problem, pattern: Pattern, options) -> Explanation:

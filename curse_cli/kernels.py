@@ -24,6 +24,7 @@ from .tropical import (
     Trop,
     content_max,
     content_shift,
+    hermite_product,
     powers,
     prune,
     shift,
@@ -92,24 +93,33 @@ def input_kernel(space: Space, lambda0: tuple[int, ...], trunc: Truncation) -> K
     return Kernel(amplitude=z.amplitude(space), features=((Z, z),))
 
 
-def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation) -> Kernel:
+def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
-    (with its eigenvalue) when `1 in J`.
+    (with its eigenvalue) when `1 in J`.  With `only`, the amplitude is computed at that
+    Hermite order alone (the last layer needs only the target's order).
     """
     orders = act.hermite.upto(trunc.max_power)
     if not orders:
         empty: Content = tuple(() for _ in kernel.amplitude)
         return Kernel(empty, ())
-    pw = powers(space, kernel.amplitude, max(orders))
-    amplitude = content_max(space, *(pw[j - 1] for j in orders))
+    a = kernel.amplitude
+    top = max(orders)
+    if only is None:
+        pw = powers(space, a, top)
+        amplitude = content_max(space, *(pw[j - 1] for j in orders))
+    else:
+        # Powers below the top whole, then each power j in J at order `only` alone.
+        full = powers(space, a, top - 1) if top > 1 else []
+        parts = [a if j == 1 else hermite_product(space, full[j - 2], a, only) for j in orders]
+        amplitude = tuple(order if n == only else () for n, order in enumerate(content_max(space, *parts)))
     features = kernel.features if 1 in orders else ()
     return Kernel(amplitude, features)
 
 
 def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_form: tuple[int, ...],
-        trunc: Truncation) -> Kernel:
+        trunc: Truncation, only: int | None = None) -> Kernel:
     """GFL rule: the lazy rule on `K_{l-1}` with `[lambda_f]` raised by `[D_l]`.
 
     Products containing the amplified feature `j` times are raised by `j [D_l]`
@@ -120,7 +130,7 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
     bit = 1 << layer
     half_d = tuple(x // 2 for x in d_form)
     boosted = content_max(space, kernel.amplitude, f.amplitude(space, half_d, bit))
-    out = lazy(space, act, Kernel(boosted, kernel.features), trunc)
+    out = lazy(space, act, Kernel(boosted, kernel.features), trunc, only)
     if not out.features:
         return out
     amplified = Feature(tmax(space, f.eigen, shift(f.eigen, d_form, bit)), f.content)

@@ -323,8 +323,11 @@ def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([t.vec for t in trop], dtype=np.int64), np.array([t.prov for t in trop], dtype=np.int64))
 
 
-def hermite_product(space: Space, x: Content, y: Content) -> Content:
-    """Content of the product of two functions of z, order by order (exponents add)."""
+def hermite_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
+    """Content of the product of two functions of z, order by order (exponents add).
+
+    With `only`, just that order is computed (the others are left empty).
+    """
     limit = len(x) - 1
     xs = [_arrays(t) if t else None for t in x]
     ys = xs if y is x else [_arrays(t) if t else None for t in y]
@@ -336,9 +339,13 @@ def hermite_product(space: Space, x: Content, y: Content) -> Content:
         for b, yb in enumerate(ys):
             if yb is None:
                 continue
+            if only is not None and only not in hermite_orders(a, b, limit):
+                continue
             sums = (xa[0][:, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
             provs = (xa[1][:, None] | yb[1][None, :]).reshape(-1)
             for n in hermite_orders(a, b, limit):
+                if only is not None and n != only:
+                    continue
                 vec_parts[n].append(sums)
                 prov_parts[n].append(provs)
     out: list[Trop] = []
@@ -360,9 +367,13 @@ def content_shift(content: Content, by: tuple[int, ...], prov: int = 0) -> Conte
     return tuple(shift(order, by, prov) for order in content)
 
 
-def powers(space: Space, x: Content, up_to: int) -> list[Content]:
-    """`[x^1, x^2, ..., x^up_to]` under the Hermite product."""
+def powers(space: Space, x: Content, up_to: int, only: int | None = None) -> list[Content]:
+    """`[x^1, x^2, ..., x^up_to]` under the Hermite product.
+
+    With `only`, the last power is computed at that order alone (the earlier ones are
+    needed whole to build it); callers then read only that order of any power.
+    """
     out = [x]
-    for _ in range(up_to - 1):
-        out.append(hermite_product(space, out[-1], x))
+    for j in range(2, up_to + 1):
+        out.append(hermite_product(space, out[-1], x, only if j == up_to else None))
     return out
