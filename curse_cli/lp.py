@@ -4,28 +4,38 @@ The one problem shape: minimise `t` subject to rows `g.x + tau t + h(s) <= 0`, w
 are the free sizes, `tau` is -1 (a term that `t` must dominate) or 0 (a side
 condition, such as a bound), and `h(s)` is affine in the scale exponents `s`.
 
-`scipy.optimize.linprog` (HiGHS) finds the optimum in floating point at the spec's
-point nudged along the direction of growing sizes.  The tight rows then give a basis
-that is solved exactly with `Fraction`s, as an affine function of `s`, and certified:
-the dual multipliers are exactly non-negative and the solution is exactly feasible at
-`s` (and just beyond it along the nudge).  A result is never a rounded float.  Scipy is
-hidden behind this module; infeasibility is a normal outcome, anything else an error.
+HiGHS finds the optimum in floating point at the spec's point nudged along the
+direction of growing sizes.  The tight rows then give a basis that is solved exactly,
+as an affine function of `s`, and certified: the dual multipliers are exactly
+non-negative and the solution is exactly feasible at `s` (and just beyond it along the
+nudge).  A result is never a rounded float.  Scipy is hidden behind this module;
+infeasibility is a normal outcome, anything else an error.
+
+Speed.  `scipy.optimize.linprog` spends most of a small solve validating its inputs,
+so HiGHS is driven directly through scipy's bundled bindings when they are present
+and pass a self-test at import (`highs.solve_highs`), with `linprog` as the reference and
+fallback (`highs.solve_linprog`): the same model and options, so the same floats (bit for
+bit on every problem we compared).  The exact algebra runs on rows scaled to integers
+(fraction-free elimination); only results become `Fraction`s, the same values a
+`Fraction` row reduction gives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd, lcm
 from typing import Sequence
 
 import numpy as np
-from scipy.optimize import linprog
+
+from . import highs
+from .highs import SAFETY
 
 Affine = tuple[Fraction, ...]
 """Coefficients over (constant, scale_1, ..., scale_S)."""
 
 NUDGE = 2.0**-14
-SAFETY = 1e4
 
 
 class LPError(RuntimeError):
@@ -50,9 +60,12 @@ class MinMax:
     direction: tuple[Fraction, ...]   # (0, v_1, ..., v_S)
 
     def numeric(self, nudge: float) -> tuple[np.ndarray, np.ndarray]:
-        a = np.array([[float(c) for c in r.g] + [float(r.tau)] for r in self.rows], dtype=float)
-        at = [float(p) + nudge * float(v) for p, v in zip(self.point, self.direction)]
-        b = np.array([-sum(float(c) * x for c, x in zip(r.h, at)) for r in self.rows], dtype=float)
+        # `c.numerator / c.denominator` is exactly `float(c)` (numbers.Rational.__float__),
+        # and `b` adds the products left to right, as `sum` would.
+        a = np.array([[c.numerator / c.denominator for c in r.g] + [float(r.tau)] for r in self.rows], dtype=float)
+        at = [p.numerator / p.denominator + nudge * (v.numerator / v.denominator)
+              for p, v in zip(self.point, self.direction)]
+        b = np.array([-sum([c.numerator / c.denominator * x for c, x in zip(r.h, at)]) for r in self.rows], dtype=float)
         return a, b
 
 
@@ -68,22 +81,30 @@ class Solution:
     multipliers: dict[int, Fraction]
 
 
-def _solve(a: np.ndarray, b: np.ndarray, n_vars: int, objective: np.ndarray):
-    bounds = [(-SAFETY, SAFETY)] * n_vars + [(None, None)] * (a.shape[1] - n_vars)
-    return linprog(objective, A_ub=a, b_ub=b, bounds=bounds, method="highs")
+def _bounds(n_vars: int, n: int, last: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    lower = np.full(n, -np.inf)
+    upper = np.full(n, np.inf)
+    lower[:n_vars] = -SAFETY
+    upper[:n_vars] = SAFETY
+    upper[n_vars:] = last
+    return lower, upper
+
+
+def _objective(n: int, sign: float = 1.0) -> np.ndarray:
+    c = np.zeros(n)
+    c[-1] = sign
+    return c
 
 
 def float_optimum(problem: MinMax, nudge: float = NUDGE) -> float | None:
     """The optimum in floating point at the nudged point (None: infeasible)."""
     a, b = problem.numeric(nudge)
-    c = np.zeros(problem.n_vars + 1)
-    c[-1] = 1.0
-    res = _solve(a, b, problem.n_vars, c)
+    res = highs.solve(_objective(problem.n_vars + 1), a, b, *_bounds(problem.n_vars, problem.n_vars + 1))
     if res.status == 2:
         return None
     if res.status != 0:
         raise LPError(f"HiGHS returned status {res.status}: {res.message}")
-    return float(res.fun)
+    return res.fun
 
 
 # -- exact linear algebra ---------------------------------------------------------------
@@ -112,82 +133,145 @@ def rref(rows: Sequence[Sequence[Fraction]], n_cols: int) -> tuple[list[list[Fra
     return m[:r], pivots
 
 
-def _pick_basis(rows: Sequence[Row], order: Sequence[int], n: int) -> list[int] | None:
+def _integers(values: Sequence[Fraction]) -> tuple[list[int], int]:
+    """`values` times the least positive integer that makes them all integers."""
+    pairs = [(v.numerator, v.denominator) for v in values]
+    scale = lcm(*(d for _, d in pairs))
+    return [p * (scale // d) for p, d in pairs], scale
+
+
+class _Echelon:
+    """Integer vectors in echelon form, grown one at a time: `add` tells whether a
+    vector is independent of those before it (its rank test is exact)."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.basis: list[tuple[int, list[int]]] = []   # (pivot column, vector)
+
+    def add(self, vec: Sequence[int]) -> bool:
+        v = list(vec[:self.width])
+        for p, w in self.basis:
+            if v[p]:
+                f, k = w[p], v[p]
+                v = [f * x - k * y for x, y in zip(v, w)]
+        pivot = next((c for c, x in enumerate(v) if x), None)
+        if pivot is None:
+            return False
+        d = gcd(*v)
+        self.basis.append((pivot, [x // d for x in v]))
+        return True
+
+
+def _pick_basis(rows: Sequence[Sequence[int]], order: Sequence[int], n: int) -> list[int] | None:
     """Greedily choose `n` linearly independent rows (over x and t) in the given order."""
-    chosen: list[int] = []
-    basis: list[list[Fraction]] = []
-    for i in order:
-        vec = [*rows[i].g, Fraction(rows[i].tau)]
-        candidate = basis + [vec]
-        reduced, _ = rref(candidate, n)
-        if len(reduced) == len(candidate):
-            basis = reduced
-            chosen.append(i)
-            if len(chosen) == n:
-                return chosen
-    return None
+    echelon = _Echelon(n)
+    chosen = [i for i in order if len(echelon.basis) < n and echelon.add(rows[i])]
+    return chosen if len(chosen) == n else None
+
+
+def _gauss_jordan(m: list[list[int]], n: int) -> int | None:
+    """Fraction-free Gauss-Jordan elimination of the leading `n x n` block, in place:
+    afterwards `m = [d I | d B^-1 R]` for `m = [B | R]`, with `d = +-det B` returned
+    (None: singular).  Each division by the previous pivot is exact (Bareiss)."""
+    prev = 1
+    for k in range(n):
+        p = next((i for i in range(k, n) if m[i][k]), None)
+        if p is None:
+            return None
+        m[k], m[p] = m[p], m[k]
+        pivot_row = m[k]
+        d = pivot_row[k]
+        for i in range(n):
+            if i != k:
+                row = m[i]
+                f = row[k]
+                m[i] = [(d * x - f * y) // prev for x, y in zip(row, pivot_row)]
+        prev = d
+    return prev
+
+
+class _Exact:
+    """A problem's rows scaled to integers: row `i` is `(g, tau, h)` times `scale[i] > 0`,
+    and the point and direction times positive integers."""
+
+    def __init__(self, problem: MinMax) -> None:
+        self.rows: list[list[int]] = []
+        self.scale: list[int] = []
+        for r in problem.rows:
+            ints, s = _integers((*r.g, r.tau, *r.h))
+            self.rows.append(ints)
+            self.scale.append(s)
+        self.point = _integers(problem.point)[0]
+        self.direction = _integers(problem.direction)[0]
+
+
+def _certify(problem: MinMax, exact: _Exact, basis: list[int]) -> Solution | None:
+    n = problem.n_vars + 1
+    width = len(problem.point)
+    # [G_B | -h_B | I] -> [d I | d z | d G_B^-1] (rows of G_B scaled: still the same z).
+    m = [[*exact.rows[i][:n], *(-c for c in exact.rows[i][n:]), *(int(j == k) for j in range(n))]
+         for k, i in enumerate(basis)]
+    d = _gauss_jordan(m, n)
+    if d is None:
+        return None
+    sign = 1 if d > 0 else -1
+    den = sign * d
+    z = [[sign * c for c in m[j][n:n + width]] for j in range(n)]   # z[j] = affine in scales, times den
+    # Dual: G_B^T y = -e_t, i.e. y_k = -(G_B^-1)[t][k] = -scale_k (G'^-1)[t][k] for scaled G'.
+    inverse_t = m[n - 1][n + width:]
+    if any(sign * v > 0 for v in inverse_t):
+        return None
+    # Exact feasibility at s, and just beyond it along the nudge (lexicographic); every
+    # factor dropped (row scale, den, the point's and direction's scales) is positive.
+    zp = [_dot(zj, exact.point) for zj in z]
+    zd = [_dot(zj, exact.direction) for zj in z]
+    for row in exact.rows:   # `_dot(row, zp)` stops after (g, tau), zp's length
+        h = row[n:]
+        at_point = _dot(row, zp) + den * _dot(h, exact.point)
+        if at_point > 0 or (at_point == 0 and _dot(row, zd) + den * _dot(h, exact.direction) > 0):
+            return None
+    affine = [tuple(Fraction(c, den) for c in zj) for zj in z]
+    value = _evaluate(affine[-1], problem.point)
+    y = {i: Fraction(-sign * exact.scale[i] * inverse_t[k], den) for k, i in enumerate(basis)}
+    return Solution(t=affine[-1], x=tuple(affine[:-1]), value=value, equalities=(), multipliers=y)
+
+
+def _dot(u: Sequence[int], v: Sequence[int]) -> int:
+    return sum(a * b for a, b in zip(u, v))
 
 
 def _evaluate(aff: Affine, at: Sequence[Fraction]) -> Fraction:
     return sum((c * x for c, x in zip(aff, at)), Fraction(0))
 
 
-def _certify(problem: MinMax, basis: list[int]) -> Solution | None:
-    n = problem.n_vars + 1
-    rows = problem.rows
-    width = len(problem.point)
-    # Primal: G_B z = -h_B(s), solved for every scale column at once.
-    aug = [[*rows[i].g, Fraction(rows[i].tau), *(-c for c in rows[i].h)] for i in basis]
-    reduced, pivots = rref(aug, n)
-    if len(pivots) != n:
-        return None
-    z = [tuple(reduced[k][n:n + width]) for k in range(n)]  # z[j] = affine in scales
-    # Dual: G_B^T y = -e_t, y >= 0.
-    dual = [[Fraction(rows[i].g[j]) if j < n - 1 else Fraction(rows[i].tau) for i in basis] + [Fraction(-1 if j == n - 1 else 0)]
-            for j in range(n)]
-    dred, dpiv = rref(dual, len(basis))
-    if len(dpiv) != len(basis):
-        return None
-    y = {basis[k]: dred[k][-1] for k in range(len(basis))}
-    if any(v < 0 for v in y.values()):
-        return None
-    # Exact feasibility at s, and just beyond it along the nudge (lexicographic).
-    for row in rows:
-        lhs = [sum((g * zj[c] for g, zj in zip(row.g, z[:-1])), Fraction(0)) + row.tau * z[-1][c] + row.h[c]
-               for c in range(width)]
-        pair = (_evaluate(lhs, problem.point), _evaluate(lhs, problem.direction))
-        if pair > (0, 0):
-            return None
-    value = _evaluate(z[-1], problem.point)
-    return Solution(t=z[-1], x=tuple(z[:-1]), value=value, equalities=(), multipliers=y)
-
-
 def exact_optimum(problem: MinMax) -> Solution | None:
     """The certified exact optimum (None: infeasible)."""
     n = problem.n_vars + 1
-    c = np.zeros(n)
-    c[-1] = 1.0
+    c = _objective(n)
+    lower, upper = _bounds(problem.n_vars, n)
+    exact = _Exact(problem)
     for nudge in (NUDGE, NUDGE**2, 0.0):
         a, b = problem.numeric(nudge)
-        res = _solve(a, b, problem.n_vars, c)
+        res = highs.solve(c, a, b, lower, upper)
         if res.status == 2:
             return None
         if res.status != 0:
             raise LPError(f"HiGHS returned status {res.status}: {res.message}")
         slack = b - a @ res.x
-        marg = np.abs(res.ineqlin.marginals)
+        marg = np.abs(res.marginals)
         order = sorted(range(len(problem.rows)), key=lambda i: (-marg[i], abs(slack[i])))
         order = [i for i in order if marg[i] > 1e-9 or abs(slack[i]) < 1e-7]
-        basis = _pick_basis(problem.rows, order, n)
+        basis = _pick_basis(exact.rows, order, n)
         if basis is None:
             continue
-        sol = _certify(problem, basis)
+        sol = _certify(problem, exact, basis)
         if sol is not None:
-            return Solution(sol.t, sol.x, sol.value, _face(problem, sol, nudge), sol.multipliers)
+            face = _face(problem, exact, sol, nudge, a, b)
+            return Solution(sol.t, sol.x, sol.value, face, sol.multipliers)
     raise LPError("could not certify the optimum of a linear program exactly")
 
 
-def _face(problem: MinMax, sol: Solution, nudge: float) -> tuple[int, ...]:
+def _face(problem: MinMax, exact: _Exact, sol: Solution, nudge: float, a: np.ndarray, b: np.ndarray) -> tuple[int, ...]:
     """Rows tight on the whole optimal face (its implicit equalities), at the nudge.
 
     Rows with positive multipliers are tight on every optimum (complementary
@@ -196,18 +280,19 @@ def _face(problem: MinMax, sol: Solution, nudge: float) -> tuple[int, ...]:
     """
     eq = {i for i, y in sol.multipliers.items() if y > 0}
     n_vars = problem.n_vars
-    a, b = problem.numeric(nudge)
     at = [float(p) + nudge * float(v) for p, v in zip(problem.point, problem.direction)]
     t_star = sum(float(c) * x for c, x in zip(sol.t, at))
+    n = n_vars + 1
+    c = _objective(n, -1.0)
+    lower, upper = _bounds(n_vars, n, 1.0)
     while True:
-        _, pivots = rref([list(problem.rows[i].g) for i in eq], n_vars)
-        if len(pivots) == n_vars:
+        echelon = _Echelon(n_vars)
+        if sum(echelon.add(exact.rows[i]) for i in eq) == n_vars:
             return tuple(sorted(eq))
         rest = [i for i in range(len(problem.rows)) if i not in eq]
         if not rest:
             return tuple(sorted(eq))
         # Variables: x, sigma.  maximise sigma: rows in eq tight, others with slack sigma.
-        n = n_vars + 1
         a_eq = np.zeros((len(eq), n))
         b_eq = np.zeros(len(eq))
         for k, i in enumerate(sorted(eq)):
@@ -219,16 +304,12 @@ def _face(problem: MinMax, sol: Solution, nudge: float) -> tuple[int, ...]:
             a_ub[k, :n_vars] = a[i, :n_vars]
             a_ub[k, n_vars] = 1.0
             b_ub[k] = b[i] - a[i, n_vars] * t_star
-        obj = np.zeros(n)
-        obj[-1] = -1.0
-        bounds = [(-SAFETY, SAFETY)] * n_vars + [(None, 1.0)]
-        res = linprog(obj, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if len(eq) else None, b_eq=b_eq if len(eq) else None,
-                      bounds=bounds, method="highs")
+        res = highs.solve(c, a_ub, b_ub, lower, upper, a_eq if len(eq) else None, b_eq if len(eq) else None)
         if res.status != 0:
             raise LPError(f"face analysis failed: {res.message}")
         if -res.fun > 1e-7:
             return tuple(sorted(eq))
-        marg = np.abs(res.ineqlin.marginals)
+        marg = np.abs(res.marginals)
         grown = {rest[k] for k in range(len(rest)) if marg[k] > 1e-9}
         if not grown:
             return tuple(sorted(eq))
