@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m compileall -q curse_cli   # bytecode, as a regular install has
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,6 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q curse_cli
 	$(BIN)/python tests/benchmarks/bench.py
 
 clean:

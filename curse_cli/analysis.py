@@ -32,14 +32,24 @@ def affine_monomial(space: Space, aff: Sequence[Fraction]) -> Monomial:
 
 
 def _at(aff: Affine, mm: lp.MinMax) -> tuple[Fraction, Fraction]:
-    value = sum((c * p for c, p in zip(aff, mm.point)), Fraction(0))
-    slope = sum((c * v for c, v in zip(aff, mm.direction)), Fraction(0))
-    return value, slope
+    """An affine function of the scales at the point, and its slope along the nudge."""
+    value = slope = 0
+    for c, p, v in zip(aff, mm.point, mm.direction):
+        if c:
+            value += c * p
+            slope += c * v
+    return Fraction(value), Fraction(slope)
 
 
 def _combine(coeffs: Sequence[Fraction], xs: Sequence[Affine]) -> Affine:
     width = len(xs[0]) if xs else 0
-    return tuple(sum((c * x[i] for c, x in zip(coeffs, xs)), Fraction(0)) for i in range(width))
+    out = [Fraction(0)] * width
+    for c, x in zip(coeffs, xs):
+        if c:
+            for i, v in enumerate(x):
+                if v:
+                    out[i] += c * v
+    return tuple(out)
 
 
 def _row_at(row: lp.Row, x: Sequence[Affine], t: Affine) -> Affine:
@@ -68,20 +78,94 @@ def determined(variables: Sequence[str], mm: lp.MinMax, equalities: Sequence[int
                group: Sequence[str]) -> list[list[Fraction]]:
     """Combinations of the `group` variables fixed on the optimal face.
 
-    Row-reduce the face's equalities with the other variables' columns first: rows
-    whose leading entry falls in a `group` column span the intersection of the row
-    space with the group's coordinates.
+    The face's directions of freedom are the null space of its equality rows; a
+    combination `w` of the group is fixed iff it is orthogonal to every freedom's
+    projection on the group, i.e. `w` spans the null space of those projections.
     """
-    order = [i for i, v in enumerate(variables) if v not in group] + [variables.index(v) for v in group]
-    rows = [[mm.rows[r].g[i] for i in order] for r in equalities]
-    reduced, pivots = lp.rref(rows, len(order))
-    first_group = len(order) - len(group)
-    return [row[first_group:] for row, p in zip(reduced, pivots) if p >= first_group]
+    free = _freedoms(mm, tuple(equalities), len(variables))
+    cols = [variables.index(v) for v in group]
+    projected = [[f[c] for c in cols] for f in free]
+    reduced, pivots = lp.rref(projected, len(cols))
+    # Null space of the reduced projections: one vector per non-pivot column.
+    out = []
+    for c in range(len(cols)):
+        if c in pivots:
+            continue
+        w = [Fraction(0)] * len(cols)
+        w[c] = Fraction(1)
+        for row, p in zip(reduced, pivots):
+            w[p] = -row[c]
+        out.append(w)
+    return out
 
 
-def _feasible_with(mm: lp.MinMax, x: list[Affine], t: Affine) -> bool:
-    for row in mm.rows:
-        if _at(_row_at(row, x, t), mm) > (0, 0):
+_FREEDOMS: dict[int, tuple[lp.MinMax, tuple[int, ...], list[list[Fraction]]]] = {}
+
+
+def _freedoms(mm: lp.MinMax, equalities: tuple[int, ...], n: int) -> list[list[Fraction]]:
+    """A basis of the directions in which the optimal face extends (computed once)."""
+    held = _FREEDOMS.get(id(mm))
+    if held is None or held[0] is not mm or held[1] != equalities:
+        if len(_FREEDOMS) > 64:
+            _FREEDOMS.clear()
+        reduced, pivots = lp.rref([list(mm.rows[r].g) for r in equalities], n)
+        basis = []
+        for c in range(n):
+            if c in pivots:
+                continue
+            v = [Fraction(0)] * n
+            v[c] = Fraction(1)
+            for row, p in zip(reduced, pivots):
+                v[p] = -row[c]
+            basis.append(v)
+        held = (mm, equalities, basis)
+        _FREEDOMS[id(mm)] = held
+    return held[2]
+
+
+_PAIRS: dict[int, tuple[lp.Solution, list, list]] = {}
+
+
+def _pairs(mm: lp.MinMax, sol: lp.Solution) -> tuple[list, list]:
+    """The free sizes at the vertex and each row's constant part, as (value, slope)
+    pairs at the point; computed once per solution."""
+    held = _PAIRS.get(id(sol))
+    if held is None or held[0] is not sol:
+        if len(_PAIRS) > 64:
+            _PAIRS.clear()
+        held = (sol, [_at(a, mm) for a in sol.x], [_at(r.h, mm) for r in mm.rows])
+        _PAIRS[id(sol)] = held
+    return held[1], held[2]
+
+
+def _feasible_change(mm: lp.MinMax, sol: lp.Solution, changes: dict[int, Affine]) -> bool:
+    """Whether the optimum stays feasible, at the point and just beyond it along the
+    nudge, when the free sizes in `changes` take other values (exact).  Rows that do
+    not involve a changed size keep their (feasible) value at the vertex."""
+    x_at, h_at = _pairs(mm, sol)
+    xs = {j: x_at[j] for j in changes}
+    deltas = []
+    for j, aff in changes.items():
+        v, sl = _at(aff, mm)
+        deltas.append((j, v - xs[j][0], sl - xs[j][1]))
+    tv, ts = None, None
+    for i, row in enumerate(mm.rows):
+        if not any(row.g[j] for j in changes):
+            continue
+        if tv is None:
+            tv, ts = _at(sol.t, mm)
+        v, sl = h_at[i]
+        v, sl = v + row.tau * tv, sl + row.tau * ts
+        for g, (av, asl) in zip(row.g, x_at):
+            if g:
+                v += g * av
+                sl += g * asl
+        for j, dv, dsl in deltas:
+            g = row.g[j]
+            if g:
+                v += g * dv
+                sl += g * dsl
+        if (v, sl) > (0, 0):
             return False
     return True
 
@@ -113,9 +197,7 @@ def _face_corners(opt: Optimum, l: int, combo: list[Fraction]) -> list[str]:
         candidates.append(("M=N", n_aff, tuple((f - cm * nv) / cq for f, nv in zip(fixed, n_aff))))  # Mag end
         candidates.append(("M=1", zero, tuple(f / cq for f in fixed)))           # one neuron
     for _, m_aff, q_aff in candidates:
-        x = list(sol.x)
-        x[im], x[iq] = m_aff, q_aff
-        if _feasible_with(mm, x, sol.t):
+        if _feasible_change(mm, sol, {im: m_aff, iq: q_aff}):
             name = _corner(_at(m_aff, mm), _at(q_aff, mm), _at(n_aff, mm))
             if name not in found:
                 found.append(name)
@@ -176,9 +258,8 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
             cost_vec = by_layer[l].vec
         else:
             d_index = variables.index(group[0])
-            x0 = list(sol.x)
-            x0[d_index] = tuple(Fraction(0) for _ in mm.point)
-            if _feasible_with(mm, x0, sol.t):
+            pinned_positive = combos and _at(sol.x[d_index], mm) > (0, 0)
+            if not pinned_positive and _feasible_change(mm, sol, {d_index: tuple(Fraction(0) for _ in mm.point)}):
                 status = "trivial"
                 layer_note = f"D{l} ∝ 1 is optimal: no amplification, the layer is lazy at the optimum"
                 note = f"layer {l} is lazy at the optimum (D{l} ∝ 1); the pattern reduces to a simpler one"

@@ -210,21 +210,34 @@ def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
     return program.required & ~used == 0
 
 
-def to_minmax(space: Space, program: Program, choice: Iterable[Option]) -> lp.MinMax:
+class RowCache:
+    """LP rows of one programme's options, converted to Fractions once."""
+
+    def __init__(self, space: Space, program: Program) -> None:
+        self.space = space
+        self.idx = [space.index(v) for v in program.variables]
+        self.rows: dict[int, lp.Row] = {}
+        self.base = tuple([self.row(o, 0) for o in program.conditions] + [self.row(o, -1) for o in program.terms])
+        width, u = space.first_variable, space.unit
+        self.point = tuple(Fraction(p, u) for p in space.point[:width])
+        self.direction = tuple(Fraction(v, u) for v in space.direction[:width])
+
+    def row(self, o: Option, tau: int) -> lp.Row:
+        key = id(o)
+        held = self.rows.get(key)
+        if held is None:
+            u, width = self.space.unit, self.space.first_variable
+            held = lp.Row(tuple(Fraction(o.vec[i], u) for i in self.idx), tau,
+                          tuple(Fraction(o.vec[i], u) for i in range(width)), o.label)
+            self.rows[key] = held
+        return held
+
+
+def to_minmax(space: Space, program: Program, choice: Iterable[Option], cache: RowCache | None = None) -> lp.MinMax:
     """The linear programme of a (partial) branch."""
-    idx = [space.index(v) for v in program.variables]
-    width = space.first_variable
-    u = space.unit
-
-    def row(o: Option, tau: int) -> lp.Row:
-        return lp.Row(tuple(Fraction(o.vec[i], u) for i in idx), tau,
-                      tuple(Fraction(o.vec[i], u) for i in range(width)), o.label)
-
-    rows = [row(o, 0) for o in program.conditions] + [row(o, -1) for o in program.terms]
-    rows += [row(o, -1) for o in choice]
-    point = tuple(Fraction(p, u) for p in space.point[:width])
-    direction = tuple(Fraction(v, u) for v in space.direction[:width])
-    return lp.MinMax(len(idx), tuple(rows), point, direction)
+    cache = cache or RowCache(space, program)
+    rows = cache.base + tuple(cache.row(o, -1) for o in choice)
+    return lp.MinMax(len(cache.idx), rows, cache.point, cache.direction)
 
 
 @dataclass(frozen=True)
@@ -258,12 +271,13 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
     floor = max((lower_bound(space, o.vec) for o in program.terms), default=float("-inf"))
     ordered = [sorted(((lower_bound(space, o.vec), o) for o in d.options), key=lambda p: p[0]) for d in decisions]
     best: list = [float("inf"), None]
+    cache = RowCache(space, program)
 
     def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:
         if k == len(decisions):
             if not uses_every_layer(program, chosen):
                 return
-            value = lp.float_optimum(to_minmax(space, program, chosen))
+            value = lp.float_optimum(to_minmax(space, program, chosen, cache))
             if value is not None and value < best[0] - tol:
                 best[0], best[1] = value, chosen
             return
@@ -276,7 +290,7 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
     walk(0, (), floor)
     if best[1] is None:
         return None
-    mm = to_minmax(space, program, best[1])
+    mm = to_minmax(space, program, best[1], cache)
     sol = lp.exact_optimum(mm)
     if sol is None:  # pragma: no cover - the float solve found it feasible
         raise lp.LPError("a feasible branch became infeasible in exact arithmetic")

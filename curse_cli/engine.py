@@ -5,6 +5,9 @@ Nothing here prints; the CLI renders what these functions return.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -33,6 +36,7 @@ class Options:
 
     max_order: int | None = None
     max_patterns: int = DEFAULT_MAX_PATTERNS
+    workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
 
     def truncation(self, problem: Problem) -> Truncation:
         n = self.max_order if self.max_order is not None else problem.degree + 1
@@ -101,13 +105,50 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
     return reason
 
 
+PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves
+
+
+def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
+    ctx = Context(problem, options)
+    return [ctx.score(p) for p in patterns]
+
+
+def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern], list[Pattern]]:
+    """Two groups of whole subtrees (same first two layers), so that each process
+    reuses its kernels along shared prefixes; the larger subtrees are placed first."""
+    key = min(2, depth)
+    trees: dict[Pattern, list[Pattern]] = {}
+    for p in patterns:
+        trees.setdefault(p[:key], []).append(p)
+    halves: tuple[list[Pattern], list[Pattern]] = ([], [])
+    for tree in sorted(trees.values(), key=len, reverse=True):
+        min(halves, key=len).extend(tree)
+    return halves
+
+
+def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
+    """Every pattern's report, in the given order.  Large pattern spaces are split in
+    two halves of whole subtrees, one scored in a forked process: the results are the
+    same as in one process (each pattern depends only on its own prefix)."""
+    workers = options.workers if options.workers is not None else min(2, os.cpu_count() or 1)
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if workers < 2 or len(patterns) < PARALLEL_MIN or not forkable:
+        return _score_chunk(problem, options, patterns)
+    mine, theirs = _balanced_halves(patterns, problem.depth)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        future = pool.submit(_score_chunk, problem, options, theirs)
+        reports = dict(zip(mine, _score_chunk(problem, options, mine)))
+        reports.update(zip(theirs, future.result()))
+    return [reports[p] for p in patterns]
+
+
 def predict(problem: Problem, options: Options = Options(),
             patterns: Iterable[Pattern] | None = None) -> Prediction:
     """Score the given patterns (default: all of them) and rank them."""
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
     ctx = Context(problem, options)
     chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
-    reports = [ctx.score(p) for p in chosen]
+    reports = score_all(problem, options, chosen)
     scored = sorted((r for r in reports if r.scored), key=lambda r: (r.order_key, r.name))
     unscored = [r for r in reports if not r.scored]
     proper = [r for r in scored if r.counts]

@@ -20,12 +20,11 @@ from scipy.special import logsumexp
 from .engine import predict
 from .ldt import LdtPoint, activation_callable, chernoff, log_slopes, tilted_density
 from .ldt_alignment import Phi
-from .ldt_verdict import TILTED, Verdict, judge, notes
+from .ldt_verdict import DEFAULT_TOLERANCE, TILTED, Verdict, judge, notes
 from .report import PatternReport, Prediction, Quantity
 from .scales import Monomial, format_monomial
 from .spec import LoadedSpec
 
-DEFAULT_TOLERANCE = 0.05
 BINS = 12
 
 

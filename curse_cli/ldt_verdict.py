@@ -20,6 +20,8 @@ from scipy.special import erfc
 from .ldt import LdtPoint
 from .scales import format_fraction, format_monomial
 
+DEFAULT_TOLERANCE = 0.05  # of the verdict, on slopes
+
 if TYPE_CHECKING:
     from .ldt_report import Heuristic, Slope
 

@@ -23,6 +23,7 @@ bit on every problem we compared).  The exact algebra runs on rows scaled to int
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from math import gcd, lcm
 from typing import Sequence
@@ -49,6 +50,13 @@ class Row:
     h: Affine
     label: str
 
+    @cached_property
+    def floats(self) -> tuple[list[float], list[float]]:
+        """`g` (with `tau` appended) and `h` as floats, converted once per row.
+        `c.numerator / c.denominator` is exactly `float(c)`."""
+        return ([c.numerator / c.denominator for c in self.g] + [float(self.tau)],
+                [c.numerator / c.denominator for c in self.h])
+
 
 @dataclass(frozen=True)
 class MinMax:
@@ -62,10 +70,11 @@ class MinMax:
     def numeric(self, nudge: float) -> tuple[np.ndarray, np.ndarray]:
         # `c.numerator / c.denominator` is exactly `float(c)` (numbers.Rational.__float__),
         # and `b` adds the products left to right, as `sum` would.
-        a = np.array([[c.numerator / c.denominator for c in r.g] + [float(r.tau)] for r in self.rows], dtype=float)
+        floats = [r.floats for r in self.rows]
+        a = np.array([g for g, _ in floats], dtype=float)
         at = [p.numerator / p.denominator + nudge * (v.numerator / v.denominator)
               for p, v in zip(self.point, self.direction)]
-        b = np.array([-sum([c.numerator / c.denominator * x for c, x in zip(r.h, at)]) for r in self.rows], dtype=float)
+        b = np.array([-sum([c * x for c, x in zip(h, at)]) for _, h in floats], dtype=float)
         return a, b
 
 

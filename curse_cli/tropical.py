@@ -333,16 +333,21 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     ys = xs if y is x else [_arrays(t) if t else None for t in y]
     vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
+    square = y is x  # x * x: (a, b) and (b, a) give the same sums, so take a <= b
     for a, xa in enumerate(xs):
         if xa is None:
             continue
         for b, yb in enumerate(ys):
-            if yb is None:
+            if yb is None or (square and b < a):
                 continue
             if only is not None and only not in hermite_orders(a, b, limit):
                 continue
-            sums = (xa[0][:, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
-            provs = (xa[1][:, None] | yb[1][None, :]).reshape(-1)
+            if square and a == b:
+                i, j = np.triu_indices(len(xa[0]))
+                sums, provs = xa[0][i] + xa[0][j], xa[1][i] | xa[1][j]
+            else:
+                sums = (xa[0][:, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
+                provs = (xa[1][:, None] | yb[1][None, :]).reshape(-1)
             for n in hermite_orders(a, b, limit):
                 if only is not None and n != only:
                     continue
