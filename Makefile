@@ -7,10 +7,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install run test bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	$(BIN)/python -m compileall -q curse_cli   # bytecode, as a regular install has
+SOURCES := $(wildcard curse_cli/*.py)
+
+# A regular (not editable) install, as a user would have it: byte-compiled, and no
+# import hook at start-up.  It is refreshed whenever a source file changes.
+$(STAMP): pyproject.toml $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,7 +25,6 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m compileall -q curse_cli
 	$(BIN)/python tests/benchmarks/bench.py
 
 clean:

@@ -28,7 +28,24 @@ USER_ERRORS = (SpecError, PatternError, PatternSpaceTooLarge)
 
 
 class CurseGroup(click.Group):
-    """Turns library exceptions into `Error: ...` lines and exit codes, in one place."""
+    """Turns library exceptions into `Error: ...` lines and exit codes, in one place.
+
+    Commands listed in `LAZY` live in their own modules and are imported only when
+    used (or listed by --help), so `curse predict` does not pay for them.
+    """
+
+    LAZY = {"ldt": ("curse_cli.ldt_cli", "ldt_cmd")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            import importlib
+
+            module, attr = self.LAZY[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -188,9 +205,6 @@ def validate_cmd(spec: str, overrides: tuple[str, ...]) -> None:
 def schema_cmd() -> None:
     """Print the JSON Schema of the spec."""
     _emit_json(spec_json_schema())
-
-
-from .ldt_cli import ldt_cmd; cli.add_command(ldt_cmd)  # noqa: E402, E702
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .ldt_report import TILTED, Density, LdtReport, density_curve
+from .render import console as _console
 from .scales import format_fraction, format_monomial
 
 SCHEMA = "curse.ldt/1"
@@ -68,11 +69,6 @@ def ldt_json(report: LdtReport) -> dict[str, Any]:
 
 
 # -- tables -----------------------------------------------------------------------------
-
-
-def _console() -> Console:
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=160)
 
 
 def _g(x: float | None, digits: int = 4) -> str:

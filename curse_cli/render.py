@@ -306,5 +306,7 @@ def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:
 
 def console() -> Console:
     """A console that does not squeeze tables to 80 columns when piped."""
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=160)
+    # Cells are plain strings such as "[E]": no markup parsing, highlighting or emoji.
+    options = {"markup": False, "highlight": False, "emoji": False}
+    probe = Console(**options)
+    return probe if probe.is_terminal else Console(width=160, **options)

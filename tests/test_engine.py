@@ -222,3 +222,18 @@ def test_exponents_are_exact_fractions():
         if r.scored:
             assert isinstance(r.exponent, F)
             assert r.energy.exponent(dict(pred.problem.scales)) == r.exponent
+
+
+def test_two_processes_give_the_same_reports(monkeypatch):
+    """Large pattern spaces are split across two processes; the reports must be exactly
+    those of one process (each pattern depends only on its own prefix)."""
+    import curse_cli.engine as engine
+
+    problem = load_spec_text(THREE_LAYER.replace("[N1, N2]", "[N1, N2, N3]").replace(
+        "N2: %(N2)s,", "N2: %(N2)s, N3: 1,") % dict(N1="1", N2="3/2", act="erf"), "t.yaml").problem
+    monkeypatch.setattr(engine, "PARALLEL_MIN", 10)
+    serial = predict(problem, Options(workers=1))
+    parallel = predict(problem, Options(workers=2))
+    assert len(serial.patterns) == 51
+    assert serial.patterns == parallel.patterns
+    assert serial.winners == parallel.winners
