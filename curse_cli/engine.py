@@ -5,9 +5,7 @@ Nothing here prints; the CLI renders what these functions return.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -131,8 +129,12 @@ def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> li
     two halves of whole subtrees, one scored in a forked process: the results are the
     same as in one process (each pattern depends only on its own prefix)."""
     workers = options.workers if options.workers is not None else min(2, os.cpu_count() or 1)
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if workers < 2 or len(patterns) < PARALLEL_MIN or not forkable:
+    if workers < 2 or len(patterns) < PARALLEL_MIN:
+        return _score_chunk(problem, options, patterns)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return _score_chunk(problem, options, patterns)
     mine, theirs = _balanced_halves(patterns, problem.depth)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
