@@ -226,7 +226,7 @@ class Spec(_Model):
     architecture: Architecture
     target: Target
     scaling: ScalingSpec = Field(description="standard, mean-field, or {chi: <size>}")
-    data: Data = Data()
+    data: Data = Field(default_factory=Data, description="the data measure and the target direction's variance")
     ridge: ScaleName = Field(
         default=DEFAULT_RIDGE, description="name of the ridge/temperature scale"
     )
