@@ -20,11 +20,11 @@ from typing import Iterable
 
 from . import lp
 from .kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise
-from .patterns import Pattern, pattern_name
+from .patterns import Pattern
 from .problem import Problem
 from .kernels import Z, spike_name
 from .scales import BASE, Monomial
-from .tropical import Space, Term, make_space
+from .tropical import Space, make_space
 
 
 def var(kind: str, layer: int, feature: str | None = None) -> str:
@@ -295,7 +295,3 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
     if sol is None:  # pragma: no cover - the float solve found it feasible
         raise lp.LPError("a feasible branch became infeasible in exact arithmetic")
     return Optimum(program, best[1], sol, mm)
-
-
-def describe(program: Program) -> str:
-    return pattern_name(program.pattern)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from .analysis import affine_monomial, form_label
 from .energy import Option, build_program, display, minimise
 from .engine import Context
@@ -87,7 +85,3 @@ def _row_form(space: Space, program, choice: tuple[Option, ...], label: str) -> 
         if option.label == label:
             return form_label(space, option.vec)
     return ""
-
-
-def fraction_text(value: Fraction) -> str:
-    return format_fraction(value)

@@ -54,7 +54,6 @@ from __future__ import annotations
 import json
 import math
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import click
@@ -136,7 +135,8 @@ def ldt_cmd(spec: str, ds: tuple[float, ...], alpha: Fraction, sigma_w: Fraction
     and compares them with the exponents of 'curse predict'.
     """
     # The numerics and their rendering load only when this command runs.
-    from .ldt_render import _check_plot, _console, ldt_json, ldt_view, write_plot
+    from .ldt_render import _check_plot, ldt_json, ldt_view, write_plot
+    from .render import console
     from .ldt_report import LdtError, LdtOptions, ldt_report
 
     if plot is not None:
@@ -149,7 +149,7 @@ def ldt_cmd(spec: str, ds: tuple[float, ...], alpha: Fraction, sigma_w: Fraction
     if fmt == "json":
         click.echo(json.dumps(ldt_json(report), indent=2, ensure_ascii=False))
     else:
-        _console().print(ldt_view(report))
+        console().print(ldt_view(report))
     if plot is not None:
         write_plot(report, plot)
         click.echo(f"wrote {plot}", err=True)

@@ -9,12 +9,11 @@ from typing import Any
 
 import click
 import numpy as np
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from .ldt_report import TILTED, Density, LdtReport, density_curve
-from .render import console as _console
 from .scales import format_fraction, format_monomial
 
 SCHEMA = "curse.ldt/1"

@@ -174,10 +174,6 @@ def shift(trop: Trop, by: tuple[int, ...], prov: int = 0) -> Trop:
     return tuple(Term(tuple(x + y for x, y in zip(t.vec, by)), t.prov | prov) for t in trop)
 
 
-def scale(trop: Trop, factor: int) -> Trop:
-    return tuple(Term(tuple(factor * x for x in t.vec), t.prov) for t in trop)
-
-
 def dominates(space: Space, a: Term, b: Term) -> bool:
     """True when `a >= b` for every value of the free sizes at the spec's scales, and
     `a` relies on every layer `b` relies on (so dropping `b` loses nothing)."""
@@ -297,13 +293,6 @@ def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.nda
 
 def tmax(space: Space, *trops: Trop) -> Trop:
     return prune(space, (t for trop in trops for t in trop))
-
-
-def tprod(space: Space, a: Trop, b: Trop) -> Trop:
-    """Tropical product: every sum of a term of `a` and a term of `b`."""
-    if not a or not b:
-        return ()
-    return prune(space, (add(x, y) for x in a for y in b))
 
 
 # -- the Hermite product rule -----------------------------------------------------------
