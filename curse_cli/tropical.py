@@ -68,6 +68,12 @@ class Space:
         return 1 + len(self.scales) + len(self.variables)
 
     @property
+    def fits_int64(self) -> bool:
+        """Whether dominance tests can run in 64-bit integers: their products reach about
+        (coefficient) x (bound) ~ 10^6 unit^3; beyond, Python integers are used."""
+        return self.unit <= 20000
+
+    @property
     def first_variable(self) -> int:
         return 1 + len(self.scales)
 
@@ -212,6 +218,8 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     that dominate each other, the last is kept.  Many rows are taken strongest first in
     chunks, each compared with the rows kept so far, so no huge matrix is ever built.
     """
+    if not space.fits_int64:
+        return _prune_exact(space, vecs, provs)
     ar = space.arrays
     f = space.first_variable
     m = len(vecs)
@@ -239,6 +247,26 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
             chunk = chunk[~view.matrix(kept, chunk).any(axis=0)]
         kept = np.array(view.prune(np.concatenate([kept, chunk])), dtype=np.int64)
     return sorted(kept.tolist())
+
+
+def _prune_exact(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """The same selection as `prune_arrays`, pair by pair in Python integers: for scale
+    exponents with large denominators, whose products would overflow 64-bit integers."""
+    terms = [Term(tuple(int(x) for x in v), int(p)) for v, p in zip(vecs, provs)]
+    keep = []
+    for i, t in enumerate(terms):
+        beaten = False
+        for j, u in enumerate(terms):
+            if j == i or not dominates(space, u, t):
+                continue
+            if u.vec == t.vec and u.prov == t.prov and j < i:
+                continue  # an identical earlier copy does not remove the later one
+            if not dominates(space, t, u) or j > i:
+                beaten = True
+                break
+        if not beaten:
+            keep.append(i)
+    return keep
 
 
 class _View:

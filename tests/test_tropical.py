@@ -70,3 +70,28 @@ def test_prune_keeps_the_maximum(raw, m, q):
 
     for t in terms:
         assert any(value(k) >= value(t) - 1e-6 and (t.prov & ~k.prov) == 0 for k in kept)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(small, small, small, small, st.integers(0, 3)), min_size=1, max_size=9))
+def test_exact_pruning_path_agrees_with_numpy(raw):
+    """Large denominators switch pruning to Python integers (`_prune_exact`); on small
+    ones both paths must select the same terms."""
+    from curse_cli.tropical import _prune_exact, prune_arrays
+
+    space = _space()
+    vecs = np.array([[2 * x for x in t[:4]] for t in raw], dtype=np.int64)
+    provs = np.array([t[4] for t in raw], dtype=np.int64)
+    assert _prune_exact(space, vecs, provs) == prune_arrays(space, vecs, provs)
+
+
+def test_large_denominators_do_not_overflow():
+    """A scale of 17/200140 makes the unit ~4e5, and with [q] >= -20 the product
+    10[q] x bound reaches ~1e19, beyond 64 bits.  The exact path must still see that
+    10[q] + 1 can be negative, so `10 [q]` does not dominate the constant -1."""
+    space = make_space({"N": Fraction(17, 200140)}, {"q": (Monomial({"d": -20}), Monomial())})
+    assert not space.fits_int64
+    u = space.unit
+    ten_q = Term((0, 0, 10 * u), 0)
+    minus_one = Term((-u, 0, 0), 0)
+    assert set(prune(space, [ten_q, minus_one])) == {ten_q, minus_one}
