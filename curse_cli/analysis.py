@@ -278,6 +278,9 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     readout_aff = tuple(c + t for c, t in zip(_row_at(readout_row, sol.x, sol.t), sol.t))
     readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, mm)
     active = tuple(mm.rows[i].label for i, y in sorted(sol.multipliers.items()) if y > 0)
+    if any("search bound" in label for label in active) and note is None:
+        note = ("a magnitude q sits at the search bound |[q]| = Q: the true optimum lies beyond it, "
+                "so this energy is an upper bound")
     energy = affine_monomial(space, sol.t)
     value = _at(sol.t, mm)[0]
     return PatternReport(
