@@ -123,43 +123,49 @@ def _freedoms(mm: lp.MinMax, equalities: tuple[int, ...], n: int) -> list[list[F
     return held[2]
 
 
-_PAIRS: dict[int, tuple[lp.Solution, list, list]] = {}
+_VERTEX: dict[int, tuple[lp.Solution, list, dict]] = {}
 
 
-def _pairs(mm: lp.MinMax, sol: lp.Solution) -> tuple[list, list]:
-    """The free sizes at the vertex and each row's constant part, as (value, slope)
-    pairs at the point; computed once per solution."""
-    held = _PAIRS.get(id(sol))
+def _vertex(mm: lp.MinMax, sol: lp.Solution) -> tuple[list, dict]:
+    """The free sizes at the optimum's vertex as (value, slope) pairs at the point, and
+    a cache of rows' left-hand sides there, filled on demand (one per solution)."""
+    held = _VERTEX.get(id(sol))
     if held is None or held[0] is not sol:
-        if len(_PAIRS) > 64:
-            _PAIRS.clear()
-        held = (sol, [_at(a, mm) for a in sol.x], [_at(r.h, mm) for r in mm.rows])
-        _PAIRS[id(sol)] = held
+        if len(_VERTEX) > 64:
+            _VERTEX.clear()
+        held = (sol, [_at(a, mm) for a in sol.x], {})
+        _VERTEX[id(sol)] = held
     return held[1], held[2]
+
+
+def _row_at_vertex(mm: lp.MinMax, sol: lp.Solution, i: int) -> tuple[Fraction, Fraction]:
+    x_at, rows = _vertex(mm, sol)
+    if i not in rows:
+        row = mm.rows[i]
+        tv, ts = _at(sol.t, mm) if row.tau else (0, 0)
+        v, sl = _at(row.h, mm)
+        v, sl = v + row.tau * tv, sl + row.tau * ts
+        for g, (av, asl) in zip(row.g, x_at):
+            if g:
+                v += g * av
+                sl += g * asl
+        rows[i] = (v, sl)
+    return rows[i]
 
 
 def _feasible_change(mm: lp.MinMax, sol: lp.Solution, changes: dict[int, Affine]) -> bool:
     """Whether the optimum stays feasible, at the point and just beyond it along the
     nudge, when the free sizes in `changes` take other values (exact).  Rows that do
     not involve a changed size keep their (feasible) value at the vertex."""
-    x_at, h_at = _pairs(mm, sol)
-    xs = {j: x_at[j] for j in changes}
+    x_at, _ = _vertex(mm, sol)
     deltas = []
     for j, aff in changes.items():
         v, sl = _at(aff, mm)
-        deltas.append((j, v - xs[j][0], sl - xs[j][1]))
-    tv, ts = None, None
+        deltas.append((j, v - x_at[j][0], sl - x_at[j][1]))
     for i, row in enumerate(mm.rows):
         if not any(row.g[j] for j in changes):
             continue
-        if tv is None:
-            tv, ts = _at(sol.t, mm)
-        v, sl = h_at[i]
-        v, sl = v + row.tau * tv, sl + row.tau * ts
-        for g, (av, asl) in zip(row.g, x_at):
-            if g:
-                v += g * av
-                sl += g * asl
+        v, sl = _row_at_vertex(mm, sol, i)
         for j, dv, dsl in deltas:
             g = row.g[j]
             if g:
