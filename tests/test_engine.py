@@ -113,11 +113,14 @@ def test_partial_specialisation_below_one_neuron():
 # -- THEORY.md section 7, three-layer table (the paper's Table 1) -------------------------
 
 
-def test_three_layer_table_rows():
-    """THEORY.md Table 1 at N1 = N2 = d: GP-GP d^3; GP-Sp(z) (N2 d)^(1/2) with
-    M2 = (N2/d)^(1/2); Sp(z)-Mag(sigma1) (N1 N2 d)^(1/3) with M1 = (N1 N2/d^2)^(1/3) and
-    N2 q^2 = (N2^2/(N1 d))^(1/3) at the Mag corner (M2 = N2), i.e. M2 q2^2 fixed."""
-    rows = by_name(predict(three_layer()))
+@pytest.mark.parametrize("N1, N2", [("1", "1"), ("2", "3/2"), ("3/2", "2"), ("5/2", "5/2")])
+def test_three_layer_table_rows(N1, N2):
+    """THEORY.md Table 1: GP-GP d^3; GP-Sp(z) (N2 d)^(1/2) with M2 = (N2/d)^(1/2);
+    Sp(z)-Mag(sigma1) (N1 N2 d)^(1/3) with M1 = (N1 N2/d^2)^(1/3) and
+    N2 q^2 = (N2^2/(N1 d))^(1/3) at the Mag corner (M2 = N2), i.e. M2 q2^2 fixed.
+    The formulas hold where their sizes are legal: M2 >= 1 needs [N2] >= 1, M1 >= 1 needs
+    [N1] + [N2] >= 2 and M1 <= N1 needs [N2] <= 2[N1] + 2; all four points qualify."""
+    rows = by_name(predict(three_layer(N1, N2)))
     assert rows["GP-GP"].energy == mono(d=3)
     gp_sp = rows["GP-Sp(z)"]
     assert gp_sp.energy == mono(N2="1/2", d="1/2")
