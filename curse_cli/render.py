@@ -214,7 +214,8 @@ def prediction_view(pred: Prediction, origin: str, top: int | None = None) -> Gr
     parts: list[Any] = [headline(pred, origin), Text("")]
     if pred.patterns:
         parts.append(prediction_table(pred, top))
-    notes = sorted({r.status for r in pred.patterns if not r.counts})
+    shown_rows = pred.patterns if top is None else pred.patterns[:top]
+    notes = sorted({r.status for r in shown_rows if not r.counts})
     legend = {
         "trivial": "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one in disguise",
         "inconsistent": "inconsistent: no readout path uses every layer the pattern names",
