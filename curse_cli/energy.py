@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd
 from typing import Iterable
 
 from . import lp
@@ -258,6 +259,33 @@ def lower_bound(space: Space, vec: tuple[int, ...]) -> float:
     return (a * u + low[0] + lp.NUDGE * (b * u + low[1])) / u**3
 
 
+def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...]) -> float:
+    """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
+    on one variable per layer): each layer's own size (`q_l` of an Sp cost, `D_l` of a
+    GFL cost) is eliminated against the readout row, where it enters with the opposite
+    sign.  Since `t >= row` for every row, `t >= sum(w row) / sum(w)` for weights `w >= 0`."""
+    readout = chosen[0].vec
+    f = space.first_variable
+    total = [Fraction(x) for x in readout]
+    weight = Fraction(1)
+    costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
+    costs += [(o, None) for o in program.terms]
+    for option, layer in costs:
+        if layer is not None:
+            own = space.index(var("q", layer))
+        else:
+            own = next(i for i in range(f, space.size) if option.vec[i])
+        r, c = readout[own], option.vec[own]
+        if r < 0 < c:
+            w = Fraction(-r, c)
+            weight += w
+            total = [t + w * x for t, x in zip(total, option.vec)]
+    den = 1
+    for t in total:
+        den = den * t.denominator // gcd(den, t.denominator)
+    return lower_bound(space, tuple(int(t * den) for t in total)) / float(den * weight)
+
+
 def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | None:
     """The pattern's exact optimum over its branches (None: no branch uses every layer,
     or no readout term reaches the target).
@@ -276,6 +304,8 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
     def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:
         if k == len(decisions):
             if not uses_every_layer(program, chosen):
+                return
+            if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen) >= best[0] - tol:
                 return
             value = lp.float_optimum(to_minmax(space, program, chosen, cache))
             if value is not None and value < best[0] - tol:
