@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd
 from typing import Iterable
+
+import numpy as np
 
 from . import lp
 from .kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise
@@ -263,27 +264,40 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...]) -
     """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
     on one variable per layer): each layer's own size (`q_l` of an Sp cost, `D_l` of a
     GFL cost) is eliminated against the readout row, where it enters with the opposite
-    sign.  Since `t >= row` for every row, `t >= sum(w row) / sum(w)` for weights `w >= 0`."""
+    sign.  Since `t >= row` for every row, `t >= sum(w row) / sum(w)` for weights `w >= 0`.
+    In floating point, like the LP values it is compared with."""
     readout = chosen[0].vec
     f = space.first_variable
-    total = [Fraction(x) for x in readout]
-    weight = Fraction(1)
+    total = np.array(readout, dtype=float)
+    weight = 1.0
     costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
-        if layer is not None:
-            own = space.index(var("q", layer))
-        else:
-            own = next(i for i in range(f, space.size) if option.vec[i])
+        own = space.index(var("q", layer)) if layer is not None else next(
+            i for i in range(f, space.size) if option.vec[i])
         r, c = readout[own], option.vec[own]
         if r < 0 < c:
-            w = Fraction(-r, c)
+            w = -r / c
             weight += w
-            total = [t + w * x for t, x in zip(total, option.vec)]
-    den = 1
-    for t in total:
-        den = den * t.denominator // gcd(den, t.denominator)
-    return lower_bound(space, tuple(int(t * den) for t in total)) / float(den * weight)
+            total += w * np.asarray(option.vec, dtype=float)
+    return _float_box_min(space, total) / weight
+
+
+def _float_box_min(space: Space, vec: np.ndarray) -> float:
+    """`lower_bound` for a float row."""
+    u = space.unit
+    f = space.first_variable
+    point = np.asarray(space.point[:f], dtype=float) + lp.NUDGE * np.asarray(space.direction[:f], dtype=float)
+    value = float(vec[:f] @ point) / u**2
+    for i in range(f, space.size):
+        c = vec[i]
+        if c == 0:
+            continue
+        bound = space.lower[i - f] if c > 0 else space.upper[i - f]
+        if bound is None:
+            return float("-inf")
+        value += c * (bound[0] + lp.NUDGE * bound[1]) / u**3
+    return value
 
 
 def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | None:
