@@ -123,26 +123,26 @@ def _freedoms(mm: lp.MinMax, equalities: tuple[int, ...], n: int) -> list[list[F
     return held[2]
 
 
-_VERTEX: dict[int, tuple[lp.Solution, list, dict]] = {}
+_VERTEX: dict[int, tuple[lp.Solution, list, dict, tuple]] = {}
 
 
-def _vertex(mm: lp.MinMax, sol: lp.Solution) -> tuple[list, dict]:
-    """The free sizes at the optimum's vertex as (value, slope) pairs at the point, and
-    a cache of rows' left-hand sides there, filled on demand (one per solution)."""
+def _vertex(mm: lp.MinMax, sol: lp.Solution) -> tuple[list, dict, tuple[Fraction, Fraction]]:
+    """The free sizes and `t` at the optimum's vertex as (value, slope) pairs at the
+    point, and a cache of rows' left-hand sides there, filled on demand (one per
+    solution)."""
     held = _VERTEX.get(id(sol))
     if held is None or held[0] is not sol:
         if len(_VERTEX) > 64:
             _VERTEX.clear()
-        held = (sol, [_at(a, mm) for a in sol.x], {})
+        held = (sol, [_at(a, mm) for a in sol.x], {}, _at(sol.t, mm))
         _VERTEX[id(sol)] = held
-    return held[1], held[2]
+    return held[1], held[2], held[3]
 
 
 def _row_at_vertex(mm: lp.MinMax, sol: lp.Solution, i: int) -> tuple[Fraction, Fraction]:
-    x_at, rows = _vertex(mm, sol)
+    x_at, rows, (tv, ts) = _vertex(mm, sol)
     if i not in rows:
         row = mm.rows[i]
-        tv, ts = _at(sol.t, mm) if row.tau else (0, 0)
         v, sl = _at(row.h, mm)
         v, sl = v + row.tau * tv, sl + row.tau * ts
         for g, (av, asl) in zip(row.g, x_at):
@@ -157,7 +157,7 @@ def _feasible_change(mm: lp.MinMax, sol: lp.Solution, changes: dict[int, Affine]
     """Whether the optimum stays feasible, at the point and just beyond it along the
     nudge, when the free sizes in `changes` take other values (exact).  Rows that do
     not involve a changed size keep their (feasible) value at the vertex."""
-    x_at, _ = _vertex(mm, sol)
+    x_at, _, _ = _vertex(mm, sol)
     deltas = []
     for j, aff in changes.items():
         v, sl = _at(aff, mm)
