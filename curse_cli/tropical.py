@@ -278,18 +278,25 @@ class _View:
         self.p0, self.p1 = ar["p0"], ar["p1"]
         self.lo_missing, self.lo0, self.lo1 = (x[used] for x in ar["lower"])
         self.up_missing, self.up0, self.up1 = (x[used] for x in ar["upper"])
+        self.lo_missing = self.lo_missing.astype(np.int64)  # for matrix products
+        self.up_missing = self.up_missing.astype(np.int64)
 
     def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """`out[j, i]`: row j dominates column-term i."""
+        """`out[j, i]`: row j dominates column-term i.
+
+        The constant-and-scale part is linear, so it is evaluated per term and then
+        differenced; the free-size part splits by sign: positive coefficients meet the
+        lower bounds, negative ones the upper bounds (a missing bound: unbounded)."""
         f = self.f
-        diff = self.vecs[rows][:, None, :] - self.vecs[cols][None, :, :]
-        coef = diff[:, :, f:]
-        pos = coef > 0
-        neg = coef < 0
-        unbounded = ((pos & self.lo_missing) | (neg & self.up_missing)).any(axis=2)
-        base = diff[:, :, :f]
-        a = base @ self.p0 + (coef * np.where(pos, self.lo0, self.up0)).sum(axis=2)
-        b = base @ self.p1 + (coef * np.where(pos, self.lo1, self.up1)).sum(axis=2)
+        top, bottom = self.vecs[rows], self.vecs[cols]
+        a = (top[:, :f] @ self.p0)[:, None] - (bottom[:, :f] @ self.p0)[None, :]
+        b = (top[:, :f] @ self.p1)[:, None] - (bottom[:, :f] @ self.p1)[None, :]
+        coef = top[:, None, f:] - bottom[None, :, f:]
+        cp = np.maximum(coef, 0)
+        cn = np.minimum(coef, 0)
+        unbounded = (cp @ self.lo_missing > 0) | (cn @ self.up_missing < 0)
+        a = a + cp @ self.lo0 + cn @ self.up0
+        b = b + cp @ self.lo1 + cn @ self.up1
         ge = (a > 0) | ((a == 0) & (b >= 0))
         pr, pc = self.provs[rows], self.provs[cols]
         covers = (pc[None, :] & ~pr[:, None]) == 0
