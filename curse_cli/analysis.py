@@ -32,13 +32,38 @@ def affine_monomial(space: Space, aff: Sequence[Fraction]) -> Monomial:
 
 
 def _at(aff: Affine, mm: lp.MinMax) -> tuple[Fraction, Fraction]:
-    """An affine function of the scales at the point, and its slope along the nudge."""
-    value = slope = 0
-    for c, p, v in zip(aff, mm.point, mm.direction):
+    """An affine function of the scales at the point, and its slope along the nudge.
+    Summed in integers over common denominators: one Fraction each at the end."""
+    (pv, pd), (dv, dd) = _integer_point(mm)
+    den = 1
+    for c in aff:
         if c:
-            value += c * p
-            slope += c * v
-    return Fraction(value), Fraction(slope)
+            den = den * c.denominator // gcd(den, c.denominator)
+    value = slope = 0
+    for c, p, v in zip(aff, pv, dv):
+        if c:
+            n = c.numerator * (den // c.denominator)
+            value += n * p
+            slope += n * v
+    return Fraction(value, den * pd), Fraction(slope, den * dd)
+
+
+_POINTS: dict[int, tuple[lp.MinMax, tuple]] = {}
+
+
+def _integer_point(mm: lp.MinMax) -> tuple:
+    """The point and the nudge direction as integers over a common denominator."""
+    held = _POINTS.get(id(mm))
+    if held is None or held[0] is not mm:
+        if len(_POINTS) > 64:
+            _POINTS.clear()
+        forms = []
+        for values in (mm.point, mm.direction):
+            den = lcm(*(Fraction(v).denominator for v in values))
+            forms.append((tuple(int(Fraction(v) * den) for v in values), den))
+        held = (mm, tuple(forms))
+        _POINTS[id(mm)] = held
+    return held[1]
 
 
 def _combine(coeffs: Sequence[Fraction], xs: Sequence[Affine]) -> Affine:
