@@ -7,6 +7,7 @@ an internal error is exit code 1.  `--debug` shows the traceback instead.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -208,7 +209,24 @@ def schema_cmd() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="curse")
+    """The console entry point.  After the command, output is flushed and the process
+    leaves without the interpreter's teardown of numpy, scipy and pydantic (about
+    0.06 s, a tenth of a short run); nothing of ours needs finalising."""
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="curse")
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            sys.stderr.write(f"{exc.code}\n")
+            code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):  # the reader went away (e.g. `| head`)
+        pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

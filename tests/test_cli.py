@@ -155,3 +155,19 @@ def test_internal_errors_exit_1(monkeypatch):
     result = run("predict", THREE)
     assert result.exit_code == 1
     assert "internal error" in result.output and "kaboom" in result.output
+
+
+def test_console_entry_point_keeps_output_and_exit_codes():
+    """`main()` leaves with os._exit after flushing: the real process must still print
+    everything and exit 0 on success, 2 on bad input."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "curse_cli.cli", "predict", THREE, "--format", "json"],
+                        capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0
+    assert json.loads(ok.stdout)["prediction"]["P_star_exponent"] == "1"
+    bad = subprocess.run([sys.executable, "-m", "curse_cli.cli", "predict", str(INVALID[0])],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("Error: ") and bad.stdout == ""
