@@ -10,7 +10,6 @@ names that combination (`M2 q2^2`) and the corners the face reaches.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 from math import gcd, lcm
 from typing import Sequence
@@ -304,7 +303,7 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     frozen_ones = frozenset(ones)
     for report, cost_vec, cost_aff in pending:
         cost = quantity(space, form_label(space, cost_vec, frozen_ones), cost_aff, mm)
-        layers[report.index - 1] = replace(report, cost=cost)
+        layers[report.index - 1] = report._replace(cost=cost)
     readout_row = next(r for r in mm.rows if r.label.startswith("readout"))
     readout_aff = tuple(c + t for c, t in zip(_row_at(readout_row, sol.x, sol.t), sol.t))
     readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, mm)

@@ -14,17 +14,15 @@ with a vanishing magnitude is a lazy layer).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import numpy as np
 
 from . import lp
-from .kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise
+from .kernels import Z, Kernel, Truncation, gfl, input_kernel, lazy, specialise, spike_name
 from .patterns import Pattern
 from .problem import Problem
-from .kernels import Z, spike_name
 from .scales import BASE, Monomial
 from .tropical import Space, make_space
 
@@ -68,8 +66,7 @@ def build_space(problem: Problem) -> Space:
     return make_space(problem.scale_values(), variables, dens)
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One affine form a branch may choose: `row >= ...` with its provenance."""
 
     vec: tuple[int, ...]
@@ -77,16 +74,14 @@ class Option:
     label: str
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """A minimum over options: the readout, or one specialised layer's cost."""
 
     layer: int          # 0 for the readout
     options: tuple[Option, ...]
 
 
-@dataclass(frozen=True)
-class Program:
+class Program(NamedTuple):
     """A pattern's energy as data: fixed rows, side conditions and decisions."""
 
     pattern: Pattern
@@ -242,8 +237,7 @@ def to_minmax(space: Space, program: Program, choice: Iterable[Option], cache: R
     return lp.MinMax(len(cache.idx), rows, cache.point, cache.direction)
 
 
-@dataclass(frozen=True)
-class Optimum:
+class Optimum(NamedTuple):
     program: Program
     choice: tuple[Option, ...]
     solution: lp.Solution

@@ -14,7 +14,7 @@ Each rule is a pure function `(kernel, ...) -> kernel`; a pattern is a fold over
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .problem import Activation
 from .tropical import (
@@ -38,8 +38,7 @@ def spike_name(layer: int) -> str:
     return f"sigma{layer}"
 
 
-@dataclass(frozen=True)
-class Feature:
+class Feature(NamedTuple):
     """A named spectral component: its eigenvalue exponent and its Hermite content."""
 
     eigen: Trop
@@ -56,8 +55,7 @@ class Feature:
         )
 
 
-@dataclass(frozen=True)
-class Kernel:
+class Kernel(NamedTuple):
     """Aggregated amplitudes per Hermite order (0..n_max) and the named components."""
 
     amplitude: Content
@@ -71,8 +69,7 @@ class Kernel:
         return tuple(name for name, _ in self.features)
 
 
-@dataclass(frozen=True)
-class Truncation:
+class Truncation(NamedTuple):
     """Hermite orders tracked (0..max_order) and the largest lazy power `j` used."""
 
     max_order: int

@@ -9,8 +9,7 @@ the layers bottom to top with `-`: `GP-Sp(z)`, `Sp(z)-Sp(sigma1)`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Iterator, Literal, NamedTuple
 
 from .kernels import Z, spike_name
 from .problem import Activation
@@ -18,8 +17,7 @@ from .problem import Activation
 StepKind = Literal["GP", "GFL", "Sp"]
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One layer's choice."""
 
     kind: StepKind

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from .patterns import Pattern, Step
 from .problem import Problem
 from .scales import Monomial
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(NamedTuple):
     """A size or cost at the optimum: `label` (how it is written with the free sizes,
     e.g. `M2 q2^2`), its formula as a monomial of the scales, and its exponent `[.]`
     at the spec's point."""
@@ -21,8 +20,7 @@ class Quantity:
     exponent: Fraction
 
 
-@dataclass(frozen=True)
-class LayerReport:
+class LayerReport(NamedTuple):
     index: int
     step: Step
     corner: str | None           # Sp: M-Sp, Mag, q-Sp, partial, full, or a face; GFL: None
@@ -31,8 +29,7 @@ class LayerReport:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class PatternReport:
+class PatternReport(NamedTuple):
     """One pattern scored: its exact optimum, or why it has none."""
 
     name: str
@@ -57,8 +54,7 @@ class PatternReport:
         return self.status == "optimal"
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(NamedTuple):
     """Every pattern ranked, the winner(s) and the sample-complexity exponent."""
 
     problem: Problem
@@ -86,8 +82,7 @@ class Prediction:
         return better + 1
 
 
-@dataclass(frozen=True)
-class KernelLine:
+class KernelLine(NamedTuple):
     """One named component of a kernel, or its strongest He_k amplitude terms."""
 
     name: str
@@ -95,8 +90,7 @@ class KernelLine:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class ExplainStep:
+class ExplainStep(NamedTuple):
     layer: int
     step: Step
     kernel_in: tuple[KernelLine, ...]
@@ -104,8 +98,7 @@ class ExplainStep:
     text: str
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):
     report: PatternReport
     steps: tuple[ExplainStep, ...]
     readout_terms: tuple[str, ...]
