@@ -209,11 +209,16 @@ def schema_cmd() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The console entry point.  After the command, output is flushed and the process
-    leaves without the interpreter's teardown of numpy, scipy and pydantic (about
-    0.06 s, a tenth of a short run); nothing of ours needs finalising."""
+    """Run the CLI as a library call: click's usual `SystemExit` with the exit code."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="curse")
+
+
+def run() -> None:
+    """The console entry point (`curse`): `main`, then flush and leave without the
+    interpreter's teardown of numpy, scipy and pydantic (about 0.06 s, a tenth of a
+    short run; nothing of ours needs finalising).  Library callers use `main`."""
     try:
-        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="curse")
+        main()
         code = 0
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
@@ -230,4 +235,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -158,8 +158,8 @@ def test_internal_errors_exit_1(monkeypatch):
 
 
 def test_console_entry_point_keeps_output_and_exit_codes():
-    """`main()` leaves with os._exit after flushing: the real process must still print
-    everything and exit 0 on success, 2 on bad input."""
+    """The console entry point `run()` leaves with os._exit after flushing: the real
+    process must still print everything and exit 0 on success, 2 on bad input."""
     import subprocess
     import sys
 
@@ -171,3 +171,13 @@ def test_console_entry_point_keeps_output_and_exit_codes():
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2
     assert bad.stderr.startswith("Error: ") and bad.stdout == ""
+
+
+def test_main_is_an_ordinary_library_call():
+    """`main(argv)` raises SystemExit like any click program (it must not end the caller's
+    interpreter, which only the console entry point `run` does)."""
+    from curse_cli.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", THREE])
+    assert exc.value.code == 0
