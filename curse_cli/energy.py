@@ -244,8 +244,9 @@ class Optimum(NamedTuple):
     minmax: lp.MinMax
 
 
-def lower_bound(space: Space, vec: tuple[int, ...]) -> float:
-    """A cheap lower bound on a row over the free sizes' box (at the nudged point)."""
+def lower_bound(space: Space, vec: tuple[float, ...]) -> float:
+    """A cheap lower bound on a row (integer or float coefficients) over the free
+    sizes' box, at the nudged point."""
     low = space.box_min(vec)
     if low is None:
         return float("-inf")
@@ -274,24 +275,7 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...]) -
             w = -r / c
             weight += w
             total += w * np.asarray(option.vec, dtype=float)
-    return _float_box_min(space, total) / weight
-
-
-def _float_box_min(space: Space, vec: np.ndarray) -> float:
-    """`lower_bound` for a float row."""
-    u = space.unit
-    f = space.first_variable
-    point = np.asarray(space.point[:f], dtype=float) + lp.NUDGE * np.asarray(space.direction[:f], dtype=float)
-    value = float(vec[:f] @ point) / u**2
-    for i in range(f, space.size):
-        c = vec[i]
-        if c == 0:
-            continue
-        bound = space.lower[i - f] if c > 0 else space.upper[i - f]
-        if bound is None:
-            return float("-inf")
-        value += c * (bound[0] + lp.NUDGE * bound[1]) / u**3
-    return value
+    return lower_bound(space, tuple(total.tolist())) / weight
 
 
 def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | None:
