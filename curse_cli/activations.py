@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Union
 
 from .problem import Activation, Kind, Support
+from .scales import exact_number
 
 Coefficient = Union[int, float, Fraction, str]
 
@@ -54,20 +55,12 @@ def builtin(name: str) -> Activation:
 
 def exact(value: Coefficient) -> Fraction:
     """A coefficient as an exact `Fraction`: floats as the decimal they print as (0.1 -> 1/10)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value}")
-    if isinstance(value, (int, Fraction)):
-        return Fraction(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value}")
-        return Fraction(repr(value))
     if isinstance(value, str):
         try:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"expected a number like 1, 0.5 or \"1/3\", got {value!r}") from None
-    raise ValueError(f"expected a number, got {type(value).__name__}")
+    return exact_number(value)
 
 
 def hermite_coefficients(coeffs: Sequence[Coefficient]) -> list[Fraction]:

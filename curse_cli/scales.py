@@ -231,22 +231,27 @@ def _number(text: str) -> Fraction:
     return Fraction(text)  # Fraction('0.5') == 1/2 exactly: decimals are read as written
 
 
+def exact_number(value: object) -> Fraction:
+    """An int, Fraction or finite float as an exact `Fraction`; a float is read as the
+    decimal it prints as (`0.1` -> 1/10).  Anything else (booleans included) is a
+    `ValueError`."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value}")
+        return Fraction(repr(value))
+    raise ValueError(f"expected a number, got {type(value).__name__}")
+
+
 def parse_exponent(value: object) -> Fraction:
     """Read a power of d given as a number or a string; return its exact exponent.
 
     Accepted: `1`, `0.5` (read as the decimal it is written as: 1/2), `"1/2"`, `"d"`,
     `"d^2"`, `"d^(3/2)"`, `"sqrt(d)"`.  A small pattern match, never `eval`.
     """
-    if isinstance(value, bool):
-        raise ExponentError(f"expected a power of d ({EXPONENT_FORMS}), got a boolean")
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ExponentError(f"expected a finite exponent, got {value}")
-        return Fraction(repr(value))
-    if isinstance(value, Fraction):
-        return value
     if isinstance(value, str):
         text = value.strip()
         for pattern, convert in _PATTERNS:
@@ -254,4 +259,7 @@ def parse_exponent(value: object) -> Fraction:
             if match:
                 return convert(match)
         raise ExponentError(f"cannot read {value!r} as a power of d; accepted forms: {EXPONENT_FORMS}")
-    raise ExponentError(f"expected a power of d ({EXPONENT_FORMS}), got {type(value).__name__}")
+    try:
+        return exact_number(value)
+    except ValueError as err:
+        raise ExponentError(f"{err}; a power of d is one of {EXPONENT_FORMS}") from None
