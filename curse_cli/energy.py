@@ -3,8 +3,9 @@
 `[E_q] = max(layer costs, [a_y])`.  A specialised layer's cost `[M] + 2[q] - [lambda_f]`
 and the readout `[chi] - 2 max_e a_e[k]` are minima of affine forms, so the minimum of
 `[E_q]` is a minimum over *branches*, one affine form chosen for each, of linear
-programmes.  Branches are explored depth first with the relaxation (the choices not yet
-made dropped) as a lower bound, and pruned against the best complete branch.
+programmes.  Branches are explored depth first and pruned against the best complete
+branch with cheap lower bounds (each row's minimum over the box, and one
+Fourier-Motzkin combination of a complete branch's rows) before any LP is solved.
 
 A branch only counts if the pattern really uses every layer it names: the readout's
 term must rely on each non-lazy layer, directly or through the eigenvalue a specialised
@@ -229,12 +230,10 @@ class RowCache:
             self.rows[key] = held
         return held
 
-
-def to_minmax(space: Space, program: Program, choice: Iterable[Option], cache: RowCache | None = None) -> lp.MinMax:
-    """The linear programme of a (partial) branch."""
-    cache = cache or RowCache(space, program)
-    rows = cache.base + tuple(cache.row(o, -1) for o in choice)
-    return lp.MinMax(len(cache.idx), rows, cache.point, cache.direction)
+    def minmax(self, choice: Iterable[Option]) -> lp.MinMax:
+        """The linear programme of a branch: the fixed rows and the chosen options."""
+        rows = self.base + tuple(self.row(o, -1) for o in choice)
+        return lp.MinMax(len(self.idx), rows, self.point, self.direction)
 
 
 class Optimum(NamedTuple):
@@ -283,7 +282,8 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
     or no readout term reaches the target).
 
     Depth first over the decisions; a branch is skipped when a cheap bound (each row's
-    minimum over the box) or the relaxation's optimum cannot beat the best so far.
+    minimum over the box, or `combined_bound` of a complete branch) cannot beat the
+    best so far; only the survivors' LPs are solved.
     """
     decisions = program.decisions
     if any(not d.options for d in decisions):
@@ -299,7 +299,7 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
                 return
             if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen) >= best[0] - tol:
                 return
-            value = lp.float_optimum(to_minmax(space, program, chosen, cache))
+            value = lp.float_optimum(cache.minmax(chosen))
             if value is not None and value < best[0] - tol:
                 best[0], best[1] = value, chosen
             return
@@ -312,7 +312,7 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
     walk(0, (), floor)
     if best[1] is None:
         return None
-    mm = to_minmax(space, program, best[1], cache)
+    mm = cache.minmax(best[1])
     sol = lp.exact_optimum(mm)
     if sol is None:  # pragma: no cover - the float solve found it feasible
         raise lp.LPError("a feasible branch became infeasible in exact arithmetic")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .analysis import read_optimum
-from .energy import Folder, build_program, build_space, minimise
+from .energy import Folder, Optimum, Program, build_program, build_space, minimise
 from .kernels import Truncation
 from .patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from .problem import Problem
@@ -53,16 +53,21 @@ class Context:
         self.folder = Folder(problem, self.space, self.truncation)
 
     def score(self, pattern: Pattern) -> PatternReport:
+        return self.evaluate(pattern)[2]
+
+    def evaluate(self, pattern: Pattern) -> tuple[Program, Optimum | None, PatternReport]:
+        """The pattern's programme, its exact optimum (None if it has none) and report."""
         program = build_program(self.folder, pattern)
         name = pattern_name(pattern)
         if not program.decisions[0].options:
-            return PatternReport(name, pattern, None, None, status="unreachable",
-                                 note=f"no component of the last kernel carries He_{self.problem.degree}(z)")
+            return program, None, PatternReport(
+                name, pattern, None, None, status="unreachable",
+                note=f"no component of the last kernel carries He_{self.problem.degree}(z)")
         optimum = minimise(self.space, program)
         if optimum is None:
-            return PatternReport(name, pattern, None, None, status="inconsistent",
-                                 note="no readout path uses every layer the pattern names")
-        return read_optimum(self.space, optimum)
+            return program, None, PatternReport(name, pattern, None, None, status="inconsistent",
+                                                note="no readout path uses every layer the pattern names")
+        return program, optimum, read_optimum(self.space, optimum)
 
     def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
         """Hermite orders present in the last kernel of any of `patterns` (all orders are

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .analysis import affine_monomial, form_label
-from .energy import Option, build_program, display, minimise
+from .analysis import form_label
+from .energy import Option, display
 from .engine import Context
 from .kernels import Feature, Kernel
 from .patterns import Pattern
@@ -52,8 +52,7 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
 def explain(problem, pattern: Pattern, options) -> Explanation:
     """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
     ctx = Context(problem, options)
-    report = ctx.score(pattern)
-    program = build_program(ctx.folder, pattern)
+    program, optimum, report = ctx.evaluate(pattern)
     space = ctx.space
     steps = []
     for l, step in enumerate(pattern, start=1):
@@ -65,7 +64,6 @@ def explain(problem, pattern: Pattern, options) -> Explanation:
     for option in program.decisions[0].options:
         readout.append(f"a_y ∝ {form_label(space, option.vec)}   ({_layers_of(option.prov)})")
     constraints: list[tuple[str, str, str]] = []
-    optimum = minimise(space, program) if report.scored else None
     summary = report.note or ""
     if optimum is not None:
         sol, mm = optimum.solution, optimum.minmax
@@ -75,7 +73,7 @@ def explain(problem, pattern: Pattern, options) -> Explanation:
             row = mm.rows[i]
             chosen = _row_form(space, program, optimum.choice, row.label)
             constraints.append((row.label, format_fraction(y), chosen))
-        summary = (f"[E] = {sol.t and affine_monomial(space, sol.t).linear()} = {format_fraction(report.exponent)} "
+        summary = (f"[E] = {report.energy.linear()} = {format_fraction(report.exponent)} "
                    f"at the spec's scales; E ∝ {report.energy}")
     return Explanation(report, tuple(steps), tuple(readout), tuple(constraints), summary)
 

@@ -64,9 +64,6 @@ class Kernel(NamedTuple):
     def feature(self, name: str) -> Feature | None:
         return dict(self.features).get(name)
 
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.features)
 
 
 class Truncation(NamedTuple):

@@ -93,22 +93,3 @@ class Problem:
 
     def scale_values(self) -> dict[str, Fraction]:
         return dict(self.scales)
-
-    def with_scales(self, updates: dict[str, Fraction]) -> Problem:
-        """The same problem at other scale exponents (names must already exist)."""
-        values = self.scale_values()
-        unknown = set(updates) - set(values)
-        if unknown:
-            raise KeyError(", ".join(sorted(unknown)))
-        values.update(updates)
-        return Problem(
-            activation=self.activation,
-            widths=self.widths,
-            degree=self.degree,
-            chi=self.chi,
-            lambda0=self.lambda0,
-            ridge=self.ridge,
-            scales=tuple(values.items()),
-            measure=self.measure,
-            name=self.name,
-        )

@@ -87,17 +87,6 @@ class Monomial(Mapping[str, Fraction]):
             total += power * (Fraction(1) if name == BASE else scales[name])
         return total
 
-    def substitute(self, values: Mapping[str, Monomial]) -> Monomial:
-        """Replace named factors by monomials (names not in `values` are kept)."""
-        out: dict[str, Fraction] = {}
-        for name, power in self._items.items():
-            if name in values:
-                for inner, p in values[name].items():
-                    out[inner] = out.get(inner, Fraction(0)) + p * power
-            else:
-                out[name] = out.get(name, Fraction(0)) + power
-        return Monomial(out)
-
     # -- printing --------------------------------------------------------------------
     def __str__(self) -> str:
         return format_monomial(self)
