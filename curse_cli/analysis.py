@@ -30,41 +30,6 @@ def affine_monomial(space: Space, aff: Sequence[Fraction]) -> Monomial:
     return Monomial({n: Fraction(c) for n, c in zip(names, aff) if c})
 
 
-def _at(aff: Affine, mm: lp.MinMax) -> tuple[Fraction, Fraction]:
-    """An affine function of the scales at the point, and its slope along the nudge.
-    Summed in integers over common denominators: one Fraction each at the end."""
-    (pv, pd), (dv, dd) = _integer_point(mm)
-    den = 1
-    for c in aff:
-        if c:
-            den = den * c.denominator // gcd(den, c.denominator)
-    value = slope = 0
-    for c, p, v in zip(aff, pv, dv):
-        if c:
-            n = c.numerator * (den // c.denominator)
-            value += n * p
-            slope += n * v
-    return Fraction(value, den * pd), Fraction(slope, den * dd)
-
-
-_POINTS: dict[int, tuple[lp.MinMax, tuple]] = {}
-
-
-def _integer_point(mm: lp.MinMax) -> tuple:
-    """The point and the nudge direction as integers over a common denominator."""
-    held = _POINTS.get(id(mm))
-    if held is None or held[0] is not mm:
-        if len(_POINTS) > 64:
-            _POINTS.clear()
-        forms = []
-        for values in (mm.point, mm.direction):
-            den = lcm(*(Fraction(v).denominator for v in values))
-            forms.append((tuple(int(Fraction(v) * den) for v in values), den))
-        held = (mm, tuple(forms))
-        _POINTS[id(mm)] = held
-    return held[1]
-
-
 def _combine(coeffs: Sequence[Fraction], xs: Sequence[Affine]) -> Affine:
     width = len(xs[0]) if xs else 0
     out = [Fraction(0)] * width
@@ -76,10 +41,11 @@ def _combine(coeffs: Sequence[Fraction], xs: Sequence[Affine]) -> Affine:
     return tuple(out)
 
 
-def _row_at(row: lp.Row, x: Sequence[Affine], t: Affine) -> Affine:
-    """The row's left-hand side at the solution, as an affine function of the scales."""
+def _form_at(row: lp.Row, x: Sequence[Affine]) -> Affine:
+    """A term row's form `g.x + h` at the solution (the value `t` must dominate), as an
+    affine function of the scales."""
     g = _combine(row.g, x) if x else tuple(Fraction(0) for _ in row.h)
-    return tuple(gi + row.tau * ti + hi for gi, ti, hi in zip(g, t, row.h))
+    return tuple(gi + hi for gi, hi in zip(g, row.h))
 
 
 def _integer_combo(coeffs: Sequence[Fraction]) -> list[int]:
@@ -98,106 +64,91 @@ def _label(names: Sequence[str], ints: Sequence[int]) -> str:
     return format_monomial({display(n): Fraction(c) for n, c in zip(names, ints) if c})
 
 
-def determined(variables: Sequence[str], mm: lp.MinMax, equalities: Sequence[int],
-               group: Sequence[str]) -> list[list[Fraction]]:
-    """Combinations of the `group` variables fixed on the optimal face.
-
-    The face's directions of freedom are the null space of its equality rows; a
-    combination `w` of the group is fixed iff it is orthogonal to every freedom's
-    projection on the group, i.e. `w` spans the null space of those projections.
-    """
-    free = _freedoms(mm, tuple(equalities), len(variables))
-    cols = [variables.index(v) for v in group]
-    projected = [[f[c] for c in cols] for f in free]
-    reduced, pivots = lp.rref(projected, len(cols))
-    # Null space of the reduced projections: one vector per non-pivot column.
-    out = []
-    for c in range(len(cols)):
+def _null_space(rows: Sequence[Sequence[Fraction]], n: int) -> list[list[Fraction]]:
+    """A basis of the vectors orthogonal to every row (exact, one per free column)."""
+    reduced, pivots = lp.rref(rows, n)
+    basis = []
+    for c in range(n):
         if c in pivots:
             continue
-        w = [Fraction(0)] * len(cols)
-        w[c] = Fraction(1)
+        v = [Fraction(0)] * n
+        v[c] = Fraction(1)
         for row, p in zip(reduced, pivots):
-            w[p] = -row[c]
-        out.append(w)
-    return out
+            v[p] = -row[c]
+        basis.append(v)
+    return basis
 
 
-_FREEDOMS: dict[int, tuple[lp.MinMax, tuple[int, ...], list[list[Fraction]]]] = {}
+class _Reader:
+    """Exact questions about one optimum, with what they share computed once: the point
+    in integers, the optimal face's freedoms, the vertex, rows' values there."""
 
+    def __init__(self, opt: Optimum) -> None:
+        self.mm, self.sol = opt.minmax, opt.solution
+        self.variables = list(opt.program.variables)
+        self._point = [_common(v) for v in (self.mm.point, self.mm.direction)]
+        # The face's directions of freedom: the null space of its equality rows.
+        self.freedoms = _null_space([list(self.mm.rows[r].g) for r in self.sol.equalities], len(self.variables))
+        self._x = [self.at(a) for a in self.sol.x]
+        self._t = self.at(self.sol.t)
+        self._rows: dict[int, tuple[Fraction, Fraction]] = {}
 
-def _freedoms(mm: lp.MinMax, equalities: tuple[int, ...], n: int) -> list[list[Fraction]]:
-    """A basis of the directions in which the optimal face extends (computed once)."""
-    held = _FREEDOMS.get(id(mm))
-    if held is None or held[0] is not mm or held[1] != equalities:
-        if len(_FREEDOMS) > 64:
-            _FREEDOMS.clear()
-        reduced, pivots = lp.rref([list(mm.rows[r].g) for r in equalities], n)
-        basis = []
-        for c in range(n):
-            if c in pivots:
+    def at(self, aff: Affine) -> tuple[Fraction, Fraction]:
+        """An affine function of the scales at the point, and its slope along the nudge
+        (integer sums over common denominators: one Fraction each at the end)."""
+        (pv, pd), (dv, dd) = self._point
+        ints, den = _common(aff)
+        value = sum(n * p for n, p in zip(ints, pv) if n)
+        slope = sum(n * v for n, v in zip(ints, dv) if n)
+        return Fraction(value, den * pd), Fraction(slope, den * dd)
+
+    def determined(self, group: Sequence[str]) -> list[list[Fraction]]:
+        """Combinations of the `group` variables fixed on the optimal face: `w` is fixed
+        iff it is orthogonal to every freedom's projection on the group."""
+        cols = [self.variables.index(v) for v in group]
+        return _null_space([[f[c] for c in cols] for f in self.freedoms], len(cols))
+
+    def _row_at_vertex(self, i: int) -> tuple[Fraction, Fraction]:
+        if i not in self._rows:
+            row = self.mm.rows[i]
+            v, sl = self.at(row.h)
+            v, sl = v + row.tau * self._t[0], sl + row.tau * self._t[1]
+            for g, (xv, xs) in zip(row.g, self._x):
+                if g:
+                    v += g * xv
+                    sl += g * xs
+            self._rows[i] = (v, sl)
+        return self._rows[i]
+
+    def feasible_change(self, changes: dict[int, Affine]) -> bool:
+        """Whether the optimum stays feasible, at the point and just beyond it along the
+        nudge, when the free sizes in `changes` take other values.  Rows that do not
+        involve a changed size keep their (feasible) value at the vertex."""
+        deltas = []
+        for j, aff in changes.items():
+            v, sl = self.at(aff)
+            deltas.append((j, v - self._x[j][0], sl - self._x[j][1]))
+        for i, row in enumerate(self.mm.rows):
+            if not any(row.g[j] for j in changes):
                 continue
-            v = [Fraction(0)] * n
-            v[c] = Fraction(1)
-            for row, p in zip(reduced, pivots):
-                v[p] = -row[c]
-            basis.append(v)
-        held = (mm, equalities, basis)
-        _FREEDOMS[id(mm)] = held
-    return held[2]
+            v, sl = self._row_at_vertex(i)
+            for j, dv, dsl in deltas:
+                g = row.g[j]
+                if g:
+                    v += g * dv
+                    sl += g * dsl
+            if (v, sl) > (0, 0):
+                return False
+        return True
 
 
-_VERTEX: dict[int, tuple[lp.Solution, list, dict, tuple]] = {}
-
-
-def _vertex(mm: lp.MinMax, sol: lp.Solution) -> tuple[list, dict, tuple[Fraction, Fraction]]:
-    """The free sizes and `t` at the optimum's vertex as (value, slope) pairs at the
-    point, and a cache of rows' left-hand sides there, filled on demand (one per
-    solution)."""
-    held = _VERTEX.get(id(sol))
-    if held is None or held[0] is not sol:
-        if len(_VERTEX) > 64:
-            _VERTEX.clear()
-        held = (sol, [_at(a, mm) for a in sol.x], {}, _at(sol.t, mm))
-        _VERTEX[id(sol)] = held
-    return held[1], held[2], held[3]
-
-
-def _row_at_vertex(mm: lp.MinMax, sol: lp.Solution, i: int) -> tuple[Fraction, Fraction]:
-    x_at, rows, (tv, ts) = _vertex(mm, sol)
-    if i not in rows:
-        row = mm.rows[i]
-        v, sl = _at(row.h, mm)
-        v, sl = v + row.tau * tv, sl + row.tau * ts
-        for g, (av, asl) in zip(row.g, x_at):
-            if g:
-                v += g * av
-                sl += g * asl
-        rows[i] = (v, sl)
-    return rows[i]
-
-
-def _feasible_change(mm: lp.MinMax, sol: lp.Solution, changes: dict[int, Affine]) -> bool:
-    """Whether the optimum stays feasible, at the point and just beyond it along the
-    nudge, when the free sizes in `changes` take other values (exact).  Rows that do
-    not involve a changed size keep their (feasible) value at the vertex."""
-    x_at, _, _ = _vertex(mm, sol)
-    deltas = []
-    for j, aff in changes.items():
-        v, sl = _at(aff, mm)
-        deltas.append((j, v - x_at[j][0], sl - x_at[j][1]))
-    for i, row in enumerate(mm.rows):
-        if not any(row.g[j] for j in changes):
-            continue
-        v, sl = _row_at_vertex(mm, sol, i)
-        for j, dv, dsl in deltas:
-            g = row.g[j]
-            if g:
-                v += g * dv
-                sl += g * dsl
-        if (v, sl) > (0, 0):
-            return False
-    return True
+def _common(values: Sequence[Fraction]) -> tuple[list[int], int]:
+    """Rationals as integers over their least common denominator."""
+    den = 1
+    for v in values:
+        if v:
+            den = den * v.denominator // gcd(den, v.denominator)
+    return [v.numerator * (den // v.denominator) if v else 0 for v in values], den
 
 
 def _corner(m: tuple[Fraction, Fraction], q: tuple[Fraction, Fraction], n: tuple[Fraction, Fraction]) -> str:
@@ -209,10 +160,10 @@ def _corner(m: tuple[Fraction, Fraction], q: tuple[Fraction, Fraction], n: tuple
     return "Mag" if m == n else "partial"
 
 
-def _face_corners(opt: Optimum, l: int, combo: list[Fraction]) -> list[str]:
+def _face_corners(opt: Optimum, reader: _Reader, l: int, combo: list[Fraction]) -> list[str]:
     """Corners the degenerate face of layer `l` reaches (each checked exactly)."""
     mm, sol = opt.minmax, opt.solution
-    variables = list(opt.program.variables)
+    variables = reader.variables
     im, iq = variables.index(var("M", l)), variables.index(var("q", l))
     width = len(mm.point)
     n_aff = _width_affine(opt, l)
@@ -227,8 +178,8 @@ def _face_corners(opt: Optimum, l: int, combo: list[Fraction]) -> list[str]:
         candidates.append(("M=N", n_aff, tuple((f - cm * nv) / cq for f, nv in zip(fixed, n_aff))))  # Mag end
         candidates.append(("M=1", zero, tuple(f / cq for f in fixed)))           # one neuron
     for _, m_aff, q_aff in candidates:
-        if _feasible_change(mm, sol, {im: m_aff, iq: q_aff}):
-            name = _corner(_at(m_aff, mm), _at(q_aff, mm), _at(n_aff, mm))
+        if reader.feasible_change({im: m_aff, iq: q_aff}):
+            name = _corner(reader.at(m_aff), reader.at(q_aff), reader.at(n_aff))
             if name not in found:
                 found.append(name)
     return found
@@ -242,8 +193,8 @@ def _width_affine(opt: Optimum, l: int) -> Affine:
     raise AssertionError("no width row")  # pragma: no cover
 
 
-def quantity(space: Space, label: str, aff: Affine, mm: lp.MinMax) -> Quantity:
-    return Quantity(label, affine_monomial(space, aff), _at(aff, mm)[0])
+def quantity(space: Space, label: str, aff: Affine, reader: _Reader) -> Quantity:
+    return Quantity(label, affine_monomial(space, aff), reader.at(aff)[0])
 
 
 def form_label(space: Space, vec: Sequence[int], ones: frozenset[str] = frozenset()) -> str:
@@ -256,7 +207,8 @@ def form_label(space: Space, vec: Sequence[int], ones: frozenset[str] = frozense
 def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     """The report of a scored pattern."""
     program, sol, mm = opt.program, opt.solution, opt.minmax
-    variables = list(program.variables)
+    reader = _Reader(opt)
+    variables = reader.variables
     layers: list[LayerReport] = []
     pending: list[tuple[LayerReport, Sequence[int], Affine]] = []
     ones: set[str] = set()
@@ -267,29 +219,29 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
         if step.kind == "GP":
             continue
         group = [var("M", l), var("q", l)] if step.kind == "Sp" else [var("D", l, step.feature)]
-        combos = determined(variables, mm, sol.equalities, group)
+        combos = reader.determined(group)
         sizes: list[Quantity] = []
         for combo in combos:
             ints = _integer_combo(combo)
             aff = _combine([Fraction(c) for c in ints], [sol.x[variables.index(v)] for v in group])
-            sizes.append(quantity(space, _label(group, ints), aff, mm))
+            sizes.append(quantity(space, _label(group, ints), aff, reader))
         corner = None
         layer_note = None
         if step.kind == "Sp":
             m_aff, q_aff = sol.x[variables.index(group[0])], sol.x[variables.index(group[1])]
-            n_at = _at(_width_affine(opt, l), mm)
+            n_at = reader.at(_width_affine(opt, l))
             if len(combos) == 2:
-                corner = _corner(_at(m_aff, mm), _at(q_aff, mm), n_at)
+                corner = _corner(reader.at(m_aff), reader.at(q_aff), n_at)
             elif len(combos) == 1:
-                ends = _face_corners(opt, l, combos[0])
+                ends = _face_corners(opt, reader, l, combos[0])
                 corner = f"face {sizes[0].label}" + (f" ({' to '.join(ends)})" if ends else "")
             else:
                 corner = "free"
             cost_vec = by_layer[l].vec
         else:
             d_index = variables.index(group[0])
-            pinned_positive = combos and _at(sol.x[d_index], mm) > (0, 0)
-            if not pinned_positive and _feasible_change(mm, sol, {d_index: tuple(Fraction(0) for _ in mm.point)}):
+            pinned_positive = combos and reader.at(sol.x[d_index]) > (0, 0)
+            if not pinned_positive and reader.feasible_change({d_index: tuple(Fraction(0) for _ in mm.point)}):
                 status = "trivial"
                 layer_note = f"D{l} ∝ 1 is optimal: no amplification, the layer is lazy at the optimum"
                 note = f"layer {l} is lazy at the optimum (D{l} ∝ 1); the pattern reduces to a simpler one"
@@ -298,21 +250,21 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
             if q.formula == Monomial() and q.label in map(display, group):
                 ones.add(next(v for v in group if display(v) == q.label))
         cost_row = next(r for r in mm.rows if r.tau == -1 and r.label.startswith(f"layer {l}:"))
-        cost_aff = tuple(c + t for c, t in zip(_row_at(cost_row, sol.x, sol.t), sol.t))
+        cost_aff = _form_at(cost_row, sol.x)
         pending.append((LayerReport(l, step, corner, tuple(sizes), None, layer_note), cost_vec, cost_aff))
     frozen_ones = frozenset(ones)
     for report, cost_vec, cost_aff in pending:
-        cost = quantity(space, form_label(space, cost_vec, frozen_ones), cost_aff, mm)
+        cost = quantity(space, form_label(space, cost_vec, frozen_ones), cost_aff, reader)
         layers[report.index - 1] = report._replace(cost=cost)
     readout_row = next(r for r in mm.rows if r.label.startswith("readout"))
-    readout_aff = tuple(c + t for c, t in zip(_row_at(readout_row, sol.x, sol.t), sol.t))
-    readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, mm)
+    readout_aff = _form_at(readout_row, sol.x)
+    readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, reader)
     active = tuple(mm.rows[i].label for i, y in sorted(sol.multipliers.items()) if y > 0)
     if any("search bound" in label for label in active) and note is None:
         note = ("a magnitude q sits at the search bound |[q]| = Q: the true optimum lies beyond it, "
                 "so this energy is an upper bound")
     energy = affine_monomial(space, sol.t)
-    value = _at(sol.t, mm)[0]
+    value = reader.at(sol.t)[0]
     return PatternReport(
         name=pattern_name(program.pattern), pattern=program.pattern, energy=energy, exponent=value,
         layers=tuple(layers), readout=readout, active=active, status=status, note=note,
