@@ -140,9 +140,15 @@ def test_usage_errors_exit_2():
 
 
 def test_debug_shows_the_traceback():
+    """Without --debug a bad spec is a clean exit 2; with it the SpecError propagates
+    (CliRunner keeps it as the exception, with its traceback)."""
+    from curse_cli.spec import SpecError
+
     bad = str(INVALID[0])
-    result = run("--debug", "predict", bad)
-    assert result.exit_code != 0 and result.exception is not None
+    quiet = run("predict", bad)
+    assert quiet.exit_code == 2 and isinstance(quiet.exception, SystemExit)
+    loud = run("--debug", "predict", bad)
+    assert isinstance(loud.exception, SpecError) and loud.exc_info[2] is not None
 
 
 def test_internal_errors_exit_1(monkeypatch):

@@ -37,11 +37,14 @@ settings_ = settings(max_examples=25, deadline=None, suppress_health_check=[Heal
 @settings_
 @given(st.sampled_from(ACTS), st.lists(exponents, min_size=1, max_size=2), st.integers(1, 4))
 def test_every_problem_gets_an_answer(act, widths, degree):
-    """No crash; either a prediction whose P* is ridge x E, or a reason."""
+    """No crash; either a prediction whose P* is ridge x E and whose energy is the least
+    of all properly scored patterns, or a reason."""
     pred = predict(problem(builtin(act), widths, degree, None))
     if pred.winners:
         assert pred.p_star_exponent == pred.energy_exponent  # kappa = d^0
-        assert all(w.exponent == pred.energy_exponent for w in pred.winners)
+        assert pred.energy_exponent == min(r.exponent for r in pred.patterns if r.counts)
+        assert {w.name for w in pred.winners} == {
+            r.name for r in pred.patterns if r.counts and r.exponent == pred.energy_exponent}
     else:
         assert pred.unreachable
 
