@@ -153,7 +153,6 @@ def predict(problem: Problem, options: Options = Options(),
             patterns: Iterable[Pattern] | None = None) -> Prediction:
     """Score the given patterns (default: all of them) and rank them."""
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
-    ctx = Context(problem, options)
     chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
     reports = score_all(problem, options, chosen)
     scored = sorted((r for r in reports if r.scored), key=lambda r: (r.order_key, r.name))
@@ -166,7 +165,9 @@ def predict(problem: Problem, options: Options = Options(),
         reason = None
     else:
         p_star, p_exp = None, None
-        reason = unreachable_reason(ctx, chosen) if all(r.status == "unreachable" for r in reports) else (
-            "no pattern has a proper optimum: each one either misses the target or leaves a layer unused")
+        if all(r.status == "unreachable" for r in reports):
+            reason = unreachable_reason(Context(problem, options), chosen)
+        else:
+            reason = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
     return Prediction(problem, tuple(scored + unscored), winners, p_star, p_exp, reason,
-                      ctx.truncation.max_order, total)
+                      options.truncation(problem).max_order, total)

@@ -58,16 +58,11 @@ from typing import Any
 
 import click
 
+from .cli import UserError  # loaded lazily by the CLI, which is fully imported by then
 from .ldt_verdict import DEFAULT_TOLERANCE
 from .spec import load_spec
 
 DEFAULT_DS = "100,1000,10000,100000"
-
-
-def _user_error(message: str) -> click.ClickException:
-    from .cli import UserError  # imported late: cli.py registers this command at its end
-
-    return UserError(message)
 
 
 class DList(click.ParamType):
@@ -145,7 +140,7 @@ def ldt_cmd(spec: str, ds: tuple[float, ...], alpha: Fraction, sigma_w: Fraction
     try:
         report = ldt_report(loaded, LdtOptions(ds, alpha, sigma_w, sigma_a, tolerance))
     except LdtError as err:
-        raise _user_error(str(err)) from None
+        raise UserError(str(err)) from None
     if fmt == "json":
         click.echo(json.dumps(ldt_json(report), indent=2, ensure_ascii=False))
     else:

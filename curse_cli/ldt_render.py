@@ -7,12 +7,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .cli import UserError  # loaded lazily by the CLI, which is fully imported by then
 from .ldt_report import TILTED, Density, LdtReport, density_curve
 from .scales import format_fraction, format_monomial
 
@@ -20,12 +20,6 @@ SCHEMA = "curse.ldt/1"
 PLOT_SUFFIXES = (".png", ".svg")
 PLOT_HINT = "pip install 'curse[plot]' (or pip install '.[plot]' from a checkout)"
 _DECADES = 16  # histogram bars: one block per decade of probability above 1e-16
-
-
-def _user_error(message: str) -> click.ClickException:
-    from .cli import UserError
-
-    return UserError(message)
 
 
 # -- JSON -------------------------------------------------------------------------------
@@ -177,11 +171,11 @@ def ldt_view(r: LdtReport) -> Group:
 def _check_plot(path: str) -> None:
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_SUFFIXES:
-        raise _user_error(f"--plot {path}: unknown file type {suffix or '(none)'!r}; name a .png or .svg file")
+        raise UserError(f"--plot {path}: unknown file type {suffix or '(none)'!r}; name a .png or .svg file")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise _user_error(f"--plot needs matplotlib: {PLOT_HINT}") from None
+        raise UserError(f"--plot needs matplotlib: {PLOT_HINT}") from None
 
 
 def write_plot(r: LdtReport, path: str) -> None:
@@ -234,4 +228,4 @@ def write_plot(r: LdtReport, path: str) -> None:
     try:
         fig.savefig(path, format=Path(path).suffix.lower().lstrip("."))
     except OSError as err:
-        raise _user_error(f"--plot {path}: cannot write the file: {err.strerror or err}") from None
+        raise UserError(f"--plot {path}: cannot write the file: {err.strerror or err}") from None
