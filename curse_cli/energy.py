@@ -39,22 +39,29 @@ def display(name: str) -> str:
     return name.lstrip("#").split(":")[0]
 
 
-def search_bound(problem: Problem) -> int:
+Box = dict[str, tuple[Fraction, Fraction]]
+"""Ranges of swept scale exponents (name -> (lo, hi)); see `tropical.Space`."""
+
+
+def search_bound(problem: Problem, box: Box | None = None) -> int:
     """A bound on `|[q_l]|` far beyond any optimum, so that dominated exponents can be
     dropped early.  A used spike of magnitude `q` costs at least `2|[q]|` in the readout
-    when `[q] < 0`, so optima sit well inside; the scorer reports any that touches it."""
-    total = 1 + abs(problem.lambda0.exponent({})) + sum(abs(v) for _, v in problem.scales)
+    when `[q] < 0`, so optima sit well inside; the scorer reports any that touches it.
+    With a box, the largest scale values in it are used, so one bound serves them all."""
+    box = box or {}
+    values = [max([abs(v), *(abs(x) for x in box.get(n, ()))]) for n, v in problem.scales]
+    total = 1 + abs(problem.lambda0.exponent({})) + sum(values)
     return int(4 * (problem.degree + 2) * total) + 1
 
 
-def build_space(problem: Problem) -> Space:
+def build_space(problem: Problem, box: Box | None = None, denominators: Iterable[int] = ()) -> Space:
     """The symbols of a problem: its scales, then `M_l, q_l, D_l` for every layer.
 
     Bounds: `0 <= [M_l] <= [N_l]`; `[q_l] <= 0` for bounded activations, `|[q_l]| <= Q`
     (`search_bound`); `0 <= [D_l]` and the amplified eigenvalue at most order one, so
     `[D_l] <= -[lambda_0]` on `z` and `[D_l] <= [N_m]` on the spike `sigma_m`.
     """
-    q_max = Monomial({BASE: search_bound(problem)})
+    q_max = Monomial({BASE: search_bound(problem, box)})
     variables: dict[str, tuple[Monomial | None, Monomial | None]] = {}
     for l, width in enumerate(problem.widths, start=1):
         variables[var("M", l)] = (Monomial(), width)
@@ -64,7 +71,7 @@ def build_space(problem: Problem) -> Space:
             variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
     dens = [Fraction(v).denominator for m in (*problem.widths, problem.chi, problem.lambda0, problem.ridge)
             for v in m.values()]
-    return make_space(problem.scale_values(), variables, dens)
+    return make_space(problem.scale_values(), variables, [*dens, *denominators], box)
 
 
 class Option(NamedTuple):
@@ -97,8 +104,10 @@ class Program(NamedTuple):
 class Folder:
     """Kernel states along pattern prefixes, computed once per prefix."""
 
-    def __init__(self, problem: Problem, space: Space, trunc: Truncation, restrict_last: bool = True) -> None:
+    def __init__(self, problem: Problem, space: Space, trunc: Truncation, restrict_last: bool = True,
+                 q_bound: int | None = None) -> None:
         self.restrict_last = restrict_last
+        self.q_bound = q_bound if q_bound is not None else search_bound(problem)
         self.problem = problem
         self.space = space
         self.trunc = trunc
@@ -175,7 +184,7 @@ def build_program(folder: Folder, pattern: Pattern) -> Program:
             variables += [var("M", l), var("q", l)]
             conditions.append(Option(_neg(m), 0, f"M{l} >= 1"))
             conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}"))
-            bound = folder.form(BASE, search_bound(problem))
+            bound = folder.form(BASE, folder.q_bound)
             conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)"))
             if problem.activation.bounded:
                 conditions.append(Option(q, 0, f"q{l} <= 1 (bounded activation)"))

@@ -5,12 +5,14 @@ Nothing here prints; the CLI renders what these functions return.
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Iterable
 
 from .analysis import read_optimum
-from .energy import Folder, Optimum, Program, build_program, build_space, minimise
+from .energy import Box, Folder, Optimum, Program, build_program, build_space, minimise, search_bound
 from .kernels import Truncation
 from .patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from .problem import Problem
@@ -43,21 +45,37 @@ class Options:
 
 
 class Context:
-    """One problem's symbol space and kernel cache, shared by all its patterns."""
+    """One problem's symbol space and kernel cache, shared by all its patterns.
 
-    def __init__(self, problem: Problem, options: Options = Options()) -> None:
+    With a `box` of scale ranges (sweeps), kernels and programmes hold on the whole box
+    and `at` moves the point of the linear programmes without recomputing them;
+    `denominators` are those of the points `at` will be given.
+    """
+
+    def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
+                 denominators: Iterable[int] = ()) -> None:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
-        self.space: Space = build_space(problem)
-        self.folder = Folder(problem, self.space, self.truncation)
+        self.space: Space = build_space(problem, box, denominators)
+        self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
+        self.programs: dict[Pattern, Program] = {}
+
+    def at(self, values: dict[str, Fraction]) -> Context:
+        """The same context at other scale values (inside the box)."""
+        moved = copy.copy(self)
+        moved.problem = replace(self.problem, scales=tuple((n, values.get(n, v)) for n, v in self.problem.scales))
+        moved.space = self.space.with_point(moved.problem.scale_values())
+        return moved
 
     def score(self, pattern: Pattern) -> PatternReport:
         return self.evaluate(pattern)[2]
 
     def evaluate(self, pattern: Pattern) -> tuple[Program, Optimum | None, PatternReport]:
         """The pattern's programme, its exact optimum (None if it has none) and report."""
-        program = build_program(self.folder, pattern)
+        program = self.programs.get(pattern)
+        if program is None:
+            program = self.programs[pattern] = build_program(self.folder, pattern)
         name = pattern_name(pattern)
         if not program.decisions[0].options:
             return program, None, PatternReport(
@@ -149,16 +167,24 @@ def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> li
     return [reports[p] for p in patterns]
 
 
+def rank(reports: Iterable[PatternReport]) -> tuple[tuple[PatternReport, ...], tuple[PatternReport, ...]]:
+    """Scored patterns best first (then the unscored), and the winners: the proper optima
+    tied with the best at the spec's point."""
+    reports = list(reports)
+    scored = sorted((r for r in reports if r.scored), key=lambda r: (r.order_key, r.name))
+    unscored = [r for r in reports if not r.scored]
+    proper = [r for r in scored if r.counts]
+    winners = tuple(r for r in proper if r.tie_key == proper[0].tie_key) if proper else ()
+    return tuple(scored + unscored), winners
+
+
 def predict(problem: Problem, options: Options = Options(),
             patterns: Iterable[Pattern] | None = None) -> Prediction:
     """Score the given patterns (default: all of them) and rank them."""
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
     chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
     reports = score_all(problem, options, chosen)
-    scored = sorted((r for r in reports if r.scored), key=lambda r: (r.order_key, r.name))
-    unscored = [r for r in reports if not r.scored]
-    proper = [r for r in scored if r.counts]
-    winners = tuple(r for r in proper if r.tie_key == proper[0].tie_key) if proper else ()
+    ranked, winners = rank(reports)
     if winners:
         p_star = problem.ridge * winners[0].energy
         p_exp = p_star.exponent(problem.scale_values())
@@ -169,5 +195,5 @@ def predict(problem: Problem, options: Options = Options(),
             reason = unreachable_reason(Context(problem, options), chosen)
         else:
             reason = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
-    return Prediction(problem, tuple(scored + unscored), winners, p_star, p_exp, reason,
+    return Prediction(problem, ranked, winners, p_star, p_exp, reason,
                       options.truncation(problem).max_order, total)

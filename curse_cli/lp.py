@@ -253,8 +253,9 @@ def _evaluate(aff: Affine, at: Sequence[Fraction]) -> Fraction:
     return sum((c * x for c, x in zip(aff, at)), Fraction(0))
 
 
-def exact_optimum(problem: MinMax) -> Solution | None:
-    """The certified exact optimum (None: infeasible)."""
+def exact_optimum(problem: MinMax, face: bool = True) -> Solution | None:
+    """The certified exact optimum (None: infeasible).  `face=False` skips the optimal
+    face's implicit equalities (callers that only need the value and the multipliers)."""
     n = problem.n_vars + 1
     c = _objective(n)
     lower, upper = _bounds(problem.n_vars, n)
@@ -275,8 +276,10 @@ def exact_optimum(problem: MinMax) -> Solution | None:
             continue
         sol = _certify(problem, exact, basis)
         if sol is not None:
-            face = _face(problem, exact, sol, nudge, a, b)
-            return Solution(sol.t, sol.x, sol.value, face, sol.multipliers)
+            if not face:
+                return sol
+            tight = _face(problem, exact, sol, nudge, a, b)
+            return Solution(sol.t, sol.x, sol.value, tight, sol.multipliers)
     raise LPError("could not certify the optimum of a linear program exactly")
 
 

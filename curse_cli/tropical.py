@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -62,6 +62,14 @@ class Space:
     lower: tuple[tuple[int, int] | None, ...]
     upper: tuple[tuple[int, int] | None, ...]
     arrays: dict = field(default_factory=dict, compare=False, repr=False)
+    box: tuple[tuple[int, int], ...] | None = None
+    bound_forms: tuple[tuple[tuple[int, ...] | None, tuple[int, ...] | None], ...] = ()
+
+    # `box` (sweeps): each scale's range (lo, hi) in units of 1/unit.  Then pruning keeps
+    # a term unless another dominates it at *every* scale point of the box, so kernels
+    # and programmes built in this space hold on the whole box; the point still drives
+    # the linear programmes.  `bound_forms` are the free sizes' bounds as affine forms
+    # of the scales (the first `first_variable` entries of a vector), None: unbounded.
 
     @property
     def size(self) -> int:
@@ -110,6 +118,31 @@ class Space:
                 b += c * v[i]
         return a, b
 
+    def with_point(self, scales: Mapping[str, Fraction]) -> Space:
+        """The same symbols, unit, box and bounds at another scale point (its exponents'
+        denominators must divide the unit)."""
+        point = (self.unit, *(int(_in_unit(Fraction(scales[n]), self.unit)) for n in self.scales),
+                 *([0] * len(self.variables)))
+        return _assemble(self.scales, self.variables, self.unit, point, self.direction, self.bound_forms, self.box)
+
+    def bound_affine(self, vec: Sequence[int]) -> tuple[list[int], bool]:
+        """The minimum of the free-size part of `vec` over the sizes' bounds, as an affine
+        form of the scales (over the first `first_variable` symbols, in 1/unit**2), and
+        whether it exists (False: a needed bound is missing)."""
+        f = self.first_variable
+        out = [0] * f
+        for i in range(f, self.size):
+            c = vec[i]
+            if c == 0:
+                continue
+            lo, hi = self.bound_forms[i - f]
+            bound = lo if c > 0 else hi
+            if bound is None:
+                return out, False
+            for j in range(f):
+                out[j] += c * bound[j]
+        return out, True
+
     def box_min(self, vec: tuple[int, ...]) -> tuple[int, int] | None:
         """Minimum of the free-size part over the variables' box (None: unbounded)."""
         a = b = 0
@@ -126,32 +159,58 @@ class Space:
         return a, b
 
 
+def _in_unit(value: Fraction, unit: int) -> int:
+    scaled = value * unit
+    if scaled.denominator != 1:
+        raise ValueError(f"exponent {value} is finer than the unit 1/{unit}")
+    return int(scaled)
+
+
 def make_space(
     scales: Mapping[str, Fraction],
     variables: Mapping[str, tuple[Mapping[str, Fraction] | None, Mapping[str, Fraction] | None]],
     denominators: Iterable[int] = (),
+    box: Mapping[str, tuple[Fraction, Fraction]] | None = None,
 ) -> Space:
     """A space with the problem's scale values and the free sizes' bounds (as monomials
-    of scales, e.g. `0 <= [M1] <= [N1]`)."""
+    of scales, e.g. `0 <= [M1] <= [N1]`).  With `box` (scale -> (lo, hi); unlisted
+    scales stay at their value), pruning holds on the whole box (see `Space`)."""
     dens = [2, *denominators, *(Fraction(v).denominator for v in scales.values())]
     for bounds in variables.values():
         for b in bounds:
             if b is not None:
                 dens += [Fraction(x).denominator for x in b.values()]
+    for lo, hi in (box or {}).values():
+        dens += [Fraction(lo).denominator, Fraction(hi).denominator]
     unit = 2 * lcm(*dens)  # even, so that an eigenvalue exponent halves exactly
     names = tuple(scales)
     n_var = len(variables)
-    point = (unit, *(int(Fraction(scales[n]) * unit) for n in names), *([0] * n_var))
+    point = (unit, *(_in_unit(Fraction(scales[n]), unit) for n in names), *([0] * n_var))
     n_scales = len(names)
     direction = (0, *(4 * (n_scales + 1) + i + 1 for i in range(n_scales)), *([0] * n_var))
-    space = Space(names, tuple(variables), unit, point, direction, (), ())
-
-    def pair(b: Mapping[str, Fraction] | None) -> tuple[int, int] | None:
-        return None if b is None else space.base_value(space.form(b))
-
-    lower = tuple(pair(lo) for lo, _ in variables.values())
-    upper = tuple(pair(hi) for _, hi in variables.values())
     f = 1 + n_scales
+    probe = Space(names, tuple(variables), unit, point, direction, (), ())
+
+    def form(b: Mapping[str, Fraction] | None) -> tuple[int, ...] | None:
+        return None if b is None else probe.form(b)[:f]
+
+    forms = tuple((form(lo), form(hi)) for lo, hi in variables.values())
+    ranges = None
+    if box is not None:
+        ranges = tuple((_in_unit(Fraction(box[n][0]), unit), _in_unit(Fraction(box[n][1]), unit)) if n in box
+                       else (point[1 + i], point[1 + i]) for i, n in enumerate(names))
+    return _assemble(names, tuple(variables), unit, point, direction, forms, ranges)
+
+
+def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
+    f = 1 + len(names)
+    probe = Space(names, variables, unit, point, direction, (), ())
+
+    def pair(b: tuple[int, ...] | None) -> tuple[int, int] | None:
+        return None if b is None else probe.base_value(b)
+
+    lower = tuple(pair(lo) for lo, _ in forms)
+    upper = tuple(pair(hi) for _, hi in forms)
 
     def bound_arrays(bounds):
         missing = np.array([b is None for b in bounds], dtype=bool)
@@ -165,7 +224,39 @@ def make_space(
         "lower": bound_arrays(lower),
         "upper": bound_arrays(upper),
     }
-    return Space(names, tuple(variables), unit, point, direction, lower, upper, arrays)
+    if ranges is not None:
+        def form_matrix(which: int) -> tuple[np.ndarray, np.ndarray]:
+            missing = np.array([b[which] is None for b in forms], dtype=np.int64)
+            mat = np.array([b[which] if b[which] is not None else (0,) * f for b in forms],
+                           dtype=np.int64).reshape(len(forms), f)
+            return missing, mat
+
+        arrays["box"] = {
+            "lower": form_matrix(0), "upper": form_matrix(1),
+            "lo": np.array([unit, *(lo for lo, _ in ranges)], dtype=np.int64),
+            "hi": np.array([unit, *(hi for _, hi in ranges)], dtype=np.int64),
+        }
+    return Space(names, variables, unit, point, direction, lower, upper, arrays, ranges, forms)
+
+
+def box_minimum(space: Space, vec: Sequence[int]) -> int | None:
+    """The minimum of a form over the free sizes' bounds and the scales' box, in units
+    of 1/unit**3 (None: unbounded below).  Two stages, each a sign split: the sizes meet
+    their bounds (affine in the scales), then the scales meet the box's ends."""
+    aff, bounded = space.bound_affine(vec)
+    if not bounded:
+        return None
+    u = space.unit
+    total = 0
+    assert space.box is not None
+    for j in range(space.first_variable):
+        w = vec[j] * u + aff[j]
+        if j == 0:
+            total += w * u
+        elif w:
+            lo, hi = space.box[j - 1]
+            total += w * (lo if w > 0 else hi)
+    return total
 
 
 # -- operations on terms and tropical polynomials -------------------------------------
@@ -186,6 +277,8 @@ def dominates(space: Space, a: Term, b: Term) -> bool:
     if b.prov & ~a.prov:
         return False
     diff = tuple(x - y for x, y in zip(a.vec, b.vec))
+    if space.box is not None:
+        return box_minimum(space, diff) is not None and box_minimum(space, diff) >= 0
     low = space.box_min(diff)
     if low is None:
         return False
@@ -218,6 +311,8 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     that dominate each other, the last is kept.  Many rows are taken strongest first in
     chunks, each compared with the rows kept so far, so no huge matrix is ever built.
     """
+    if space.box is not None:
+        return _prune_box(space, vecs, provs)
     if not space.fits_int64:
         return _prune_exact(space, vecs, provs)
     ar = space.arrays
@@ -240,6 +335,31 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     if len(rows) <= CHUNK:
         return sorted(view.prune(rows))
     rows = rows[np.lexsort((-a1[rows], -a0[rows]))]
+    kept = np.empty(0, dtype=np.int64)
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        if len(kept):
+            chunk = chunk[~view.matrix(kept, chunk).any(axis=0)]
+        kept = np.array(view.prune(np.concatenate([kept, chunk])), dtype=np.int64)
+    return sorted(kept.tolist())
+
+
+BOX_INT64_UNIT = 2000  # box minima reach ~ coefficient x bound x range ~ 10^6 unit^3
+
+
+def _prune_box(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """`prune_arrays` for a space with a box: domination must hold on the whole box, so
+    rows that differ only in their scale part are compared like any others."""
+    if space.unit > BOX_INT64_UNIT:
+        return _prune_exact(space, vecs, provs)
+    f = space.first_variable
+    used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
+    cols = np.concatenate([np.arange(f), f + used])
+    view = _BoxView(vecs[:, cols], provs, space, used)
+    rows = np.arange(len(vecs))
+    if len(rows) <= CHUNK:
+        return sorted(view.prune(rows))
+    rows = rows[np.argsort(-(vecs[:, :f] @ space.arrays["p0"]), kind="stable")]
     kept = np.empty(0, dtype=np.int64)
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
@@ -313,13 +433,42 @@ class _View:
         return rows[~removed].tolist()
 
 
+class _BoxView(_View):
+    """Rows restricted to the columns in use; domination over the sizes' bounds and the
+    scales' box (`box_minimum`, vectorised)."""
+
+    def __init__(self, vecs: np.ndarray, provs: np.ndarray, space: Space, used: np.ndarray) -> None:
+        self.vecs, self.provs = vecs, provs
+        self.f = space.first_variable
+        self.unit = space.unit
+        box = space.arrays["box"]
+        self.lo_missing, self.lower = box["lower"][0][used], box["lower"][1][used]
+        self.up_missing, self.upper = box["upper"][0][used], box["upper"][1][used]
+        self.lo, self.hi = box["lo"], box["hi"]
+
+    def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        f, u = self.f, self.unit
+        top, bottom = self.vecs[rows], self.vecs[cols]
+        coef = top[:, None, f:] - bottom[None, :, f:]
+        cp = np.maximum(coef, 0)
+        cn = np.minimum(coef, 0)
+        unbounded = (cp @ self.lo_missing > 0) | (cn @ self.up_missing < 0)
+        w = (top[:, None, :f] - bottom[None, :, :f]) * u + cp @ self.lower + cn @ self.upper
+        low = np.maximum(w, 0) @ self.lo + np.minimum(w, 0) @ self.hi
+        pr, pc = self.provs[rows], self.provs[cols]
+        covers = (pc[None, :] & ~pr[:, None]) == 0
+        return (low >= 0) & ~unbounded & covers
+
+
 def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.ndarray:
     """`out[j, i]`: `dominates(space, rows[j], cols[i])` (for tests and small calls)."""
     every = rows + cols
     vecs = np.array([t.vec for t in every], dtype=np.int64)
     provs = np.array([t.prov for t in every], dtype=np.int64)
     f = space.first_variable
-    view = _View(vecs, provs, space.arrays, np.arange(vecs.shape[1] - f))
+    every_column = np.arange(vecs.shape[1] - f)
+    view = (_BoxView(vecs, provs, space, every_column) if space.box is not None
+            else _View(vecs, provs, space.arrays, every_column))
     out = view.matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
     if cols is rows:
         np.fill_diagonal(out, False)

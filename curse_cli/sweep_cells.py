@@ -1,0 +1,274 @@
+"""Certified cells: the polyhedron of scale exponents on which one solve's answer holds.
+
+At a point `s0` every pattern is scored (in a context whose kernels hold on the whole
+sweep box).  The answer -- the winners and the formula `F(s)` of the energy -- then
+holds at every `s` that satisfies a list of linear constraints, each affine in `s`:
+
+* each winner's optimal basis stays feasible: its rows, evaluated at the basis
+  solution `x(s), t(s)`, stay `<= 0` (so the winner's energy is at most its formula);
+* every other branch of a winner stays at least as high: an affine lower bound valid
+  for all `s` -- a row's minimum over the sizes' bounds, a Fourier-Motzkin
+  combination of a branch's rows, or the branch's LP dual `t >= y . h(s)` -- is
+  `>=` the winner's formula (so the winner's energy is at least its formula);
+* every branch of every other pattern stays strictly above `F` in the same way, or
+  stays infeasible (the dual of its phase-one programme);
+* tied winners keep equal values, and amplified (GFL) layers keep `D > 0`.
+
+Comparisons marked `lex` are made at `s` and just beyond it along the direction of
+growing sizes, as `predict` makes them, so a grid point on a kink gets the formula of
+the growing side there too.  Where the answer cannot be certified this way (a
+pattern ties at `s0` without counting), the cell is the point alone: still exact,
+only not shared.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple, Sequence
+
+from . import lp
+from .energy import Optimum, Option, Program, RowCache, uses_every_layer, var
+from .engine import Context, rank
+from .patterns import Pattern
+from .report import PatternReport
+from .sweep_report import Outcome
+
+Affine = tuple[Fraction, ...]
+"""Coefficients over (constant, scale_1, ..., scale_S)."""
+
+KINDS = ("ge", "gt", "ge_lex", "gt_lex", "eq")
+
+
+class Constraint(NamedTuple):
+    """`form(s) >= 0` (ge), `> 0` (gt), the same along the nudge (`_lex`), or `= 0` (eq)."""
+
+    form: Affine
+    kind: str
+    why: str
+
+
+class Cell(NamedTuple):
+    outcome: Outcome
+    winners: tuple[PatternReport, ...]
+    constraints: tuple[Constraint, ...]
+    point: dict[str, Fraction]
+    reports: tuple[PatternReport, ...] = ()   # every pattern, scored at the point
+
+
+def _sub(a: Affine, b: Affine) -> Affine:
+    return tuple(x - y for x, y in zip(a, b))
+
+
+class _Pattern:
+    """Certificates for one pattern's branches, at one point."""
+
+    def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine) -> None:
+        self.space = ctx.space
+        self.program = program
+        self.cache = RowCache(self.space, program)
+        self.s0, self.v = s0, v
+        self._infeasible: Affine | None = None
+
+    def at(self, form: Affine) -> tuple[Fraction, Fraction]:
+        return (sum((c * x for c, x in zip(form, self.s0)), Fraction(0)),
+                sum((c * x for c, x in zip(form, self.v)), Fraction(0)))
+
+    def row_bound(self, vec: Sequence[int]) -> Affine | None:
+        """A row's minimum over the sizes' bounds: affine in the scales, valid for all."""
+        aff, bounded = self.space.bound_affine(vec)
+        if not bounded:
+            return None
+        u = self.space.unit
+        return tuple(Fraction(vec[j], u) + Fraction(aff[j], u * u) for j in range(self.space.first_variable))
+
+    def combined(self, chosen: tuple[Option, ...]) -> Affine | None:
+        """`energy.combined_bound`, exactly and as an affine function of the scales."""
+        space, program = self.space, self.program
+        readout = chosen[0].vec
+        total = [Fraction(x) for x in readout]
+        weight = Fraction(1)
+        f = space.first_variable
+        costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
+        costs += [(o, None) for o in program.terms]
+        for option, layer in costs:
+            own = space.index(var("q", layer)) if layer is not None else next(
+                i for i in range(f, space.size) if option.vec[i])
+            r, c = readout[own], option.vec[own]
+            if r < 0 < c:
+                w = Fraction(-r, c)
+                weight += w
+                total = [t + w * x for t, x in zip(total, option.vec)]
+        den = 1
+        for t in total:
+            den = den * t.denominator // _gcd(den, t.denominator)
+        bound = self.row_bound([int(t * den) for t in total])
+        return None if bound is None else tuple(b / (den * weight) for b in bound)
+
+    def dual(self, sol: lp.Solution, mm: lp.MinMax) -> Affine:
+        """`t >= sum_i y_i h_i(s)`: the LP's dual bound, valid for every `s`."""
+        out = [Fraction(0)] * len(mm.point)
+        for i, y in sol.multipliers.items():
+            if y:
+                for j, h in enumerate(mm.rows[i].h):
+                    out[j] += y * h
+        return tuple(out)
+
+    def infeasible(self) -> Affine | None:
+        """The phase-one bound: every size choice violates some condition by at least
+        this (affine in the scales); positive where the pattern is infeasible."""
+        if self._infeasible is None:
+            rows = tuple(lp.Row(r.g, -1, r.h, r.label) for r in self.cache.base if r.tau == 0)
+            mm = lp.MinMax(len(self.cache.idx), rows, self.cache.point, self.cache.direction)
+            sol = lp.exact_optimum(mm, face=False)
+            if sol is None:  # pragma: no cover - a max of violations is always finite
+                return None
+            self._infeasible = self.dual(sol, mm)
+        return self._infeasible
+
+    def certify(self, target: Affine | None, kind: str, skip: tuple[Option, ...] | None = None
+                ) -> list[Constraint] | None:
+        """Constraints keeping every branch's value `kind`-above `target` (None: every
+        branch infeasible).  None if some branch cannot be certified at `s0`."""
+        program = self.program
+        decisions = program.decisions
+        out: list[Constraint] = []
+        strict = kind.startswith("gt")
+
+        def ok(bound: Affine | None) -> tuple[Fraction, Fraction] | None:
+            if bound is None or target is None:
+                return None
+            value = self.at(_sub(bound, target))
+            good = value > (0, 0) if kind == "gt_lex" else value[0] > 0 if strict else value >= (0, 0)
+            return value if good else None
+
+        def emit(bound: Affine, why: str) -> None:
+            out.append(Constraint(_sub(bound, target), kind, why))
+
+        def walk(k: int, chosen: tuple[Option, ...], bounds: list[Affine | None]) -> bool:
+            best = max(((val, b) for b in bounds if (val := ok(b)) is not None), default=None, key=lambda p: p[0])
+            if best is not None:
+                emit(best[1], "row bound")
+                return True
+            if k == len(decisions):
+                if not uses_every_layer(program, chosen) or chosen == skip:
+                    return True
+                if target is not None and (fm := self.combined(chosen)) is not None and ok(fm) is not None:
+                    emit(fm, "combined bound")
+                    return True
+                mm = self.cache.minmax(chosen)
+                sol = lp.exact_optimum(mm, face=False)
+                if sol is None:
+                    bound = self.infeasible()
+                    if bound is None or self.at(bound) <= (0, 0):
+                        return False
+                    out.append(Constraint(bound, "gt_lex", "infeasible"))
+                    return True
+                bound = self.dual(sol, mm)
+                if ok(bound) is None:
+                    return False
+                emit(bound, "branch dual")
+                return True
+            for option in decisions[k].options:
+                if not walk(k + 1, chosen + (option,), bounds + [self.row_bound(option.vec)]):
+                    return False
+            return True
+
+        floor = [self.row_bound(o.vec) for o in program.terms]
+        if any(not d.options for d in decisions):
+            return out
+        return out if walk(0, (), floor) else None
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
+
+
+def _basis_rows(opt: Optimum) -> list[Constraint]:
+    """The winner's basis solution stays feasible: each row `<= 0` at `x(s), t(s)`."""
+    sol = opt.solution
+    out = []
+    for row in opt.minmax.rows:
+        form = [h + row.tau * t for h, t in zip(row.h, sol.t)]
+        for g, x in zip(row.g, sol.x):
+            if g:
+                form = [a + g * b for a, b in zip(form, x)]
+        if any(form):
+            out.append(Constraint(tuple(-c for c in form), "ge_lex", f"basis: {row.label}"))
+    return out
+
+
+def _gfl_rows(opt: Optimum, report: PatternReport) -> list[Constraint] | None:
+    """Amplified layers stay amplified (`D > 0`); None if the winner's GFL layer is not
+    pinned above one at `s0` (then the cell is the point)."""
+    out = []
+    variables = list(opt.program.variables)
+    for layer in report.layers:
+        if layer.step.kind != "GFL":
+            continue
+        d = opt.solution.x[variables.index(var("D", layer.index, layer.step.feature))]
+        if not layer.sizes:
+            return None
+        out.append(Constraint(d, "gt_lex", f"layer {layer.index}: D > 1"))
+    return out
+
+
+def outcome_of(ridge, winners: Sequence[PatternReport], unreachable: str | None) -> Outcome:
+    if not winners:
+        return Outcome((), None, None, unreachable)
+    return Outcome(tuple(w.name for w in winners), winners[0].energy, ridge * winners[0].energy)
+
+
+def solve_cell(ctx: Context, patterns: Sequence[Pattern], unreachable: str | None) -> Cell:
+    """Score every pattern at `ctx`'s point and certify where the answer holds."""
+    space = ctx.space
+    u, f = space.unit, space.first_variable
+    s0 = tuple(Fraction(p, u) for p in space.point[:f])
+    v = tuple(Fraction(x, u) for x in space.direction[:f])
+    point = dict(ctx.problem.scales)
+    evaluations = [ctx.evaluate(p) for p in patterns]
+    reports, winners = rank(e[2] for e in evaluations)
+    outcome = outcome_of(ctx.problem.ridge, winners, unreachable if not winners else None)
+    by_name = {e[2].name: e for e in evaluations}
+    constraints: list[Constraint] = []
+    alone = Cell(outcome, winners, _pin(ctx, point), point, reports)
+    target: Affine | None = None
+    if winners:
+        first = by_name[winners[0].name][1]
+        assert first is not None
+        target = first.solution.t
+        for w in winners:
+            program, opt, report = by_name[w.name]
+            assert opt is not None
+            gfl = _gfl_rows(opt, report)
+            own = _Pattern(ctx, program, s0, v).certify(opt.solution.t, "ge_lex", skip=opt.choice)
+            if gfl is None or own is None:
+                return alone
+            constraints += _basis_rows(opt) + gfl + own
+            if opt.solution.t != target:
+                constraints.append(Constraint(_sub(opt.solution.t, target), "eq", f"tie with {w.name}"))
+    elif any(e[2].scored for e in evaluations):
+        return alone   # scored patterns, none proper: not certified beyond the point
+    names = {w.name for w in winners}
+    for program, opt, report in evaluations:
+        if report.name in names or report.status == "unreachable":
+            continue
+        if target is not None and report.scored and report.exponent == winners[0].exponent:
+            return alone   # ties at s0 without counting (e.g. reduces to a simpler pattern)
+        found = _Pattern(ctx, program, s0, v).certify(target, "gt")
+        if found is None:
+            return alone
+        constraints += found
+    return Cell(outcome, winners, tuple(constraints), point, reports)
+
+
+def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:
+    """Constraints that hold at the point alone."""
+    names = [n for n, _ in ctx.problem.scales]
+    out = []
+    for i, n in enumerate(names):
+        form = [Fraction(0)] * (1 + len(names))
+        form[0], form[1 + i] = -point[n], Fraction(1)
+        out.append(Constraint(tuple(form), "eq", "the point"))
+    return tuple(out)

@@ -1,0 +1,59 @@
+"""Exact linear relations between swept scale exponents, such as `[N1] = [N2]`."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import gcd, lcm
+from typing import Sequence
+
+from .problem import Problem
+from .scales import BASE, Monomial
+from .sweep_report import Axis, Relation
+
+
+def relation(problem: Problem, axes: Sequence[Axis], form: Monomial) -> Relation | None:
+    """`[form] = 0` as a relation between the swept exponents (other scales at their
+    values); None if `form` does not involve them."""
+    names = [a.name for a in axes]
+    values = problem.scale_values()
+    constant = form.power(BASE) + sum((p * values[n] for n, p in form.items() if n != BASE and n not in names),
+                                      Fraction(0))
+    coeffs = [form.power(n) for n in names]
+    if not any(coeffs):
+        return None
+    den = lcm(*(c.denominator for c in (*coeffs, constant)))
+    ints = [int(c * den) for c in (*coeffs, constant)]
+    g = 0
+    for v in ints:
+        g = gcd(g, v)
+    sign = 1 if next(v for v in ints if v) > 0 else -1
+    ints = [sign * v // g for v in ints]
+    *cs, c0 = ints
+    return Relation(Fraction(c0), tuple(Fraction(c) for c in cs), relation_text(names, cs, c0))
+
+
+def relation_text(names: Sequence[str], coeffs: Sequence[int], constant: int) -> str:
+    """`sum c_i [x_i] + c0 = 0` written with positive terms on both sides."""
+    def side(terms: list[tuple[int, str | None]]) -> str:
+        parts = []
+        for c, n in terms:
+            if n is None:
+                parts.append(str(c))
+            else:
+                parts.append(f"[{n}]" if c == 1 else f"{c}[{n}]")
+        return " + ".join(parts) if parts else "0"
+
+    left = [(c, n) for c, n in zip(coeffs, names) if c > 0]
+    right = [(-c, n) for c, n in zip(coeffs, names) if c < 0]
+    if constant > 0:
+        left.append((constant, None))
+    elif constant < 0:
+        right.append((-constant, None))
+    if not left:
+        left, right = right, left
+    return f"{side(left)} = {side(right)}"
+
+
+def root(rel: Relation) -> Fraction:
+    """The one-dimensional relation's solution."""
+    return -rel.constant / rel.coefficients[0]
