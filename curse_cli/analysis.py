@@ -15,7 +15,7 @@ from math import gcd, lcm
 from typing import Sequence
 
 from . import lp
-from .energy import Optimum, display, var
+from .energy import Optimum, display, minimise, var, without_amplification
 from .patterns import pattern_name
 from .report import LayerReport, PatternReport, Quantity
 from .scales import BASE, Monomial, format_monomial
@@ -193,6 +193,14 @@ def _width_affine(opt: Optimum, l: int) -> Affine:
     raise AssertionError("no width row")  # pragma: no cover
 
 
+def _lazy_ties(space: Space, opt: Optimum, l: int, feature: str, reader: _Reader) -> bool:
+    """Whether the pattern with `D_l` held at one (no amplification) reaches the same
+    energy at the point: some optimum is lazy in layer `l`, whichever vertex the solver
+    returned."""
+    lazy = minimise(space, without_amplification(space, opt.program, l, feature))
+    return lazy is not None and reader.at(lazy.solution.t)[0] == reader.at(opt.solution.t)[0]
+
+
 def quantity(space: Space, label: str, aff: Affine, reader: _Reader) -> Quantity:
     return Quantity(label, affine_monomial(space, aff), reader.at(aff)[0])
 
@@ -241,7 +249,8 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
         else:
             d_index = variables.index(group[0])
             pinned_positive = combos and reader.at(sol.x[d_index]) > (0, 0)
-            if not pinned_positive and reader.feasible_change({d_index: tuple(Fraction(0) for _ in mm.point)}):
+            if not pinned_positive and (reader.feasible_change({d_index: tuple(Fraction(0) for _ in mm.point)})
+                                        or _lazy_ties(space, opt, l, step.feature, reader)):
                 status = "trivial"
                 layer_note = f"D{l} ∝ 1 is optimal: no amplification, the layer is lazy at the optimum"
                 note = f"layer {l} is lazy at the optimum (D{l} ∝ 1); the pattern reduces to a simpler one"

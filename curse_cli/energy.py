@@ -201,6 +201,13 @@ def build_program(folder: Folder, pattern: Pattern) -> Program:
     return Program(pattern, kernels, tuple(terms), tuple(conditions), tuple(decisions), required, tuple(variables))
 
 
+def without_amplification(space: Space, program: Program, layer: int, feature: str) -> Program:
+    """The programme with `D_layer` held at one (`[D] <= 0`): the pattern with that layer
+    lazy, paying the GFL cost of its `N` neurons."""
+    row = Option(space.form({var("D", layer, feature): Fraction(1)}), 0, f"D{layer} <= 1 (held lazy)")
+    return program._replace(conditions=program.conditions + (row,))
+
+
 def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
     """Whether the readout's term, and the eigenvalues paid for by the layers it relies
     on, together rely on every non-lazy layer of the pattern."""

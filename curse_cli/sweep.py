@@ -108,7 +108,9 @@ def _exponents(problem: Problem, axes: Sequence[Axis], form: Monomial | None, wh
     for c, i in zip(slopes, idx):
         if c:
             value = value + int(c * den) * i.astype(object)
-    return [Fraction(int(v), den) for v in value]
+    distinct, inverse = np.unique(value, return_inverse=True)
+    exact = [Fraction(int(v), den) for v in distinct]   # one Fraction per distinct value, shared
+    return [exact[i] for i in inverse.tolist()]
 
 
 def outcome_of(pred: Prediction) -> Outcome:

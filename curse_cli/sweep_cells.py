@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import NamedTuple, Sequence
 
 from . import lp
-from .energy import Optimum, Option, Program, RowCache, uses_every_layer, var
+from .energy import Optimum, Option, Program, RowCache, minimise, uses_every_layer, var, without_amplification
 from .engine import Context, rank
 from .patterns import Pattern
 from .report import PatternReport
@@ -68,6 +68,7 @@ class _Pattern:
         self.cache = RowCache(self.space, program)
         self.s0, self.v = s0, v
         self._infeasible: Affine | None = None
+        self._quick: dict[int, tuple[Fraction, Fraction, Option] | None] = {}
 
     def at(self, form: Affine) -> tuple[Fraction, Fraction]:
         return (sum((c * x for c, x in zip(form, self.s0)), Fraction(0)),
@@ -125,58 +126,86 @@ class _Pattern:
             self._infeasible = self.dual(sol, mm)
         return self._infeasible
 
+    def quick(self, option: Option) -> tuple[Fraction, Fraction, Option] | None:
+        """A row's bound at `s0` (value, slope), in integers until it is needed whole."""
+        key = id(option)
+        if key not in self._quick:
+            aff, bounded = self.space.bound_affine(option.vec)
+            if not bounded:
+                self._quick[key] = None
+            else:
+                u = self.space.unit
+                ints = [option.vec[j] * u + a for j, a in enumerate(aff)]
+                p, d = self.space.point, self.space.direction
+                self._quick[key] = (Fraction(sum(c * x for c, x in zip(ints, p)), u**3),
+                                    Fraction(sum(c * x for c, x in zip(ints, d)), u**3), option)
+        return self._quick[key]
+
     def certify(self, target: Affine | None, kind: str, skip: tuple[Option, ...] | None = None
                 ) -> list[Constraint] | None:
         """Constraints keeping every branch's value `kind`-above `target` (None: every
-        branch infeasible).  None if some branch cannot be certified at `s0`."""
+        branch infeasible).  None if some branch cannot be certified at `s0`.
+
+        Depth first over the decisions: a subtree is closed as soon as one of its rows'
+        bounds is high enough (each node checks the row it adds); a complete branch by
+        the Fourier-Motzkin combination, or else by its exact LP dual."""
         program = self.program
         decisions = program.decisions
         out: list[Constraint] = []
-        strict = kind.startswith("gt")
+        tv, ts = self.at(target) if target is not None else (Fraction(0), Fraction(0))
 
-        def ok(bound: Affine | None) -> tuple[Fraction, Fraction] | None:
-            if bound is None or target is None:
-                return None
-            value = self.at(_sub(bound, target))
-            good = value > (0, 0) if kind == "gt_lex" else value[0] > 0 if strict else value >= (0, 0)
-            return value if good else None
+        def good(value: Fraction, slope: Fraction) -> bool:
+            pair = (value - tv, slope - ts)
+            return {"gt_lex": pair > (0, 0), "gt": pair[0] > 0, "ge_lex": pair >= (0, 0), "ge": pair[0] >= 0}[kind]
+
+        def ok(bound: Affine | None) -> bool:
+            return bound is not None and target is not None and good(*self.at(bound))
 
         def emit(bound: Affine, why: str) -> None:
             out.append(Constraint(_sub(bound, target), kind, why))
 
-        def walk(k: int, chosen: tuple[Option, ...], bounds: list[Affine | None]) -> bool:
-            best = max(((val, b) for b in bounds if (val := ok(b)) is not None), default=None, key=lambda p: p[0])
-            if best is not None:
-                emit(best[1], "row bound")
+        def closes(option: Option) -> bool:
+            q = self.quick(option)
+            if q is None or target is None or not good(q[0], q[1]):
+                return False
+            emit(self.row_bound(option.vec), "row bound")
+            return True
+
+        def leaf(chosen: tuple[Option, ...]) -> bool:
+            if not uses_every_layer(program, chosen) or chosen == skip:
                 return True
-            if k == len(decisions):
-                if not uses_every_layer(program, chosen) or chosen == skip:
-                    return True
-                if target is not None and (fm := self.combined(chosen)) is not None and ok(fm) is not None:
-                    emit(fm, "combined bound")
-                    return True
-                mm = self.cache.minmax(chosen)
-                sol = lp.exact_optimum(mm, face=False)
-                if sol is None:
-                    bound = self.infeasible()
-                    if bound is None or self.at(bound) <= (0, 0):
-                        return False
-                    out.append(Constraint(bound, "gt_lex", "infeasible"))
-                    return True
-                bound = self.dual(sol, mm)
-                if ok(bound) is None:
+            if target is not None and ok(fm := self.combined(chosen)):
+                emit(fm, "combined bound")
+                return True
+            mm = self.cache.minmax(chosen)
+            sol = lp.exact_optimum(mm, face=False)
+            if sol is None:
+                bound = self.infeasible()
+                if bound is None or self.at(bound) <= (0, 0):
                     return False
-                emit(bound, "branch dual")
+                out.append(Constraint(bound, "gt_lex", "infeasible"))
                 return True
+            bound = self.dual(sol, mm)
+            if not ok(bound):
+                return False
+            emit(bound, "branch dual")
+            return True
+
+        def walk(k: int, chosen: tuple[Option, ...]) -> bool:
+            if k == len(decisions):
+                return leaf(chosen)
             for option in decisions[k].options:
-                if not walk(k + 1, chosen + (option,), bounds + [self.row_bound(option.vec)]):
+                if not closes(option) and not walk(k + 1, chosen + (option,)):
                     return False
             return True
 
-        floor = [self.row_bound(o.vec) for o in program.terms]
         if any(not d.options for d in decisions):
             return out
-        return out if walk(0, (), floor) else None
+        floor = [q for q in map(self.quick, program.terms) if q is not None and target is not None and good(q[0], q[1])]
+        if floor:
+            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")
+            return out
+        return out if walk(0, ()) else None
 
 
 def _gcd(a: int, b: int) -> int:
@@ -199,19 +228,43 @@ def _basis_rows(opt: Optimum) -> list[Constraint]:
     return out
 
 
-def _gfl_rows(opt: Optimum, report: PatternReport) -> list[Constraint] | None:
-    """Amplified layers stay amplified (`D > 0`); None if the winner's GFL layer is not
-    pinned above one at `s0` (then the cell is the point)."""
-    out = []
-    variables = list(opt.program.variables)
-    for layer in report.layers:
-        if layer.step.kind != "GFL":
-            continue
-        d = opt.solution.x[variables.index(var("D", layer.index, layer.step.feature))]
-        if not layer.sizes:
+def _amplified(report: PatternReport) -> list[tuple[int, str]]:
+    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind == "GFL"]
+
+
+def _stays_amplified(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
+                     ) -> list[Constraint] | None:
+    """A winner's GFL layers keep paying off: with any one `D` held at one, every branch
+    stays strictly above the winner's energy (`analysis._lazy_ties` is then false)."""
+    out: list[Constraint] = []
+    for layer, feature in _amplified(report):
+        lazy = without_amplification(ctx.space, program, layer, feature)
+        found = _Pattern(ctx, lazy, s0, v).certify(target, "gt")
+        if found is None:
             return None
-        out.append(Constraint(d, "gt_lex", f"layer {layer.index}: D > 1"))
+        out += found
     return out
+
+
+def _stays_reducible(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
+                     ) -> list[Constraint] | None:
+    """A pattern that ties with the winners at `s0` only by reducing to a simpler one
+    (a GFL layer lazy at its optimum) keeps doing so: its energy stays `>=` the
+    winners', and its optimum with that layer held lazy stays feasible at the winners'
+    energy (so that layer's `D ∝ 1` stays optimal)."""
+    for layer, feature in _amplified(report):
+        lazy = without_amplification(ctx.space, program, layer, feature)
+        opt = minimise(ctx.space, lazy)
+        if opt is None or opt.solution.value != report.exponent:
+            continue
+        below = _Pattern(ctx, program, s0, v).certify(target, "ge")
+        if below is None:
+            return None
+        rows = _basis_rows(opt)
+        if opt.solution.t != target:
+            rows.append(Constraint(_sub(target, opt.solution.t), "ge", f"layer {layer} stays lazy at the optimum"))
+        return below + rows
+    return None
 
 
 def outcome_of(ridge, winners: Sequence[PatternReport], unreachable: str | None) -> Outcome:
@@ -241,7 +294,7 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], unreachable: str | Non
         for w in winners:
             program, opt, report = by_name[w.name]
             assert opt is not None
-            gfl = _gfl_rows(opt, report)
+            gfl = _stays_amplified(ctx, program, report, target, s0, v)
             own = _Pattern(ctx, program, s0, v).certify(opt.solution.t, "ge_lex", skip=opt.choice)
             if gfl is None or own is None:
                 return alone
@@ -255,8 +308,9 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], unreachable: str | Non
         if report.name in names or report.status == "unreachable":
             continue
         if target is not None and report.scored and report.exponent == winners[0].exponent:
-            return alone   # ties at s0 without counting (e.g. reduces to a simpler pattern)
-        found = _Pattern(ctx, program, s0, v).certify(target, "gt")
+            found = _stays_reducible(ctx, program, report, target, s0, v) if report.status == "trivial" else None
+        else:
+            found = _Pattern(ctx, program, s0, v).certify(target, "gt")
         if found is None:
             return alone
         constraints += found

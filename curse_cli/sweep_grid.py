@@ -218,7 +218,7 @@ class CellSolver:
         for here, there, piece in ((a, b, piece_a), (b, a, piece_b)):
             if here.energy is None:
                 continue
-            for name in set(there.winners) - set(here.winners):
+            for name in sorted(set(there.winners) - set(here.winners)):
                 report = next((r for r in piece.cell.reports if r.name == name), None)
                 if report is not None and report.energy is not None:
                     yield report.energy / here.energy
