@@ -249,7 +249,7 @@ class RowCache:
     def minmax(self, choice: Iterable[Option]) -> lp.MinMax:
         """The linear programme of a branch: the fixed rows and the chosen options."""
         rows = self.base + tuple(self.row(o, -1) for o in choice)
-        return lp.MinMax(len(self.idx), rows, self.point, self.direction)
+        return lp.MinMax(len(self.idx), rows, self.point, self.direction, self.space.nudge)
 
 
 class Optimum(NamedTuple):
@@ -267,7 +267,7 @@ def lower_bound(space: Space, vec: tuple[float, ...]) -> float:
         return float("-inf")
     a, b = space.base_value(vec)
     u = space.unit
-    return (a * u + low[0] + lp.NUDGE * (b * u + low[1])) / u**3
+    return (a * u + low[0] + space.nudge * (b * u + low[1])) / u**3
 
 
 def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...]) -> float:

@@ -66,6 +66,7 @@ class MinMax:
     rows: tuple[Row, ...]
     point: tuple[Fraction, ...]       # (1, s_1, ..., s_S)
     direction: tuple[Fraction, ...]   # (0, v_1, ..., v_S)
+    nudge: float = NUDGE              # how far along the direction the float solves look
 
     def numeric(self, nudge: float) -> tuple[np.ndarray, np.ndarray]:
         # `c.numerator / c.denominator` is exactly `float(c)` (numbers.Rational.__float__),
@@ -105,9 +106,9 @@ def _objective(n: int, sign: float = 1.0) -> np.ndarray:
     return c
 
 
-def float_optimum(problem: MinMax, nudge: float = NUDGE) -> float | None:
+def float_optimum(problem: MinMax) -> float | None:
     """The optimum in floating point at the nudged point (None: infeasible)."""
-    a, b = problem.numeric(nudge)
+    a, b = problem.numeric(problem.nudge)
     res = highs.solve(_objective(problem.n_vars + 1), a, b, *_bounds(problem.n_vars, problem.n_vars + 1))
     if res.status == 2:
         return None
@@ -260,7 +261,7 @@ def exact_optimum(problem: MinMax, face: bool = True) -> Solution | None:
     c = _objective(n)
     lower, upper = _bounds(problem.n_vars, n)
     exact = _Exact(problem)
-    for nudge in (NUDGE, NUDGE**2, 0.0):
+    for nudge in (problem.nudge, problem.nudge**2, 0.0):
         a, b = problem.numeric(nudge)
         res = highs.solve(c, a, b, lower, upper)
         if res.status == 2:
@@ -270,7 +271,9 @@ def exact_optimum(problem: MinMax, face: bool = True) -> Solution | None:
         slack = b - a @ res.x
         marg = np.abs(res.marginals)
         order = sorted(range(len(problem.rows)), key=lambda i: (-marg[i], abs(slack[i])))
-        order = [i for i in order if marg[i] > 1e-9 or abs(slack[i]) < 1e-7]
+        # Rows the nudge loosens have slacks of order `nudge`: tightness is judged well below it.
+        tight = min(1e-7, max(1e-10, 1e-3 * nudge))
+        order = [i for i in order if marg[i] > 1e-9 or abs(slack[i]) < tight]
         basis = _pick_basis(exact.rows, order, n)
         if basis is None:
             continue

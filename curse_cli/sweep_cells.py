@@ -119,7 +119,7 @@ class _Pattern:
         this (affine in the scales); positive where the pattern is infeasible."""
         if self._infeasible is None:
             rows = tuple(lp.Row(r.g, -1, r.h, r.label) for r in self.cache.base if r.tau == 0)
-            mm = lp.MinMax(len(self.cache.idx), rows, self.cache.point, self.cache.direction)
+            mm = lp.MinMax(len(self.cache.idx), rows, self.cache.point, self.cache.direction, self.space.nudge)
             sol = lp.exact_optimum(mm, face=False)
             if sol is None:  # pragma: no cover - a max of violations is always finite
                 return None
@@ -251,18 +251,19 @@ def _stays_reducible(ctx: Context, program: Program, report: PatternReport, targ
     """A pattern that ties with the winners at `s0` only by reducing to a simpler one
     (a GFL layer lazy at its optimum) keeps doing so: its energy stays `>=` the
     winners', and its optimum with that layer held lazy stays feasible at the winners'
-    energy (so that layer's `D ∝ 1` stays optimal)."""
+    energy, so that layer's `D ∝ 1` stays optimal (both just beyond the point too, where
+    the scorer decides whether `D` is pinned above one)."""
     for layer, feature in _amplified(report):
         lazy = without_amplification(ctx.space, program, layer, feature)
         opt = minimise(ctx.space, lazy)
         if opt is None or opt.solution.value != report.exponent:
             continue
-        below = _Pattern(ctx, program, s0, v).certify(target, "ge")
+        below = _Pattern(ctx, program, s0, v).certify(target, "ge_lex")
         if below is None:
             return None
         rows = _basis_rows(opt)
         if opt.solution.t != target:
-            rows.append(Constraint(_sub(target, opt.solution.t), "ge", f"layer {layer} stays lazy at the optimum"))
+            rows.append(Constraint(_sub(target, opt.solution.t), "ge_lex", f"layer {layer} stays lazy at the optimum"))
         return below + rows
     return None
 
@@ -314,7 +315,16 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], unreachable: str | Non
         if found is None:
             return alone
         constraints += found
+    if not all(_holds(c, s0, v) for c in constraints):
+        return alone   # a condition that only holds on the other side of the point
     return Cell(outcome, winners, tuple(constraints), point, reports)
+
+
+def _holds(c: Constraint, s0: Affine, v: Affine) -> bool:
+    value = sum((a * x for a, x in zip(c.form, s0)), Fraction(0))
+    slope = sum((a * x for a, x in zip(c.form, v)), Fraction(0))
+    return {"ge": value >= 0, "gt": value > 0, "eq": value == 0,
+            "ge_lex": (value, slope) >= (0, 0), "gt_lex": (value, slope) > (0, 0)}[c.kind]
 
 
 def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:

@@ -82,6 +82,15 @@ class Space:
         return self.unit <= 20000
 
     @property
+    def nudge(self) -> float:
+        """How far along the direction float computations look beyond the point, as a
+        multiple of `direction / unit`: the step must stay well above HiGHS's tolerances
+        (about 1e-7) to separate formulas by their slopes, and below the distance to the
+        next kink, about 1/unit for a point of that resolution.  For the usual small
+        denominators (unit <= 4) it is 2^-14."""
+        return min(2.0**-14 * max(1.0, self.unit / 4), 0.1 / max(self.direction))
+
+    @property
     def first_variable(self) -> int:
         return 1 + len(self.scales)
 

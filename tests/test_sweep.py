@@ -220,3 +220,53 @@ def test_box_dominance_holds_at_every_point_of_the_box():
                     point = (1, n, k, m, q)
                     assert sum(x * p for x, p in zip(a.vec, point)) >= sum(x * p for x, p in zip(b.vec, point)) - 1e-9
     assert found > 10
+
+
+# -- randomised: segments against predict on lines the examples do not cover -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n2=st.fractions(min_value=0, max_value=4, max_denominator=6),
+       lo=st.fractions(min_value=0, max_value=2, max_denominator=5),
+       width=st.fractions(min_value=F(1, 3), max_value=3, max_denominator=4),
+       count=st.integers(min_value=2, max_value=7))
+def test_three_layer_line_segments_agree_with_predict(n2, lo, width, count):
+    """Sweep [N1] on a random line of the three-layer spec: every segment's outcome is
+    predict's at an interior point and at each closed end, and the segments tile the line."""
+    prob = at(problem("three_layer_erf.yaml"), {"N2": n2})
+    axis = Axis("N1", lo, lo + width, count)
+    result = sweep(prob, (axis,))
+    assert result.segments[0].start == lo and result.segments[-1].stop == lo + width
+    for seg in result.segments:
+        want = result.regions[seg.region].outcome
+        probes = [(seg.start + seg.stop) / 2]
+        probes += [x for x, closed in ((seg.start, seg.start_closed), (seg.stop, seg.stop_closed)) if closed]
+        for x in probes:
+            assert predicted(prob, {"N1": x}).key == want.key, (seg, x)
+
+
+# -- fine rational points (the sweep solves at exact breakpoints and midpoints) -----------
+
+
+@pytest.mark.parametrize("n,winner,formula", [
+    (1 + F(1, 4096), "Sp(z)", lambda n: (n + 1) / 2),
+    (5 - F(1, 4096), "Sp(z)", lambda n: (n + 1) / 2),
+    (5 + F(1, 4096), "GP", lambda n: F(3)),
+])
+def test_predict_resolves_points_next_to_a_kink(n, winner, formula):
+    """THEORY.md section 7: Sp costs (N d)^(1/2) for 1 <= [N] < 5 and GP d^3 above.  At
+    points 1/4096 from the kinks the float solves look a little beyond the point; they
+    must neither cross the kink nor drown in the solver's tolerances."""
+    pred = predict(at(problem("two_layer_erf.yaml"), {"N": n}), Options())
+    assert [w.name for w in pred.winners] == [winner]
+    assert pred.energy_exponent == formula(n)
+
+
+def test_four_layer_point_with_a_fine_denominator_is_certified():
+    """Used to fail to certify an LP exactly: the look beyond the point shrank with the
+    point's denominator until it fell below the solver's tolerance."""
+    pred = predict(at(problem("four_layer_erf.yaml"), {"N1": F(257, 256)}), Options())
+    assert pred.energy_exponent == 1   # GP-...-Sp(z) at N4 = d: (N4 d)^(1/2)

@@ -78,6 +78,32 @@ def main() -> None:
     t4 = best_of(lambda: run_predict(four))
     print(f"  {t4:6.3f}  score all 299 patterns, four-hidden-layer erf, He_3  (budget 2 s)")
     print(f"  {299 / t4:6.0f}  patterns per second, four-hidden-layer network")
+    sweeps(three)
+
+
+SWEEP = ["sweep", "specs/three_layer_erf.yaml", "--x", "N1=0:4:201", "--y", "N2=0:4:201"]
+
+
+def sweeps(three) -> None:
+    """`curse sweep` over a 201 x 201 grid of (N1, N2), whole process, in each format;
+    and in process, against one full `predict` per grid point."""
+    from curse_cli.engine import predict as run_predict
+    from curse_cli.sweep import parse_axis, sweep
+
+    repeat = 5
+    cmds = [[*CURSE, *SWEEP], [*CURSE, *SWEEP, "--format", "json"], [*CURSE, *SWEEP, "--format", "csv"]]
+    print(f"whole process, {repeat} interleaved runs each (seconds: wall median / wall min / CPU median)")
+    for cmd, (walls, cpus) in zip(cmds, interleaved(cmds, repeat)):
+        label = " ".join(["curse", *cmd[len(CURSE):]])
+        print(f"  {statistics.median(walls):6.3f} / {min(walls):6.3f} / {statistics.median(cpus):6.3f}  {label}  (budget 5 s)")
+    axes = (parse_axis("N1=0:4:201"), parse_axis("N2=0:4:201"))
+    result = sweep(three, axes)
+    t = best_of(lambda: sweep(three, axes))
+    one = best_of(lambda: run_predict(three))
+    print("in process (best of 3, seconds)")
+    print(f"  {t:6.3f}  sweep 201 x 201 = {len(result.points)} points: {result.solves} solves, "
+          f"{len(result.regions)} regions")
+    print(f"  {one * len(result.points):6.0f}  estimated for one full predict per point ({one:.3f} s each)")
 
 
 if __name__ == "__main__":
