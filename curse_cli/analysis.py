@@ -193,12 +193,20 @@ def _width_affine(opt: Optimum, l: int) -> Affine:
     raise AssertionError("no width row")  # pragma: no cover
 
 
+LAZY_MARGIN = 1e-2   # far above the float error, and above nudge x any slope difference (~1e-3)
+
+
 def _lazy_ties(space: Space, opt: Optimum, l: int, feature: str, reader: _Reader) -> bool:
     """Whether the pattern with `D_l` held at one (no amplification) reaches the same
     energy at the point: some optimum is lazy in layer `l`, whichever vertex the solver
-    returned."""
-    lazy = minimise(space, without_amplification(space, opt.program, l, feature))
-    return lazy is not None and reader.at(lazy.solution.t)[0] == reader.at(opt.solution.t)[0]
+    returned.  (A layer is trivial exactly when this holds; the vertex test before it
+    is a cheap sufficient check.)"""
+    # Holding D at one never lowers the energy, so only branches within a margin of the
+    # optimum (in floats, just beyond the point) can tie with it at the point.
+    t_star = reader.at(opt.solution.t)
+    near = float(t_star[0]) + space.nudge * float(t_star[1]) + LAZY_MARGIN
+    lazy = minimise(space, without_amplification(space, opt.program, l, feature), cutoff=near)
+    return lazy is not None and reader.at(lazy.solution.t)[0] == t_star[0]
 
 
 def quantity(space: Space, label: str, aff: Affine, reader: _Reader) -> Quantity:
@@ -248,9 +256,8 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
             cost_vec = by_layer[l].vec
         else:
             d_index = variables.index(group[0])
-            pinned_positive = combos and reader.at(sol.x[d_index]) > (0, 0)
-            if not pinned_positive and (reader.feasible_change({d_index: tuple(Fraction(0) for _ in mm.point)})
-                                        or _lazy_ties(space, opt, l, step.feature, reader)):
+            if (reader.feasible_change({d_index: tuple(Fraction(0) for _ in mm.point)})
+                    or _lazy_ties(space, opt, l, step.feature, reader)):
                 status = "trivial"
                 layer_note = f"D{l} ∝ 1 is optimal: no amplification, the layer is lazy at the optimum"
                 note = f"layer {l} is lazy at the optimum (D{l} ∝ 1); the pattern reduces to a simpler one"

@@ -293,7 +293,7 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...]) -
     return lower_bound(space, tuple(total.tolist())) / weight
 
 
-def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | None:
+def minimise(space: Space, program: Program, tol: float = 1e-9, cutoff: float = float("inf")) -> Optimum | None:
     """The pattern's exact optimum over its branches (None: no branch uses every layer,
     or no readout term reaches the target).
 
@@ -306,7 +306,7 @@ def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | Non
         return None
     floor = max((lower_bound(space, o.vec) for o in program.terms), default=float("-inf"))
     ordered = [sorted(((lower_bound(space, o.vec), o) for o in d.options), key=lambda p: p[0]) for d in decisions]
-    best: list = [float("inf"), None]
+    best: list = [cutoff, None]   # branches that cannot beat the cutoff are pruned like any other
     cache = RowCache(space, program)
 
     def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:

@@ -250,20 +250,20 @@ def _stays_reducible(ctx: Context, program: Program, report: PatternReport, targ
                      ) -> list[Constraint] | None:
     """A pattern that ties with the winners at `s0` only by reducing to a simpler one
     (a GFL layer lazy at its optimum) keeps doing so: its energy stays `>=` the
-    winners', and its optimum with that layer held lazy stays feasible at the winners'
-    energy, so that layer's `D ∝ 1` stays optimal (both just beyond the point too, where
-    the scorer decides whether `D` is pinned above one)."""
+    winners', and its optimum with that layer held lazy stays feasible with a value
+    `<=` theirs.  Then holding the layer lazy reaches the same energy, which is what
+    makes it trivial (values at the point, as ties are)."""
     for layer, feature in _amplified(report):
         lazy = without_amplification(ctx.space, program, layer, feature)
         opt = minimise(ctx.space, lazy)
         if opt is None or opt.solution.value != report.exponent:
             continue
-        below = _Pattern(ctx, program, s0, v).certify(target, "ge_lex")
+        below = _Pattern(ctx, program, s0, v).certify(target, "ge")
         if below is None:
             return None
-        rows = _basis_rows(opt)
+        rows = [c._replace(kind="ge") for c in _basis_rows(opt)]
         if opt.solution.t != target:
-            rows.append(Constraint(_sub(target, opt.solution.t), "ge_lex", f"layer {layer} stays lazy at the optimum"))
+            rows.append(Constraint(_sub(target, opt.solution.t), "ge", f"layer {layer} stays lazy at the optimum"))
         return below + rows
     return None
 
