@@ -10,11 +10,14 @@ that both paths agree.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+import sys
 import threading
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import linprog
 
 SAFETY = 1e4
 
@@ -37,6 +40,8 @@ class Result(NamedTuple):
 def solve_linprog(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                    a_eq: np.ndarray | None = None, b_eq: np.ndarray | None = None) -> Result:
     """The reference: scipy's public `linprog` (HiGHS, default options)."""
+    from scipy.optimize import linprog
+
     res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lower, upper]),
                   method="highs")
     if res.status != 0:
@@ -44,8 +49,38 @@ def solve_linprog(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.n
     return Result(0, float(res.fun), res.x, res.ineqlin.marginals, res.message)
 
 
+def _bindings():
+    """scipy's bundled HiGHS bindings (`scipy.optimize._highspy._core`), loaded from their
+    file without running `scipy.optimize`'s package import, which loads all of scipy's
+    optimisers and takes about 0.4 s of a 1 s start-up.  The module is registered under
+    its own name, so a later `import scipy.optimize` (the linprog path, `curse ldt`)
+    finds and reuses it instead of loading the extension twice."""
+    name = "scipy.optimize._highspy._core"
+    if name in sys.modules:
+        return sys.modules[name]
+    import scipy
+
+    folder = Path(scipy.__file__).parent / "optimize" / "_highspy"
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = folder / f"_core{suffix}"
+        spec = importlib.util.spec_from_file_location(name, path) if path.is_file() else None
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+    from scipy.optimize._highspy import _core  # an unusual layout: the ordinary import
+
+    return _core
+
+
 try:  # scipy's private bindings: any surprise and the public path is used instead
-    from scipy.optimize._highspy import _core as _h
+    _h = _bindings()
 
     _OPTIMAL = _h.HighsModelStatus.kOptimal
     _SCIPY_STATUS = {_OPTIMAL: 0, _h.HighsModelStatus.kInfeasible: 2,
@@ -55,7 +90,7 @@ try:  # scipy's private bindings: any surprise and the public path is used inste
     _ERROR = _h.HighsStatus.kError
     _COLWISE = _h.MatrixFormat.kColwise
     _HighsLp, _Highs = _h.HighsLp, _h._Highs
-except (ImportError, AttributeError):  # pragma: no cover - depends on the scipy build
+except (ImportError, AttributeError, OSError):  # pragma: no cover - depends on the scipy build
     _h = None
 
 # The options `linprog(method="highs")` passes; all else is HiGHS's default.

@@ -305,3 +305,24 @@ def test_numeric_matches_float_conversion():
         s = [float(p) + lp.NUDGE * float(v) for p, v in zip(mm.point, mm.direction)]
         assert a.tolist() == [[float(g) for g in r.g] + [float(r.tau)] for r in mm.rows]
         assert b.tolist() == [-sum(float(h) * x for h, x in zip(r.h, s)) for r in mm.rows]
+
+
+def test_bindings_load_without_scipy_optimize_and_are_shared_with_it():
+    """Start-up: the HiGHS bindings are loaded from their file, not through
+    `scipy.optimize`'s package import (about 0.4 s); a later ordinary import of
+    scipy.optimize (the linprog path, `curse ldt`) reuses the same module."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from curse_cli import highs\n"
+        "assert highs.FAST, 'the direct bindings failed their self-test'\n"
+        "assert 'scipy.optimize' not in sys.modules, 'scipy.optimize was imported at start-up'\n"
+        "from scipy.optimize import linprog\n"
+        "from scipy.optimize._highspy import _core\n"
+        "assert _core is highs._h\n"
+        "assert linprog([1.0], bounds=[(0, 1)], method='highs').status == 0\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
