@@ -16,6 +16,7 @@ with a vanishing magnitude is a lazy layer).
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cached_property
 from typing import Iterable, NamedTuple
 
 import numpy as np
@@ -225,16 +226,28 @@ def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
 
 
 class RowCache:
-    """LP rows of one programme's options, converted to Fractions once."""
+    """LP rows of one programme's options, converted to Fractions once, and only when
+    a linear programme is built (a branch and bound may prune every branch first)."""
 
     def __init__(self, space: Space, program: Program) -> None:
         self.space = space
+        self.program = program
         self.idx = [space.index(v) for v in program.variables]
         self.rows: dict[int, lp.Row] = {}
-        self.base = tuple([self.row(o, 0) for o in program.conditions] + [self.row(o, -1) for o in program.terms])
-        width, u = space.first_variable, space.unit
-        self.point = tuple(Fraction(p, u) for p in space.point[:width])
-        self.direction = tuple(Fraction(v, u) for v in space.direction[:width])
+
+    @cached_property
+    def base(self) -> tuple[lp.Row, ...]:
+        """The fixed rows: side conditions, then the GFL cost terms."""
+        program = self.program
+        return tuple([self.row(o, 0) for o in program.conditions] + [self.row(o, -1) for o in program.terms])
+
+    @cached_property
+    def point(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(p, self.space.unit) for p in self.space.point[:self.space.first_variable])
+
+    @cached_property
+    def direction(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(v, self.space.unit) for v in self.space.direction[:self.space.first_variable])
 
     def row(self, o: Option, tau: int) -> lp.Row:
         key = id(o)
