@@ -15,7 +15,7 @@ from math import gcd, lcm
 from typing import Sequence
 
 from . import lp
-from .energy import Optimum, display, minimise, var, without_amplification
+from .energy import Optimum, display, search, var, without_amplification
 from .patterns import pattern_name
 from .report import LayerReport, PatternReport, Quantity
 from .scales import BASE, Monomial, format_monomial
@@ -193,20 +193,20 @@ def _width_affine(opt: Optimum, l: int) -> Affine:
     raise AssertionError("no width row")  # pragma: no cover
 
 
-LAZY_MARGIN = 1e-2   # far above the float error, and above nudge x any slope difference (~1e-3)
-
-
 def _lazy_ties(space: Space, opt: Optimum, l: int, feature: str, reader: _Reader) -> bool:
     """Whether the pattern with `D_l` held at one (no amplification) reaches the same
     energy at the point: some optimum is lazy in layer `l`, whichever vertex the solver
     returned.  (A layer is trivial exactly when this holds; the vertex test before it
-    is a cheap sufficient check.)"""
-    # Holding D at one never lowers the energy, so only branches within a margin of the
-    # optimum (in floats, just beyond the point) can tie with it at the point.
-    t_star = reader.at(opt.solution.t)
-    near = float(t_star[0]) + space.nudge * float(t_star[1]) + LAZY_MARGIN
-    lazy = minimise(space, without_amplification(space, opt.program, l, feature), cutoff=near)
-    return lazy is not None and reader.at(lazy.solution.t)[0] == t_star[0]
+    is a cheap sufficient check.)  Holding D at one never lowers the energy, so the
+    search looks at the point itself and prunes every branch above the optimum's value;
+    a branch that reaches it is confirmed exactly."""
+    value = reader.at(opt.solution.t)[0]
+    lazy = without_amplification(space, opt.program, l, feature)
+    found = search(space, lazy, cutoff=float(value) + 1e-7, nudge=0.0)
+    if found is None:
+        return False
+    sol = lp.exact_optimum(found[2].minmax(found[1]), face=False)
+    return sol is not None and sol.value == value
 
 
 def quantity(space: Space, label: str, aff: Affine, reader: _Reader) -> Quantity:

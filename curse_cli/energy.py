@@ -259,10 +259,38 @@ class RowCache:
             self.rows[key] = held
         return held
 
-    def minmax(self, choice: Iterable[Option]) -> lp.MinMax:
+    @cached_property
+    def _float_base(self) -> tuple[np.ndarray, np.ndarray]:
+        program = self.program
+        options = program.conditions + program.terms
+        taus = [0.0] * len(program.conditions) + [-1.0] * len(program.terms)
+        return self._float_rows(options, taus)
+
+    def _float_rows(self, options, taus) -> tuple[np.ndarray, np.ndarray]:
+        """`[g | tau]` and the constant-and-scale parts, as floats (`g` over the free sizes)."""
+        u = self.space.unit
+        f = self.space.first_variable
+        vecs = np.array([o.vec for o in options], dtype=float).reshape(len(options), self.space.size)
+        g = np.column_stack([vecs[:, self.idx] / u, np.array(taus, dtype=float)])
+        return g, vecs[:, :f] / u
+
+    def float_value(self, choice: tuple[Option, ...], nudge: float | None = None) -> float | None:
+        """The branch's optimum in floating point at the nudged point, built straight
+        from the integer rows (the Fraction rows are only needed to certify)."""
+        g0, h0 = self._float_base
+        g1, h1 = self._float_rows(choice, [-1.0] * len(choice))
+        space = self.space
+        step = space.nudge if nudge is None else nudge
+        f = space.first_variable
+        at = (np.array(space.point[:f], dtype=float) + step * np.array(space.direction[:f], dtype=float)) / space.unit
+        a = np.vstack([g0, g1])
+        b = -np.concatenate([h0 @ at, h1 @ at])
+        return lp.float_solve(len(self.idx), a, b)
+
+    def minmax(self, choice: Iterable[Option], nudge: float | None = None) -> lp.MinMax:
         """The linear programme of a branch: the fixed rows and the chosen options."""
         rows = self.base + tuple(self.row(o, -1) for o in choice)
-        return lp.MinMax(len(self.idx), rows, self.point, self.direction, self.space.nudge)
+        return lp.MinMax(len(self.idx), rows, self.point, self.direction, self.space.nudge if nudge is None else nudge)
 
 
 class Optimum(NamedTuple):
@@ -272,18 +300,41 @@ class Optimum(NamedTuple):
     minmax: lp.MinMax
 
 
-def lower_bound(space: Space, vec: tuple[float, ...]) -> float:
+def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None) -> float:
     """A cheap lower bound on a row (integer or float coefficients) over the free
-    sizes' box, at the nudged point."""
+    sizes' box, at the nudged point (`nudge`: default the space's)."""
     low = space.box_min(vec)
     if low is None:
         return float("-inf")
     a, b = space.base_value(vec)
     u = space.unit
-    return (a * u + low[0] + space.nudge * (b * u + low[1])) / u**3
+    step = space.nudge if nudge is None else nudge
+    return (a * u + low[0] + step * (b * u + low[1])) / u**3
 
 
-def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...]) -> float:
+def lower_bounds(space: Space, options: tuple[Option, ...], nudge: float | None = None) -> list[float]:
+    """`lower_bound` of many options at once (numpy; the same numbers)."""
+    if len(options) < 8 or not space.fits_int64:
+        return [lower_bound(space, o.vec, nudge) for o in options]
+    vecs = np.array([o.vec for o in options], dtype=np.int64)
+    f, u = space.first_variable, space.unit
+    ar = space.arrays
+    a = vecs[:, :f] @ ar["p0"]        # base value and slope, in 1/unit**3 (p0, p1 carry a factor unit)
+    b = vecs[:, :f] @ ar["p1"]
+    coef = vecs[:, f:]
+    lo_missing, lo0, lo1 = ar["lower"]
+    up_missing, up0, up1 = ar["upper"]
+    pos, neg = np.maximum(coef, 0), np.minimum(coef, 0)
+    unbounded = (pos[:, lo_missing].any(axis=1)) | (neg[:, up_missing].any(axis=1))
+    low0 = pos @ lo0 + neg @ up0
+    low1 = pos @ lo1 + neg @ up1
+    step = space.nudge if nudge is None else nudge
+    out = ((a + low0).astype(float) + step * (b + low1).astype(float)) / u**3
+    out[unbounded] = float("-inf")
+    return out.tolist()
+
+
+def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None) -> float:
     """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
     on one variable per layer): each layer's own size (`q_l` of an Sp cost, `D_l` of a
     GFL cost) is eliminated against the readout row, where it enters with the opposite
@@ -303,22 +354,24 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...]) -
             w = -r / c
             weight += w
             total += w * np.asarray(option.vec, dtype=float)
-    return lower_bound(space, tuple(total.tolist())) / weight
+    return lower_bound(space, tuple(total.tolist()), nudge) / weight
 
 
-def minimise(space: Space, program: Program, tol: float = 1e-9, cutoff: float = float("inf")) -> Optimum | None:
-    """The pattern's exact optimum over its branches (None: no branch uses every layer,
-    or no readout term reaches the target).
+def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = float("inf"),
+           nudge: float | None = None) -> tuple[float, tuple[Option, ...], RowCache] | None:
+    """The best branch in floating point: its value, its choice of options (None: no
+    branch uses every layer and beats `cutoff`).
 
     Depth first over the decisions; a branch is skipped when a cheap bound (each row's
     minimum over the box, or `combined_bound` of a complete branch) cannot beat the
-    best so far; only the survivors' LPs are solved.
+    best so far; only the survivors' LPs are solved.  Values are taken at the point
+    nudged by `nudge` (default: the space's; 0: the point itself).
     """
     decisions = program.decisions
     if any(not d.options for d in decisions):
         return None
-    floor = max((lower_bound(space, o.vec) for o in program.terms), default=float("-inf"))
-    ordered = [sorted(((lower_bound(space, o.vec), o) for o in d.options), key=lambda p: p[0]) for d in decisions]
+    floor = max((lower_bound(space, o.vec, nudge) for o in program.terms), default=float("-inf"))
+    ordered = [sorted(zip(lower_bounds(space, d.options, nudge), d.options), key=lambda p: p[0]) for d in decisions]
     best: list = [cutoff, None]   # branches that cannot beat the cutoff are pruned like any other
     cache = RowCache(space, program)
 
@@ -326,9 +379,9 @@ def minimise(space: Space, program: Program, tol: float = 1e-9, cutoff: float = 
         if k == len(decisions):
             if not uses_every_layer(program, chosen):
                 return
-            if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen) >= best[0] - tol:
+            if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen, nudge) >= best[0] - tol:
                 return
-            value = lp.float_optimum(cache.minmax(chosen))
+            value = cache.float_value(chosen, nudge)
             if value is not None and value < best[0] - tol:
                 best[0], best[1] = value, chosen
             return
@@ -339,10 +392,19 @@ def minimise(space: Space, program: Program, tol: float = 1e-9, cutoff: float = 
             walk(k + 1, chosen + (option,), bound)
 
     walk(0, (), floor)
-    if best[1] is None:
+    return None if best[1] is None else (best[0], best[1], cache)
+
+
+def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | None:
+    """The pattern's exact optimum over its branches (None: no branch uses every layer,
+    or no readout term reaches the target): the best branch (`search`), solved and
+    certified exactly."""
+    found = search(space, program, tol)
+    if found is None:
         return None
-    mm = cache.minmax(best[1])
+    _, choice, cache = found
+    mm = cache.minmax(choice)
     sol = lp.exact_optimum(mm)
     if sol is None:  # pragma: no cover - the float solve found it feasible
         raise lp.LPError("a feasible branch became infeasible in exact arithmetic")
-    return Optimum(program, best[1], sol, mm)
+    return Optimum(program, choice, sol, mm)
