@@ -136,18 +136,13 @@ def _neighbours(axes: Sequence[Axis]) -> Iterable[tuple[int, int]]:
                 yield k, k + ny
 
 
-Resolver = Callable[[int, int], Boundary]
-
-
-def formula_boundary(problem: Problem, axes: Sequence[Axis], a: Outcome, b: Outcome, other: int) -> Boundary:
-    """Between two outcomes with different formulas: where the formulas are equal."""
+def formula_relation(problem: Problem, axes: Sequence[Axis], a: Outcome, b: Outcome
+                     ) -> tuple[Relation | None, str | None, None]:
+    """Between two outcomes (the reference's boundaries): where their formulas are equal."""
     if a.p_star is None or b.p_star is None:
-        return Boundary(other, None, "one side has no prediction")
+        return None, "one side has no prediction", None
     rel = relation(problem, axes, a.p_star / b.p_star)
-    if rel is None:
-        return Boundary(other, None, "the formulas agree here; the winners change where another pattern "
-                                     "meets the same energy")
-    return Boundary(other, rel)
+    return rel, (None if rel else "the formulas agree; the winners change where another pattern meets them"), None
 
 
 Resolver = Callable[[Outcome, Outcome, int, int], tuple[Relation | None, str | None, Outcome | None]]
@@ -192,11 +187,8 @@ def assemble(problem: Problem, axes: tuple[Axis, ...], labels: Sequence[int], la
             if a != b:
                 pairs.setdefault((min(a, b), max(a, b)), (i, j) if a < b else (j, i))
         for (a, b), (ka, kb) in sorted(pairs.items()):
-            if resolve is None:
-                rel = relation(problem, axes, order[a].p_star / order[b].p_star) if order[a].p_star and order[b].p_star else None
-                note, via = (None if rel else "the formulas agree; the winners change elsewhere"), None
-            else:
-                rel, note, via = resolve(order[a], order[b], ka, kb)
+            rel, note, via = (formula_relation(problem, axes, order[a], order[b]) if resolve is None
+                              else resolve(order[a], order[b], ka, kb))
             if via is None:
                 edge(a, b, rel, note)
             else:

@@ -24,6 +24,7 @@ only not shared.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import lcm
 from typing import NamedTuple, Sequence
 
 from . import lp
@@ -99,9 +100,7 @@ class _Pattern:
                 w = Fraction(-r, c)
                 weight += w
                 total = [t + w * x for t, x in zip(total, option.vec)]
-        den = 1
-        for t in total:
-            den = den * t.denominator // _gcd(den, t.denominator)
+        den = lcm(*(t.denominator for t in total))
         bound = self.row_bound([int(t * den) for t in total])
         return None if bound is None else tuple(b / (den * weight) for b in bound)
 
@@ -206,12 +205,6 @@ class _Pattern:
             emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")
             return out
         return out if walk(0, ()) else None
-
-
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
 
 
 def _basis_rows(opt: Optimum) -> list[Constraint]:
