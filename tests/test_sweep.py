@@ -270,3 +270,20 @@ def test_four_layer_point_with_a_fine_denominator_is_certified():
     point's denominator until it fell below the solver's tolerance."""
     pred = predict(at(problem("four_layer_erf.yaml"), {"N1": F(257, 256)}), Options())
     assert pred.energy_exponent == 1   # GP-...-Sp(z) at N4 = d: (N4 d)^(1/2)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(x0=st.fractions(min_value=0, max_value=2, max_denominator=3),
+       y0=st.fractions(min_value=0, max_value=2, max_denominator=3),
+       wx=st.fractions(min_value=F(1, 2), max_value=3, max_denominator=4),
+       wy=st.fractions(min_value=F(1, 2), max_value=3, max_denominator=4),
+       nx=st.integers(min_value=2, max_value=4), ny=st.integers(min_value=2, max_value=4))
+def test_random_planes_agree_with_predict_at_every_grid_point(x0, y0, wx, wy, nx, ny):
+    """Random rectangles of the three-layer spec's (N1, N2) plane, at random offsets and
+    steps: every grid point's outcome and exponents are those of a full predict."""
+    prob = problem("three_layer_erf.yaml")
+    axes = (Axis("N1", x0, x0 + wx, nx), Axis("N2", y0, y0 + wy, ny))
+    fast, slow = sweep(prob, axes), sweep_points(prob, axes)
+    for k, (p, q) in enumerate(zip(fast.points, slow.points)):
+        assert outcome_at(fast, k).key == outcome_at(slow, k).key, p.coords
+        assert p.p_star_exponent == q.p_star_exponent

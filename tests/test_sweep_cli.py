@@ -232,3 +232,26 @@ def test_map_puts_larger_y_on_top(problem):
     grid = [r for r in rows if "┤" in r or "│" in r]
     assert grid[0].endswith("BBBB") and grid[-1].endswith("AAAA")
     assert grid[0].lstrip().startswith("1") and grid[-1].lstrip().startswith("0")
+
+
+@pytest.mark.parametrize("args", [LINE, PLANE])
+def test_one_point_per_region_agrees_with_curse_predict_set(args):
+    """The issue's check, through the CLI: for a grid point in every region, `curse
+    predict --set ...` at that point names the same winner(s), [P*] and P* formula."""
+    doc = json.loads(ok(*args, "--format", "json").output)
+    names = [a["name"] for a in doc["axes"]]
+    seen = set()
+    for point in doc["points"]:
+        if point["region"] in seen:
+            continue
+        seen.add(point["region"])
+        region = doc["regions"][point["region"]]
+        sets = [x for n in names for x in ("--set", f"{n}={point['coords'][n]}")]
+        pred = CliRunner().invoke(cli, ["predict", args[0], *sets, "--format", "json"])
+        assert pred.exit_code == 0, pred.output
+        got = json.loads(pred.output)["prediction"]
+        winners = [t["pattern"] for t in got["tied"]] or [got["pattern"]]
+        assert winners == region["winners"], point
+        assert got["P_star_exponent"] == point["p_star_exponent"]
+        assert got["P_star"] == region["P_star"]
+    assert seen == {r["index"] for r in doc["regions"] if r["points"]}
