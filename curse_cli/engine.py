@@ -135,9 +135,11 @@ def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) ->
 
 
 def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern], list[Pattern]]:
-    """Two groups of whole subtrees (same first two layers), so that each process
-    reuses its kernels along shared prefixes; the larger subtrees are placed first."""
-    key = min(2, depth)
+    """Two groups of whole subtrees (same first three layers), so that each process
+    reuses its kernels along shared prefixes; the larger subtrees are placed first.
+    Subtrees of three layers rather than two are smaller and balance better, and lose
+    little sharing."""
+    key = min(3, depth)
     trees: dict[Pattern, list[Pattern]] = {}
     for p in patterns:
         trees.setdefault(p[:key], []).append(p)
