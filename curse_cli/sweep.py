@@ -56,15 +56,18 @@ def parse_axis(text: str, flag: str = "--x") -> Axis:
     return Axis(name, lo, hi, count)
 
 
-def check_axes(problem: Problem, axes: Sequence[Axis]) -> None:
-    """Axis names must be distinct declared scales; widths stay >= 0; the grid is bounded."""
+def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None) -> None:
+    """Axis names must be distinct declared scales; widths stay >= 0; the grid is bounded.
+    `origin` (the spec's file) is named where a scale is unknown to it."""
     declared = [n for n, _ in problem.scales]
     widths = {n for w in problem.widths for n in w if n != BASE}
     for flag, axis in zip(("--x", "--y"), axes):
         if axis.name == BASE:
             raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); sweep a declared scale")
         if axis.name not in declared:
-            raise SweepError(f"{flag} {axis.name}: unknown scale (declared: {', '.join(declared)})")
+            where = f" in {origin}" if origin else ""
+            raise SweepError(f"{flag} {axis.name}: unknown scale (declared{where}: {', '.join(declared)}); "
+                             f"sweep one of those")
         if axis.name in widths and axis.start < 0:
             raise SweepError(f"{flag} {axis.name}={format_fraction(axis.start)}:...: {axis.name} is a width, "
                              f"so its exponent must be >= 0")

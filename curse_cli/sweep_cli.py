@@ -51,7 +51,7 @@ import click
 from .cli import MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, _load
 from .engine import Options
 from .spec import parse_overrides
-from .sweep import SweepError, parse_axis, sweep
+from .sweep import SweepError, check_axes, parse_axis, sweep
 from .sweep_plot import PlotError, check_plot, write_plot
 from .sweep_render import sweep_csv, sweep_json, sweep_view
 
@@ -99,6 +99,7 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
         if axis.name in fixed:
             raise UserError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
     with _user_errors():
+        check_axes(loaded.problem, axes, loaded.origin)
         result = sweep(loaded.problem, axes, Options(max_order, max_patterns))
     if fmt == "json":
         # Compact: a 201 x 201 grid is 40,401 points, and the indenting encoder is pure
