@@ -203,10 +203,26 @@ def build_program(folder: Folder, pattern: Pattern) -> Program:
 
 
 def without_amplification(space: Space, program: Program, layer: int, feature: str) -> Program:
-    """The programme with `D_layer` held at one (`[D] <= 0`): the pattern with that layer
-    lazy, paying the GFL cost of its `N` neurons."""
-    row = Option(space.form({var("D", layer, feature): Fraction(1)}), 0, f"D{layer} <= 1 (held lazy)")
-    return program._replace(conditions=program.conditions + (row,))
+    """The programme with `D_layer` held at one: the pattern with that layer lazy, paying
+    the GFL cost of its `N` neurons.  `[D] = 0` is substituted into every row (and `D`
+    leaves the free sizes), so the cheap bounds see it fixed too."""
+    name = var("D", layer, feature)
+    col = space.index(name)
+
+    def fixed(o: Option) -> Option:
+        if not o.vec[col]:
+            return o
+        vec = list(o.vec)
+        vec[col] = 0
+        return Option(tuple(vec), o.prov, o.label)
+
+    conditions = tuple(fixed(o) for o in program.conditions if any(x for i, x in enumerate(o.vec) if i != col))
+    return program._replace(
+        terms=tuple(fixed(o) for o in program.terms),
+        conditions=conditions,
+        decisions=tuple(d._replace(options=tuple(fixed(o) for o in d.options)) for d in program.decisions),
+        variables=tuple(v for v in program.variables if v != name),
+    )
 
 
 def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
@@ -334,26 +350,38 @@ def lower_bounds(space: Space, options: tuple[Option, ...], nudge: float | None 
     return out.tolist()
 
 
-def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None) -> float:
-    """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
-    on one variable per layer): each layer's own size (`q_l` of an Sp cost, `D_l` of a
-    GFL cost) is eliminated against the readout row, where it enters with the opposite
-    sign.  Since `t >= row` for every row, `t >= sum(w row) / sum(w)` for weights `w >= 0`.
-    In floating point, like the LP values it is compared with."""
+def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+    """The weights of `combined_bound`'s convex combination, as exact ratios `(p, q)`
+    (weight `p/q`) with their rows: the readout with weight one, and each cost row that
+    can eliminate its layer's own size (`q_l` of an Sp cost, `D_l` of a GFL cost)
+    against the readout, where that size enters with the opposite sign."""
     readout = chosen[0].vec
     f = space.first_variable
-    total = np.array(readout, dtype=float)
-    weight = 1.0
+    out = [(1, 1, chosen[0])]
     costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
         own = space.index(var("q", layer)) if layer is not None else next(
-            i for i in range(f, space.size) if option.vec[i])
+            (i for i in range(f, space.size) if option.vec[i]), None)
+        if own is None:   # a GFL cost whose D is held fixed: nothing to eliminate
+            continue
         r, c = readout[own], option.vec[own]
         if r < 0 < c:
-            w = -r / c
-            weight += w
-            total += w * np.asarray(option.vec, dtype=float)
+            out.append((-r, c, option))
+    return out
+
+
+def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None) -> float:
+    """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
+    on one variable per layer, `combination`).  Since `t >= row` for every row,
+    `t >= sum(w row) / sum(w)` for weights `w >= 0`.  In floating point, like the LP
+    values it is compared with."""
+    total = np.zeros(space.size)
+    weight = 0.0
+    for p, q, option in combination(space, program, chosen):
+        w = p / q
+        weight += w
+        total += w * np.asarray(option.vec, dtype=float)
     return lower_bound(space, tuple(total.tolist()), nudge) / weight
 
 

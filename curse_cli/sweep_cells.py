@@ -28,7 +28,8 @@ from math import lcm
 from typing import NamedTuple, Sequence
 
 from . import lp
-from .energy import Optimum, Option, Program, RowCache, minimise, uses_every_layer, var, without_amplification
+from .energy import (Optimum, Option, Program, RowCache, combination, minimise, uses_every_layer,
+                     without_amplification)
 from .engine import Context, rank
 from .patterns import Pattern
 from .report import PatternReport
@@ -85,24 +86,15 @@ class _Pattern:
 
     def combined(self, chosen: tuple[Option, ...]) -> Affine | None:
         """`energy.combined_bound`, exactly and as an affine function of the scales."""
-        space, program = self.space, self.program
-        readout = chosen[0].vec
-        total = [Fraction(x) for x in readout]
-        weight = Fraction(1)
-        f = space.first_variable
-        costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
-        costs += [(o, None) for o in program.terms]
-        for option, layer in costs:
-            own = space.index(var("q", layer)) if layer is not None else next(
-                i for i in range(f, space.size) if option.vec[i])
-            r, c = readout[own], option.vec[own]
-            if r < 0 < c:
-                w = Fraction(-r, c)
-                weight += w
-                total = [t + w * x for t, x in zip(total, option.vec)]
-        den = lcm(*(t.denominator for t in total))
-        bound = self.row_bound([int(t * den) for t in total])
-        return None if bound is None else tuple(b / (den * weight) for b in bound)
+        parts = combination(self.space, self.program, chosen)
+        den = lcm(*(q for _, q, _ in parts))
+        ints = [0] * self.space.size
+        for p, q, option in parts:   # the combination times `den`, in integers
+            k = p * (den // q)
+            ints = [t + k * x for t, x in zip(ints, option.vec)]
+        weight = Fraction(sum(p * (den // q) for p, q, _ in parts))
+        bound = self.row_bound(ints)
+        return None if bound is None else tuple(b / weight for b in bound)
 
     def dual(self, sol: lp.Solution, mm: lp.MinMax) -> Affine:
         """`t >= sum_i y_i h_i(s)`: the LP's dual bound, valid for every `s`."""
