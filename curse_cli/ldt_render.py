@@ -4,7 +4,6 @@ the text histogram of the tilted density, and the optional matplotlib plot."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,11 +13,10 @@ from rich.text import Text
 
 from .cli import UserError  # loaded lazily by the CLI, which is fully imported by then
 from .ldt_report import TILTED, Density, LdtReport, density_curve
+from .plotfile import PlotError, check_plot, save
 from .scales import format_fraction, format_monomial
 
 SCHEMA = "curse.ldt/1"
-PLOT_SUFFIXES = (".png", ".svg")
-PLOT_HINT = "pip install 'curse[plot]' (or pip install '.[plot]' from a checkout)"
 _DECADES = 16  # histogram bars: one block per decade of probability above 1e-16
 
 
@@ -169,13 +167,10 @@ def ldt_view(r: LdtReport) -> Group:
 
 
 def _check_plot(path: str) -> None:
-    suffix = Path(path).suffix.lower()
-    if suffix not in PLOT_SUFFIXES:
-        raise UserError(f"--plot {path}: unknown file type {suffix or '(none)'!r}; name a .png or .svg file")
     try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise UserError(f"--plot needs matplotlib: {PLOT_HINT}") from None
+        check_plot(path)
+    except PlotError as err:
+        raise UserError(str(err)) from None
 
 
 def write_plot(r: LdtReport, path: str) -> None:
@@ -226,6 +221,6 @@ def write_plot(r: LdtReport, path: str) -> None:
     ax_u.set_xlabel("|u| = |w·w*|")
     ax_u.set_ylabel("density of log|u|")
     try:
-        fig.savefig(path, format=Path(path).suffix.lower().lstrip("."))
-    except OSError as err:
-        raise UserError(f"--plot {path}: cannot write the file: {err.strerror or err}") from None
+        save(fig, path)
+    except PlotError as err:
+        raise UserError(str(err)) from None

@@ -52,7 +52,8 @@ from .cli import MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, _load
 from .engine import Options
 from .spec import parse_overrides
 from .sweep import SweepError, check_axes, parse_axis, sweep
-from .sweep_plot import PlotError, check_plot, write_plot
+from .plotfile import PlotError, check_plot
+from .sweep_plot import write_plot
 from .sweep_render import sweep_csv, sweep_json, sweep_view
 
 

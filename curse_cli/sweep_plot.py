@@ -8,29 +8,11 @@ ties marked ×, with a legend naming each region's winner(s) and P* formula.  On
 
 from __future__ import annotations
 
-from pathlib import Path
 
+from .plotfile import save
 from .scales import format_fraction
 from .sweep_render import colour, formula_text, symbols, winners_text
 from .sweep_report import Axis, Sweep
-
-PLOT_SUFFIXES = (".png", ".svg")
-PLOT_HINT = "pip install 'curse[plot]' (or pip install '.[plot]' from a checkout)"
-
-
-class PlotError(ValueError):
-    """A plot that cannot be made (file type, matplotlib missing, unwritable): exit 2."""
-
-
-def check_plot(path: str) -> None:
-    """Refuse an unknown file type or a missing matplotlib before any work is done."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in PLOT_SUFFIXES:
-        raise PlotError(f"--plot {path}: unknown file type {suffix or '(none)'!r}; name a .png or .svg file")
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise PlotError(f"--plot needs matplotlib: {PLOT_HINT}") from None
 
 
 def _label(sweep: Sweep, index: int, marks: tuple[str, ...]) -> str:
@@ -123,7 +105,4 @@ def write_plot(sweep: Sweep, path: str, title: str) -> None:
     ax.set_title(f"{title}: {'phase diagram' if len(sweep.axes) == 2 else '[P*]'}", fontsize=10, pad=14)
     fig.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False)
     fig.set_figheight(5.5 + 0.18 * len(handles))
-    try:
-        fig.savefig(path, format=Path(path).suffix.lower().lstrip("."))
-    except OSError as err:
-        raise PlotError(f"--plot {path}: cannot write the file: {err.strerror or err}") from None
+    save(fig, path)

@@ -343,7 +343,12 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     view = _View(vecs[:, cols], provs, ar, used)
     if len(rows) <= CHUNK:
         return sorted(view.prune(rows))
-    rows = rows[np.lexsort((-a1[rows], -a0[rows]))]
+    return _in_chunks(view, rows[np.lexsort((-a1[rows], -a0[rows]))])
+
+
+def _in_chunks(view: _View, rows: np.ndarray) -> list[int]:
+    """Prune many rows, taken strongest first in chunks, each chunk compared with the
+    rows kept so far (so no huge matrix is built); the survivors in order."""
     kept = np.empty(0, dtype=np.int64)
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
@@ -368,14 +373,7 @@ def _prune_box(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
     rows = np.arange(len(vecs))
     if len(rows) <= CHUNK:
         return sorted(view.prune(rows))
-    rows = rows[np.argsort(-(vecs[:, :f] @ space.arrays["p0"]), kind="stable")]
-    kept = np.empty(0, dtype=np.int64)
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        if len(kept):
-            chunk = chunk[~view.matrix(kept, chunk).any(axis=0)]
-        kept = np.array(view.prune(np.concatenate([kept, chunk])), dtype=np.int64)
-    return sorted(kept.tolist())
+    return _in_chunks(view, rows[np.argsort(-(vecs[:, :f] @ space.arrays["p0"]), kind="stable")])
 
 
 def _prune_exact(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
