@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from math import lcm
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from .engine import Options, check_size, predict
 from .sweep_grid import CellSolver
-from .sweep_relation import relation
+from .sweep_relation import on_grid, relation
 from .problem import Problem
 from .report import Prediction
 from .scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
@@ -100,26 +99,19 @@ def _exponents(problem: Problem, axes: Sequence[Axis], form: Monomial | None, wh
     positive integer is integer-affine in the grid indices."""
     if form is None:
         return [None] * len(where)
-    names = {a.name for a in axes}
+    names = [a.name for a in axes]
     fixed = problem.scale_values()
-    a0 = form.power(BASE) + sum((p * fixed[n] for n, p in form.items() if n != BASE and n not in names), Fraction(0))
-    a0 += sum((form.power(a.name) * a.start for a in axes), Fraction(0))
-    slopes = [form.power(a.name) * a.step for a in axes]
-    den = lcm(a0.denominator, *(c.denominator for c in slopes))
-    value = np.full(len(where), int(a0 * den), dtype=object)
+    constant = form.power(BASE) + sum((p * fixed[n] for n, p in form.items() if n != BASE and n not in names),
+                                      Fraction(0))
     idx = np.unravel_index(where, [a.count for a in axes])
-    for c, i in zip(slopes, idx):
-        if c:
-            value = value + int(c * den) * i.astype(object)
+    value, den = on_grid(constant, [form.power(n) for n in names], axes, idx)
     distinct, inverse = np.unique(value, return_inverse=True)
     exact = [Fraction(int(v), den) for v in distinct]   # one Fraction per distinct value, shared
     return [exact[i] for i in inverse.tolist()]
 
 
 def outcome_of(pred: Prediction) -> Outcome:
-    if not pred.winners:
-        return Outcome((), None, None, pred.unreachable)
-    return Outcome(tuple(w.name for w in pred.winners), pred.winners[0].energy, pred.p_star)
+    return Outcome.of(pred.problem.ridge, pred.winners, pred.unreachable)
 
 
 # -- assembling a sweep from per-point outcomes ---------------------------------------

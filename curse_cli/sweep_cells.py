@@ -73,8 +73,7 @@ class _Pattern:
         self._quick: dict[int, tuple[Fraction, Fraction, Option] | None] = {}
 
     def at(self, form: Affine) -> tuple[Fraction, Fraction]:
-        return (sum((c * x for c, x in zip(form, self.s0)), Fraction(0)),
-                sum((c * x for c, x in zip(form, self.v)), Fraction(0)))
+        return _at(form, self.s0, self.v)
 
     def row_bound(self, vec: Sequence[int]) -> Affine | None:
         """A row's minimum over the sizes' bounds: affine in the scales, valid for all."""
@@ -253,13 +252,7 @@ def _stays_reducible(ctx: Context, program: Program, report: PatternReport, targ
     return None
 
 
-def outcome_of(ridge, winners: Sequence[PatternReport], unreachable: str | None) -> Outcome:
-    if not winners:
-        return Outcome((), None, None, unreachable)
-    return Outcome(tuple(w.name for w in winners), winners[0].energy, ridge * winners[0].energy)
-
-
-def solve_cell(ctx: Context, patterns: Sequence[Pattern], unreachable: str | None) -> Cell:
+def solve_cell(ctx: Context, patterns: Sequence[Pattern]) -> Cell:
     """Score every pattern at `ctx`'s point and certify where the answer holds."""
     space = ctx.space
     u, f = space.unit, space.first_variable
@@ -268,7 +261,7 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], unreachable: str | Non
     point = dict(ctx.problem.scales)
     evaluations = [ctx.evaluate(p) for p in patterns]
     reports, winners = rank(e[2] for e in evaluations)
-    outcome = outcome_of(ctx.problem.ridge, winners, unreachable if not winners else None)
+    outcome = Outcome.of(ctx.problem.ridge, winners, None)   # the caller names why a target is unreachable
     by_name = {e[2].name: e for e in evaluations}
     constraints: list[Constraint] = []
     alone = Cell(outcome, winners, _pin(ctx, point), point, reports)
@@ -305,9 +298,14 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], unreachable: str | Non
     return Cell(outcome, winners, tuple(constraints), point, reports)
 
 
+def _at(form: Affine, s0: Affine, v: Affine) -> tuple[Fraction, Fraction]:
+    """A form's value at `s0` and its slope along `v`."""
+    return (sum((c * x for c, x in zip(form, s0)), Fraction(0)),
+            sum((c * x for c, x in zip(form, v)), Fraction(0)))
+
+
 def _holds(c: Constraint, s0: Affine, v: Affine) -> bool:
-    value = sum((a * x for a, x in zip(c.form, s0)), Fraction(0))
-    slope = sum((a * x for a, x in zip(c.form, v)), Fraction(0))
+    value, slope = _at(c.form, s0, v)
     return {"ge": value >= 0, "gt": value > 0, "eq": value == 0,
             "ge_lex": (value, slope) >= (0, 0), "gt_lex": (value, slope) > (0, 0)}[c.kind]
 

@@ -20,7 +20,7 @@ from .engine import Context, Options, unreachable_reason
 from .patterns import enumerate_patterns
 from .problem import Problem
 from .sweep_cells import Cell, Constraint, solve_cell
-from .sweep_relation import relation
+from .sweep_relation import on_grid, relation
 from .sweep_report import Axis, Outcome, Relation, Segment
 
 PAD = Fraction(1)
@@ -100,8 +100,8 @@ class CellSolver:
         values = dict(zip(self.names, x))
         ctx = self._context([v.denominator for v in x]).at(values)
         self.solves += 1
-        cell = solve_cell(ctx, self.patterns, None)
-        if not cell.winners and cell.outcome.unreachable is None and self._all_unreachable(ctx):
+        cell = solve_cell(ctx, self.patterns)
+        if not cell.winners and all(r.status == "unreachable" for r in cell.reports):
             cell = cell._replace(outcome=cell.outcome._replace(unreachable=self.unreachable(ctx)))
         v = [Fraction(d, ctx.space.unit) for d in ctx.space.direction[1:ctx.space.first_variable]]
         piece = Piece(cell.outcome, self._restrict(cell.constraints, v), cell)
@@ -109,9 +109,6 @@ class CellSolver:
             raise AssertionError(f"the cell certified at {values} does not contain its own point")
         self.pieces.append(piece)
         return piece
-
-    def _all_unreachable(self, ctx: Context) -> bool:
-        return all(not p.decisions[0].options for p in (ctx.programs.get(q) for q in self.patterns) if p)
 
     def _restrict(self, constraints: Sequence[Constraint], v: Sequence[Fraction]) -> tuple[Linear, ...]:
         out: dict[tuple, Linear] = {}
@@ -167,16 +164,7 @@ class CellSolver:
         constraint times a positive integer is integer-affine in the indices."""
         mask = np.ones(idx.shape[1], dtype=bool)
         for lin in piece.constraints:
-            a0 = lin.constant + sum((c * a.start for c, a in zip(lin.coefficients, self.axes)), Fraction(0))
-            coeffs = [c * a.step for c, a in zip(lin.coefficients, self.axes)]
-            den = lcm(a0.denominator, *(c.denominator for c in coeffs))
-            ints = [int(a0 * den), *(int(c * den) for c in coeffs)]
-            big = abs(ints[0]) + sum(abs(c) * a.count for c, a in zip(ints[1:], self.axes))
-            dtype = np.int64 if big < 2**62 else object
-            value = np.full(idx.shape[1], ints[0], dtype=dtype)
-            for c, row in zip(ints[1:], idx):
-                if c:
-                    value = value + c * row.astype(dtype)
+            value, _ = on_grid(lin.constant, lin.coefficients, self.axes, idx)
             mask &= (value >= 0) if lin.kind == "ge" else (value > 0) if lin.kind == "gt" else (value == 0)
         return mask
 
@@ -342,10 +330,8 @@ def _normalise(lin: Linear) -> Linear | None:
     """Scaled to coprime integers (a positive factor keeps the meaning); None when the
     constraint does not involve the swept exponents and holds."""
     values = (lin.constant, *lin.coefficients)
-    if not any(lin.coefficients):
-        ok = lin.constant >= 0 if lin.kind == "ge" else lin.constant > 0 if lin.kind == "gt" else lin.constant == 0
-        if ok:
-            return None
+    if not any(lin.coefficients) and lin.holds(()):
+        return None
     den = lcm(*(v.denominator for v in values))
     ints = [int(v * den) for v in values]
     g = 0

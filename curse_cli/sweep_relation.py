@@ -6,6 +6,8 @@ from fractions import Fraction
 from math import gcd, lcm
 from typing import Sequence
 
+import numpy as np
+
 from .problem import Problem
 from .scales import BASE, Monomial
 from .sweep_report import Axis, Relation
@@ -57,3 +59,21 @@ def relation_text(names: Sequence[str], coeffs: Sequence[int], constant: int) ->
 def root(rel: Relation) -> Fraction:
     """The one-dimensional relation's solution."""
     return -rel.constant / rel.coefficients[0]
+
+
+def on_grid(constant: Fraction, coefficients: Sequence[Fraction], axes: Sequence[Axis], idx: Sequence[np.ndarray]
+            ) -> tuple[np.ndarray, int]:
+    """`constant + sum(coefficients[i] [axis_i])` at grid points given by their index
+    arrays (one per axis), exactly: as integers over one positive denominator, since the
+    form is integer-affine in the indices once scaled.  int64 when it cannot overflow."""
+    a0 = constant + sum((c * a.start for c, a in zip(coefficients, axes)), Fraction(0))
+    slopes = [c * a.step for c, a in zip(coefficients, axes)]
+    den = lcm(a0.denominator, *(c.denominator for c in slopes))
+    ints = [int(c * den) for c in slopes]
+    big = abs(int(a0 * den)) + sum(abs(c) * a.count for c, a in zip(ints, axes))
+    dtype = np.int64 if big < 2**62 else object
+    value = np.full(len(idx[0]) if len(idx) else 1, int(a0 * den), dtype=dtype)
+    for c, i in zip(ints, idx):
+        if c:
+            value = value + c * np.asarray(i).astype(dtype)
+    return value, den

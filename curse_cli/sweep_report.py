@@ -11,9 +11,10 @@ breakpoints.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 from .problem import Problem
+from .report import PatternReport
 from .scales import Monomial
 
 
@@ -46,6 +47,13 @@ class Outcome(NamedTuple):
     energy: Monomial | None
     p_star: Monomial | None
     unreachable: str | None = None
+
+    @classmethod
+    def of(cls, ridge: Monomial, winners: Sequence[PatternReport], unreachable: str | None) -> Outcome:
+        """The outcome of ranked winners (the first one's formula, as `predict` gives it)."""
+        if not winners:
+            return cls((), None, None, unreachable)
+        return cls(tuple(w.name for w in winners), winners[0].energy, ridge * winners[0].energy)
 
     @property
     def tied(self) -> bool:
