@@ -41,9 +41,9 @@ def _combine(coeffs: Sequence[Fraction], xs: Sequence[Affine]) -> Affine:
     return tuple(out)
 
 
-def _form_at(row: lp.Row, x: Sequence[Affine]) -> Affine:
-    """A term row's form `g.x + h` at the solution (the value `t` must dominate), as an
-    affine function of the scales."""
+def form_at(row: lp.Row, x: Sequence[Affine]) -> Affine:
+    """A row's form `g.x + h` at the solution, as an affine function of the scales (for
+    a term row, the value `t` must dominate)."""
     g = _combine(row.g, x) if x else tuple(Fraction(0) for _ in row.h)
     return tuple(gi + hi for gi, hi in zip(g, row.h))
 
@@ -266,14 +266,14 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
             if q.formula == Monomial() and q.label in map(display, group):
                 ones.add(next(v for v in group if display(v) == q.label))
         cost_row = next(r for r in mm.rows if r.tau == -1 and r.label.startswith(f"layer {l}:"))
-        cost_aff = _form_at(cost_row, sol.x)
+        cost_aff = form_at(cost_row, sol.x)
         pending.append((LayerReport(l, step, corner, tuple(sizes), None, layer_note), cost_vec, cost_aff))
     frozen_ones = frozenset(ones)
     for report, cost_vec, cost_aff in pending:
         cost = quantity(space, form_label(space, cost_vec, frozen_ones), cost_aff, reader)
         layers[report.index - 1] = report._replace(cost=cost)
     readout_row = next(r for r in mm.rows if r.label.startswith("readout"))
-    readout_aff = _form_at(readout_row, sol.x)
+    readout_aff = form_at(readout_row, sol.x)
     readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, reader)
     active = tuple(mm.rows[i].label for i, y in sorted(sol.multipliers.items()) if y > 0)
     if any("search bound" in label for label in active) and note is None:

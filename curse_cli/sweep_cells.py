@@ -30,6 +30,7 @@ from typing import NamedTuple, Sequence
 from . import lp
 from .energy import (Optimum, Option, Program, RowCache, combination, minimise, uses_every_layer,
                      without_amplification)
+from .analysis import form_at
 from .engine import Context, rank
 from .patterns import Pattern
 from .report import PatternReport
@@ -75,13 +76,20 @@ class _Pattern:
     def at(self, form: Affine) -> tuple[Fraction, Fraction]:
         return _at(form, self.s0, self.v)
 
-    def row_bound(self, vec: Sequence[int]) -> Affine | None:
-        """A row's minimum over the sizes' bounds: affine in the scales, valid for all."""
+    def _bound_ints(self, vec: Sequence[int]) -> list[int] | None:
+        """A row's minimum over the sizes' bounds, affine in the scales and valid for
+        all of them, in units of 1/unit**2 (None: a needed bound is missing)."""
         aff, bounded = self.space.bound_affine(vec)
         if not bounded:
             return None
         u = self.space.unit
-        return tuple(Fraction(vec[j], u) + Fraction(aff[j], u * u) for j in range(self.space.first_variable))
+        return [vec[j] * u + a for j, a in enumerate(aff)]
+
+    def row_bound(self, vec: Sequence[int]) -> Affine | None:
+        """`_bound_ints` as Fractions."""
+        ints = self._bound_ints(vec)
+        u2 = self.space.unit ** 2
+        return None if ints is None else tuple(Fraction(c, u2) for c in ints)
 
     def combined(self, chosen: tuple[Option, ...]) -> Affine | None:
         """`energy.combined_bound`, exactly and as an affine function of the scales."""
@@ -120,15 +128,12 @@ class _Pattern:
         """A row's bound at `s0` (value, slope), in integers until it is needed whole."""
         key = id(option)
         if key not in self._quick:
-            aff, bounded = self.space.bound_affine(option.vec)
-            if not bounded:
-                self._quick[key] = None
-            else:
-                u = self.space.unit
-                ints = [option.vec[j] * u + a for j, a in enumerate(aff)]
-                p, d = self.space.point, self.space.direction
-                self._quick[key] = (Fraction(sum(c * x for c, x in zip(ints, p)), u**3),
-                                    Fraction(sum(c * x for c, x in zip(ints, d)), u**3), option)
+            ints = self._bound_ints(option.vec)
+            u3 = self.space.unit ** 3
+            p, d = self.space.point, self.space.direction
+            self._quick[key] = None if ints is None else (
+                Fraction(sum(c * x for c, x in zip(ints, p)), u3), Fraction(sum(c * x for c, x in zip(ints, d)), u3),
+                option)
         return self._quick[key]
 
     def certify(self, target: Affine | None, kind: str, skip: tuple[Option, ...] | None = None
@@ -203,10 +208,7 @@ def _basis_rows(opt: Optimum) -> list[Constraint]:
     sol = opt.solution
     out = []
     for row in opt.minmax.rows:
-        form = [h + row.tau * t for h, t in zip(row.h, sol.t)]
-        for g, x in zip(row.g, sol.x):
-            if g:
-                form = [a + g * b for a, b in zip(form, x)]
+        form = [f + row.tau * t for f, t in zip(form_at(row, sol.x), sol.t)]
         if any(form):
             out.append(Constraint(tuple(-c for c in form), "ge_lex", f"basis: {row.label}"))
     return out
