@@ -75,7 +75,6 @@ class CellSolver:
         self._contexts: dict[int, Context] = {}
         self._unreachable: str | None = None
         self.solves = 0
-        self.boundary_budget = BOUNDARY_SOLVES
         self.pieces: list[Piece] = []
         dens = [d for a in axes for d in (a.start.denominator, a.step.denominator or 1)]
         self._base = self._context(dens)
@@ -181,7 +180,7 @@ class CellSolver:
         none reaches); a candidate is accepted when the outcome changes once, from `a`
         to `b` (possibly through a single tie point), exactly where it crosses."""
         pa, pb = self.coords(ka), self.coords(kb)
-        pieces = self.march(pa, pb, self.boundary_budget)
+        pieces = self.march(pa, pb, BOUNDARY_SOLVES)
         if pieces is None:
             return None, "not resolved between neighbouring grid points; refine the grid", None
         merged = _merge(pieces)
