@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install run test bench clean
 
-SOURCES := $(wildcard curse_cli/*.py)
+SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
 # A regular (not editable) install, as a user would have it: byte-compiled, and no
 # import hook at start-up.  It is refreshed whenever a source file changes.

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curse_cli.activations import (
+from curse_cli.archs.activations import (
     BUILTIN_NAMES,
     builtin,
     custom,
@@ -17,7 +17,7 @@ from curse_cli.activations import (
     from_polynomial,
     hermite_coefficients,
 )
-from curse_cli.problem import Support
+from curse_cli.archs.problem import Support
 
 F = Fraction
 

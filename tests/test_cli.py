@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from curse_cli.cli import cli
+from curse_cli.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -142,7 +142,7 @@ def test_usage_errors_exit_2():
 def test_debug_shows_the_traceback():
     """Without --debug a bad spec is a clean exit 2; with it the SpecError propagates
     (CliRunner keeps it as the exception, with its traceback)."""
-    from curse_cli.spec import SpecError
+    from curse_cli.spec.load import SpecError
 
     bad = str(INVALID[0])
     quiet = run("predict", bad)
@@ -152,7 +152,7 @@ def test_debug_shows_the_traceback():
 
 
 def test_internal_errors_exit_1(monkeypatch):
-    import curse_cli.cli as cli_module
+    import curse_cli.cli.main as cli_module
 
     def boom(*a, **k):
         raise RuntimeError("kaboom")
@@ -182,7 +182,7 @@ def test_console_entry_point_keeps_output_and_exit_codes():
 def test_main_is_an_ordinary_library_call():
     """`main(argv)` raises SystemExit like any click program (it must not end the caller's
     interpreter, which only the console entry point `run` does)."""
-    from curse_cli.cli import main
+    from curse_cli.cli.main import main
 
     with pytest.raises(SystemExit) as exc:
         main(["validate", THREE])

@@ -10,9 +10,9 @@ from fractions import Fraction as F
 
 import pytest
 
-from curse_cli.engine import Options, predict
-from curse_cli.scales import Monomial
-from curse_cli.spec import load_spec_text
+from curse_cli.engine.api import Options, predict
+from curse_cli.algebra.scales import Monomial
+from curse_cli.spec.load import load_spec_text
 
 TWO_LAYER = """
 architecture: {kind: fcn, activation: %(act)s, widths: [N]}
@@ -230,7 +230,7 @@ def test_exponents_are_exact_fractions():
 def test_two_processes_give_the_same_reports(monkeypatch):
     """Large pattern spaces are split across two processes; the reports must be exactly
     those of one process (each pattern depends only on its own prefix)."""
-    import curse_cli.engine as engine
+    import curse_cli.engine.api as engine
 
     problem = load_spec_text(THREE_LAYER.replace("[N1, N2]", "[N1, N2, N3]").replace(
         "N2: %(N2)s,", "N2: %(N2)s, N3: 1,") % dict(N1="1", N2="3/2", act="erf"), "t.yaml").problem

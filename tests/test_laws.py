@@ -13,10 +13,10 @@ from fractions import Fraction as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curse_cli.activations import builtin, custom
-from curse_cli.engine import predict
-from curse_cli.problem import Problem
-from curse_cli.scales import Monomial
+from curse_cli.archs.activations import builtin, custom
+from curse_cli.engine.api import predict
+from curse_cli.archs.problem import Problem
+from curse_cli.algebra.scales import Monomial
 
 exponents = st.fractions(min_value=0, max_value=3, max_denominator=4)
 ACTS = ["erf", "tanh", "relu", "linear", "quadratic", "cubic"]

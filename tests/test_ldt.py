@@ -1,4 +1,4 @@
-"""The Chernoff (large-deviation) bound for two-layer networks: `curse_cli.ldt`."""
+"""The Chernoff (large-deviation) bound for two-layer networks: `curse_cli.ldt.bound`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from scipy.integrate import quad
 from scipy.optimize import minimize_scalar
 from scipy.special import erf
 
-from curse_cli import ldt
-from curse_cli.ldt import LdtPoint, activation_callable, alignment_g, chernoff, log_slopes, tilted_density
-from curse_cli.ldt_alignment import g_evaluator
-from curse_cli.problem import Activation, Support
+from curse_cli.ldt import bound as ldt
+from curse_cli.ldt.bound import LdtPoint, activation_callable, alignment_g, chernoff, log_slopes, tilted_density
+from curse_cli.ldt.alignment import g_evaluator
+from curse_cli.archs.problem import Activation, Support
 
 # -- acceptance: the specialisation exponent of THEORY.md section 7 ---------------------
 

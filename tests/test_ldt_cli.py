@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from curse_cli.cli import cli
+from curse_cli.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

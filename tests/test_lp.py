@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from curse_cli import highs, lp
+from curse_cli.solve import highs
+from curse_cli.solve import lp
 
 PATHS = ["highs", "linprog"]
 
@@ -316,7 +317,7 @@ def test_bindings_load_without_scipy_optimize_and_are_shared_with_it():
 
     code = (
         "import sys\n"
-        "from curse_cli import highs\n"
+        "from curse_cli.solve import highs\n"
         "assert highs.FAST, 'the direct bindings failed their self-test'\n"
         "assert 'scipy.optimize' not in sys.modules, 'scipy.optimize was imported at start-up'\n"
         "from scipy.optimize import linprog\n"

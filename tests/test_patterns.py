@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from curse_cli.activations import builtin, custom
-from curse_cli.patterns import (
+from curse_cli.archs.activations import builtin, custom
+from curse_cli.engine.patterns import (
     PatternError, count_patterns, enumerate_patterns, layer_options, parse_pattern, pattern_name,
 )
 

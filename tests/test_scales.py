@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curse_cli.scales import (
+from curse_cli.algebra.scales import (
     EXPONENT_FORMS,
     ExponentError,
     Monomial,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from curse_cli.activations import builtin
-from curse_cli.problem import Problem, Support
-from curse_cli.scales import Monomial
-from curse_cli.spec import (
+from curse_cli.archs.activations import builtin
+from curse_cli.archs.problem import Problem, Support
+from curse_cli.algebra.scales import Monomial
+from curse_cli.spec.load import (
     MAX_BYTES,
     LoadedSpec,
     SpecError,

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curse_cli.engine import Options, predict
-from curse_cli.scales import BASE, Monomial
-from curse_cli.spec import load_spec
-from curse_cli.sweep import SweepError, at, check_axes, outcome_of, parse_axis, sweep, sweep_points
-from curse_cli.sweep_relation import relation_text
-from curse_cli.sweep_report import Axis
-from curse_cli.tropical import Term, dominates, make_space
+from curse_cli.engine.api import Options, predict
+from curse_cli.algebra.scales import BASE, Monomial
+from curse_cli.spec.load import load_spec
+from curse_cli.sweep.api import SweepError, at, check_axes, outcome_of, parse_axis, sweep, sweep_points
+from curse_cli.sweep.relation import relation_text
+from curse_cli.sweep.report import Axis
+from curse_cli.algebra.tropical import Term, dominates, make_space
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

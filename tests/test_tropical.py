@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.polynomial import hermite_e as H
 
-from curse_cli.tropical import Term, dominance_matrix, dominates, hermite_orders, make_space, prune
-from curse_cli.scales import Monomial
+from curse_cli.algebra.tropical import Term, dominance_matrix, dominates, hermite_orders, make_space, prune
+from curse_cli.algebra.scales import Monomial
 
 
 @settings(max_examples=200, deadline=None)
@@ -77,7 +77,7 @@ def test_prune_keeps_the_maximum(raw, m, q):
 def test_exact_pruning_path_agrees_with_numpy(raw):
     """Large denominators switch pruning to Python integers (`_prune_exact`); on small
     ones both paths must select the same terms."""
-    from curse_cli.tropical import _prune_exact, prune_arrays
+    from curse_cli.algebra.tropical import _prune_exact, prune_arrays
 
     space = _space()
     vecs = np.array([[2 * x for x in t[:4]] for t in raw], dtype=np.int64)

@@ -67,8 +67,8 @@ def main() -> None:
     print(f"  ratio predict / floor: {ratio:.2f} (medians), {ratio_min:.2f} (minima)  (budget 1.25)")
 
     sys.path.insert(0, str(ROOT))
-    from curse_cli.engine import predict as run_predict
-    from curse_cli.spec import load_spec
+    from curse_cli.engine.api import predict as run_predict
+    from curse_cli.spec.load import load_spec
 
     four = load_spec(str(ROOT / "specs" / "four_layer_erf.yaml")).problem
     three = load_spec(str(ROOT / "specs" / "three_layer_erf.yaml")).problem
@@ -87,8 +87,8 @@ SWEEP = ["sweep", "specs/three_layer_erf.yaml", "--x", "N1=0:4:201", "--y", "N2=
 def sweeps(three) -> None:
     """`curse sweep` over a 201 x 201 grid of (N1, N2), whole process, in each format;
     and in process, against one full `predict` per grid point."""
-    from curse_cli.engine import predict as run_predict
-    from curse_cli.sweep import parse_axis, sweep
+    from curse_cli.engine.api import predict as run_predict
+    from curse_cli.sweep.api import parse_axis, sweep
 
     repeat = 5
     cmds = [[*CURSE, *SWEEP], [*CURSE, *SWEEP, "--format", "json"], [*CURSE, *SWEEP, "--format", "csv"]]

@@ -1,0 +1,564 @@
+"""Exponent arithmetic: affine forms, tropical polynomials, and the Hermite product rule.
+
+Every exponent the engine handles is affine in the free sizes of a pattern (`[M_l]`,
+`[q_l]`, `[D_l]`) and in the scale exponents (`[N1]`, `[kappa]`, ...).  Maxima of such
+forms ("tropical polynomials") describe eigenvalues and Hermite contents (THEORY.md
+section 6).  For speed an affine form is a tuple of integers over a fixed symbol list
+(`Space`), in units of `1/Space.unit`; a `Term` pairs it with the set of layers whose
+feature learning it relies on (a bit mask), which the scorer uses to tell a pattern that
+really uses each of its layers from one that merely contains them.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from math import lcm
+from typing import Iterable, Mapping, NamedTuple, Sequence
+
+import numpy as np
+
+from curse_cli.algebra.scales import BASE, Monomial
+
+
+class Term(NamedTuple):
+    """An affine form (`vec`, integers in units of 1/unit) and its provenance mask."""
+
+    vec: tuple[int, ...]
+    prov: int
+
+
+Trop = tuple[Term, ...]
+"""A tropical polynomial: the maximum of its terms (empty = exactly absent)."""
+
+Content = tuple[Trop, ...]
+"""A Hermite content or amplitude vector: one tropical polynomial per order 0..n_max."""
+
+
+@dataclass(frozen=True)
+class Space:
+    """The symbols of one problem: constant, scales, then the free sizes.
+
+    Numbers are compared at the spec's scale point `s` *and* infinitesimally beyond it
+    along `v`: a pair `(value at s, derivative along v)`, compared lexicographically.
+    At a point where two formulas meet (the proportional point `N = d` is often such a
+    point) this picks the formula of the phase on the side of growing sizes, which is
+    the one a theorist writes down; both agree at `s`.  Every named scale grows along
+    `v`, later-declared ones slightly faster, so that exact ties between scales (`N1 =
+    N2`) are broken the same way everywhere.
+
+    `point` and `direction` hold each symbol's value and derivative (free sizes: 0),
+    in units of 1/unit; `lower`/`upper` are the free sizes' bounds as (value,
+    derivative) pairs in units of 1/unit**2 (None: unbounded).
+    """
+
+    scales: tuple[str, ...]
+    variables: tuple[str, ...]
+    unit: int
+    point: tuple[int, ...]
+    direction: tuple[int, ...]
+    lower: tuple[tuple[int, int] | None, ...]
+    upper: tuple[tuple[int, int] | None, ...]
+    arrays: dict = field(default_factory=dict, compare=False, repr=False)
+    box: tuple[tuple[int, int], ...] | None = None
+    bound_forms: tuple[tuple[tuple[int, ...] | None, tuple[int, ...] | None], ...] = ()
+
+    # `box` (sweeps): each scale's range (lo, hi) in units of 1/unit.  Then pruning keeps
+    # a term unless another dominates it at *every* scale point of the box, so kernels
+    # and programmes built in this space hold on the whole box; the point still drives
+    # the linear programmes.  `bound_forms` are the free sizes' bounds as affine forms
+    # of the scales (the first `first_variable` entries of a vector), None: unbounded.
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.scales) + len(self.variables)
+
+    @property
+    def fits_int64(self) -> bool:
+        """Whether dominance tests can run in 64-bit integers: their products reach about
+        (coefficient) x (bound) ~ 10^6 unit^3; beyond, Python integers are used."""
+        return self.unit <= 20000
+
+    @property
+    def nudge(self) -> float:
+        """How far along the direction float computations look beyond the point, as a
+        multiple of `direction / unit`: the step must stay well above HiGHS's tolerances
+        (about 1e-7) to separate formulas by their slopes, and below the distance to the
+        next kink, about 1/unit for a point of that resolution.  For the usual small
+        denominators (unit <= 4) it is 2^-14."""
+        return min(2.0**-14 * max(1.0, self.unit / 4), 0.1 / max(self.direction))
+
+    @property
+    def first_variable(self) -> int:
+        return 1 + len(self.scales)
+
+    def index(self, name: str) -> int:
+        if name == BASE:
+            return 0
+        if name in self.scales:
+            return 1 + self.scales.index(name)
+        return self.first_variable + self.variables.index(name)
+
+    def form(self, monomial: Mapping[str, Fraction]) -> tuple[int, ...]:
+        """The integer vector of a monomial read as an affine form."""
+        vec = [0] * self.size
+        for name, power in monomial.items():
+            scaled = Fraction(power) * self.unit
+            if scaled.denominator != 1:
+                raise ValueError(f"exponent {power} of {name} is finer than the unit 1/{self.unit}")
+            vec[self.index(name)] += int(scaled)
+        return tuple(vec)
+
+    def monomial(self, vec: Iterable[int | Fraction]) -> Monomial:
+        """Back from a vector (possibly of Fractions) to a monomial of named symbols."""
+        names = (BASE, *self.scales, *self.variables)
+        return Monomial({n: Fraction(v) / self.unit for n, v in zip(names, vec) if v})
+
+    def base_value(self, vec: tuple[int, ...]) -> tuple[int, int]:
+        """The constant-and-scale part of a form at the point: (value, derivative)."""
+        p, v = self.point, self.direction
+        a = b = 0
+        for i in range(self.first_variable):
+            c = vec[i]
+            if c:
+                a += c * p[i]
+                b += c * v[i]
+        return a, b
+
+    def with_point(self, scales: Mapping[str, Fraction]) -> Space:
+        """The same symbols, unit, box and bounds at another scale point (its exponents'
+        denominators must divide the unit)."""
+        point = (self.unit, *(int(_in_unit(Fraction(scales[n]), self.unit)) for n in self.scales),
+                 *([0] * len(self.variables)))
+        return _assemble(self.scales, self.variables, self.unit, point, self.direction, self.bound_forms, self.box)
+
+    def bound_affine(self, vec: Sequence[int]) -> tuple[list[int], bool]:
+        """The minimum of the free-size part of `vec` over the sizes' bounds, as an affine
+        form of the scales (over the first `first_variable` symbols, in 1/unit**2), and
+        whether it exists (False: a needed bound is missing)."""
+        f = self.first_variable
+        out = [0] * f
+        for i in range(f, self.size):
+            c = vec[i]
+            if c == 0:
+                continue
+            lo, hi = self.bound_forms[i - f]
+            bound = lo if c > 0 else hi
+            if bound is None:
+                return out, False
+            for j in range(f):
+                out[j] += c * bound[j]
+        return out, True
+
+    def box_min(self, vec: tuple[int, ...]) -> tuple[int, int] | None:
+        """Minimum of the free-size part over the variables' box (None: unbounded)."""
+        a = b = 0
+        f = self.first_variable
+        for i in range(f, self.size):
+            c = vec[i]
+            if c == 0:
+                continue
+            bound = self.lower[i - f] if c > 0 else self.upper[i - f]
+            if bound is None:
+                return None
+            a += c * bound[0]
+            b += c * bound[1]
+        return a, b
+
+
+def _in_unit(value: Fraction, unit: int) -> int:
+    scaled = value * unit
+    if scaled.denominator != 1:
+        raise ValueError(f"exponent {value} is finer than the unit 1/{unit}")
+    return int(scaled)
+
+
+def make_space(
+    scales: Mapping[str, Fraction],
+    variables: Mapping[str, tuple[Mapping[str, Fraction] | None, Mapping[str, Fraction] | None]],
+    denominators: Iterable[int] = (),
+    box: Mapping[str, tuple[Fraction, Fraction]] | None = None,
+) -> Space:
+    """A space with the problem's scale values and the free sizes' bounds (as monomials
+    of scales, e.g. `0 <= [M1] <= [N1]`).  With `box` (scale -> (lo, hi); unlisted
+    scales stay at their value), pruning holds on the whole box (see `Space`)."""
+    dens = [2, *denominators, *(Fraction(v).denominator for v in scales.values())]
+    for bounds in variables.values():
+        for b in bounds:
+            if b is not None:
+                dens += [Fraction(x).denominator for x in b.values()]
+    for lo, hi in (box or {}).values():
+        dens += [Fraction(lo).denominator, Fraction(hi).denominator]
+    unit = 2 * lcm(*dens)  # even, so that an eigenvalue exponent halves exactly
+    names = tuple(scales)
+    n_var = len(variables)
+    point = (unit, *(_in_unit(Fraction(scales[n]), unit) for n in names), *([0] * n_var))
+    n_scales = len(names)
+    direction = (0, *(4 * (n_scales + 1) + i + 1 for i in range(n_scales)), *([0] * n_var))
+    f = 1 + n_scales
+    probe = Space(names, tuple(variables), unit, point, direction, (), ())
+
+    def form(b: Mapping[str, Fraction] | None) -> tuple[int, ...] | None:
+        return None if b is None else probe.form(b)[:f]
+
+    forms = tuple((form(lo), form(hi)) for lo, hi in variables.values())
+    ranges = None
+    if box is not None:
+        ranges = tuple((_in_unit(Fraction(box[n][0]), unit), _in_unit(Fraction(box[n][1]), unit)) if n in box
+                       else (point[1 + i], point[1 + i]) for i, n in enumerate(names))
+    return _assemble(names, tuple(variables), unit, point, direction, forms, ranges)
+
+
+def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
+    f = 1 + len(names)
+    probe = Space(names, variables, unit, point, direction, (), ())
+
+    def pair(b: tuple[int, ...] | None) -> tuple[int, int] | None:
+        return None if b is None else probe.base_value(b)
+
+    lower = tuple(pair(lo) for lo, _ in forms)
+    upper = tuple(pair(hi) for _, hi in forms)
+
+    def bound_arrays(bounds):
+        missing = np.array([b is None for b in bounds], dtype=bool)
+        v0 = np.array([0 if b is None else b[0] for b in bounds], dtype=np.int64)
+        v1 = np.array([0 if b is None else b[1] for b in bounds], dtype=np.int64)
+        return missing, v0, v1
+
+    arrays = {
+        "p0": np.array(point[:f], dtype=np.int64) * unit,
+        "p1": np.array(direction[:f], dtype=np.int64) * unit,
+        "lower": bound_arrays(lower),
+        "upper": bound_arrays(upper),
+    }
+    if ranges is not None:
+        def form_matrix(which: int) -> tuple[np.ndarray, np.ndarray]:
+            missing = np.array([b[which] is None for b in forms], dtype=np.int64)
+            mat = np.array([b[which] if b[which] is not None else (0,) * f for b in forms],
+                           dtype=np.int64).reshape(len(forms), f)
+            return missing, mat
+
+        arrays["box"] = {
+            "lower": form_matrix(0), "upper": form_matrix(1),
+            "lo": np.array([unit, *(lo for lo, _ in ranges)], dtype=np.int64),
+            "hi": np.array([unit, *(hi for _, hi in ranges)], dtype=np.int64),
+        }
+    return Space(names, variables, unit, point, direction, lower, upper, arrays, ranges, forms)
+
+
+def box_minimum(space: Space, vec: Sequence[int]) -> int | None:
+    """The minimum of a form over the free sizes' bounds and the scales' box, in units
+    of 1/unit**3 (None: unbounded below).  Two stages, each a sign split: the sizes meet
+    their bounds (affine in the scales), then the scales meet the box's ends."""
+    aff, bounded = space.bound_affine(vec)
+    if not bounded:
+        return None
+    u = space.unit
+    total = 0
+    assert space.box is not None
+    for j in range(space.first_variable):
+        w = vec[j] * u + aff[j]
+        if j == 0:
+            total += w * u
+        elif w:
+            lo, hi = space.box[j - 1]
+            total += w * (lo if w > 0 else hi)
+    return total
+
+
+# -- operations on terms and tropical polynomials -------------------------------------
+
+
+def add(a: Term, b: Term) -> Term:
+    return Term(tuple(map(operator.add, a.vec, b.vec)), a.prov | b.prov)
+
+
+def shift(trop: Trop, by: tuple[int, ...], prov: int = 0) -> Trop:
+    """Every term plus the form `by` (a tropical product with a monomial)."""
+    return tuple(Term(tuple(x + y for x, y in zip(t.vec, by)), t.prov | prov) for t in trop)
+
+
+def dominates(space: Space, a: Term, b: Term) -> bool:
+    """True when `a >= b` for every value of the free sizes at the spec's scales, and
+    `a` relies on every layer `b` relies on (so dropping `b` loses nothing)."""
+    if b.prov & ~a.prov:
+        return False
+    diff = tuple(x - y for x, y in zip(a.vec, b.vec))
+    if space.box is not None:
+        return box_minimum(space, diff) is not None and box_minimum(space, diff) >= 0
+    low = space.box_min(diff)
+    if low is None:
+        return False
+    a, b = space.base_value(diff)
+    u = space.unit  # base values are in units 1/unit**2, box minima in 1/unit**3
+    return (a * u + low[0], b * u + low[1]) >= (0, 0)
+
+
+def prune(space: Space, terms: Iterable[Term]) -> Trop:
+    """The maximum of `terms` with duplicates and dominated terms removed.
+
+    `dominates` is the reference; `prune_arrays` applies it to all pairs with numpy.
+    """
+    terms = list(terms)
+    if len(terms) <= 1:
+        return tuple(terms)
+    vecs = np.array([t.vec for t in terms], dtype=np.int64)
+    provs = np.array([t.prov for t in terms], dtype=np.int64)
+    return tuple(terms[i] for i in prune_arrays(space, vecs, provs))
+
+
+CHUNK = 96
+
+
+def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """Indices of the rows that survive pruning, in their original order.
+
+    First, rows with the same free-size part and provenance differ by a constant: keep
+    the largest of each group (the last one on a tie).  Then compare all pairs; of rows
+    that dominate each other, the last is kept.  Many rows are taken strongest first in
+    chunks, each compared with the rows kept so far, so no huge matrix is ever built.
+    """
+    if space.box is not None:
+        return _prune_box(space, vecs, provs)
+    if not space.fits_int64:
+        return _prune_exact(space, vecs, provs)
+    ar = space.arrays
+    f = space.first_variable
+    m = len(vecs)
+    a0 = vecs[:, :f] @ ar["p0"]
+    a1 = vecs[:, :f] @ ar["p1"]
+    keys = np.concatenate([vecs[:, f:], provs[:, None]], axis=1)
+    order = np.lexsort((np.arange(m), a1, a0, *keys.T[::-1]))
+    ordered = keys[order]
+    last = np.ones(m, dtype=bool)
+    last[:-1] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    rows = np.sort(order[last])
+    if len(rows) <= 1:
+        return rows.tolist()
+    # Drop free-size columns that are zero in every surviving row.
+    used = np.flatnonzero((vecs[rows, f:] != 0).any(axis=0))
+    cols = np.concatenate([np.arange(f), f + used])
+    view = _View(vecs[:, cols], provs, ar, used)
+    if len(rows) <= CHUNK:
+        return sorted(view.prune(rows))
+    return _in_chunks(view, rows[np.lexsort((-a1[rows], -a0[rows]))])
+
+
+def _in_chunks(view: _View, rows: np.ndarray) -> list[int]:
+    """Prune many rows, taken strongest first in chunks, each chunk compared with the
+    rows kept so far (so no huge matrix is built); the survivors in order."""
+    kept = np.empty(0, dtype=np.int64)
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        if len(kept):
+            chunk = chunk[~view.matrix(kept, chunk).any(axis=0)]
+        kept = np.array(view.prune(np.concatenate([kept, chunk])), dtype=np.int64)
+    return sorted(kept.tolist())
+
+
+BOX_INT64_UNIT = 2000  # box minima reach ~ coefficient x bound x range ~ 10^6 unit^3
+
+
+def _prune_box(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """`prune_arrays` for a space with a box: domination must hold on the whole box, so
+    rows that differ only in their scale part are compared like any others."""
+    if space.unit > BOX_INT64_UNIT:
+        return _prune_exact(space, vecs, provs)
+    f = space.first_variable
+    used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
+    cols = np.concatenate([np.arange(f), f + used])
+    view = _BoxView(vecs[:, cols], provs, space, used)
+    rows = np.arange(len(vecs))
+    if len(rows) <= CHUNK:
+        return sorted(view.prune(rows))
+    return _in_chunks(view, rows[np.argsort(-(vecs[:, :f] @ space.arrays["p0"]), kind="stable")])
+
+
+def _prune_exact(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """The same selection as `prune_arrays`, pair by pair in Python integers: for scale
+    exponents with large denominators, whose products would overflow 64-bit integers."""
+    terms = [Term(tuple(int(x) for x in v), int(p)) for v, p in zip(vecs, provs)]
+    keep = []
+    for i, t in enumerate(terms):
+        beaten = False
+        for j, u in enumerate(terms):
+            if j == i or not dominates(space, u, t):
+                continue
+            if u.vec == t.vec and u.prov == t.prov and j < i:
+                continue  # an identical earlier copy does not remove the later one
+            if not dominates(space, t, u) or j > i:
+                beaten = True
+                break
+        if not beaten:
+            keep.append(i)
+    return keep
+
+
+class _View:
+    """Rows restricted to the columns in use, with the matching bounds."""
+
+    def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray) -> None:
+        self.vecs, self.provs = vecs, provs
+        self.f = len(ar["p0"])
+        self.p0, self.p1 = ar["p0"], ar["p1"]
+        self.lo_missing, self.lo0, self.lo1 = (x[used] for x in ar["lower"])
+        self.up_missing, self.up0, self.up1 = (x[used] for x in ar["upper"])
+        self.lo_missing = self.lo_missing.astype(np.int64)  # for matrix products
+        self.up_missing = self.up_missing.astype(np.int64)
+
+    def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """`out[j, i]`: row j dominates column-term i.
+
+        The constant-and-scale part is linear, so it is evaluated per term and then
+        differenced; the free-size part splits by sign: positive coefficients meet the
+        lower bounds, negative ones the upper bounds (a missing bound: unbounded)."""
+        f = self.f
+        top, bottom = self.vecs[rows], self.vecs[cols]
+        a = (top[:, :f] @ self.p0)[:, None] - (bottom[:, :f] @ self.p0)[None, :]
+        b = (top[:, :f] @ self.p1)[:, None] - (bottom[:, :f] @ self.p1)[None, :]
+        coef = top[:, None, f:] - bottom[None, :, f:]
+        cp = np.maximum(coef, 0)
+        cn = np.minimum(coef, 0)
+        unbounded = (cp @ self.lo_missing > 0) | (cn @ self.up_missing < 0)
+        a = a + cp @ self.lo0 + cn @ self.up0
+        b = b + cp @ self.lo1 + cn @ self.up1
+        ge = (a > 0) | ((a == 0) & (b >= 0))
+        pr, pc = self.provs[rows], self.provs[cols]
+        covers = (pc[None, :] & ~pr[:, None]) == 0
+        return ge & ~unbounded & covers
+
+    def prune(self, rows: np.ndarray) -> list[int]:
+        m = len(rows)
+        if m <= 1:
+            return rows.tolist()
+        dom = self.matrix(rows, rows)
+        np.fill_diagonal(dom, False)
+        later = rows[:, None] > rows[None, :]  # later[j, i]: row j comes after row i
+        removed = ((dom & ~dom.T) | (dom & dom.T & later)).any(axis=0)
+        return rows[~removed].tolist()
+
+
+class _BoxView(_View):
+    """Rows restricted to the columns in use; domination over the sizes' bounds and the
+    scales' box (`box_minimum`, vectorised)."""
+
+    def __init__(self, vecs: np.ndarray, provs: np.ndarray, space: Space, used: np.ndarray) -> None:
+        self.vecs, self.provs = vecs, provs
+        self.f = space.first_variable
+        self.unit = space.unit
+        box = space.arrays["box"]
+        self.lo_missing, self.lower = box["lower"][0][used], box["lower"][1][used]
+        self.up_missing, self.upper = box["upper"][0][used], box["upper"][1][used]
+        self.lo, self.hi = box["lo"], box["hi"]
+
+    def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        f, u = self.f, self.unit
+        top, bottom = self.vecs[rows], self.vecs[cols]
+        coef = top[:, None, f:] - bottom[None, :, f:]
+        cp = np.maximum(coef, 0)
+        cn = np.minimum(coef, 0)
+        unbounded = (cp @ self.lo_missing > 0) | (cn @ self.up_missing < 0)
+        w = (top[:, None, :f] - bottom[None, :, :f]) * u + cp @ self.lower + cn @ self.upper
+        low = np.maximum(w, 0) @ self.lo + np.minimum(w, 0) @ self.hi
+        pr, pc = self.provs[rows], self.provs[cols]
+        covers = (pc[None, :] & ~pr[:, None]) == 0
+        return (low >= 0) & ~unbounded & covers
+
+
+def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.ndarray:
+    """`out[j, i]`: `dominates(space, rows[j], cols[i])` (for tests and small calls)."""
+    every = rows + cols
+    vecs = np.array([t.vec for t in every], dtype=np.int64)
+    provs = np.array([t.prov for t in every], dtype=np.int64)
+    f = space.first_variable
+    every_column = np.arange(vecs.shape[1] - f)
+    view = (_BoxView(vecs, provs, space, every_column) if space.box is not None
+            else _View(vecs, provs, space.arrays, every_column))
+    out = view.matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
+    if cols is rows:
+        np.fill_diagonal(out, False)
+    return out
+
+
+def tmax(space: Space, *trops: Trop) -> Trop:
+    return prune(space, (t for trop in trops for t in trop))
+
+
+# -- the Hermite product rule -----------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
+    """Orders n <= limit present in He_a He_b: |a-b| <= n <= a+b, n = a+b (mod 2).
+
+    He_a He_b = sum_t C(a,t) C(b,t) t! He_{a+b-2t} (THEORY.md section 4): every such
+    coefficient is a positive integer, so no order in the range cancels.
+    """
+    return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)
+
+
+def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([t.vec for t in trop], dtype=np.int64), np.array([t.prov for t in trop], dtype=np.int64))
+
+
+def hermite_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
+    """Content of the product of two functions of z, order by order (exponents add).
+
+    With `only`, just that order is computed (the others are left empty).
+    """
+    limit = len(x) - 1
+    xs = [_arrays(t) if t else None for t in x]
+    ys = xs if y is x else [_arrays(t) if t else None for t in y]
+    vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
+    prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
+    square = y is x  # x * x: (a, b) and (b, a) give the same sums, so take a <= b
+    for a, xa in enumerate(xs):
+        if xa is None:
+            continue
+        for b, yb in enumerate(ys):
+            if yb is None or (square and b < a):
+                continue
+            if only is not None and only not in hermite_orders(a, b, limit):
+                continue
+            if square and a == b:
+                i, j = np.triu_indices(len(xa[0]))
+                sums, provs = xa[0][i] + xa[0][j], xa[1][i] | xa[1][j]
+            else:
+                sums = (xa[0][:, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
+                provs = (xa[1][:, None] | yb[1][None, :]).reshape(-1)
+            for n in hermite_orders(a, b, limit):
+                if only is not None and n != only:
+                    continue
+                vec_parts[n].append(sums)
+                prov_parts[n].append(provs)
+    out: list[Trop] = []
+    for vp, pp in zip(vec_parts, prov_parts):
+        if not vp:
+            out.append(())
+            continue
+        vecs, provs = np.concatenate(vp), np.concatenate(pp)
+        keep = prune_arrays(space, vecs, provs) if len(vecs) > 1 else [0]
+        out.append(tuple(Term(tuple(vecs[i].tolist()), int(provs[i])) for i in keep))
+    return tuple(out)
+
+
+def content_max(space: Space, *contents: Content) -> Content:
+    return tuple(tmax(space, *orders) for orders in zip(*contents))
+
+
+def content_shift(content: Content, by: tuple[int, ...], prov: int = 0) -> Content:
+    return tuple(shift(order, by, prov) for order in content)
+
+
+def powers(space: Space, x: Content, up_to: int, only: int | None = None) -> list[Content]:
+    """`[x^1, x^2, ..., x^up_to]` under the Hermite product.
+
+    With `only`, the last power is computed at that order alone (the earlier ones are
+    needed whole to build it); callers then read only that order of any power.
+    """
+    out = [x]
+    for j in range(2, up_to + 1):
+        out.append(hermite_product(space, out[-1], x, only if j == up_to else None))
+    return out

@@ -1,0 +1,150 @@
+"""`curse ldt`: the exact Chernoff bound of a two-layer network along a scan in d, beside
+the heuristic's exponents.  The command parses and calls `ldt_report`; `ldt_render`
+(`ldt_view`, `ldt_json`, `write_plot`) renders.
+
+JSON (`--format json`) is one document, schema `curse.ldt/1`; exponents are exact strings
+("3/2"), measured values are floats, and null stands for an infinite or undefined value:
+
+    {
+      "schema": "curse.ldt/1",
+      "spec": {"origin": "specs/x.yaml", ...},     # the validated spec, as in `curse predict`
+      "scales": {"N": "1", "kappa": "0"},         # each scale's exponent of d (after --set)
+      "parameters": {
+        "alpha": "1/2", "sigma_w": "1", "sigma_a": "1",   # as given, exact
+        "tolerance": 0.05,                        # of the verdict, on slopes
+        "d": [100.0, 1000.0],                     # the scan, ascending
+        "degree": 3, "activation": "erf"
+      },
+      "points": [{                                # one per d
+        "d": 100.0, "N": 100.0, "chi": 1.0,       # N = d^[N], chi = d^[chi] (1 standard, N mean-field)
+        "energy": 478.7,                          # E(alpha) = sup_t [t alpha - N log Z(t)]; null if infinite
+        "t_star": 961.0, "t_max": null,           # the maximiser; where Z stops being finite (null: never)
+        "specialised": 1.94,                      # N P_tilt(|u| > u_c), expected specialised neurons
+        "u_c": 0.316,                             # sigma_w d^(-1/4)
+        "status": "ok"                            # ok | boundary | vacuous | unreachable
+      }],
+      "slopes": {                                 # local log-log slopes against d, consecutive points
+        "d": [[100.0, 1000.0]],
+        "energy": [1.008], "specialised": [-0.073]          # null where a value is not positive
+      },
+      "heuristic": {                              # `curse predict` on the same spec
+        "pattern": "Sp(z)", "tied": [],           # the winner (an Sp winner first among ties)
+        "energy": "(N d)^(1/2)", "energy_exponent": "1",    # [E]: the predicted energy slope
+        "P_star": "kappa (N d)^(1/2)", "P_star_exponent": "1",
+        "M": {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0",
+              "determined": true},                # false: a combination such as M1 q1^2; null: no Sp layer
+        "corner": "M-Sp",                         # M-Sp, full Sp, Mag, q-Sp, partial, face ...; null
+        "unreachable": null                       # why no pattern reaches the target, if none does
+      },
+      "verdict": {"agree": true, "reason": "agree: energy slope ...", "tolerance": 0.05},
+      "density": {                                # tilted density of u = w.w* at the largest d with one
+        "d": 100000.0, "N": 100000.0, "u_c": 0.0178,
+        "bins": [{"lo": 0.0, "hi": 0.0003, "mass": 0.2}]   # P_tilt(lo <= |u| < hi), log-spaced bins
+      },                                          # null when no point has a tilted measure
+      "notes": ["..."]                            # caveats on the counts and the inputs
+    }
+
+The verdict compares, at the largest-d pair, the energy slope with the heuristic's `[E]`
+and, where the heuristic fixes `M` at an M-Sp or full-Sp corner, the count's slope with
+`[M]`; both must lie within the tolerance.  The reason says why they differ.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+from typing import Any
+
+import click
+
+from curse_cli.cli.common import UserError
+from curse_cli.ldt.verdict import DEFAULT_TOLERANCE
+from curse_cli.spec.load import load_spec
+
+DEFAULT_DS = "100,1000,10000,100000"
+
+
+class DList(click.ParamType):
+    """A comma list of input dimensions, each a number >= 2; returned ascending."""
+
+    name = "D,D,..."
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        ds = []
+        for item in str(value).split(","):
+            try:
+                d = float(item.strip())
+            except ValueError:
+                self.fail(f"{item.strip()!r} is not a number; give a comma list such as 100,1000,10000", param, ctx)
+            if not (math.isfinite(d) and d >= 2):
+                self.fail(f"every d must be a finite number >= 2, got {item.strip()!r}", param, ctx)
+            ds.append(d)
+        if len(set(ds)) != len(ds):
+            self.fail("the values must be distinct", param, ctx)
+        if len(ds) < 2:
+            self.fail("give at least two values (a slope needs two points), e.g. 1000,10000", param, ctx)
+        return tuple(sorted(ds))
+
+
+class Positive(click.ParamType):
+    """A positive number, exactly: 1, 0.5, 1/2, 1e-3."""
+
+    name = "X"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
+        if isinstance(value, Fraction):
+            return value
+        try:
+            x = Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            self.fail(f"{value!r} is not a number; write 1, 0.5 or 1/2", param, ctx)
+        if x <= 0:
+            self.fail(f"must be positive, got {value!r}", param, ctx)
+        return x
+
+
+@click.command("ldt")
+@click.argument("spec", metavar="SPEC")
+@click.option("--d", "ds", type=DList(), default=DEFAULT_DS, show_default=True,
+              help="Input dimensions to scan (comma list, each >= 2); widths are the spec's scales at each d.")
+@click.option("--alpha", type=Positive(), default="1/2", show_default=True, help="Target alignment alpha.")
+@click.option("--sigma-w", type=Positive(), default="1", show_default=True, help="First-layer weight scale.")
+@click.option("--sigma-a", type=Positive(), default="1", show_default=True, help="Readout weight scale.")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=DEFAULT_TOLERANCE, show_default=True,
+              help="Largest |slope - heuristic exponent| that still agrees.")
+@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a scale, e.g. --set N=2 or --set 'N=d^(3/2)'. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Rich table for people, or one JSON document on stdout for pipes.")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+              help="Also draw E against d and the tilted density (.png or .svg; needs matplotlib).")
+def ldt_cmd(spec: str, ds: tuple[float, ...], alpha: Fraction, sigma_w: Fraction, sigma_a: Fraction,
+            tolerance: float, overrides: tuple[str, ...], fmt: str, plot: str | None) -> None:
+    """Check the heuristic against the exact Chernoff bound of a two-layer network.
+
+    Evaluates E(alpha) = sup_t [t alpha - N log Z(t)] at each d (widths and chi from the
+    spec's scales), the expected number of specialised neurons, their log-log slopes in d,
+    and compares them with the exponents of 'curse predict'.
+    """
+    # The numerics and their rendering load only when this command runs.
+    from curse_cli.cli.ldt_render import _check_plot, ldt_json, ldt_view, write_plot
+    from curse_cli.cli.render import console
+    from curse_cli.ldt.report import LdtError, LdtOptions, ldt_report
+
+    if plot is not None:
+        _check_plot(plot)
+    loaded = load_spec(spec, overrides)
+    try:
+        report = ldt_report(loaded, LdtOptions(ds, alpha, sigma_w, sigma_a, tolerance))
+    except LdtError as err:
+        raise UserError(str(err)) from None
+    if fmt == "json":
+        click.echo(json.dumps(ldt_json(report), indent=2, ensure_ascii=False))
+    else:
+        console().print(ldt_view(report))
+    if plot is not None:
+        write_plot(report, plot)
+        click.echo(f"wrote {plot}", err=True)

@@ -1,0 +1,313 @@
+"""Rendering: rich tables for people, JSON documents for pipes.  The only module that
+formats output (the CLI decides where it goes)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from curse_cli.engine.patterns import Pattern, pattern_name
+from curse_cli.archs.problem import Problem
+from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Quantity
+from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
+
+PREDICT_SCHEMA = "curse.predict/1"
+COMPARE_SCHEMA = "curse.compare/1"
+EXPLAIN_SCHEMA = "curse.explain/1"
+PATTERNS_SCHEMA = "curse.patterns/1"
+
+
+def frac(value: Fraction | None) -> str | None:
+    return None if value is None else format_fraction(value)
+
+
+def p_star_text(problem: Problem, energy: Monomial) -> str:
+    """`kappa (N1 N2 d)^(1/3)`: the ridge times the energy, kept apart as on paper."""
+    ridge = format_monomial(problem.ridge)
+    body = format_monomial(energy)
+    if body == "1":
+        return ridge
+    return f"{ridge} {body}" if ridge != "1" else body
+
+
+def scales_text(problem: Problem) -> str:
+    return ", ".join(f"{n} = {format_monomial({'d': v}) if v else '1'}" for n, v in problem.scales)
+
+
+# -- JSON -------------------------------------------------------------------------------
+
+
+def quantity_json(q: Quantity | None) -> dict[str, Any] | None:
+    if q is None:
+        return None
+    return {"label": q.label, "formula": str(q.formula), "exponent": frac(q.exponent)}
+
+
+def layer_json(layer: LayerReport) -> dict[str, Any]:
+    return {
+        "layer": layer.index,
+        "type": layer.step.kind,
+        "feature": layer.step.feature,
+        "corner": layer.corner,
+        "sizes": {q.label: {"formula": str(q.formula), "exponent": frac(q.exponent)} for q in layer.sizes},
+        "cost": quantity_json(layer.cost),
+        "note": layer.note,
+    }
+
+
+def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "name": report.name,
+        "status": report.status,
+        "energy_exponent": frac(report.exponent),
+        "energy": None if report.energy is None else str(report.energy),
+        "energy_linear": None if report.energy is None else report.energy.linear(),
+        "readout": quantity_json(report.readout),
+        "layers": [layer_json(l) for l in report.layers],
+        "active_constraints": list(report.active),
+        "note": report.note,
+    }
+
+
+def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top: int | None = None) -> dict[str, Any]:
+    problem = pred.problem
+    patterns = list(pred.patterns)
+    if top is not None:
+        patterns = patterns[:top]
+    prediction: dict[str, Any] | None = None
+    if pred.winners:
+        w = pred.winners[0]
+        prediction = {
+            "pattern": w.name,
+            "energy_exponent": frac(w.exponent),
+            "energy": str(w.energy),
+            "P_star_exponent": frac(pred.p_star_exponent),
+            "P_star": p_star_text(problem, w.energy),
+            "tied": [
+                {"pattern": t.name, "energy": str(t.energy), "P_star": p_star_text(problem, t.energy)}
+                for t in pred.winners
+            ] if pred.tied else [],
+        }
+    return {
+        "schema": PREDICT_SCHEMA,
+        "spec": {"origin": origin, **spec_doc},
+        "scales": {name: frac(v) for name, v in problem.scales},
+        "max_order": pred.max_order,
+        "prediction": prediction,
+        "unreachable": pred.unreachable,
+        "patterns": [pattern_json(p, pred.rank_of(p)) for p in patterns],
+    }
+
+
+def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
+    doc = prediction_json(pred, spec_doc, origin)
+    doc["schema"] = COMPARE_SCHEMA
+    return doc
+
+
+def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem: Problem) -> dict[str, Any]:
+    return {
+        "schema": EXPLAIN_SCHEMA,
+        "spec": {"origin": origin, **spec_doc},
+        "scales": {name: frac(v) for name, v in problem.scales},
+        "pattern": pattern_json(ex.report, None),
+        "steps": [
+            {
+                "layer": s.layer,
+                "rule": str(s.step),
+                "text": s.text,
+                "input_kernel": [{"component": k.name, "eigenvalue": list(k.eigenvalue), "content": k.detail}
+                                 for k in s.kernel_in],
+                "costs": list(s.cost_terms),
+            }
+            for s in ex.steps
+        ],
+        "readout_candidates": list(ex.readout_terms),
+        "active_constraints": [{"row": l, "multiplier": m, "form": f} for l, m, f in ex.constraints],
+        "summary": ex.summary,
+    }
+
+
+def patterns_json(problem: Problem, patterns: list[Pattern], origin: str) -> dict[str, Any]:
+    return {"schema": PATTERNS_SCHEMA, "spec": origin, "count": len(patterns),
+            "patterns": [pattern_name(p) for p in patterns]}
+
+
+# -- tables -----------------------------------------------------------------------------
+
+
+def _sizes_text(report: PatternReport) -> str:
+    parts = []
+    for layer in report.layers:
+        for q in layer.sizes:
+            if q.formula != Monomial() or q.label.startswith("D"):
+                parts.append(f"{q.label} ∝ {q.formula}")
+    return ", ".join(parts) or "—"
+
+
+def _corner_text(report: PatternReport) -> str:
+    corners = [f"{l.index}: {l.corner}" for l in report.layers if l.corner]
+    return "; ".join(corners) or ("lazy" if all(l.step.kind == "GP" for l in report.layers) else "—")
+
+
+def _status_text(report: PatternReport) -> str:
+    return {"trivial": "reduces", "inconsistent": "inconsistent", "unreachable": "unreachable"}.get(report.status, "")
+
+
+def headline(pred: Prediction, origin: str, scope: str = "") -> Text:
+    problem = pred.problem
+    text = Text()
+    title = problem.name or origin
+    text.append(f"{title}\n", style="bold")
+    text.append(f"{origin} · {problem.activation.name} · He_{problem.degree} target · scales: {scales_text(problem)}\n",
+                style="dim")
+    if not pred.winners:
+        text.append("No prediction: ", style="bold red")
+        text.append(pred.unreachable or "no pattern has an optimum")
+        return text
+    p_exp = format_fraction(pred.p_star_exponent)
+    here = p_star_text(problem, Monomial({"d": pred.energy_exponent}))
+    if not pred.tied:
+        w = pred.winners[0]
+        text.append("P* ∝ ", style="bold")
+        text.append(p_star_text(problem, w.energy), style="bold green")
+        text.append(f"   (= {here} here, [P*] = {p_exp})   via ")
+        text.append(w.name, style="bold cyan")
+        text.append(scope)
+        return text
+    text.append(f"P* ∝ {here}", style="bold green")
+    text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns{scope} tie\n")
+    for w in pred.winners:
+        text.append("  ")
+        text.append(f"{w.name:<24}", style="bold cyan")
+        text.append(f" P* ∝ {p_star_text(problem, w.energy)}\n")
+    text.rstrip()
+    return text
+
+
+def prediction_table(pred: Prediction, top: int | None = None) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    for col, kw in (("#", {"justify": "right"}), ("pattern", {"no_wrap": True}), ("corner", {}),
+                    ("[E]", {"justify": "right"}), ("E ∝", {"no_wrap": True}), ("minimising sizes", {}),
+                    ("", {"style": "dim"})):
+        table.add_column(col, **kw)
+    rows = list(pred.patterns)
+    if top is not None:
+        rows = rows[:top]
+    for report in rows:
+        rank = pred.rank_of(report)
+        style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
+        table.add_row(
+            "" if rank is None else str(rank), report.name, _corner_text(report) if report.scored else "",
+            frac(report.exponent) or "—", str(report.energy) if report.energy is not None else "—",
+            _sizes_text(report) if report.scored else "", _status_text(report), style=style,
+        )
+    return table
+
+
+def prediction_view(pred: Prediction, origin: str, top: int | None = None) -> Group:
+    parts: list[Any] = [headline(pred, origin), Text("")]
+    if pred.patterns:
+        parts.append(prediction_table(pred, top))
+    shown_rows = pred.patterns if top is None else pred.patterns[:top]
+    notes = sorted({r.status for r in shown_rows if not r.counts})
+    legend = {
+        "trivial": "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one in disguise",
+        "inconsistent": "inconsistent: no readout path uses every layer the pattern names",
+        "unreachable": f"unreachable: the last kernel has no He_{pred.problem.degree} component in this pattern",
+    }
+    for n in notes:
+        parts.append(Text(legend[n], style="dim"))
+    shown = len(pred.patterns) if top is None else min(top, len(pred.patterns))
+    if shown < len(pred.patterns):
+        parts.append(Text(f"{shown} of {len(pred.patterns)} patterns shown (--top)", style="dim"))
+    return Group(*parts)
+
+
+def _cost_cell(layer: LayerReport) -> str:
+    if layer.cost is None:
+        return "0"
+    return f"{layer.cost.label} ∝ {layer.cost.formula}"
+
+
+def compare_view(pred: Prediction, origin: str) -> Group:
+    """THEORY.md's three-layer table: per-layer cost, readout, minimising sizes, energy."""
+    depth = pred.problem.depth
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("pattern", no_wrap=True)
+    for l in range(1, depth + 1):
+        table.add_column(f"layer-{l} cost")
+    table.add_column("a_y")
+    table.add_column("minimising sizes")
+    table.add_column("E ∝")
+    table.add_column("[E]", justify="right")
+    for report in pred.patterns:
+        if not report.scored:
+            table.add_row(report.name, *([""] * depth), "", report.note or report.status, "—", "—", style="dim")
+            continue
+        readout = f"{report.readout.label} ∝ {report.readout.formula}" if report.readout else ""
+        table.add_row(report.name, *(_cost_cell(l) for l in report.layers), readout, _sizes_text(report),
+                      str(report.energy), frac(report.exponent), style="" if report.counts else "dim")
+    scope = "" if len(pred.patterns) == pred.total_patterns else " (of the compared ones)"
+    return Group(headline(pred, origin, scope), Text(""), table)
+
+
+def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:
+    r = ex.report
+    out: list[Any] = []
+    title = Text()
+    title.append(f"{r.name}", style="bold cyan")
+    title.append(f"  on {problem.name or origin} (He_{problem.degree} target, {problem.activation.name}; "
+                 f"scales: {scales_text(problem)})")
+    out.append(title)
+    out.append(Text(f"K_0 = x.x'/d: component z with [lambda_z] = {problem.lambda0.linear()}", style="dim"))
+    for s in ex.steps:
+        out.append(Text(""))
+        out.append(Text(f"Layer {s.layer}: {s.step}", style="bold"))
+        for k in s.kernel_in:
+            out.append(Text(f"  K_{s.layer - 1} ∋ {k.name}: lambda ∝ {' | '.join(k.eigenvalue)}"
+                            + (f"   content {k.detail}" if k.detail else "")))
+        out.append(Text(f"  {s.text}"))
+        for c in s.cost_terms:
+            out.append(Text(f"  {c}"))
+    out.append(Text(""))
+    out.append(Text(f"Readout (chi = {format_monomial(problem.chi)}): candidates for a_y = chi/<y|K_{problem.depth}|y>",
+                    style="bold"))
+    for line in ex.readout_terms:
+        out.append(Text(f"  {line}"))
+    if ex.constraints:
+        out.append(Text(""))
+        out.append(Text("Linear programme: minimise [E] = t; active constraints (multiplier):", style="bold"))
+        for label, mult, form in ex.constraints:
+            shown = f"   t >= [{form}]" if label.startswith(("layer", "readout")) and form else ""
+            out.append(Text(f"  {label}  ({mult}){shown}"))
+    out.append(Text(""))
+    if r.scored:
+        for layer in r.layers:
+            if layer.step.kind == "GP":
+                continue
+            sizes = ", ".join(f"{q.label} ∝ {q.formula}" for q in layer.sizes) or "not determined"
+            corner = f" [{layer.corner}]" if layer.corner else ""
+            out.append(Text(f"Layer {layer.index}{corner}: {sizes}; cost {_cost_cell(layer)}"))
+        if r.readout:
+            out.append(Text(f"Readout: a_y = {r.readout.label} ∝ {r.readout.formula}"))
+        res = Text("Result: ", style="bold")
+        res.append(ex.summary, style="bold green")
+        res.append(f"; P* ∝ {p_star_text(problem, r.energy)}")
+        out.append(res)
+    else:
+        out.append(Text(f"No optimum: {r.note}", style="bold red"))
+    return Group(*out)
+
+
+def console() -> Console:
+    """A console that does not squeeze tables to 80 columns when piped."""
+    # Cells are plain strings such as "[E]": no markup parsing, highlighting or emoji.
+    options = {"markup": False, "highlight": False, "emoji": False}
+    probe = Console(**options)
+    return probe if probe.is_terminal else Console(width=160, **options)

@@ -1,0 +1,119 @@
+"""`curse sweep`: the outcome of `predict` over a grid of one or two scale exponents.
+The command parses and calls `sweep.sweep`; `sweep_render` renders, `sweep_plot` draws.
+
+JSON (`--format json`) is one compact document on one line (`| jq .` to read it), schema
+`curse.sweep/1`; every exponent is an
+exact string ("3/2"):
+
+    {
+      "schema": "curse.sweep/1",
+      "spec": {"origin": "specs/x.yaml", ...},     # the validated spec, as in `curse predict`
+      "scales": {"N": "1", "kappa": "0"},         # the spec's exponents (after --set)
+      "axes": [{"name": "N", "start": "0", "stop": "8", "count": 17}],
+      "points": [{                                # every grid point, row-major (the last axis fastest)
+        "coords": {"N": "1/2"}, "region": 1,
+        "energy_exponent": "7/8", "p_star_exponent": "7/8"}],      # null without a prediction
+      "regions": [{                               # grid points with one outcome
+        "index": 1, "symbol": "B",                # the letter of the map (lower case: a tie)
+        "winners": ["Sp(z)"], "tied": false,
+        "energy": "(N d^3)^(1/4)", "energy_linear": "([N] + 3)/4",
+        "p_star": {"N": "1/4", "d": "3/4", "kappa": "1"},        # P* as exact powers of the scales
+        "P_star": "kappa (N d^3)^(1/4)",          # P*'s formula (the first winner's at a tie)
+        "unreachable": null,                      # why there is no prediction, if there is none
+        "points": 1,                              # grid points in the region
+        "boundaries": [{"other": 2,               # the neighbouring region
+          "relation": {"text": "[N] = 1", "constant": "-1", "coefficients": {"N": "1"}},
+          "note": null}]                          # relation null: not exact, the note says why
+      }],                                         # constant + sum coefficients[x] [x] = 0
+      "segments": [{"start": "1", "stop": "5", "start_closed": true, "stop_closed": false,
+                    "region": 2}],                # one axis only: exact intervals of one outcome
+      "breakpoints": ["1", "5"],                  # one axis only: where the outcome changes
+      "solves": 17                                # engine solves the sweep took
+    }
+
+CSV (`--format csv`) is one table with a header; the `kind` column says what a row is:
+`point` (one per grid point), `region` (one per region), `segment` (one axis only).
+Columns: `kind`, one per axis (its name), `region`, `symbol`, `winners` (`;`-separated),
+`tied`, `energy_exponent`, `p_star_exponent` (points), `energy`, `P_star`, `unreachable`,
+`points`, `boundaries` (regions: `other:relation` joined by `; `), `start`, `stop`,
+`start_closed`, `stop_closed` (segments); a cell that does not apply to the row's kind is
+empty.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from curse_cli.cli.common import MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
+from curse_cli.engine.api import Options
+from curse_cli.spec.load import parse_overrides
+from curse_cli.sweep.api import SweepError, check_axes, parse_axis, sweep
+from curse_cli.cli.plotfile import PlotError, check_plot
+from curse_cli.cli.sweep_plot import write_plot
+from curse_cli.cli.sweep_render import sweep_csv, sweep_json, sweep_view
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Bad axes and plots are the user's: one line and exit 2 (`--debug`: the traceback)."""
+    try:
+        yield
+    except (SweepError, PlotError) as err:
+        if click.get_current_context().find_root().params.get("debug"):
+            raise
+        raise UserError(str(err)) from None
+
+
+@click.command("sweep")
+@SPEC
+@click.option("--x", "x", required=True, metavar="NAME=START:STOP:COUNT",
+              help="The horizontal axis: COUNT exponents of scale NAME from START to STOP, exact "
+                   "(e.g. N=0:3:61, N1=1/2:5/2:41).")
+@click.option("--y", "y", default=None, metavar="NAME=START:STOP:COUNT",
+              help="A second, vertical axis: a phase diagram instead of a line.")
+@SET
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="Rich tables and map for people, one JSON document, or one CSV table on stdout.")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also draw the sweep (.png or .svg; needs matplotlib: pip install '.[plot]').")
+@MAX_ORDER
+@MAX_PATTERNS
+def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt: str, plot: str | None,
+              max_order: int | None, max_patterns: int) -> None:
+    """Sweep one or two scale exponents: where each pattern wins, and P*'s formula there.
+
+    One axis: every grid point's winner(s), [E] and [P*], then the exact segments
+    between breakpoints.  Two axes: a phase diagram and its regions, bounded by exact
+    linear relations between the swept exponents.  Ties are regions of their own.
+    """
+    with _user_errors():
+        axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
+        if plot is not None:
+            check_plot(plot)  # before the work, so a missing matplotlib costs nothing
+    loaded = _load(spec, overrides)
+    fixed = set(parse_overrides(overrides))
+    for flag, axis in zip(("--x", "--y"), axes):
+        if axis.name in fixed:
+            raise UserError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
+    with _user_errors():
+        check_axes(loaded.problem, axes, loaded.origin)
+        result = sweep(loaded.problem, axes, Options(max_order, max_patterns))
+    if fmt == "json":
+        # Compact: a 201 x 201 grid is 40,401 points, and the indenting encoder is pure
+        # Python (several times slower than the C one).  Pipe through `jq .` to read it.
+        click.echo(json.dumps(sweep_json(result, loaded.document, loaded.origin), ensure_ascii=False,
+                              separators=(",", ":")))
+    elif fmt == "csv":
+        click.echo(sweep_csv(result), nl=False)
+    else:
+        from curse_cli.cli.render import console
+
+        console().print(sweep_view(result, loaded.origin))
+    if plot is not None:
+        with _user_errors():
+            write_plot(result, plot, loaded.problem.name or loaded.origin)
+        click.echo(f"wrote {plot}", err=fmt != "table")

@@ -1,0 +1,201 @@
+"""The library's front door: score patterns, rank them, explain one.
+
+Nothing here prints; the CLI renders what these functions return.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Iterable
+
+from curse_cli.engine.analysis import read_optimum
+from curse_cli.engine.energy import Box, Folder, Optimum, Program, build_program, build_space, minimise, search_bound
+from curse_cli.engine.kernels import Truncation
+from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
+from curse_cli.archs.problem import Problem
+from curse_cli.engine.report import PatternReport, Prediction
+from curse_cli.algebra.tropical import Space
+
+DEFAULT_MAX_PATTERNS = 2000
+
+
+class PatternSpaceTooLarge(ValueError):
+    """More candidate patterns than the caller allowed."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Engine settings: the Hermite truncation and the enumeration limit.
+
+    `max_order` bounds the Hermite orders tracked and the lazy powers used (default:
+    the target degree plus one); `max_patterns` refuses pattern spaces larger than it.
+    """
+
+    max_order: int | None = None
+    max_patterns: int = DEFAULT_MAX_PATTERNS
+    workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
+
+    def truncation(self, problem: Problem) -> Truncation:
+        n = self.max_order if self.max_order is not None else problem.degree + 1
+        n = max(n, problem.degree)
+        return Truncation(max_order=n, max_power=n)
+
+
+class Context:
+    """One problem's symbol space and kernel cache, shared by all its patterns.
+
+    With a `box` of scale ranges (sweeps), kernels and programmes hold on the whole box
+    and `at` moves the point of the linear programmes without recomputing them;
+    `denominators` are those of the points `at` will be given.
+    """
+
+    def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
+                 denominators: Iterable[int] = ()) -> None:
+        self.problem = problem
+        self.options = options
+        self.truncation = options.truncation(problem)
+        self.space: Space = build_space(problem, box, denominators)
+        self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
+        self.programs: dict[Pattern, Program] = {}
+
+    def at(self, values: dict[str, Fraction]) -> Context:
+        """The same context at other scale values (inside the box)."""
+        moved = copy.copy(self)
+        moved.problem = replace(self.problem, scales=tuple((n, values.get(n, v)) for n, v in self.problem.scales))
+        moved.space = self.space.with_point(moved.problem.scale_values())
+        return moved
+
+    def score(self, pattern: Pattern) -> PatternReport:
+        return self.evaluate(pattern)[2]
+
+    def evaluate(self, pattern: Pattern) -> tuple[Program, Optimum | None, PatternReport]:
+        """The pattern's programme, its exact optimum (None if it has none) and report."""
+        program = self.programs.get(pattern)
+        if program is None:
+            program = self.programs[pattern] = build_program(self.folder, pattern)
+        name = pattern_name(pattern)
+        if not program.decisions[0].options:
+            return program, None, PatternReport(
+                name, pattern, None, None, status="unreachable",
+                note=f"no component of the last kernel carries He_{self.problem.degree}(z)")
+        optimum = minimise(self.space, program)
+        if optimum is None:
+            return program, None, PatternReport(name, pattern, None, None, status="inconsistent",
+                                                note="no readout path uses every layer the pattern names")
+        return program, optimum, read_optimum(self.space, optimum)
+
+    def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
+        """Hermite orders present in the last kernel of any of `patterns` (all orders are
+        computed here, unlike for scoring, which reads only the target's order)."""
+        folder = Folder(self.problem, self.space, self.truncation, restrict_last=False)
+        orders: set[int] = set()
+        for p in patterns:
+            amp = folder.kernel(p).amplitude
+            orders |= {n for n, terms in enumerate(amp) if terms and n > 0}
+        return sorted(orders)
+
+
+def check_size(problem: Problem, options: Options) -> int:
+    total = count_patterns(problem.activation, problem.depth)
+    if total > options.max_patterns:
+        raise PatternSpaceTooLarge(
+            f"{total} candidate patterns for a {problem.depth}-layer network exceed the limit of "
+            f"{options.max_patterns}; raise it with --max-patterns {total}, or score chosen patterns with "
+            f"'curse compare --pattern ...'"
+        )
+    return total
+
+
+def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
+    problem = ctx.problem
+    act = problem.activation
+    k = problem.degree
+    reached = ctx.reached_orders(patterns)
+    orders = ", ".join(map(str, reached)) or "none"
+    reason = (f"no pattern reaches He_{k}(z): in every pattern the last hidden layer's kernel has no component "
+              f"with He_{k} content (orders reached: {orders}; tracked up to {ctx.truncation.max_order})")
+    hermite = act.hermite
+    if k % 2 == 1 and not any(j % 2 == 1 and j > 1 for j in hermite.upto(ctx.truncation.max_order + 2)):
+        reason += (f"; {act.name} has no odd Hermite order above 1 (J = {hermite.describe()}), "
+                   f"so He_{k} needs a product of odd and even features, which takes more hidden layers")
+    elif k % 2 == 0 and not any(j % 2 == 0 for j in hermite.upto(ctx.truncation.max_order + 2)):
+        reason += f"; {act.name} is odd (J = {hermite.describe()}): it never produces an even order from z"
+    return reason
+
+
+PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves
+
+
+def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
+    ctx = Context(problem, options)
+    return [ctx.score(p) for p in patterns]
+
+
+def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern], list[Pattern]]:
+    """Two groups of whole subtrees (same first three layers), so that each process
+    reuses its kernels along shared prefixes; the larger subtrees are placed first.
+    Subtrees of three layers rather than two are smaller and balance better, and lose
+    little sharing."""
+    key = min(3, depth)
+    trees: dict[Pattern, list[Pattern]] = {}
+    for p in patterns:
+        trees.setdefault(p[:key], []).append(p)
+    halves: tuple[list[Pattern], list[Pattern]] = ([], [])
+    for tree in sorted(trees.values(), key=len, reverse=True):
+        min(halves, key=len).extend(tree)
+    return halves
+
+
+def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
+    """Every pattern's report, in the given order.  Large pattern spaces are split in
+    two halves of whole subtrees, one scored in a forked process: the results are the
+    same as in one process (each pattern depends only on its own prefix)."""
+    workers = options.workers if options.workers is not None else min(2, os.cpu_count() or 1)
+    if workers < 2 or len(patterns) < PARALLEL_MIN:
+        return _score_chunk(problem, options, patterns)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _score_chunk(problem, options, patterns)
+    mine, theirs = _balanced_halves(patterns, problem.depth)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        future = pool.submit(_score_chunk, problem, options, theirs)
+        reports = dict(zip(mine, _score_chunk(problem, options, mine)))
+        reports.update(zip(theirs, future.result()))
+    return [reports[p] for p in patterns]
+
+
+def rank(reports: Iterable[PatternReport]) -> tuple[tuple[PatternReport, ...], tuple[PatternReport, ...]]:
+    """Scored patterns best first (then the unscored), and the winners: the proper optima
+    tied with the best at the spec's point."""
+    reports = list(reports)
+    scored = sorted((r for r in reports if r.scored), key=lambda r: (r.order_key, r.name))
+    unscored = [r for r in reports if not r.scored]
+    proper = [r for r in scored if r.counts]
+    winners = tuple(r for r in proper if r.tie_key == proper[0].tie_key) if proper else ()
+    return tuple(scored + unscored), winners
+
+
+def predict(problem: Problem, options: Options = Options(),
+            patterns: Iterable[Pattern] | None = None) -> Prediction:
+    """Score the given patterns (default: all of them) and rank them."""
+    total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
+    chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
+    reports = score_all(problem, options, chosen)
+    ranked, winners = rank(reports)
+    if winners:
+        p_star = problem.ridge * winners[0].energy
+        p_exp = p_star.exponent(problem.scale_values())
+        reason = None
+    else:
+        p_star, p_exp = None, None
+        if all(r.status == "unreachable" for r in reports):
+            reason = unreachable_reason(Context(problem, options), chosen)
+        else:
+            reason = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
+    return Prediction(problem, ranked, winners, p_star, p_exp, reason,
+                      options.truncation(problem).max_order, total)

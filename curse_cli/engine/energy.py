@@ -1,0 +1,438 @@
+"""Scoring a pattern: its cost terms, readout term and exact optimum (THEORY.md 2, 3, 6).
+
+`[E_q] = max(layer costs, [a_y])`.  A specialised layer's cost `[M] + 2[q] - [lambda_f]`
+and the readout `[chi] - 2 max_e a_e[k]` are minima of affine forms, so the minimum of
+`[E_q]` is a minimum over *branches*, one affine form chosen for each, of linear
+programmes.  Branches are explored depth first and pruned against the best complete
+branch with cheap lower bounds (each row's minimum over the box, and one
+Fourier-Motzkin combination of a complete branch's rows) before any LP is solved.
+
+A branch only counts if the pattern really uses every layer it names: the readout's
+term must rely on each non-lazy layer, directly or through the eigenvalue a specialised
+layer pays for.  Otherwise the pattern would merely tie with a simpler one (a layer
+with a vanishing magnitude is a lazy layer).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import cached_property
+from typing import Iterable, NamedTuple
+
+import numpy as np
+
+from curse_cli.solve import lp
+from curse_cli.engine.kernels import Z, Kernel, Truncation, gfl, input_kernel, lazy, specialise, spike_name
+from curse_cli.engine.patterns import Pattern
+from curse_cli.archs.problem import Problem
+from curse_cli.algebra.scales import BASE, Monomial
+from curse_cli.algebra.tropical import Space, make_space
+
+
+def var(kind: str, layer: int, feature: str | None = None) -> str:
+    """Internal name of a free size: `#M2`, `#q2`, or `#D2:z` (one `D` per amplified
+    feature, so that each carries its own bound).  `#` keeps them apart from the spec's
+    scale names (a scale may well be called `M2`); `display` gives `M2`, `D2`."""
+    return f"#{kind}{layer}" if feature is None else f"#{kind}{layer}:{feature}"
+
+
+def display(name: str) -> str:
+    return name.lstrip("#").split(":")[0]
+
+
+Box = dict[str, tuple[Fraction, Fraction]]
+"""Ranges of swept scale exponents (name -> (lo, hi)); see `tropical.Space`."""
+
+
+def search_bound(problem: Problem, box: Box | None = None) -> int:
+    """A bound on `|[q_l]|` far beyond any optimum, so that dominated exponents can be
+    dropped early.  A used spike of magnitude `q` costs at least `2|[q]|` in the readout
+    when `[q] < 0`, so optima sit well inside; the scorer reports any that touches it.
+    With a box, the largest scale values in it are used, so one bound serves them all."""
+    box = box or {}
+    values = [max([abs(v), *(abs(x) for x in box.get(n, ()))]) for n, v in problem.scales]
+    total = 1 + abs(problem.lambda0.exponent({})) + sum(values)
+    return int(4 * (problem.degree + 2) * total) + 1
+
+
+def build_space(problem: Problem, box: Box | None = None, denominators: Iterable[int] = ()) -> Space:
+    """The symbols of a problem: its scales, then `M_l, q_l, D_l` for every layer.
+
+    Bounds: `0 <= [M_l] <= [N_l]`; `[q_l] <= 0` for bounded activations, `|[q_l]| <= Q`
+    (`search_bound`); `0 <= [D_l]` and the amplified eigenvalue at most order one, so
+    `[D_l] <= -[lambda_0]` on `z` and `[D_l] <= [N_m]` on the spike `sigma_m`.
+    """
+    q_max = Monomial({BASE: search_bound(problem, box)})
+    variables: dict[str, tuple[Monomial | None, Monomial | None]] = {}
+    for l, width in enumerate(problem.widths, start=1):
+        variables[var("M", l)] = (Monomial(), width)
+        variables[var("q", l)] = (q_max ** -1, Monomial() if problem.activation.bounded else q_max)
+        variables[var("D", l, Z)] = (Monomial(), problem.lambda0 ** -1)
+        for m in range(1, l):
+            variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
+    dens = [Fraction(v).denominator for m in (*problem.widths, problem.chi, problem.lambda0, problem.ridge)
+            for v in m.values()]
+    return make_space(problem.scale_values(), variables, [*dens, *denominators], box)
+
+
+class Option(NamedTuple):
+    """One affine form a branch may choose: `row >= ...` with its provenance."""
+
+    vec: tuple[int, ...]
+    prov: int
+    label: str
+
+
+class Decision(NamedTuple):
+    """A minimum over options: the readout, or one specialised layer's cost."""
+
+    layer: int          # 0 for the readout
+    options: tuple[Option, ...]
+
+
+class Program(NamedTuple):
+    """A pattern's energy as data: fixed rows, side conditions and decisions."""
+
+    pattern: Pattern
+    kernels: tuple[Kernel, ...]
+    terms: tuple[Option, ...]        # t >= each (GFL costs)
+    conditions: tuple[Option, ...]   # each <= 0 (bounds, caps on amplification)
+    decisions: tuple[Decision, ...]
+    required: int                    # bit mask of the layers the pattern must use
+    variables: tuple[str, ...]
+
+
+class Folder:
+    """Kernel states along pattern prefixes, computed once per prefix."""
+
+    def __init__(self, problem: Problem, space: Space, trunc: Truncation, restrict_last: bool = True,
+                 q_bound: int | None = None) -> None:
+        self.restrict_last = restrict_last
+        self.q_bound = q_bound if q_bound is not None else search_bound(problem)
+        self.problem = problem
+        self.space = space
+        self.trunc = trunc
+        self._kernels: dict[Pattern, Kernel] = {(): input_kernel(space, space.form(problem.lambda0), trunc)}
+        self._lazy: dict[Pattern, Kernel] = {}
+
+    def form(self, name: str, coefficient: int = 1) -> tuple[int, ...]:
+        return self.space.form({name: Fraction(coefficient)})
+
+    def only(self, length: int) -> int | None:
+        """The last hidden layer's kernel is only read at the target's order."""
+        return self.problem.degree if self.restrict_last and length == self.problem.depth else None
+
+    def lazy_of(self, prefix: Pattern) -> Kernel:
+        if prefix not in self._lazy:
+            self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
+                                      self.only(len(prefix) + 1))
+        return self._lazy[prefix]
+
+    def kernel(self, prefix: Pattern) -> Kernel:
+        """`K_l` after the layers of `prefix`."""
+        if prefix in self._kernels:
+            return self._kernels[prefix]
+        below = prefix[:-1]
+        step = prefix[-1]
+        l = len(prefix)
+        act = self.problem.activation
+        if step.kind == "GP":
+            out = self.lazy_of(below)
+        elif step.kind == "GFL":
+            out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
+                      self.trunc, self.only(l))
+        else:
+            out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
+                             self.form(var("M", l)), self.form(var("q", l)),
+                             self.space.form(self.problem.widths[l - 1]), self.trunc)
+        self._kernels[prefix] = out
+        return out
+
+
+def _neg(vec: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(-x for x in vec)
+
+
+def _plus(*vecs: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(sum(xs) for xs in zip(*vecs))
+
+
+def build_program(folder: Folder, pattern: Pattern) -> Program:
+    """The rows of a pattern's energy (THEORY.md section 3's table, section 5's readout)."""
+    problem, space = folder.problem, folder.space
+    kernels = tuple(folder.kernel(pattern[:l]) for l in range(len(pattern) + 1))
+    terms: list[Option] = []
+    conditions: list[Option] = []
+    decisions: list[Decision] = []
+    variables: list[str] = []
+    required = 0
+    for l, step in enumerate(pattern, start=1):
+        width = space.form(problem.widths[l - 1])
+        if step.kind == "GP":
+            continue
+        required |= 1 << l
+        feature = kernels[l - 1].feature(step.feature)
+        assert feature is not None
+        if step.kind == "GFL":
+            d = folder.form(var("D", l, step.feature))
+            variables.append(var("D", l, step.feature))
+            terms.append(Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}"))
+            conditions.append(Option(_neg(d), 0, f"D{l} >= 1"))
+            for e in feature.eigen:
+                conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{step.feature} <= 1"))
+        else:
+            m, q = folder.form(var("M", l)), folder.form(var("q", l))
+            variables += [var("M", l), var("q", l)]
+            conditions.append(Option(_neg(m), 0, f"M{l} >= 1"))
+            conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}"))
+            bound = folder.form(BASE, folder.q_bound)
+            conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)"))
+            if problem.activation.bounded:
+                conditions.append(Option(q, 0, f"q{l} <= 1 (bounded activation)"))
+            else:
+                conditions.append(Option(_plus(q, _neg(bound)), 0, f"q{l} <= d^Q (search bound)"))
+            cost = _plus(m, folder.form(var("q", l), 2))
+            decisions.append(Decision(l, tuple(
+                Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{step.feature}")
+                for e in feature.eigen)))
+    chi = space.form(problem.chi)
+    readout = kernels[-1].amplitude[problem.degree] if problem.degree < len(kernels[-1].amplitude) else ()
+    decisions.insert(0, Decision(0, tuple(
+        Option(_plus(chi, _neg(tuple(2 * x for x in a.vec))), a.prov, "readout chi / <y|K|y>") for a in readout)))
+    return Program(pattern, kernels, tuple(terms), tuple(conditions), tuple(decisions), required, tuple(variables))
+
+
+def without_amplification(space: Space, program: Program, layer: int, feature: str) -> Program:
+    """The programme with `D_layer` held at one: the pattern with that layer lazy, paying
+    the GFL cost of its `N` neurons.  `[D] = 0` is substituted into every row (and `D`
+    leaves the free sizes), so the cheap bounds see it fixed too."""
+    name = var("D", layer, feature)
+    col = space.index(name)
+
+    def fixed(o: Option) -> Option:
+        if not o.vec[col]:
+            return o
+        vec = list(o.vec)
+        vec[col] = 0
+        return Option(tuple(vec), o.prov, o.label)
+
+    conditions = tuple(fixed(o) for o in program.conditions if any(x for i, x in enumerate(o.vec) if i != col))
+    return program._replace(
+        terms=tuple(fixed(o) for o in program.terms),
+        conditions=conditions,
+        decisions=tuple(d._replace(options=tuple(fixed(o) for o in d.options)) for d in program.decisions),
+        variables=tuple(v for v in program.variables if v != name),
+    )
+
+
+def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
+    """Whether the readout's term, and the eigenvalues paid for by the layers it relies
+    on, together rely on every non-lazy layer of the pattern."""
+    by_layer = {d.layer: o for d, o in zip(program.decisions, choice)}
+    used = by_layer[0].prov
+    frontier = used
+    while frontier:
+        new = 0
+        for l, o in by_layer.items():
+            if l and frontier >> l & 1:
+                new |= o.prov
+        frontier = new & ~used
+        used |= new
+    return program.required & ~used == 0
+
+
+class RowCache:
+    """LP rows of one programme's options, converted to Fractions once, and only when
+    a linear programme is built (a branch and bound may prune every branch first)."""
+
+    def __init__(self, space: Space, program: Program) -> None:
+        self.space = space
+        self.program = program
+        self.idx = [space.index(v) for v in program.variables]
+        self.rows: dict[int, lp.Row] = {}
+
+    @cached_property
+    def base(self) -> tuple[lp.Row, ...]:
+        """The fixed rows: side conditions, then the GFL cost terms."""
+        program = self.program
+        return tuple([self.row(o, 0) for o in program.conditions] + [self.row(o, -1) for o in program.terms])
+
+    @cached_property
+    def point(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(p, self.space.unit) for p in self.space.point[:self.space.first_variable])
+
+    @cached_property
+    def direction(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(v, self.space.unit) for v in self.space.direction[:self.space.first_variable])
+
+    def row(self, o: Option, tau: int) -> lp.Row:
+        key = id(o)
+        held = self.rows.get(key)
+        if held is None:
+            u, width = self.space.unit, self.space.first_variable
+            held = lp.Row(tuple(Fraction(o.vec[i], u) for i in self.idx), tau,
+                          tuple(Fraction(o.vec[i], u) for i in range(width)), o.label)
+            self.rows[key] = held
+        return held
+
+    @cached_property
+    def _float_base(self) -> tuple[np.ndarray, np.ndarray]:
+        program = self.program
+        options = program.conditions + program.terms
+        taus = [0.0] * len(program.conditions) + [-1.0] * len(program.terms)
+        return self._float_rows(options, taus)
+
+    def _float_rows(self, options, taus) -> tuple[np.ndarray, np.ndarray]:
+        """`[g | tau]` and the constant-and-scale parts, as floats (`g` over the free sizes)."""
+        u = self.space.unit
+        f = self.space.first_variable
+        vecs = np.array([o.vec for o in options], dtype=float).reshape(len(options), self.space.size)
+        g = np.column_stack([vecs[:, self.idx] / u, np.array(taus, dtype=float)])
+        return g, vecs[:, :f] / u
+
+    def float_value(self, choice: tuple[Option, ...], nudge: float | None = None) -> float | None:
+        """The branch's optimum in floating point at the nudged point, built straight
+        from the integer rows (the Fraction rows are only needed to certify)."""
+        g0, h0 = self._float_base
+        g1, h1 = self._float_rows(choice, [-1.0] * len(choice))
+        space = self.space
+        step = space.nudge if nudge is None else nudge
+        f = space.first_variable
+        at = (np.array(space.point[:f], dtype=float) + step * np.array(space.direction[:f], dtype=float)) / space.unit
+        a = np.vstack([g0, g1])
+        b = -np.concatenate([h0 @ at, h1 @ at])
+        return lp.float_solve(len(self.idx), a, b)
+
+    def minmax(self, choice: Iterable[Option], nudge: float | None = None) -> lp.MinMax:
+        """The linear programme of a branch: the fixed rows and the chosen options."""
+        rows = self.base + tuple(self.row(o, -1) for o in choice)
+        return lp.MinMax(len(self.idx), rows, self.point, self.direction, self.space.nudge if nudge is None else nudge)
+
+
+class Optimum(NamedTuple):
+    program: Program
+    choice: tuple[Option, ...]
+    solution: lp.Solution
+    minmax: lp.MinMax
+
+
+def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None) -> float:
+    """A cheap lower bound on a row (integer or float coefficients) over the free
+    sizes' box, at the nudged point (`nudge`: default the space's)."""
+    low = space.box_min(vec)
+    if low is None:
+        return float("-inf")
+    a, b = space.base_value(vec)
+    u = space.unit
+    step = space.nudge if nudge is None else nudge
+    return (a * u + low[0] + step * (b * u + low[1])) / u**3
+
+
+def lower_bounds(space: Space, options: tuple[Option, ...], nudge: float | None = None) -> list[float]:
+    """`lower_bound` of many options at once (numpy; the same numbers)."""
+    if len(options) < 8 or not space.fits_int64:
+        return [lower_bound(space, o.vec, nudge) for o in options]
+    vecs = np.array([o.vec for o in options], dtype=np.int64)
+    f, u = space.first_variable, space.unit
+    ar = space.arrays
+    a = vecs[:, :f] @ ar["p0"]        # base value and slope, in 1/unit**3 (p0, p1 carry a factor unit)
+    b = vecs[:, :f] @ ar["p1"]
+    coef = vecs[:, f:]
+    lo_missing, lo0, lo1 = ar["lower"]
+    up_missing, up0, up1 = ar["upper"]
+    pos, neg = np.maximum(coef, 0), np.minimum(coef, 0)
+    unbounded = (pos[:, lo_missing].any(axis=1)) | (neg[:, up_missing].any(axis=1))
+    low0 = pos @ lo0 + neg @ up0
+    low1 = pos @ lo1 + neg @ up1
+    step = space.nudge if nudge is None else nudge
+    out = ((a + low0).astype(float) + step * (b + low1).astype(float)) / u**3
+    out[unbounded] = float("-inf")
+    return out.tolist()
+
+
+def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+    """The weights of `combined_bound`'s convex combination, as exact ratios `(p, q)`
+    (weight `p/q`) with their rows: the readout with weight one, and each cost row that
+    can eliminate its layer's own size (`q_l` of an Sp cost, `D_l` of a GFL cost)
+    against the readout, where that size enters with the opposite sign."""
+    readout = chosen[0].vec
+    f = space.first_variable
+    out = [(1, 1, chosen[0])]
+    costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
+    costs += [(o, None) for o in program.terms]
+    for option, layer in costs:
+        own = space.index(var("q", layer)) if layer is not None else next(
+            (i for i in range(f, space.size) if option.vec[i]), None)
+        if own is None:   # a GFL cost whose D is held fixed: nothing to eliminate
+            continue
+        r, c = readout[own], option.vec[own]
+        if r < 0 < c:
+            out.append((-r, c, option))
+    return out
+
+
+def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None) -> float:
+    """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
+    on one variable per layer, `combination`).  Since `t >= row` for every row,
+    `t >= sum(w row) / sum(w)` for weights `w >= 0`.  In floating point, like the LP
+    values it is compared with."""
+    total = np.zeros(space.size)
+    weight = 0.0
+    for p, q, option in combination(space, program, chosen):
+        w = p / q
+        weight += w
+        total += w * np.asarray(option.vec, dtype=float)
+    return lower_bound(space, tuple(total.tolist()), nudge) / weight
+
+
+def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = float("inf"),
+           nudge: float | None = None) -> tuple[float, tuple[Option, ...], RowCache] | None:
+    """The best branch in floating point: its value, its choice of options (None: no
+    branch uses every layer and beats `cutoff`).
+
+    Depth first over the decisions; a branch is skipped when a cheap bound (each row's
+    minimum over the box, or `combined_bound` of a complete branch) cannot beat the
+    best so far; only the survivors' LPs are solved.  Values are taken at the point
+    nudged by `nudge` (default: the space's; 0: the point itself).
+    """
+    decisions = program.decisions
+    if any(not d.options for d in decisions):
+        return None
+    floor = max((lower_bound(space, o.vec, nudge) for o in program.terms), default=float("-inf"))
+    ordered = [sorted(zip(lower_bounds(space, d.options, nudge), d.options), key=lambda p: p[0]) for d in decisions]
+    best: list = [cutoff, None]   # branches that cannot beat the cutoff are pruned like any other
+    cache = RowCache(space, program)
+
+    def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:
+        if k == len(decisions):
+            if not uses_every_layer(program, chosen):
+                return
+            if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen, nudge) >= best[0] - tol:
+                return
+            value = cache.float_value(chosen, nudge)
+            if value is not None and value < best[0] - tol:
+                best[0], best[1] = value, chosen
+            return
+        for low, option in ordered[k]:
+            bound = max(cheap, low)
+            if bound >= best[0] - tol:
+                break
+            walk(k + 1, chosen + (option,), bound)
+
+    walk(0, (), floor)
+    return None if best[1] is None else (best[0], best[1], cache)
+
+
+def minimise(space: Space, program: Program, tol: float = 1e-9) -> Optimum | None:
+    """The pattern's exact optimum over its branches (None: no branch uses every layer,
+    or no readout term reaches the target): the best branch (`search`), solved and
+    certified exactly."""
+    found = search(space, program, tol)
+    if found is None:
+        return None
+    _, choice, cache = found
+    mm = cache.minmax(choice)
+    sol = lp.exact_optimum(mm)
+    if sol is None:  # pragma: no cover - the float solve found it feasible
+        raise lp.LPError("a feasible branch became infeasible in exact arithmetic")
+    return Optimum(program, choice, sol, mm)

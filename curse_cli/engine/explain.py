@@ -1,0 +1,85 @@
+"""The derivation of one pattern, step by step, as a theorist would write it."""
+
+from __future__ import annotations
+
+from curse_cli.engine.analysis import form_label
+from curse_cli.engine.energy import Option, display
+from curse_cli.engine.api import Context
+from curse_cli.engine.kernels import Feature, Kernel
+from curse_cli.engine.patterns import Pattern
+from curse_cli.engine.report import ExplainStep, Explanation, KernelLine
+from curse_cli.algebra.scales import format_fraction, format_monomial
+from curse_cli.algebra.tropical import Space, Term
+
+
+def _term_label(space: Space, term: Term) -> str:
+    mono = space.monomial(term.vec)
+    return format_monomial({display(k): v for k, v in mono.items()})
+
+
+def _layers_of(prov: int) -> str:
+    layers = [str(l) for l in range(1, prov.bit_length()) if prov >> l & 1]
+    return "lazy only" if not layers else "relies on layer" + ("s " if len(layers) > 1 else " ") + ", ".join(layers)
+
+
+def _feature_lines(space: Space, kernel: Kernel, degree: int) -> tuple[KernelLine, ...]:
+    lines = []
+    for name, feature in kernel.features:
+        content = ", ".join(
+            f"He_{n}: " + " | ".join(_term_label(space, t) for t in order)
+            for n, order in enumerate(feature.content) if order and n in (1, degree)
+        )
+        lines.append(KernelLine(name, tuple(_term_label(space, e) for e in feature.eigen), content))
+    return tuple(lines)
+
+
+def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> tuple[str, tuple[str, ...]]:
+    act = problem.activation.name
+    width = format_monomial(problem.widths[l - 1])
+    if step.kind == "GP":
+        return (f"all {width} neurons lazy: K_{l} = sum_j b_j K_{l - 1}^(∘j) over the Hermite orders j of {act} "
+                f"(components keep their relative scale, Claim iii)"), ()
+    lam = " | ".join(_term_label(space, e) for e in feature.eigen)
+    f = step.feature
+    if step.kind == "GFL":
+        return (f"GFL on {f}: the eigenvalue of {f} (lambda = {lam}) is raised by D{l} in all {width} neurons; "
+                f"products containing {f} j times gain D{l}^j (Claim ii); amplified eigenvalue capped at order one"), (
+            f"cost {width} D{l}",)
+    return (f"Sp on {f}: M{l} of the {width} neurons take the mean q{l} {f}; they add a spike sigma{l} = "
+            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam}",)
+
+
+def explain(problem, pattern: Pattern, options) -> Explanation:
+    """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
+    ctx = Context(problem, options)
+    program, optimum, report = ctx.evaluate(pattern)
+    space = ctx.space
+    steps = []
+    for l, step in enumerate(pattern, start=1):
+        kernel_in = program.kernels[l - 1]
+        feature = kernel_in.feature(step.feature) if step.feature else None
+        text, costs = _rule_text(step, l, problem, feature, space)
+        steps.append(ExplainStep(l, step, _feature_lines(space, kernel_in, problem.degree), costs, text))
+    readout = []
+    for option in program.decisions[0].options:
+        readout.append(f"a_y ∝ {form_label(space, option.vec)}   ({_layers_of(option.prov)})")
+    constraints: list[tuple[str, str, str]] = []
+    summary = report.note or ""
+    if optimum is not None:
+        sol, mm = optimum.solution, optimum.minmax
+        for i, y in sorted(sol.multipliers.items()):
+            if y == 0:
+                continue
+            row = mm.rows[i]
+            chosen = _row_form(space, program, optimum.choice, row.label)
+            constraints.append((row.label, format_fraction(y), chosen))
+        summary = (f"[E] = {report.energy.linear()} = {format_fraction(report.exponent)} "
+                   f"at the spec's scales; E ∝ {report.energy}")
+    return Explanation(report, tuple(steps), tuple(readout), tuple(constraints), summary)
+
+
+def _row_form(space: Space, program, choice: tuple[Option, ...], label: str) -> str:
+    for option in (*program.conditions, *program.terms, *choice):
+        if option.label == label:
+            return form_label(space, option.vec)
+    return ""

@@ -1,0 +1,123 @@
+"""Feature-learning patterns: what each hidden layer does, and their enumeration.
+
+A pattern assigns every hidden layer one of `GP`, `GFL(f)`, `Sp(f)` where `f` is a
+spectral component of the layer's input kernel: the target index `z`, or the spike
+`sigma_m` of a specialised layer `m` below (THEORY.md section 3).  Canonical names join
+the layers bottom to top with `-`: `GP-Sp(z)`, `Sp(z)-Sp(sigma1)`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Literal, NamedTuple
+
+from curse_cli.engine.kernels import Z, spike_name
+from curse_cli.archs.problem import Activation
+
+StepKind = Literal["GP", "GFL", "Sp"]
+
+
+class Step(NamedTuple):
+    """One layer's choice."""
+
+    kind: StepKind
+    feature: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "GP" else f"{self.kind}({self.feature})"
+
+
+Pattern = tuple[Step, ...]
+GP = Step("GP")
+
+
+def pattern_name(pattern: Pattern) -> str:
+    return "-".join(str(step) for step in pattern)
+
+
+def available_features(act: Activation, prefix: Pattern) -> tuple[str, ...]:
+    """Named components of the input kernel of layer `len(prefix) + 1`.
+
+    `z` is in `K_0`; the spike `sigma_m` appears in `K_m` when layer `m` specialises.
+    A named component crosses a layer only through the linear term of the lazy rule,
+    i.e. when `1 in J` (a quadratic activation forgets `z` after one layer).
+    """
+    keeps = 1 in act.hermite
+    names: list[str] = []
+    if not prefix or keeps:
+        names.append(Z)
+    for m, step in enumerate(prefix, start=1):
+        if step.kind == "Sp" and (m == len(prefix) or keeps):
+            names.append(spike_name(m))
+    return tuple(names)
+
+
+def layer_options(act: Activation, prefix: Pattern) -> tuple[Step, ...]:
+    feats = available_features(act, prefix)
+    return (GP, *(Step("GFL", f) for f in feats), *(Step("Sp", f) for f in feats))
+
+
+def enumerate_patterns(act: Activation, depth: int) -> Iterator[Pattern]:
+    """Every pattern of a `depth`-layer network, depth first, GP before GFL before Sp."""
+
+    def walk(prefix: Pattern) -> Iterator[Pattern]:
+        if len(prefix) == depth:
+            yield prefix
+            return
+        for step in layer_options(act, prefix):
+            yield from walk(prefix + (step,))
+
+    yield from walk(())
+
+
+def count_patterns(act: Activation, depth: int) -> int:
+    """How many patterns `enumerate_patterns` yields, without listing them.
+
+    The count depends only on how many spikes are available, so a small dynamic
+    programme over that number suffices.
+    """
+    keeps = 1 in act.hermite
+    # state: (number of surviving spikes, did the previous layer specialise, z alive)
+    states: dict[tuple[int, bool, bool], int] = {(0, False, True): 1}
+    for _ in range(depth):
+        nxt: dict[tuple[int, bool, bool], int] = {}
+        for (spikes, last_sp, z_alive), count in states.items():
+            feats = int(z_alive) + spikes
+            survive = spikes if keeps else 0
+            z_next = z_alive and keeps
+            for key, ways in (((survive, False, z_next), 1 + feats), ((survive + 1 if keeps else 1, True, z_next), feats)):
+                if ways:
+                    nxt[key] = nxt.get(key, 0) + count * ways
+        states = nxt
+    return sum(states.values())
+
+
+_STEP = re.compile(r"^(GP|GFL|Sp)(?:\((z|sigma[0-9]+)\))?$")
+
+
+class PatternError(ValueError):
+    """A pattern name that is not valid for the network."""
+
+
+def parse_pattern(act: Activation, depth: int, name: str) -> Pattern:
+    """Read a canonical name back, checking every feature is available where used."""
+    parts = name.strip().split("-")
+    if len(parts) != depth:
+        raise PatternError(
+            f"pattern {name!r} has {len(parts)} layer(s) but the network has {depth} hidden layer(s); "
+            f"write one of GP, GFL(f), Sp(f) per layer joined by '-', e.g. {pattern_name((GP,) * depth)!r}"
+        )
+    steps: list[Step] = []
+    for part in parts:
+        match = _STEP.match(part.strip())
+        if not match or (match.group(1) == "GP") != (match.group(2) is None):
+            raise PatternError(f"cannot read layer {len(steps) + 1} of {name!r}: {part!r}; expected GP, GFL(f) or Sp(f)")
+        step = Step(match.group(1), match.group(2))  # type: ignore[arg-type]
+        if step not in layer_options(act, tuple(steps)):
+            feats = ", ".join(available_features(act, tuple(steps))) or "none"
+            raise PatternError(
+                f"layer {len(steps) + 1} of {name!r} uses {step.feature}, which is not a component of its input "
+                f"kernel (available: {feats})"
+            )
+        steps.append(step)
+    return tuple(steps)

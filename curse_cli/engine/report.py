@@ -1,0 +1,106 @@
+"""The result types the engine returns to its callers (frozen, printing-free)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple
+
+from curse_cli.engine.patterns import Pattern, Step
+from curse_cli.archs.problem import Problem
+from curse_cli.algebra.scales import Monomial
+
+
+class Quantity(NamedTuple):
+    """A size or cost at the optimum: `label` (how it is written with the free sizes,
+    e.g. `M2 q2^2`), its formula as a monomial of the scales, and its exponent `[.]`
+    at the spec's point."""
+
+    label: str
+    formula: Monomial
+    exponent: Fraction
+
+
+class LayerReport(NamedTuple):
+    index: int
+    step: Step
+    corner: str | None           # Sp: M-Sp, Mag, q-Sp, partial, full, or a face; GFL: None
+    sizes: tuple[Quantity, ...]  # the determined sizes or combinations
+    cost: Quantity | None        # the layer's total cost at the optimum (GP: None)
+    note: str | None = None
+
+
+class PatternReport(NamedTuple):
+    """One pattern scored: its exact optimum, or why it has none."""
+
+    name: str
+    pattern: Pattern
+    energy: Monomial | None
+    exponent: Fraction | None
+    layers: tuple[LayerReport, ...] = ()
+    readout: Quantity | None = None
+    active: tuple[str, ...] = ()
+    status: str = "optimal"      # optimal | trivial | inconsistent | unreachable
+    note: str | None = None
+    tie_key: tuple = ()     # (exponent,): equal keys are ties at the spec's point
+    order_key: tuple = ()   # ranking: exponent, then growth beyond the point, then simplicity
+
+    @property
+    def scored(self) -> bool:
+        return self.exponent is not None
+
+    @property
+    def counts(self) -> bool:
+        """Whether the pattern competes for the prediction (a proper optimum)."""
+        return self.status == "optimal"
+
+
+class Prediction(NamedTuple):
+    """Every pattern ranked, the winner(s) and the sample-complexity exponent."""
+
+    problem: Problem
+    patterns: tuple[PatternReport, ...]
+    winners: tuple[PatternReport, ...]
+    p_star: Monomial | None
+    p_star_exponent: Fraction | None
+    unreachable: str | None
+    max_order: int
+    total_patterns: int
+
+    @property
+    def energy_exponent(self) -> Fraction | None:
+        return self.winners[0].exponent if self.winners else None
+
+    @property
+    def tied(self) -> bool:
+        return len(self.winners) > 1
+
+    def rank_of(self, report: PatternReport) -> int | None:
+        """Competition rank (1, 1, 3, ...) among proper optima; None for the rest."""
+        if not report.counts:
+            return None
+        better = sum(1 for p in self.patterns if p.counts and p.tie_key < report.tie_key)
+        return better + 1
+
+
+class KernelLine(NamedTuple):
+    """One named component of a kernel, or its strongest He_k amplitude terms."""
+
+    name: str
+    eigenvalue: tuple[str, ...]
+    detail: str = ""
+
+
+class ExplainStep(NamedTuple):
+    layer: int
+    step: Step
+    kernel_in: tuple[KernelLine, ...]
+    cost_terms: tuple[str, ...]
+    text: str
+
+
+class Explanation(NamedTuple):
+    report: PatternReport
+    steps: tuple[ExplainStep, ...]
+    readout_terms: tuple[str, ...]
+    constraints: tuple[tuple[str, str, str], ...]   # (label, multiplier, row at optimum)
+    summary: str

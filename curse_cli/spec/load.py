@@ -1,0 +1,381 @@
+"""The YAML spec: read it safely, validate it, turn it into a frozen `Problem`.
+
+Validation happens here and only here.  The shape is checked by the pydantic models of
+`spec_models.py`; the cross-field rules (declared scales, signs, unused scales) and
+`--set` overrides are applied by `_resolve`.  Every failure is one `SpecError` whose text
+reads `origin: field.path: what is wrong; what is expected`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, TextIO
+
+import yaml
+from pydantic import ValidationError
+
+from curse_cli.archs import activations
+from curse_cli.archs.problem import Activation, Problem
+from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
+from curse_cli.spec.models import (  # noqa: F401 - DEFAULT_RIDGE is re-exported
+    DEFAULT_RIDGE,
+    ChiScaling,
+    CustomActivation,
+    PolynomialActivation,
+    Spec,
+    SizeRef,
+    describe_validation_error,
+    is_scale_name,
+    suggest,
+)
+
+MAX_BYTES = 1 << 20  # a spec must be smaller than 1 MiB
+STDIN = "-"
+STDIN_ORIGIN = "<stdin>"
+SET_ORIGIN = "--set"
+
+Overrides = Mapping[str, Any] | Sequence[str]
+
+
+class SpecError(Exception):
+    """A spec that cannot be used: where (`origin`, `path`) and what to do (`message`)."""
+
+    def __init__(self, origin: str, path: str, message: str) -> None:
+        self.origin = origin
+        self.path = path
+        self.message = " ".join(message.split())  # always one line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.origin}: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec: its origin, the `Problem`, and the spec as plain JSON-able data
+    (defaults filled in, overrides applied, exponents as exact strings such as "3/2")."""
+
+    origin: str
+    problem: Problem
+    document: dict[str, Any]
+
+
+# -- public entry points ---------------------------------------------------------------
+
+
+def load_spec(source: str, overrides: Overrides = (), stdin: TextIO | None = None) -> LoadedSpec:
+    """Load the spec at path `source` (`-`: read `stdin`, default `sys.stdin`)."""
+    source = os.fspath(source)
+    if source == STDIN:
+        text = _read_stream(stdin if stdin is not None else sys.stdin)
+        return load_spec_text(text, STDIN_ORIGIN, overrides)
+    return load_spec_text(_read_file(source), source, overrides)
+
+
+def load_spec_text(text: str, origin: str, overrides: Overrides = ()) -> LoadedSpec:
+    """Validate spec `text` (read from `origin`) and apply `--set` `overrides`."""
+    values = parse_overrides(overrides)
+    data = _parse_yaml(text, origin)
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as err:
+        path, message = describe_validation_error(err)
+        raise SpecError(origin, path, message) from None
+    problem, document = _resolve(spec, origin, values)
+    return LoadedSpec(origin=origin, problem=problem, document=document)
+
+
+def parse_override(item: str) -> tuple[str, Fraction]:
+    """Read one `NAME=VALUE` item of `--set`; VALUE is a power of d (`2`, `"d^(3/2)"`, ...)."""
+    name, sep, value = item.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise SpecError(
+            SET_ORIGIN, "", f"expected NAME=VALUE such as N1=2 or N1=d^(3/2), got {item!r}"
+        )
+    return name, _override_value(name, value)
+
+
+def parse_overrides(overrides: Overrides) -> dict[str, Fraction]:
+    """All overrides as name -> exponent; a name given twice is an error."""
+    if isinstance(overrides, Mapping):
+        return {str(name): _override_value(str(name), value) for name, value in overrides.items()}
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    values: dict[str, Fraction] = {}
+    for item in overrides:
+        name, value = parse_override(item)
+        if name in values:
+            raise SpecError(SET_ORIGIN, name, f"{name} is set more than once; give it once")
+        values[name] = value
+    return values
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the spec (for `curse schema`)."""
+    return Spec.model_json_schema()
+
+
+# -- reading ---------------------------------------------------------------------------
+
+_KEYS = "architecture, target, scaling, scales, ..."
+
+
+def _too_big(origin: str, size: int | None) -> SpecError:
+    what = f"file is {size} bytes" if size is not None else "input is at least 1 MiB"
+    return SpecError(origin, "", f"{what}; a spec must be under 1 MiB")
+
+
+def _read_file(source: str) -> str:
+    try:
+        if os.path.isdir(source):
+            raise SpecError(source, "", "is a directory; expected a YAML spec file")
+        with open(source, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size >= MAX_BYTES:
+                raise _too_big(source, size)
+            data = handle.read(MAX_BYTES)  # never more, even from a pipe or a growing file
+    except (FileNotFoundError, NotADirectoryError):
+        raise SpecError(source, "", "no such file; check the path") from None
+    except IsADirectoryError:
+        raise SpecError(source, "", "is a directory; expected a YAML spec file") from None
+    except PermissionError:
+        raise SpecError(source, "", "permission denied; make the file readable") from None
+    except OSError as err:
+        raise SpecError(source, "", f"cannot read the file: {err.strerror or err}") from None
+    if len(data) >= MAX_BYTES:
+        raise _too_big(source, None)
+    return _decode(data, source)
+
+
+def _read_stream(stream: TextIO) -> str:
+    buffer = getattr(stream, "buffer", None)  # read bytes when we can, to check the encoding
+    if buffer is not None:
+        data = buffer.read(MAX_BYTES)
+        if len(data) >= MAX_BYTES:
+            raise _too_big(STDIN_ORIGIN, None)
+        return _decode(data, STDIN_ORIGIN)
+    text = stream.read(MAX_BYTES)
+    if len(text.encode("utf-8", "surrogatepass")) >= MAX_BYTES:
+        raise _too_big(STDIN_ORIGIN, None)
+    return text
+
+
+def _decode(data: bytes, origin: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        where = f"byte 0x{data[err.start]:02x} at offset {err.start}"
+        raise SpecError(origin, "", f"not valid UTF-8 ({where}); save the spec as UTF-8") from None
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """`yaml.SafeLoader` that refuses duplicate keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: list[Any] = []
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # unhashable: the base class reports it
+                continue
+            if duplicate:
+                raise _DuplicateKey(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.append(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _at(mark: Any) -> str:
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+def _parse_yaml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as err:
+        message = f"{err.problem}{_at(err.problem_mark)}; give each key once"
+        raise SpecError(origin, "", message) from None
+    except yaml.MarkedYAMLError as err:
+        message = f"YAML syntax error{_at(err.problem_mark)}: {err.problem}; fix the YAML syntax"
+        raise SpecError(origin, "", message) from None
+    except yaml.YAMLError as err:
+        raise SpecError(origin, "", f"YAML error: {err}; fix the YAML") from None
+    except RecursionError:
+        message = "the YAML is nested too deeply; a spec is a shallow mapping"
+        raise SpecError(origin, "", message) from None
+    if data is None:
+        raise SpecError(origin, "", f"the spec is empty; expected a mapping with keys {_KEYS}")
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        message = f"expected a mapping with keys {_KEYS} at the top level, got a {kind}"
+        raise SpecError(origin, "", message)
+    return data
+
+
+# -- from the validated model to the Problem -------------------------------------------
+
+_BASE_IS_FIXED = "d is the base scale (exponent 1 by definition)"
+
+
+def _override_value(name: str, value: Any) -> Fraction:
+    try:
+        return parse_exponent(value.strip() if isinstance(value, str) else value)
+    except ExponentError as err:
+        raise SpecError(SET_ORIGIN, name, str(err)) from None
+
+
+class _Resolver:
+    """The cross-field rules of one validated spec: declared scales, overrides, signs."""
+
+    def __init__(self, spec: Spec, origin: str, overrides: dict[str, Fraction]) -> None:
+        self.origin = origin
+        self.scales: dict[str, Fraction] = {}
+        for name, value in spec.scales.items():
+            if name == BASE:
+                raise self.error(f"scales.{name}", f"{_BASE_IS_FIXED}; remove it")
+            if not is_scale_name(name):
+                message = "a scale name is letters, digits and _, not starting with a digit"
+                raise self.error(f"scales.{name}", message)
+            self.scales[name] = value
+        self.ridge = spec.ridge
+        if self.ridge not in self.scales:
+            if "ridge" in spec.model_fields_set:  # only the default kappa is implicit
+                fix = f"declare it under scales, e.g. {self.ridge}: 0"
+                raise self.unknown("ridge", self.ridge, fix)
+            self.scales[self.ridge] = Fraction(0)
+        self.overrides = overrides
+        self.used: set[str] = {self.ridge}
+
+    def error(self, path: str, message: str) -> SpecError:
+        return SpecError(self.origin, path, message)
+
+    def _unknown_text(self, name: str) -> str:
+        names = list(self.scales)
+        listing = f"declared: {', '.join(names)}" if names else "no scales declared"
+        return f"unknown scale {name!r}{suggest(name, names)} ({listing})"
+
+    def unknown(self, path: str, name: str, fix: str) -> SpecError:
+        return self.error(path, f"{self._unknown_text(name)}; {fix}")
+
+    def size(self, ref: SizeRef, path: str) -> Monomial:
+        """A width or chi: a declared scale name, or a literal power of d."""
+        if isinstance(ref, str):
+            if ref not in self.scales:
+                fix = 'use a declared scale name or a power of d like "d^2"'
+                raise self.unknown(path, ref, fix)
+            self.used.add(ref)
+            return Monomial({ref: 1})
+        return Monomial({BASE: ref})
+
+    def apply_overrides(self) -> None:
+        for name, value in self.overrides.items():
+            if name == BASE:
+                raise SpecError(SET_ORIGIN, name, f"{_BASE_IS_FIXED}; it cannot be set")
+            if name not in self.scales:
+                message = f"{self._unknown_text(name)}; --set changes a declared scale"
+                raise SpecError(SET_ORIGIN, name, message)
+            self.scales[name] = value
+
+    def check_width(self, ref: SizeRef, path: str) -> None:
+        """A width is at least 1: its exponent must be >= 0 (after overrides)."""
+        if isinstance(ref, str):
+            value = self.scales[ref]
+            if value >= 0:
+                return
+            message = (
+                f"{ref} is a width, so its exponent must be >= 0 (a width is at least 1), "
+                f"got {format_fraction(value)}"
+            )
+            if ref in self.overrides:
+                raise SpecError(SET_ORIGIN, ref, message)
+            raise self.error(f"scales.{ref}", message)
+        if ref < 0:
+            got = f"d^({format_fraction(ref)})"
+            message = f"a width must be at least 1: expected a power of d >= 0, got {got}"
+            raise self.error(path, message)
+
+
+def _activation(spec: Spec) -> tuple[Activation, Any]:
+    """The profile and its document form (the profile was checked during validation)."""
+    act = spec.architecture.activation
+    if isinstance(act, PolynomialActivation):
+        doc: Any = {"polynomial": [format_fraction(a) for a in act.polynomial]}
+        return activations.from_polynomial(act.polynomial), doc
+    if isinstance(act, CustomActivation):
+        doc = {"hermite": sorted(set(act.hermite))}
+        if act.taylor is not None:
+            doc["taylor"] = sorted(set(act.taylor))
+        doc["kind"] = act.kind
+        return activations.custom(act.hermite, act.taylor, act.kind), doc
+    return activations.builtin(act), act
+
+
+def _ref_doc(ref: SizeRef) -> str:
+    return ref if isinstance(ref, str) else format_fraction(ref)
+
+
+def _resolve(
+    spec: Spec, origin: str, overrides: dict[str, Fraction]
+) -> tuple[Problem, dict[str, Any]]:
+    r = _Resolver(spec, origin, overrides)
+    refs = spec.architecture.widths
+    widths = tuple(r.size(ref, f"architecture.widths[{i}]") for i, ref in enumerate(refs))
+    scaling = spec.scaling
+    if isinstance(scaling, ChiScaling):
+        chi = r.size(scaling.chi, "scaling.chi")
+        scaling_doc: Any = {"chi": _ref_doc(scaling.chi)}
+    else:
+        chi = widths[-1] if scaling == "mean-field" else Monomial()
+        scaling_doc = scaling
+    r.apply_overrides()
+    for i, ref in enumerate(refs):
+        r.check_width(ref, f"architecture.widths[{i}]")
+    variance = spec.data.target_variance
+    if variance > 1:
+        raise r.error(
+            "data.target_variance",
+            "expected an exponent <= 1 (kernel eigenvalues cannot exceed order one), "
+            f"got {format_fraction(variance)}",
+        )
+    for name in spec.scales:
+        if name not in r.used:
+            message = "declared but not used by widths, scaling or ridge; remove it"
+            raise r.error(f"scales.{name}", message)
+    activation, activation_doc = _activation(spec)
+    problem = Problem(
+        activation=activation,
+        widths=widths,
+        degree=spec.target.degree,
+        chi=chi,
+        lambda0=Monomial({BASE: variance - 1}),
+        ridge=Monomial({r.ridge: 1}),
+        scales=tuple(r.scales.items()),
+        measure=spec.data.measure,
+        name=spec.name,
+    )
+    document = {
+        "name": spec.name,
+        "architecture": {
+            "kind": spec.architecture.kind,
+            "activation": activation_doc,
+            "widths": [_ref_doc(ref) for ref in refs],
+        },
+        "target": {"kind": spec.target.kind, "degree": spec.target.degree},
+        "scaling": scaling_doc,
+        "data": {"measure": spec.data.measure, "target_variance": format_fraction(variance)},
+        "ridge": r.ridge,
+        "scales": {name: format_fraction(value) for name, value in r.scales.items()},
+    }
+    return problem, document

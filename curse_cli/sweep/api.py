@@ -1,0 +1,224 @@
+"""`curse sweep`: the outcome of `predict` over a grid of scale exponents.
+
+The optimum is piecewise affine in the scale exponents (THEORY.md section 6), so one
+solve answers a whole polyhedron of them.  `sweep` solves at the first grid point not
+yet answered, certifies the polyhedron on which that answer holds exactly
+(`sweep_cells.Cell`), answers every grid point in it, and repeats.  Where the outcome
+changes, the boundary is an exact linear relation: the formulas of the two sides are
+equal there, because the energy is continuous.
+
+`sweep_points` is the plain reference: one full `predict` per grid point.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from curse_cli.engine.api import Options, check_size, predict
+from curse_cli.sweep.grid import CellSolver
+from curse_cli.sweep.relation import on_grid, relation
+from curse_cli.archs.problem import Problem
+from curse_cli.engine.report import Prediction
+from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
+from curse_cli.sweep.report import Axis, Boundary, GridPoint, Outcome, Region, Relation, Segment, Sweep
+
+MAX_POINTS = 250_000
+
+
+class SweepError(ValueError):
+    """Bad sweep input (an axis, a scale name): one line, exit 2."""
+
+
+_AXIS = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([^:]+):([^:]+):\s*(\d+)\s*$")
+
+
+def parse_axis(text: str, flag: str = "--x") -> Axis:
+    """`NAME=START:STOP:COUNT` with exact bounds (`0:3:61`, `1/2:5/2:41`, `0.5:2:4`)."""
+    m = _AXIS.match(text)
+    if not m:
+        raise SweepError(f"{flag} {text!r}: expected NAME=START:STOP:COUNT, e.g. {flag} N1=0:3:61")
+    name, start, stop, count = m.group(1), m.group(2).strip(), m.group(3).strip(), int(m.group(4))
+    try:
+        lo, hi = parse_exponent(start), parse_exponent(stop)
+    except ExponentError as err:
+        raise SweepError(f"{flag} {text!r}: {err}") from None
+    if count < 1:
+        raise SweepError(f"{flag} {text!r}: COUNT must be at least 1")
+    if count == 1 and lo != hi:
+        raise SweepError(f"{flag} {text!r}: one point needs START = STOP; use COUNT >= 2 for a range")
+    if count > 1 and lo >= hi:
+        raise SweepError(f"{flag} {text!r}: START must be below STOP")
+    return Axis(name, lo, hi, count)
+
+
+def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None) -> None:
+    """Axis names must be distinct declared scales; widths stay >= 0; the grid is bounded.
+    `origin` (the spec's file) is named where a scale is unknown to it."""
+    declared = [n for n, _ in problem.scales]
+    widths = {n for w in problem.widths for n in w if n != BASE}
+    for flag, axis in zip(("--x", "--y"), axes):
+        if axis.name == BASE:
+            raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); sweep a declared scale")
+        if axis.name not in declared:
+            where = f" in {origin}" if origin else ""
+            raise SweepError(f"{flag} {axis.name}: unknown scale (declared{where}: {', '.join(declared)}); "
+                             f"sweep one of those")
+        if axis.name in widths and axis.start < 0:
+            raise SweepError(f"{flag} {axis.name}={format_fraction(axis.start)}:...: {axis.name} is a width, "
+                             f"so its exponent must be >= 0")
+    if len(axes) == 2 and axes[0].name == axes[1].name:
+        raise SweepError(f"--x and --y both sweep {axes[0].name}; give two different scales")
+    total = 1
+    for a in axes:
+        total *= a.count
+    if total > MAX_POINTS:
+        raise SweepError(f"{total} grid points exceed the limit of {MAX_POINTS}; use fewer points per axis")
+
+
+def at(problem: Problem, values: dict[str, Fraction]) -> Problem:
+    """The problem with some scales moved."""
+    from dataclasses import replace
+
+    return replace(problem, scales=tuple((n, values.get(n, v)) for n, v in problem.scales))
+
+
+def grid(axes: Sequence[Axis]) -> list[tuple[Fraction, ...]]:
+    """Grid points, row-major (the last axis fastest)."""
+    out: list[tuple[Fraction, ...]] = [()]
+    for values in [a.values for a in axes]:
+        out = [(*p, v) for p in out for v in values]
+    return out
+
+
+def _exponents(problem: Problem, axes: Sequence[Axis], form: Monomial | None, where: np.ndarray) -> list:
+    """`[form]` at the grid points with flat indices `where`, exactly: the form times a
+    positive integer is integer-affine in the grid indices."""
+    if form is None:
+        return [None] * len(where)
+    names = [a.name for a in axes]
+    fixed = problem.scale_values()
+    constant = form.power(BASE) + sum((p * fixed[n] for n, p in form.items() if n != BASE and n not in names),
+                                      Fraction(0))
+    idx = np.unravel_index(where, [a.count for a in axes])
+    value, den = on_grid(constant, [form.power(n) for n in names], axes, idx)
+    distinct, inverse = np.unique(value, return_inverse=True)
+    exact = [Fraction(int(v), den) for v in distinct]   # one Fraction per distinct value, shared
+    return [exact[i] for i in inverse.tolist()]
+
+
+def outcome_of(pred: Prediction) -> Outcome:
+    return Outcome.of(pred.problem.ridge, pred.winners, pred.unreachable)
+
+
+# -- assembling a sweep from per-point outcomes ---------------------------------------
+
+
+def _neighbours(axes: Sequence[Axis]) -> Iterable[tuple[int, int]]:
+    if len(axes) == 1:
+        yield from ((i, i + 1) for i in range(axes[0].count - 1))
+        return
+    nx, ny = axes[0].count, axes[1].count
+    for i in range(nx):
+        for j in range(ny):
+            k = i * ny + j
+            if j + 1 < ny:
+                yield k, k + 1
+            if i + 1 < nx:
+                yield k, k + ny
+
+
+def formula_relation(problem: Problem, axes: Sequence[Axis], a: Outcome, b: Outcome
+                     ) -> tuple[Relation | None, str | None, None]:
+    """Between two outcomes (the reference's boundaries): where their formulas are equal."""
+    if a.p_star is None or b.p_star is None:
+        return None, "one side has no prediction", None
+    rel = relation(problem, axes, a.p_star / b.p_star)
+    return rel, (None if rel else "the formulas agree; the winners change where another pattern meets them"), None
+
+
+Resolver = Callable[[Outcome, Outcome, int, int], tuple[Relation | None, str | None, Outcome | None]]
+
+
+def assemble(problem: Problem, axes: tuple[Axis, ...], labels: Sequence[int], labelled: Sequence[Outcome],
+             solves: int, extra: Sequence[tuple[Segment, Outcome]] = (), resolve: Resolver | None = None) -> Sweep:
+    """Group points by outcome into regions and find where neighbouring regions meet.
+
+    Grid point `k` has outcome `labelled[labels[k]]`.  In one dimension, `extra` gives
+    the exact segments with their outcomes (some may fall between grid points); the
+    boundaries are their breakpoints.  In two, each pair of regions with neighbouring
+    grid points is resolved once (`resolve`, or the equality of the two formulas); a
+    tie line crossed between them becomes a region of its own."""
+    index: dict[tuple, int] = {}
+    order: list[Outcome] = []
+
+    def region_of(o: Outcome) -> int:
+        if o.key not in index:
+            index[o.key] = len(order)
+            order.append(o)
+        return index[o.key]
+
+    ids = np.array([region_of(o) for o in labelled], dtype=np.int64)[np.asarray(labels, dtype=np.int64)]
+    segments = tuple(seg._replace(region=region_of(o)) for seg, o in extra)
+    edges: dict[int, list[Boundary]] = {}
+
+    def edge(x: int, y: int, rel: Relation | None, note: str | None = None) -> None:
+        for p, q in ((x, y), (y, x)):
+            found = edges.setdefault(p, [])
+            if not any(bd.other == q and bd.relation == rel for bd in found):
+                found.append(Boundary(q, rel, note))
+
+    if segments:
+        for a, b in zip(segments, segments[1:]):
+            edge(a.region, b.region, relation(problem, axes, Monomial({axes[0].name: 1, BASE: -a.stop})))
+    else:
+        pairs: dict[tuple[int, int], tuple[int, int]] = {}
+        flat = ids.tolist()
+        for i, j in _neighbours(axes):
+            a, b = flat[i], flat[j]
+            if a != b:
+                pairs.setdefault((min(a, b), max(a, b)), (i, j) if a < b else (j, i))
+        for (a, b), (ka, kb) in sorted(pairs.items()):
+            rel, note, via = (formula_relation(problem, axes, order[a], order[b]) if resolve is None
+                              else resolve(order[a], order[b], ka, kb))
+            if via is None:
+                edge(a, b, rel, note)
+            else:
+                v = region_of(via)
+                edge(a, v, rel, note)
+                edge(v, b, rel, note)
+    counts = np.bincount(ids, minlength=len(order))
+    regions = tuple(Region(r, order[r], int(counts[r]), tuple(edges.get(r, ()))) for r in range(len(order)))
+    energy: list = [None] * len(ids)
+    p_star: list = [None] * len(ids)
+    for r, o in enumerate(order):
+        where = np.flatnonzero(ids == r)
+        for out, form in ((energy, o.energy), (p_star, o.p_star)):
+            for k, v in zip(where.tolist(), _exponents(problem, axes, form, where)):
+                out[k] = v
+    points = grid(axes)
+    grid_points = tuple(GridPoint(p, int(r), e, ps) for p, r, e, ps in zip(points, ids.tolist(), energy, p_star))
+    return Sweep(problem, axes, grid_points, regions, segments, solves)
+
+
+def sweep_points(problem: Problem, axes: tuple[Axis, ...], options: Options = Options()) -> Sweep:
+    """The reference: one full `predict` per grid point (slow; for tests and checks)."""
+    check_axes(problem, axes)
+    check_size(problem, options)
+    points = grid(axes)
+    outcomes = [outcome_of(predict(at(problem, dict(zip((a.name for a in axes), p))), options)) for p in points]
+    return assemble(problem, axes, range(len(points)), outcomes, solves=len(points))
+
+
+def sweep(problem: Problem, axes: tuple[Axis, ...], options: Options = Options()) -> Sweep:
+    """The sweep, one solve per certified cell (see the module docstring)."""
+    check_axes(problem, axes)
+    check_size(problem, options)
+    solver = CellSolver(problem, axes, options)
+    labels = solver.cover_grid()
+    segments = solver.cover_line() if len(axes) == 1 and axes[0].count > 1 else []
+    return assemble(problem, axes, labels, [p.outcome for p in solver.pieces], solver.solves, segments,
+                    resolve=solver.boundary)

@@ -1,0 +1,323 @@
+"""Certified cells: the polyhedron of scale exponents on which one solve's answer holds.
+
+At a point `s0` every pattern is scored (in a context whose kernels hold on the whole
+sweep box).  The answer -- the winners and the formula `F(s)` of the energy -- then
+holds at every `s` that satisfies a list of linear constraints, each affine in `s`:
+
+* each winner's optimal basis stays feasible: its rows, evaluated at the basis
+  solution `x(s), t(s)`, stay `<= 0` (so the winner's energy is at most its formula);
+* every other branch of a winner stays at least as high: an affine lower bound valid
+  for all `s` -- a row's minimum over the sizes' bounds, a Fourier-Motzkin
+  combination of a branch's rows, or the branch's LP dual `t >= y . h(s)` -- is
+  `>=` the winner's formula (so the winner's energy is at least its formula);
+* every branch of every other pattern stays strictly above `F` in the same way, or
+  stays infeasible (the dual of its phase-one programme);
+* tied winners keep equal values, and amplified (GFL) layers keep `D > 0`.
+
+Comparisons marked `lex` are made at `s` and just beyond it along the direction of
+growing sizes, as `predict` makes them, so a grid point on a kink gets the formula of
+the growing side there too.  Where the answer cannot be certified this way (a
+pattern ties at `s0` without counting), the cell is the point alone: still exact,
+only not shared.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import lcm
+from typing import NamedTuple, Sequence
+
+from curse_cli.solve import lp
+from curse_cli.engine.energy import (Optimum, Option, Program, RowCache, combination, minimise, uses_every_layer,
+                     without_amplification)
+from curse_cli.engine.analysis import form_at
+from curse_cli.engine.api import Context, rank
+from curse_cli.engine.patterns import Pattern
+from curse_cli.engine.report import PatternReport
+from curse_cli.sweep.report import Outcome
+
+Affine = tuple[Fraction, ...]
+"""Coefficients over (constant, scale_1, ..., scale_S)."""
+
+KINDS = ("ge", "gt", "ge_lex", "gt_lex", "eq")
+
+
+class Constraint(NamedTuple):
+    """`form(s) >= 0` (ge), `> 0` (gt), the same along the nudge (`_lex`), or `= 0` (eq)."""
+
+    form: Affine
+    kind: str
+    why: str
+
+
+class Cell(NamedTuple):
+    outcome: Outcome
+    winners: tuple[PatternReport, ...]
+    constraints: tuple[Constraint, ...]
+    point: dict[str, Fraction]
+    reports: tuple[PatternReport, ...] = ()   # every pattern, scored at the point
+
+
+def _sub(a: Affine, b: Affine) -> Affine:
+    return tuple(x - y for x, y in zip(a, b))
+
+
+class _Pattern:
+    """Certificates for one pattern's branches, at one point."""
+
+    def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine) -> None:
+        self.space = ctx.space
+        self.program = program
+        self.cache = RowCache(self.space, program)
+        self.s0, self.v = s0, v
+        self._infeasible: Affine | None = None
+        self._quick: dict[int, tuple[Fraction, Fraction, Option] | None] = {}
+
+    def at(self, form: Affine) -> tuple[Fraction, Fraction]:
+        return _at(form, self.s0, self.v)
+
+    def _bound_ints(self, vec: Sequence[int]) -> list[int] | None:
+        """A row's minimum over the sizes' bounds, affine in the scales and valid for
+        all of them, in units of 1/unit**2 (None: a needed bound is missing)."""
+        aff, bounded = self.space.bound_affine(vec)
+        if not bounded:
+            return None
+        u = self.space.unit
+        return [vec[j] * u + a for j, a in enumerate(aff)]
+
+    def row_bound(self, vec: Sequence[int]) -> Affine | None:
+        """`_bound_ints` as Fractions."""
+        ints = self._bound_ints(vec)
+        u2 = self.space.unit ** 2
+        return None if ints is None else tuple(Fraction(c, u2) for c in ints)
+
+    def combined(self, chosen: tuple[Option, ...]) -> Affine | None:
+        """`energy.combined_bound`, exactly and as an affine function of the scales."""
+        parts = combination(self.space, self.program, chosen)
+        den = lcm(*(q for _, q, _ in parts))
+        ints = [0] * self.space.size
+        for p, q, option in parts:   # the combination times `den`, in integers
+            k = p * (den // q)
+            ints = [t + k * x for t, x in zip(ints, option.vec)]
+        weight = Fraction(sum(p * (den // q) for p, q, _ in parts))
+        bound = self.row_bound(ints)
+        return None if bound is None else tuple(b / weight for b in bound)
+
+    def dual(self, sol: lp.Solution, mm: lp.MinMax) -> Affine:
+        """`t >= sum_i y_i h_i(s)`: the LP's dual bound, valid for every `s`."""
+        out = [Fraction(0)] * len(mm.point)
+        for i, y in sol.multipliers.items():
+            if y:
+                for j, h in enumerate(mm.rows[i].h):
+                    out[j] += y * h
+        return tuple(out)
+
+    def infeasible(self) -> Affine | None:
+        """The phase-one bound: every size choice violates some condition by at least
+        this (affine in the scales); positive where the pattern is infeasible."""
+        if self._infeasible is None:
+            rows = tuple(lp.Row(r.g, -1, r.h, r.label) for r in self.cache.base if r.tau == 0)
+            mm = lp.MinMax(len(self.cache.idx), rows, self.cache.point, self.cache.direction, self.space.nudge)
+            sol = lp.exact_optimum(mm, face=False)
+            if sol is None:  # pragma: no cover - a max of violations is always finite
+                return None
+            self._infeasible = self.dual(sol, mm)
+        return self._infeasible
+
+    def quick(self, option: Option) -> tuple[Fraction, Fraction, Option] | None:
+        """A row's bound at `s0` (value, slope), in integers until it is needed whole."""
+        key = id(option)
+        if key not in self._quick:
+            ints = self._bound_ints(option.vec)
+            u3 = self.space.unit ** 3
+            p, d = self.space.point, self.space.direction
+            self._quick[key] = None if ints is None else (
+                Fraction(sum(c * x for c, x in zip(ints, p)), u3), Fraction(sum(c * x for c, x in zip(ints, d)), u3),
+                option)
+        return self._quick[key]
+
+    def certify(self, target: Affine | None, kind: str, skip: tuple[Option, ...] | None = None
+                ) -> list[Constraint] | None:
+        """Constraints keeping every branch's value `kind`-above `target` (None: every
+        branch infeasible).  None if some branch cannot be certified at `s0`.
+
+        Depth first over the decisions: a subtree is closed as soon as one of its rows'
+        bounds is high enough (each node checks the row it adds); a complete branch by
+        the Fourier-Motzkin combination, or else by its exact LP dual."""
+        program = self.program
+        decisions = program.decisions
+        out: list[Constraint] = []
+        tv, ts = self.at(target) if target is not None else (Fraction(0), Fraction(0))
+
+        def good(value: Fraction, slope: Fraction) -> bool:
+            pair = (value - tv, slope - ts)
+            return {"gt_lex": pair > (0, 0), "gt": pair[0] > 0, "ge_lex": pair >= (0, 0), "ge": pair[0] >= 0}[kind]
+
+        def ok(bound: Affine | None) -> bool:
+            return bound is not None and target is not None and good(*self.at(bound))
+
+        def emit(bound: Affine, why: str) -> None:
+            out.append(Constraint(_sub(bound, target), kind, why))
+
+        def closes(option: Option) -> bool:
+            q = self.quick(option)
+            if q is None or target is None or not good(q[0], q[1]):
+                return False
+            emit(self.row_bound(option.vec), "row bound")
+            return True
+
+        def leaf(chosen: tuple[Option, ...]) -> bool:
+            if not uses_every_layer(program, chosen) or chosen == skip:
+                return True
+            if target is not None and ok(fm := self.combined(chosen)):
+                emit(fm, "combined bound")
+                return True
+            mm = self.cache.minmax(chosen)
+            sol = lp.exact_optimum(mm, face=False)
+            if sol is None:
+                bound = self.infeasible()
+                if bound is None or self.at(bound) <= (0, 0):
+                    return False
+                out.append(Constraint(bound, "gt_lex", "infeasible"))
+                return True
+            bound = self.dual(sol, mm)
+            if not ok(bound):
+                return False
+            emit(bound, "branch dual")
+            return True
+
+        def walk(k: int, chosen: tuple[Option, ...]) -> bool:
+            if k == len(decisions):
+                return leaf(chosen)
+            for option in decisions[k].options:
+                if not closes(option) and not walk(k + 1, chosen + (option,)):
+                    return False
+            return True
+
+        if any(not d.options for d in decisions):
+            return out
+        floor = [q for q in map(self.quick, program.terms) if q is not None and target is not None and good(q[0], q[1])]
+        if floor:
+            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")
+            return out
+        return out if walk(0, ()) else None
+
+
+def _basis_rows(opt: Optimum) -> list[Constraint]:
+    """The winner's basis solution stays feasible: each row `<= 0` at `x(s), t(s)`."""
+    sol = opt.solution
+    out = []
+    for row in opt.minmax.rows:
+        form = [f + row.tau * t for f, t in zip(form_at(row, sol.x), sol.t)]
+        if any(form):
+            out.append(Constraint(tuple(-c for c in form), "ge_lex", f"basis: {row.label}"))
+    return out
+
+
+def _amplified(report: PatternReport) -> list[tuple[int, str]]:
+    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind == "GFL"]
+
+
+def _stays_amplified(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
+                     ) -> list[Constraint] | None:
+    """A winner's GFL layers keep paying off: with any one `D` held at one, every branch
+    stays strictly above the winner's energy (`analysis._lazy_ties` is then false)."""
+    out: list[Constraint] = []
+    for layer, feature in _amplified(report):
+        lazy = without_amplification(ctx.space, program, layer, feature)
+        found = _Pattern(ctx, lazy, s0, v).certify(target, "gt")
+        if found is None:
+            return None
+        out += found
+    return out
+
+
+def _stays_reducible(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
+                     ) -> list[Constraint] | None:
+    """A pattern that ties with the winners at `s0` only by reducing to a simpler one
+    (a GFL layer lazy at its optimum) keeps doing so: its energy stays `>=` the
+    winners', and its optimum with that layer held lazy stays feasible with a value
+    `<=` theirs.  Then holding the layer lazy reaches the same energy, which is what
+    makes it trivial (values at the point, as ties are)."""
+    for layer, feature in _amplified(report):
+        lazy = without_amplification(ctx.space, program, layer, feature)
+        opt = minimise(ctx.space, lazy)
+        if opt is None or opt.solution.value != report.exponent:
+            continue
+        below = _Pattern(ctx, program, s0, v).certify(target, "ge")
+        if below is None:
+            return None
+        rows = [c._replace(kind="ge") for c in _basis_rows(opt)]
+        if opt.solution.t != target:
+            rows.append(Constraint(_sub(target, opt.solution.t), "ge", f"layer {layer} stays lazy at the optimum"))
+        return below + rows
+    return None
+
+
+def solve_cell(ctx: Context, patterns: Sequence[Pattern]) -> Cell:
+    """Score every pattern at `ctx`'s point and certify where the answer holds."""
+    space = ctx.space
+    u, f = space.unit, space.first_variable
+    s0 = tuple(Fraction(p, u) for p in space.point[:f])
+    v = tuple(Fraction(x, u) for x in space.direction[:f])
+    point = dict(ctx.problem.scales)
+    evaluations = [ctx.evaluate(p) for p in patterns]
+    reports, winners = rank(e[2] for e in evaluations)
+    outcome = Outcome.of(ctx.problem.ridge, winners, None)   # the caller names why a target is unreachable
+    by_name = {e[2].name: e for e in evaluations}
+    constraints: list[Constraint] = []
+    alone = Cell(outcome, winners, _pin(ctx, point), point, reports)
+    target: Affine | None = None
+    if winners:
+        first = by_name[winners[0].name][1]
+        assert first is not None
+        target = first.solution.t
+        for w in winners:
+            program, opt, report = by_name[w.name]
+            assert opt is not None
+            gfl = _stays_amplified(ctx, program, report, target, s0, v)
+            own = _Pattern(ctx, program, s0, v).certify(opt.solution.t, "ge_lex", skip=opt.choice)
+            if gfl is None or own is None:
+                return alone
+            constraints += _basis_rows(opt) + gfl + own
+            if opt.solution.t != target:
+                constraints.append(Constraint(_sub(opt.solution.t, target), "eq", f"tie with {w.name}"))
+    elif any(e[2].scored for e in evaluations):
+        return alone   # scored patterns, none proper: not certified beyond the point
+    names = {w.name for w in winners}
+    for program, opt, report in evaluations:
+        if report.name in names or report.status == "unreachable":
+            continue
+        if target is not None and report.scored and report.exponent == winners[0].exponent:
+            found = _stays_reducible(ctx, program, report, target, s0, v) if report.status == "trivial" else None
+        else:
+            found = _Pattern(ctx, program, s0, v).certify(target, "gt")
+        if found is None:
+            return alone
+        constraints += found
+    if not all(_holds(c, s0, v) for c in constraints):
+        return alone   # a condition that only holds on the other side of the point
+    return Cell(outcome, winners, tuple(constraints), point, reports)
+
+
+def _at(form: Affine, s0: Affine, v: Affine) -> tuple[Fraction, Fraction]:
+    """A form's value at `s0` and its slope along `v`."""
+    return (sum((c * x for c, x in zip(form, s0)), Fraction(0)),
+            sum((c * x for c, x in zip(form, v)), Fraction(0)))
+
+
+def _holds(c: Constraint, s0: Affine, v: Affine) -> bool:
+    value, slope = _at(c.form, s0, v)
+    return {"ge": value >= 0, "gt": value > 0, "eq": value == 0,
+            "ge_lex": (value, slope) >= (0, 0), "gt_lex": (value, slope) > (0, 0)}[c.kind]
+
+
+def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:
+    """Constraints that hold at the point alone."""
+    names = [n for n, _ in ctx.problem.scales]
+    out = []
+    for i, n in enumerate(names):
+        form = [Fraction(0)] * (1 + len(names))
+        form[0], form[1 + i] = -point[n], Fraction(1)
+        out.append(Constraint(tuple(form), "eq", "the point"))
+    return tuple(out)
