@@ -1,13 +1,16 @@
 """The frozen core description of a problem: what the engine computes on.
 
-`spec.py` turns a YAML spec into a `Problem`; nothing downstream sees YAML or pydantic.
+An architecture (`archs/fcn.py`, `cnn.py`, `attention.py`) resolves its spec block into
+the fields of a `Problem`; nothing downstream sees YAML, pydantic or the architecture's
+kind: the engine reads widths, the input component, the activation profile, the readout
+scale and factor, and the words to describe them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from curse_cli.algebra.scales import BASE, Monomial
 
@@ -69,12 +72,40 @@ class Activation:
         return self.kind == "bounded"
 
 
+class Limit(NamedTuple):
+    """`low <= [size] <= high` (either may be None): a bound an architecture puts on one
+    of its sizes, checked after `--set` and on every sweep axis.  `path` is the spec
+    field that sets the size; `what` names it in messages ("a width", "the patch size")."""
+
+    size: Monomial
+    low: Fraction | None
+    high: Fraction | None
+    path: str
+    what: str
+
+
+class Words(NamedTuple):
+    """How an architecture's layers and readout are described in tables and `explain`.
+
+    `unit`: what a layer's width counts (neurons, channels, heads); `input`: where the
+    input component comes from; `cost`: the per-unit weight-space cost of a mean `q f`;
+    `readout`: the readout term with its factor; `target`: the target in words."""
+
+    unit: str = "neurons"
+    input: str = "K_0 = x.x'/d"
+    cost: str = "the RKHS norm q^2/lambda_f"
+    readout: str = "a_y = chi / <y|K_L|y>"
+    target: str = "He_k(z)"
+
+
 @dataclass(frozen=True)
 class Problem:
     """A network, a target and the scales, ready for the engine.
 
     Sizes are monomials of scale names (`N1`, or `d^2` as `{d: 2}`); `scales` gives each
-    named scale's exponent of d (d itself is implicit, exponent 1).
+    named scale's exponent of d (d itself is implicit, exponent 1).  `degree` is the
+    Hermite order the readout reads; `feature` names the input component (eigenvalue
+    `lambda0`); the readout term is `chi * readout_factor / <y|K_L|y>`.
     """
 
     activation: Activation
@@ -86,6 +117,11 @@ class Problem:
     scales: tuple[tuple[str, Fraction], ...] = ()
     measure: str = "gaussian"
     name: str | None = None
+    kind: str = "fcn"
+    feature: str = "z"
+    readout_factor: Monomial = Monomial()
+    limits: tuple[Limit, ...] = ()
+    words: Words = Words()
 
     @property
     def depth(self) -> int:

@@ -10,7 +10,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from curse_cli.engine.patterns import Pattern, pattern_name
+from curse_cli.engine.patterns import Mechanism, Pattern, pattern_name
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Quantity
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
@@ -152,7 +152,7 @@ def _sizes_text(report: PatternReport) -> str:
 
 def _corner_text(report: PatternReport) -> str:
     corners = [f"{l.index}: {l.corner}" for l in report.layers if l.corner]
-    return "; ".join(corners) or ("lazy" if all(l.step.kind == "GP" for l in report.layers) else "—")
+    return "; ".join(corners) or ("lazy" if all(l.step.kind is Mechanism.GP for l in report.layers) else "—")
 
 
 def _status_text(report: PatternReport) -> str:
@@ -289,7 +289,7 @@ def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:
     out.append(Text(""))
     if r.scored:
         for layer in r.layers:
-            if layer.step.kind == "GP":
+            if layer.step.kind is Mechanism.GP:
                 continue
             sizes = ", ".join(f"{q.label} ∝ {q.formula}" for q in layer.sizes) or "not determined"
             corner = f" [{layer.corner}]" if layer.corner else ""

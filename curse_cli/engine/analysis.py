@@ -15,8 +15,8 @@ from math import gcd, lcm
 from typing import Sequence
 
 from curse_cli.solve import lp
-from curse_cli.engine.energy import Optimum, display, search, var, without_amplification
-from curse_cli.engine.patterns import pattern_name
+from curse_cli.engine.energy import Optimum, Role, display, search, var, without_amplification
+from curse_cli.engine.patterns import Mechanism, pattern_name
 from curse_cli.engine.report import LayerReport, PatternReport, Quantity
 from curse_cli.algebra.scales import BASE, Monomial, format_monomial
 from curse_cli.algebra.tropical import Space
@@ -188,7 +188,7 @@ def _face_corners(opt: Optimum, reader: _Reader, l: int, combo: list[Fraction]) 
 def _width_affine(opt: Optimum, l: int) -> Affine:
     """The layer width `[N_l]` as (constant, scale coefficients)."""
     for row in opt.minmax.rows:
-        if row.label == f"M{l} <= N{l}":
+        if row.tag == (Role.WIDTH, l):
             return tuple(-c for c in row.h)
     raise AssertionError("no width row")  # pragma: no cover
 
@@ -232,9 +232,9 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     by_layer = {d.layer: o for d, o in zip(program.decisions, opt.choice)}
     for l, step in enumerate(program.pattern, start=1):
         layers.append(LayerReport(l, step, None, (), None))
-        if step.kind == "GP":
+        if step.kind is Mechanism.GP:
             continue
-        group = [var("M", l), var("q", l)] if step.kind == "Sp" else [var("D", l, step.feature)]
+        group = [var("M", l), var("q", l)] if step.kind is Mechanism.SP else [var("D", l, step.feature)]
         combos = reader.determined(group)
         sizes: list[Quantity] = []
         for combo in combos:
@@ -243,7 +243,7 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
             sizes.append(quantity(space, _label(group, ints), aff, reader))
         corner = None
         layer_note = None
-        if step.kind == "Sp":
+        if step.kind is Mechanism.SP:
             m_aff, q_aff = sol.x[variables.index(group[0])], sol.x[variables.index(group[1])]
             n_at = reader.at(_width_affine(opt, l))
             if len(combos) == 2:
@@ -261,22 +261,22 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
                 status = "trivial"
                 layer_note = f"D{l} ∝ 1 is optimal: no amplification, the layer is lazy at the optimum"
                 note = f"layer {l} is lazy at the optimum (D{l} ∝ 1); the pattern reduces to a simpler one"
-            cost_vec = next(o.vec for o in program.terms if o.label.startswith(f"layer {l}:"))
+            cost_vec = next(o.vec for o in program.terms if o.layer == l)
         for q in sizes:
             if q.formula == Monomial() and q.label in map(display, group):
                 ones.add(next(v for v in group if display(v) == q.label))
-        cost_row = next(r for r in mm.rows if r.tau == -1 and r.label.startswith(f"layer {l}:"))
+        cost_row = next(r for r in mm.rows if r.tag == (Role.COST, l))
         cost_aff = form_at(cost_row, sol.x)
         pending.append((LayerReport(l, step, corner, tuple(sizes), None, layer_note), cost_vec, cost_aff))
     frozen_ones = frozenset(ones)
     for report, cost_vec, cost_aff in pending:
         cost = quantity(space, form_label(space, cost_vec, frozen_ones), cost_aff, reader)
         layers[report.index - 1] = report._replace(cost=cost)
-    readout_row = next(r for r in mm.rows if r.label.startswith("readout"))
+    readout_row = next(r for r in mm.rows if r.tag == (Role.READOUT, 0))
     readout_aff = form_at(readout_row, sol.x)
     readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, reader)
     active = tuple(mm.rows[i].label for i, y in sorted(sol.multipliers.items()) if y > 0)
-    if any("search bound" in label for label in active) and note is None:
+    if note is None and any(mm.rows[i].tag[0] is Role.SEARCH for i, y in sol.multipliers.items() if y > 0):
         note = ("a magnitude q sits at the search bound |[q]| = Q: the true optimum lies beyond it, "
                 "so this energy is an upper bound")
     energy = affine_monomial(space, sol.t)
@@ -285,5 +285,5 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
         name=pattern_name(program.pattern), pattern=program.pattern, energy=energy, exponent=value,
         layers=tuple(layers), readout=readout, active=active, status=status, note=note,
         tie_key=(value,),
-        order_key=(value, sum(1 for s in program.pattern if s.kind != "GP")),
+        order_key=(value, sum(1 for s in program.pattern if s.kind is not Mechanism.GP)),
     )

@@ -15,6 +15,7 @@ with a vanishing magnitude is a lazy layer).
 
 from __future__ import annotations
 
+from enum import Enum
 from fractions import Fraction
 from functools import cached_property
 from typing import Iterable, NamedTuple
@@ -22,8 +23,8 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import Z, Kernel, Truncation, gfl, input_kernel, lazy, specialise, spike_name
-from curse_cli.engine.patterns import Pattern
+from curse_cli.engine.kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise, spike_name
+from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
 from curse_cli.algebra.tropical import Space, make_space
@@ -50,8 +51,12 @@ def search_bound(problem: Problem, box: Box | None = None) -> int:
     when `[q] < 0`, so optima sit well inside; the scorer reports any that touches it.
     With a box, the largest scale values in it are used, so one bound serves them all."""
     box = box or {}
-    values = [max([abs(v), *(abs(x) for x in box.get(n, ()))]) for n, v in problem.scales]
-    total = 1 + abs(problem.lambda0.exponent({})) + sum(values)
+    values = {n: max([abs(v), *(abs(x) for x in box.get(n, ()))]) for n, v in problem.scales}
+
+    def size(m: Monomial) -> Fraction:   # the largest |[m]| over the box
+        return sum((abs(p) * (1 if n == BASE else values[n]) for n, p in m.items()), Fraction(0))
+
+    total = 1 + size(problem.lambda0) + size(problem.readout_factor) + sum(values.values())
     return int(4 * (problem.degree + 2) * total) + 1
 
 
@@ -60,27 +65,42 @@ def build_space(problem: Problem, box: Box | None = None, denominators: Iterable
 
     Bounds: `0 <= [M_l] <= [N_l]`; `[q_l] <= 0` for bounded activations, `|[q_l]| <= Q`
     (`search_bound`); `0 <= [D_l]` and the amplified eigenvalue at most order one, so
-    `[D_l] <= -[lambda_0]` on `z` and `[D_l] <= [N_m]` on the spike `sigma_m`.
+    `[D_l] <= -[lambda_0]` on the input component and `[D_l] <= [N_m]` on the spike
+    `sigma_m`.
     """
     q_max = Monomial({BASE: search_bound(problem, box)})
     variables: dict[str, tuple[Monomial | None, Monomial | None]] = {}
     for l, width in enumerate(problem.widths, start=1):
         variables[var("M", l)] = (Monomial(), width)
         variables[var("q", l)] = (q_max ** -1, Monomial() if problem.activation.bounded else q_max)
-        variables[var("D", l, Z)] = (Monomial(), problem.lambda0 ** -1)
+        variables[var("D", l, problem.feature)] = (Monomial(), problem.lambda0 ** -1)
         for m in range(1, l):
             variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
-    dens = [Fraction(v).denominator for m in (*problem.widths, problem.chi, problem.lambda0, problem.ridge)
-            for v in m.values()]
+    sizes = (*problem.widths, problem.chi, problem.lambda0, problem.ridge, problem.readout_factor)
+    dens = [Fraction(v).denominator for m in sizes for v in m.values()]
     return make_space(problem.scale_values(), variables, [*dens, *denominators], box)
 
 
+class Role(Enum):
+    """What a row of a pattern's programme stands for (read by the optimum reader)."""
+
+    COST = "cost"            # a layer's cost: t >= it
+    READOUT = "readout"      # the readout term: t >= it
+    FLOOR = "floor"          # M_l >= 1, D_l >= 1
+    WIDTH = "width"          # M_l <= N_l
+    CAP = "cap"              # q_l <= 1 (bounded), D_l lambda_f <= 1
+    SEARCH = "search bound"  # |[q_l]| <= Q, far beyond any optimum
+
+
 class Option(NamedTuple):
-    """One affine form a branch may choose: `row >= ...` with its provenance."""
+    """One affine form a branch may choose: `row >= ...` with its provenance, its role
+    and its layer (0: the readout)."""
 
     vec: tuple[int, ...]
     prov: int
     label: str
+    role: Role
+    layer: int
 
 
 class Decision(NamedTuple):
@@ -112,7 +132,8 @@ class Folder:
         self.problem = problem
         self.space = space
         self.trunc = trunc
-        self._kernels: dict[Pattern, Kernel] = {(): input_kernel(space, space.form(problem.lambda0), trunc)}
+        self._kernels: dict[Pattern, Kernel] = {
+            (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
 
     def form(self, name: str, coefficient: int = 1) -> tuple[int, ...]:
@@ -136,9 +157,9 @@ class Folder:
         step = prefix[-1]
         l = len(prefix)
         act = self.problem.activation
-        if step.kind == "GP":
+        if step.kind is Mechanism.GP:
             out = self.lazy_of(below)
-        elif step.kind == "GFL":
+        elif step.kind is Mechanism.GFL:
             out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
                       self.trunc, self.only(l))
         else:
@@ -168,37 +189,40 @@ def build_program(folder: Folder, pattern: Pattern) -> Program:
     required = 0
     for l, step in enumerate(pattern, start=1):
         width = space.form(problem.widths[l - 1])
-        if step.kind == "GP":
+        if step.kind is Mechanism.GP:
             continue
         required |= 1 << l
         feature = kernels[l - 1].feature(step.feature)
         assert feature is not None
-        if step.kind == "GFL":
+        if step.kind is Mechanism.GFL:
             d = folder.form(var("D", l, step.feature))
             variables.append(var("D", l, step.feature))
-            terms.append(Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}"))
-            conditions.append(Option(_neg(d), 0, f"D{l} >= 1"))
+            terms.append(Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}", Role.COST, l))
+            conditions.append(Option(_neg(d), 0, f"D{l} >= 1", Role.FLOOR, l))
             for e in feature.eigen:
-                conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{step.feature} <= 1"))
+                conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{step.feature} <= 1", Role.CAP, l))
         else:
             m, q = folder.form(var("M", l)), folder.form(var("q", l))
             variables += [var("M", l), var("q", l)]
-            conditions.append(Option(_neg(m), 0, f"M{l} >= 1"))
-            conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}"))
+            conditions.append(Option(_neg(m), 0, f"M{l} >= 1", Role.FLOOR, l))
+            conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}", Role.WIDTH, l))
             bound = folder.form(BASE, folder.q_bound)
-            conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)"))
+            conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)", Role.SEARCH, l))
             if problem.activation.bounded:
-                conditions.append(Option(q, 0, f"q{l} <= 1 (bounded activation)"))
+                conditions.append(Option(q, 0, f"q{l} <= 1 (bounded activation)", Role.CAP, l))
             else:
-                conditions.append(Option(_plus(q, _neg(bound)), 0, f"q{l} <= d^Q (search bound)"))
+                conditions.append(Option(_plus(q, _neg(bound)), 0, f"q{l} <= d^Q (search bound)", Role.SEARCH, l))
             cost = _plus(m, folder.form(var("q", l), 2))
             decisions.append(Decision(l, tuple(
-                Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{step.feature}")
+                Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{step.feature}",
+                       Role.COST, l)
                 for e in feature.eigen)))
-    chi = space.form(problem.chi)
+    chi = space.form(problem.chi * problem.readout_factor)
     readout = kernels[-1].amplitude[problem.degree] if problem.degree < len(kernels[-1].amplitude) else ()
+    label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \
+        f"readout chi {problem.readout_factor} / <y|K|y>"
     decisions.insert(0, Decision(0, tuple(
-        Option(_plus(chi, _neg(tuple(2 * x for x in a.vec))), a.prov, "readout chi / <y|K|y>") for a in readout)))
+        Option(_plus(chi, _neg(tuple(2 * x for x in a.vec))), a.prov, label, Role.READOUT, 0) for a in readout)))
     return Program(pattern, kernels, tuple(terms), tuple(conditions), tuple(decisions), required, tuple(variables))
 
 
@@ -214,7 +238,7 @@ def without_amplification(space: Space, program: Program, layer: int, feature: s
             return o
         vec = list(o.vec)
         vec[col] = 0
-        return Option(tuple(vec), o.prov, o.label)
+        return o._replace(vec=tuple(vec))
 
     conditions = tuple(fixed(o) for o in program.conditions if any(x for i, x in enumerate(o.vec) if i != col))
     return program._replace(
@@ -271,7 +295,7 @@ class RowCache:
         if held is None:
             u, width = self.space.unit, self.space.first_variable
             held = lp.Row(tuple(Fraction(o.vec[i], u) for i in self.idx), tau,
-                          tuple(Fraction(o.vec[i], u) for i in range(width)), o.label)
+                          tuple(Fraction(o.vec[i], u) for i in range(width)), o.label, (o.role, o.layer))
             self.rows[key] = held
         return held
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from curse_cli.engine.analysis import form_label
-from curse_cli.engine.energy import Option, display
+from curse_cli.engine.energy import display
 from curse_cli.engine.api import Context
 from curse_cli.engine.kernels import Feature, Kernel
-from curse_cli.engine.patterns import Pattern
+from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.engine.report import ExplainStep, Explanation, KernelLine
 from curse_cli.algebra.scales import format_fraction, format_monomial
 from curse_cli.algebra.tropical import Space, Term
@@ -36,12 +36,12 @@ def _feature_lines(space: Space, kernel: Kernel, degree: int) -> tuple[KernelLin
 def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> tuple[str, tuple[str, ...]]:
     act = problem.activation.name
     width = format_monomial(problem.widths[l - 1])
-    if step.kind == "GP":
+    if step.kind is Mechanism.GP:
         return (f"all {width} neurons lazy: K_{l} = sum_j b_j K_{l - 1}^(∘j) over the Hermite orders j of {act} "
                 f"(components keep their relative scale, Claim iii)"), ()
     lam = " | ".join(_term_label(space, e) for e in feature.eigen)
     f = step.feature
-    if step.kind == "GFL":
+    if step.kind is Mechanism.GFL:
         return (f"GFL on {f}: the eigenvalue of {f} (lambda = {lam}) is raised by D{l} in all {width} neurons; "
                 f"products containing {f} j times gain D{l}^j (Claim ii); amplified eigenvalue capped at order one"), (
             f"cost {width} D{l}",)
@@ -67,19 +67,12 @@ def explain(problem, pattern: Pattern, options) -> Explanation:
     summary = report.note or ""
     if optimum is not None:
         sol, mm = optimum.solution, optimum.minmax
+        options = (*program.conditions, *program.terms, *optimum.choice)   # the order of the LP's rows
         for i, y in sorted(sol.multipliers.items()):
             if y == 0:
                 continue
-            row = mm.rows[i]
-            chosen = _row_form(space, program, optimum.choice, row.label)
-            constraints.append((row.label, format_fraction(y), chosen))
+            constraints.append((mm.rows[i].label, format_fraction(y), form_label(space, options[i].vec)))
         summary = (f"[E] = {report.energy.linear()} = {format_fraction(report.exponent)} "
                    f"at the spec's scales; E ∝ {report.energy}")
     return Explanation(report, tuple(steps), tuple(readout), tuple(constraints), summary)
 
-
-def _row_form(space: Space, program, choice: tuple[Option, ...], label: str) -> str:
-    for option in (*program.conditions, *program.terms, *choice):
-        if option.label == label:
-            return form_label(space, option.vec)
-    return ""

@@ -81,10 +81,11 @@ def _single(space: Space, order: int, term: Term, n_max: int) -> Content:
     return tuple((term,) if n == order else () for n in range(n_max + 1))
 
 
-def input_kernel(space: Space, lambda0: tuple[int, ...], trunc: Truncation) -> Kernel:
-    """`K_0 = x.x'/d`: the single component `z` with `[lambda] = [sigma^2] - 1`."""
+def input_kernel(space: Space, lambda0: tuple[int, ...], trunc: Truncation, name: str = Z) -> Kernel:
+    """The input kernel: one component `name` (`z` for `K_0 = x.x'/d`) with eigenvalue
+    exponent `lambda0` (`[sigma^2] - 1` for a fully connected layer) and content `He_1`."""
     z = Feature(eigen=(Term(lambda0, 0),), content=_single(space, 1, Term(_zero(space), 0), trunc.max_order))
-    return Kernel(amplitude=z.amplitude(space), features=((Z, z),))
+    return Kernel(amplitude=z.amplitude(space), features=((name, z),))
 
 
 def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None) -> Kernel:

@@ -9,62 +9,73 @@ the layers bottom to top with `-`: `GP-Sp(z)`, `Sp(z)-Sp(sigma1)`.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Literal, NamedTuple
+from enum import Enum
+from typing import Iterator, NamedTuple
 
 from curse_cli.engine.kernels import Z, spike_name
 from curse_cli.archs.problem import Activation
 
-StepKind = Literal["GP", "GFL", "Sp"]
+
+class Mechanism(str, Enum):
+    """What a layer does (THEORY section 3); the value is how names write it."""
+
+    GP = "GP"     # lazy: the Gaussian process of the layer below
+    GFL = "GFL"   # Gaussian feature learning: one eigenvalue amplified by D
+    SP = "Sp"     # specialisation: M units take a mean q f
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class Step(NamedTuple):
     """One layer's choice."""
 
-    kind: StepKind
+    kind: Mechanism
     feature: str | None = None
 
     def __str__(self) -> str:
-        return self.kind if self.kind == "GP" else f"{self.kind}({self.feature})"
+        return str(self.kind) if self.kind is Mechanism.GP else f"{self.kind}({self.feature})"
 
 
 Pattern = tuple[Step, ...]
-GP = Step("GP")
+GP = Step(Mechanism.GP)
 
 
 def pattern_name(pattern: Pattern) -> str:
     return "-".join(str(step) for step in pattern)
 
 
-def available_features(act: Activation, prefix: Pattern) -> tuple[str, ...]:
+def available_features(act: Activation, prefix: Pattern, source: str = Z) -> tuple[str, ...]:
     """Named components of the input kernel of layer `len(prefix) + 1`.
 
-    `z` is in `K_0`; the spike `sigma_m` appears in `K_m` when layer `m` specialises.
+    The input component `source` (`z`; an architecture may name it otherwise) is in
+    `K_0`; the spike `sigma_m` appears in `K_m` when layer `m` specialises.
     A named component crosses a layer only through the linear term of the lazy rule,
     i.e. when `1 in J` (a quadratic activation forgets `z` after one layer).
     """
     keeps = 1 in act.hermite
     names: list[str] = []
     if not prefix or keeps:
-        names.append(Z)
+        names.append(source)
     for m, step in enumerate(prefix, start=1):
-        if step.kind == "Sp" and (m == len(prefix) or keeps):
+        if step.kind is Mechanism.SP and (m == len(prefix) or keeps):
             names.append(spike_name(m))
     return tuple(names)
 
 
-def layer_options(act: Activation, prefix: Pattern) -> tuple[Step, ...]:
-    feats = available_features(act, prefix)
-    return (GP, *(Step("GFL", f) for f in feats), *(Step("Sp", f) for f in feats))
+def layer_options(act: Activation, prefix: Pattern, source: str = Z) -> tuple[Step, ...]:
+    feats = available_features(act, prefix, source)
+    return (GP, *(Step(Mechanism.GFL, f) for f in feats), *(Step(Mechanism.SP, f) for f in feats))
 
 
-def enumerate_patterns(act: Activation, depth: int) -> Iterator[Pattern]:
+def enumerate_patterns(act: Activation, depth: int, source: str = Z) -> Iterator[Pattern]:
     """Every pattern of a `depth`-layer network, depth first, GP before GFL before Sp."""
 
     def walk(prefix: Pattern) -> Iterator[Pattern]:
         if len(prefix) == depth:
             yield prefix
             return
-        for step in layer_options(act, prefix):
+        for step in layer_options(act, prefix, source):
             yield from walk(prefix + (step,))
 
     yield from walk(())
@@ -92,14 +103,14 @@ def count_patterns(act: Activation, depth: int) -> int:
     return sum(states.values())
 
 
-_STEP = re.compile(r"^(GP|GFL|Sp)(?:\((z|sigma[0-9]+)\))?$")
+_STEP = re.compile(r"^(GP|GFL|Sp)(?:\(([A-Za-z][A-Za-z0-9]*)\))?$")
 
 
 class PatternError(ValueError):
     """A pattern name that is not valid for the network."""
 
 
-def parse_pattern(act: Activation, depth: int, name: str) -> Pattern:
+def parse_pattern(act: Activation, depth: int, name: str, source: str = Z) -> Pattern:
     """Read a canonical name back, checking every feature is available where used."""
     parts = name.strip().split("-")
     if len(parts) != depth:
@@ -112,9 +123,9 @@ def parse_pattern(act: Activation, depth: int, name: str) -> Pattern:
         match = _STEP.match(part.strip())
         if not match or (match.group(1) == "GP") != (match.group(2) is None):
             raise PatternError(f"cannot read layer {len(steps) + 1} of {name!r}: {part!r}; expected GP, GFL(f) or Sp(f)")
-        step = Step(match.group(1), match.group(2))  # type: ignore[arg-type]
-        if step not in layer_options(act, tuple(steps)):
-            feats = ", ".join(available_features(act, tuple(steps))) or "none"
+        step = Step(Mechanism(match.group(1)), match.group(2))
+        if step not in layer_options(act, tuple(steps), source):
+            feats = ", ".join(available_features(act, tuple(steps), source)) or "none"
             raise PatternError(
                 f"layer {len(steps) + 1} of {name!r} uses {step.feature}, which is not a component of its input "
                 f"kernel (available: {feats})"

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from curse_cli.engine.api import predict
+from curse_cli.engine.patterns import Mechanism
 from curse_cli.ldt.bound import LdtPoint, activation_callable, chernoff, log_slopes, tilted_density
 from curse_cli.ldt.alignment import Phi
 from curse_cli.ldt.verdict import DEFAULT_TOLERANCE, TILTED, Verdict, judge, notes
@@ -163,7 +164,7 @@ def _size(monomial: Monomial, scales: dict[str, Fraction], d: float, what: str, 
 
 def _sp_quantity(report: PatternReport) -> tuple[Quantity | None, bool, str | None]:
     for layer in report.layers:
-        if layer.step.kind != "Sp":
+        if layer.step.kind is not Mechanism.SP:
             continue
         m = f"M{layer.index}"
         exact = next((q for q in layer.sizes if q.label == m), None)
@@ -185,13 +186,13 @@ def _p_star(ridge: Monomial, energy: Monomial) -> str:
 def _heuristic(pred: Prediction) -> Heuristic:
     if not pred.winners:
         return Heuristic(None, (), None, None, None, None, None, None, False, None, pred.unreachable)
-    main = next((w for w in pred.winners if any(l.step.kind == "Sp" for l in w.layers)), pred.winners[0])
-    kinds = [l.step.kind for l in main.layers if l.step.kind != "GP"]
+    main = next((w for w in pred.winners if any(l.step.kind is Mechanism.SP for l in w.layers)), pred.winners[0])
+    kinds = [l.step.kind for l in main.layers if l.step.kind is not Mechanism.GP]
     m, determined, corner = _sp_quantity(main)
     return Heuristic(
         pattern=main.name,
         tied=tuple(w.name for w in pred.winners if w is not main),
-        kind=kinds[-1] if kinds else "GP",
+        kind=kinds[-1] if kinds else Mechanism.GP,
         energy=main.energy,
         energy_exponent=main.exponent,
         p_star=_p_star(pred.problem.ridge, main.energy),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from scipy.special import erfc
 
 from curse_cli.ldt.bound import LdtPoint
+from curse_cli.engine.patterns import Mechanism
 from curse_cli.algebra.scales import format_fraction, format_monomial
 
 DEFAULT_TOLERANCE = 0.05  # of the verdict, on slopes
@@ -98,8 +99,8 @@ def judge(points: tuple[LdtPoint, ...], slopes: tuple[Slope, ...], h: Heuristic,
         why.append("The heuristic needs at least one whole specialised neuron (M >= 1) while the Chernoff bound "
                    f"can count a fraction of one{here}: at a partial-specialisation corner or with [M] = 0, "
                    "expect the count below 1 and the bound's energy to grow more slowly than the heuristic's.")
-    if not e_ok and h.kind in ("GP", "GFL") and last.energy is not None:
-        name = "lazy (GP)" if h.kind == "GP" else "Gaussian feature learning (GFL)"
+    if not e_ok and h.kind in (Mechanism.GP, Mechanism.GFL) and last.energy is not None:
+        name = "lazy (GP)" if h.kind is Mechanism.GP else "Gaussian feature learning (GFL)"
         stays = (f" and stays with specialisation ({count:.3g} neurons at d = {_dd(top.d)})"
                  if count is not None and count >= 1 else "")
         why.append(f"The heuristic's winner is {name}, while the bound weighs every mechanism of the two-layer "

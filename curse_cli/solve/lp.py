@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from fractions import Fraction
 from math import gcd, lcm
-from typing import Sequence
+from typing import Hashable, Sequence
 
 import numpy as np
 
@@ -49,6 +49,7 @@ class Row:
     tau: int
     h: Affine
     label: str
+    tag: Hashable = None   # the caller's structured name for the row (its role and layer)
 
     @cached_property
     def floats(self) -> tuple[list[float], list[float]]:

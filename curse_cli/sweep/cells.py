@@ -32,7 +32,7 @@ from curse_cli.engine.energy import (Optimum, Option, Program, RowCache, combina
                      without_amplification)
 from curse_cli.engine.analysis import form_at
 from curse_cli.engine.api import Context, rank
-from curse_cli.engine.patterns import Pattern
+from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.engine.report import PatternReport
 from curse_cli.sweep.report import Outcome
 
@@ -116,7 +116,7 @@ class _Pattern:
         """The phase-one bound: every size choice violates some condition by at least
         this (affine in the scales); positive where the pattern is infeasible."""
         if self._infeasible is None:
-            rows = tuple(lp.Row(r.g, -1, r.h, r.label) for r in self.cache.base if r.tau == 0)
+            rows = tuple(lp.Row(r.g, -1, r.h, r.label, r.tag) for r in self.cache.base if r.tau == 0)
             mm = lp.MinMax(len(self.cache.idx), rows, self.cache.point, self.cache.direction, self.space.nudge)
             sol = lp.exact_optimum(mm, face=False)
             if sol is None:  # pragma: no cover - a max of violations is always finite
@@ -215,7 +215,7 @@ def _basis_rows(opt: Optimum) -> list[Constraint]:
 
 
 def _amplified(report: PatternReport) -> list[tuple[int, str]]:
-    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind == "GFL"]
+    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind is Mechanism.GFL]
 
 
 def _stays_amplified(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
