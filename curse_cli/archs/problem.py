@@ -8,7 +8,7 @@ scale and factor, and the words to describe them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal, NamedTuple
 
@@ -75,22 +75,27 @@ class Activation:
 class Limit(NamedTuple):
     """`low <= [size] <= high` (either may be None): a bound an architecture puts on one
     of its sizes, checked after `--set` and on every sweep axis.  `path` is the spec
-    field that sets the size; `what` names it in messages ("a width", "the patch size")."""
+    field that sets the size; `what` names it ("a width"), `note` says why ("a width
+    is at least 1") and `plain` says the bound in words ("at least 1")."""
 
     size: Monomial
     low: Fraction | None
     high: Fraction | None
     path: str
     what: str
+    note: str
+    plain: str
 
 
 class Words(NamedTuple):
     """How an architecture's layers and readout are described in tables and `explain`.
 
-    `unit`: what a layer's width counts (neurons, channels, heads); `input`: where the
+    `network`: the network in a few words; `unit`: what a layer's width counts
+    (neurons, channels, heads); `input`: where the
     input component comes from; `cost`: the per-unit weight-space cost of a mean `q f`;
     `readout`: the readout term with its factor; `target`: the target in words."""
 
+    network: str = "a fully connected network"
     unit: str = "neurons"
     input: str = "K_0 = x.x'/d"
     cost: str = "the RKHS norm q^2/lambda_f"
@@ -120,8 +125,10 @@ class Problem:
     kind: str = "fcn"
     feature: str = "z"
     readout_factor: Monomial = Monomial()
-    limits: tuple[Limit, ...] = ()
-    words: Words = Words()
+    # How the sizes are bounded and described: checked and shown, never computed with,
+    # so two problems with the same mathematics are equal whatever their words.
+    limits: tuple[Limit, ...] = field(default=(), compare=False)
+    words: Words = field(default=Words(), compare=False)
 
     @property
     def depth(self) -> int:

@@ -104,7 +104,7 @@ def predict_cmd(spec: str, top: int | None, overrides: tuple[str, ...], fmt: str
 
 def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
     problem = loaded.problem
-    return [parse_pattern(problem.activation, problem.depth, n) for n in names]
+    return [parse_pattern(problem.activation, problem.depth, n, problem.feature) for n in names]
 
 
 @cli.command("compare")
@@ -162,7 +162,7 @@ def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: 
     loaded = _load(spec, overrides)
     problem = loaded.problem
     check_size(problem, Options(max_patterns=max_patterns))
-    patterns = list(enumerate_patterns(problem.activation, problem.depth))
+    patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
     if fmt == "json":
         _emit_json(render.patterns_json(problem, patterns, loaded.origin))
     else:
@@ -178,7 +178,7 @@ def validate_cmd(spec: str, overrides: tuple[str, ...]) -> None:
     """Check a spec; print a one-line summary."""
     loaded = _load(spec, overrides)
     p = loaded.problem
-    click.echo(f"{loaded.origin}: ok ({p.depth} hidden layer(s), {p.activation.name}, He_{p.degree} target)")
+    click.echo(f"{loaded.origin}: ok ({p.words.network}, {p.activation.name}, target {p.words.target})")
 
 
 @cli.command("schema")

@@ -164,7 +164,7 @@ def headline(pred: Prediction, origin: str, scope: str = "") -> Text:
     text = Text()
     title = problem.name or origin
     text.append(f"{title}\n", style="bold")
-    text.append(f"{origin} · {problem.activation.name} · He_{problem.degree} target · scales: {scales_text(problem)}\n",
+    text.append(f"{origin} · {problem.activation.name} · target {problem.words.target} · scales: {scales_text(problem)}\n",
                 style="dim")
     if not pred.winners:
         text.append("No prediction: ", style="bold red")
@@ -262,10 +262,11 @@ def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:
     out: list[Any] = []
     title = Text()
     title.append(f"{r.name}", style="bold cyan")
-    title.append(f"  on {problem.name or origin} (He_{problem.degree} target, {problem.activation.name}; "
+    title.append(f"  on {problem.name or origin} ({problem.words.network}, target {problem.words.target}, {problem.activation.name}; "
                  f"scales: {scales_text(problem)})")
     out.append(title)
-    out.append(Text(f"K_0 = x.x'/d: component z with [lambda_z] = {problem.lambda0.linear()}", style="dim"))
+    out.append(Text(f"{problem.words.input}: component {problem.feature} with [lambda_{problem.feature}] = "
+                    f"{problem.lambda0.linear()}", style="dim"))
     for s in ex.steps:
         out.append(Text(""))
         out.append(Text(f"Layer {s.layer}: {s.step}", style="bold"))
@@ -276,7 +277,7 @@ def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:
         for c in s.cost_terms:
             out.append(Text(f"  {c}"))
     out.append(Text(""))
-    out.append(Text(f"Readout (chi = {format_monomial(problem.chi)}): candidates for a_y = chi/<y|K_{problem.depth}|y>",
+    out.append(Text(f"Readout (chi = {format_monomial(problem.chi)}; {problem.words.readout}): candidates for a_y",
                     style="bold"))
     for line in ex.readout_terms:
         out.append(Text(f"  {line}"))

@@ -218,7 +218,7 @@ def _headline(sweep: Sweep, origin: str) -> Text:
     swept = {a.name for a in sweep.axes}
     fixed = [(n, v) for n, v in problem.scales if n not in swept]
     text = Text(f"{problem.name or origin}\n", style="bold")
-    text.append(f"{origin} · {problem.activation.name} · He_{problem.degree} target", style="dim")
+    text.append(f"{origin} · {problem.activation.name} · target {problem.words.target}", style="dim")
     if fixed:
         text.append(f" · fixed: {scales_text(replace(problem, scales=tuple(fixed)))}", style="dim")
     for a in sweep.axes:

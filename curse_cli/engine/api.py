@@ -80,7 +80,7 @@ class Context:
         if not program.decisions[0].options:
             return program, None, PatternReport(
                 name, pattern, None, None, status="unreachable",
-                note=f"no component of the last kernel carries He_{self.problem.degree}(z)")
+                note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})")
         optimum = minimise(self.space, program)
         if optimum is None:
             return program, None, PatternReport(name, pattern, None, None, status="inconsistent",
@@ -115,7 +115,7 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
     k = problem.degree
     reached = ctx.reached_orders(patterns)
     orders = ", ".join(map(str, reached)) or "none"
-    reason = (f"no pattern reaches He_{k}(z): in every pattern the last hidden layer's kernel has no component "
+    reason = (f"no pattern reaches He_{k}({problem.feature}): in every pattern the last hidden layer's kernel has no component "
               f"with He_{k} content (orders reached: {orders}; tracked up to {ctx.truncation.max_order})")
     hermite = act.hermite
     if k % 2 == 1 and not any(j % 2 == 1 and j > 1 for j in hermite.upto(ctx.truncation.max_order + 2)):
@@ -184,7 +184,7 @@ def predict(problem: Problem, options: Options = Options(),
             patterns: Iterable[Pattern] | None = None) -> Prediction:
     """Score the given patterns (default: all of them) and rank them."""
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
-    chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
+    chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
     reports = score_all(problem, options, chosen)
     ranked, winners = rank(reports)
     if winners:

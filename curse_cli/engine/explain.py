@@ -36,17 +36,18 @@ def _feature_lines(space: Space, kernel: Kernel, degree: int) -> tuple[KernelLin
 def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> tuple[str, tuple[str, ...]]:
     act = problem.activation.name
     width = format_monomial(problem.widths[l - 1])
+    unit = problem.words.unit
     if step.kind is Mechanism.GP:
-        return (f"all {width} neurons lazy: K_{l} = sum_j b_j K_{l - 1}^(∘j) over the Hermite orders j of {act} "
+        return (f"all {width} {unit} lazy: K_{l} = sum_j b_j K_{l - 1}^(∘j) over the Hermite orders j of {act} "
                 f"(components keep their relative scale, Claim iii)"), ()
     lam = " | ".join(_term_label(space, e) for e in feature.eigen)
     f = step.feature
     if step.kind is Mechanism.GFL:
-        return (f"GFL on {f}: the eigenvalue of {f} (lambda = {lam}) is raised by D{l} in all {width} neurons; "
+        return (f"GFL on {f}: the eigenvalue of {f} (lambda = {lam}) is raised by D{l} in all {width} {unit}; "
                 f"products containing {f} j times gain D{l}^j (Claim ii); amplified eigenvalue capped at order one"), (
             f"cost {width} D{l}",)
-    return (f"Sp on {f}: M{l} of the {width} neurons take the mean q{l} {f}; they add a spike sigma{l} = "
-            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam}",)
+    return (f"Sp on {f}: M{l} of the {width} {unit} take the mean q{l} {f}; they add a spike sigma{l} = "
+            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam} ({problem.words.cost})",)
 
 
 def explain(problem, pattern: Pattern, options) -> Explanation:

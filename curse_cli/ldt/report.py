@@ -133,6 +133,11 @@ def _phi(loaded: LoadedSpec) -> tuple[Phi | None, str]:
 
 def _check(loaded: LoadedSpec) -> None:
     problem = loaded.problem
+    if problem.kind != "fcn":
+        raise LdtError(
+            f"{loaded.origin}: architecture.kind: curse ldt handles two-layer fully connected networks (kind: fcn) "
+            f"only; this spec is {problem.kind}: use curse predict, compare or sweep for it"
+        )
     if problem.depth != 1:
         widths = ", ".join(loaded.document["architecture"]["widths"])
         raise LdtError(

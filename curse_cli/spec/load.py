@@ -1,7 +1,7 @@
 """The YAML spec: read it safely, validate it, turn it into a frozen `Problem`.
 
 Validation happens here and only here.  The shape is checked by the pydantic models of
-`spec_models.py`; the cross-field rules (declared scales, signs, unused scales) and
+`spec/models.py`; the cross-field rules (declared scales, signs, unused scales) and
 `--set` overrides are applied by `_resolve`.  Every failure is one `SpecError` whose text
 reads `origin: field.path: what is wrong; what is expected`.
 """
@@ -18,14 +18,13 @@ from typing import Any, TextIO
 import yaml
 from pydantic import ValidationError
 
-from curse_cli.archs import activations
-from curse_cli.archs.problem import Activation, Problem
+from curse_cli.archs.fields import ref_doc
+from curse_cli.archs.problem import Limit, Problem
+from curse_cli.archs.registry import ARCHITECTURES
 from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
 from curse_cli.spec.models import (  # noqa: F401 - DEFAULT_RIDGE is re-exported
     DEFAULT_RIDGE,
     ChiScaling,
-    CustomActivation,
-    PolynomialActivation,
     Spec,
     SizeRef,
     describe_validation_error,
@@ -288,90 +287,80 @@ class _Resolver:
                 raise SpecError(SET_ORIGIN, name, message)
             self.scales[name] = value
 
-    def check_width(self, ref: SizeRef, path: str) -> None:
-        """A width is at least 1: its exponent must be >= 0 (after overrides)."""
-        if isinstance(ref, str):
-            value = self.scales[ref]
-            if value >= 0:
-                return
-            message = (
-                f"{ref} is a width, so its exponent must be >= 0 (a width is at least 1), "
-                f"got {format_fraction(value)}"
-            )
-            if ref in self.overrides:
-                raise SpecError(SET_ORIGIN, ref, message)
-            raise self.error(f"scales.{ref}", message)
-        if ref < 0:
-            got = f"d^({format_fraction(ref)})"
-            message = f"a width must be at least 1: expected a power of d >= 0, got {got}"
-            raise self.error(path, message)
-
-
-def _activation(spec: Spec) -> tuple[Activation, Any]:
-    """The profile and its document form (the profile was checked during validation)."""
-    act = spec.architecture.activation
-    if isinstance(act, PolynomialActivation):
-        doc: Any = {"polynomial": [format_fraction(a) for a in act.polynomial]}
-        return activations.from_polynomial(act.polynomial), doc
-    if isinstance(act, CustomActivation):
-        doc = {"hermite": sorted(set(act.hermite))}
-        if act.taylor is not None:
-            doc["taylor"] = sorted(set(act.taylor))
-        doc["kind"] = act.kind
-        return activations.custom(act.hermite, act.taylor, act.kind), doc
-    return activations.builtin(act), act
-
-
-def _ref_doc(ref: SizeRef) -> str:
-    return ref if isinstance(ref, str) else format_fraction(ref)
+    def check_limit(self, limit: Limit) -> None:
+        """An architecture's bound on one of its sizes (after overrides).  A size that is
+        one scale is reported at that scale (or at `--set`), a literal at its field."""
+        scales = self.scales
+        value = limit.size.exponent(scales)
+        if (limit.low is None or value >= limit.low) and (limit.high is None or value <= limit.high):
+            return
+        if limit.low is not None and limit.high is not None:
+            bounds = f"between {format_fraction(limit.low)} and {format_fraction(limit.high)}"
+        else:
+            bounds = f">= {format_fraction(limit.low)}" if limit.low is not None else f"<= {format_fraction(limit.high)}"
+        names = [n for n in limit.size if n != BASE]
+        if len(names) == 1 and limit.size == Monomial({names[0]: 1}):
+            name = names[0]
+            message = (f"{name} is {limit.what}, so its exponent must be {bounds} ({limit.note}), "
+                       f"got {format_fraction(value)}")
+            if name in self.overrides:
+                raise SpecError(SET_ORIGIN, name, message)
+            raise self.error(f"scales.{name}", message)
+        message = f"{limit.what} must be {limit.plain}: expected a power of d {bounds}, got d^({format_fraction(value)})"
+        raise self.error(limit.path, message)
 
 
 def _resolve(
     spec: Spec, origin: str, overrides: dict[str, Fraction]
 ) -> tuple[Problem, dict[str, Any]]:
     r = _Resolver(spec, origin, overrides)
-    refs = spec.architecture.widths
-    widths = tuple(r.size(ref, f"architecture.widths[{i}]") for i, ref in enumerate(refs))
+    arch = ARCHITECTURES[spec.architecture.kind]
+    if not isinstance(spec.target, arch.targets):
+        takes = "; ".join(f"{a.kind} takes {', '.join(repr(_target_kind(m)) for m in a.targets)}"
+                          for a in ARCHITECTURES.values())
+        raise r.error("target.kind", f"{arch.kind} does not take a {spec.target.kind!r} target ({takes})")
+    net = arch.resolve(spec.architecture, spec.target, spec.data, r)
     scaling = spec.scaling
     if isinstance(scaling, ChiScaling):
         chi = r.size(scaling.chi, "scaling.chi")
-        scaling_doc: Any = {"chi": _ref_doc(scaling.chi)}
+        scaling_doc: Any = {"chi": ref_doc(scaling.chi)}
     else:
-        chi = widths[-1] if scaling == "mean-field" else Monomial()
+        chi = net.widths[-1] if scaling == "mean-field" else Monomial()
         scaling_doc = scaling
     r.apply_overrides()
-    for i, ref in enumerate(refs):
-        r.check_width(ref, f"architecture.widths[{i}]")
+    for limit in net.limits:
+        r.check_limit(limit)
     variance = spec.data.target_variance
-    if variance > 1:
+    excess = net.lambda0.exponent(r.scales)
+    if excess > 0:
         raise r.error(
             "data.target_variance",
-            "expected an exponent <= 1 (kernel eigenvalues cannot exceed order one), "
-            f"got {format_fraction(variance)}",
+            f"expected an exponent <= {format_fraction(variance - excess)} (kernel eigenvalues cannot exceed "
+            f"order one), got {format_fraction(variance)}",
         )
     for name in spec.scales:
         if name not in r.used:
-            message = "declared but not used by widths, scaling or ridge; remove it"
+            message = "declared but not used by the architecture, scaling or ridge; remove it"
             raise r.error(f"scales.{name}", message)
-    activation, activation_doc = _activation(spec)
     problem = Problem(
-        activation=activation,
-        widths=widths,
-        degree=spec.target.degree,
+        activation=net.activation,
+        widths=net.widths,
+        degree=net.degree,
         chi=chi,
-        lambda0=Monomial({BASE: variance - 1}),
+        lambda0=net.lambda0,
         ridge=Monomial({r.ridge: 1}),
         scales=tuple(r.scales.items()),
         measure=spec.data.measure,
         name=spec.name,
+        kind=arch.kind,
+        feature=net.feature,
+        readout_factor=net.readout_factor,
+        limits=net.limits,
+        words=net.words,
     )
     document = {
         "name": spec.name,
-        "architecture": {
-            "kind": spec.architecture.kind,
-            "activation": activation_doc,
-            "widths": [_ref_doc(ref) for ref in refs],
-        },
+        "architecture": net.document,
         "target": {"kind": spec.target.kind, "degree": spec.target.degree},
         "scaling": scaling_doc,
         "data": {"measure": spec.data.measure, "target_variance": format_fraction(variance)},
@@ -379,3 +368,7 @@ def _resolve(
         "scales": {name: format_fraction(value) for name, value in r.scales.items()},
     }
     return problem, document
+
+
+def _target_kind(model: Any) -> str:
+    return model.model_fields["kind"].annotation.__args__[0]

@@ -1,19 +1,18 @@
 """Pydantic models of the YAML spec (its shape only), and readable validation errors.
 
-Cross-field rules (which scales exist, signs after `--set`, unused scales) live in
-`spec.py`; these models check types and per-field forms.  Exponents are exact
-`Fraction`s read by `scales.parse_exponent`.
+The `architecture` block is a union of the registered architectures' models (tagged by
+`kind`), the `target` a union of the targets they take.  Cross-field rules (which
+scales exist, signs after `--set`, unused scales, which target goes with which
+architecture) live in `spec/load.py`.  Exponents are exact `Fraction`s read by
+`scales.parse_exponent`.
 """
 
 from __future__ import annotations
 
-import difflib
-import reprlib
 from fractions import Fraction
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -24,63 +23,23 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
-from curse_cli.archs import activations
-from curse_cli.algebra.scales import BASE, EXPONENT_FORMS, parse_exponent
-
-DEFAULT_RIDGE = "kappa"  # the only scale that may be left undeclared (exponent 0)
-_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-_ACTIVATION_FORMS = (
-    f"{', '.join(activations.BUILTIN_NAMES)}, {{polynomial: [a0, a1, ...]}} "
-    "or {hermite: [...], taylor: [...], kind: bounded | homogeneous | polynomial}"
+from curse_cli.archs.base import Block as _Model
+from curse_cli.archs.fields import (  # noqa: F401 - re-exported for the loader
+    DEFAULT_RIDGE,
+    CustomActivation,
+    Exponent,
+    PolynomialActivation,
+    ScaleName,
+    SizeRef,
+    _BOOLEAN_HINT,
+    _NAME_PATTERN,
+    is_scale_name,
+    show as _show,
+    suggest,
 )
-
-
-# -- scalar forms ----------------------------------------------------------------------
-
-
-def _exponent(value: Any) -> Fraction:
-    return parse_exponent(value)  # ExponentError is a ValueError: pydantic reports it
-
-
-def _size_ref(value: Any) -> str | Fraction:
-    if isinstance(value, str) and value != BASE and is_scale_name(value):
-        return value
-    try:
-        return parse_exponent(value)
-    except ValueError:
-        raise ValueError(
-            f"{_show(value)} is neither a scale name nor a power of d; "
-            f'use a declared scale name or a power of d like "d^2"'
-        ) from None
-
-
-def is_scale_name(text: str) -> bool:
-    """Is `text` a valid scale name (an identifier)?"""
-    return text.isascii() and text.isidentifier()
-
-
-def _scale_name(value: Any) -> str:
-    if not isinstance(value, str) or not is_scale_name(value):
-        raise ValueError(f"expected a scale name such as kappa, got {_show(value)}")
-    if value == BASE:
-        raise ValueError("d is the base scale; name the ridge scale, e.g. kappa")
-    return value
-
-
-def _coefficient(value: Any) -> Fraction:
-    return activations.exact(value)
-
-
-def _builtin_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected an activation: {_ACTIVATION_FORMS}; got {_show(value)}")
-    if value not in activations.BUILTIN_NAMES:
-        hint = suggest(value, activations.BUILTIN_NAMES)
-        raise ValueError(f"unknown activation {value!r}{hint}; allowed: {_ACTIVATION_FORMS}")
-    return value
+from curse_cli.archs.registry import ARCHITECTURES, target_models
 
 
 def _scaling_name(value: Any) -> str:
@@ -91,90 +50,6 @@ def _scaling_name(value: Any) -> str:
         )
     return value
 
-
-def _nonempty_widths(value: tuple[Any, ...]) -> tuple[Any, ...]:
-    if not value:
-        raise ValueError("zero hidden layers; list at least one hidden width, e.g. [N]")
-    return value
-
-
-_BOOLEAN_HINT = " (quote it: YAML reads yes/no/on/off/true/false as booleans)"
-
-_EXPONENT_SCHEMA = {"type": ["number", "string"], "description": f"a power of d: {EXPONENT_FORMS}"}
-_SIZE_SCHEMA = {
-    "type": ["number", "string"],
-    "description": f"a declared scale name, or a power of d: {EXPONENT_FORMS}",
-}
-
-Exponent = Annotated[Fraction, PlainValidator(_exponent), WithJsonSchema(_EXPONENT_SCHEMA)]
-SizeRef = Annotated[Union[str, Fraction], PlainValidator(_size_ref), WithJsonSchema(_SIZE_SCHEMA)]
-ScaleName = Annotated[
-    str, PlainValidator(_scale_name), WithJsonSchema({"type": "string", "pattern": _NAME_PATTERN})
-]
-Coefficient = Annotated[
-    Fraction,
-    PlainValidator(_coefficient),
-    WithJsonSchema({"type": ["number", "string"], "description": 'a number: 1, 0.5, "1/3"'}),
-]
-Order = Annotated[int, Field(strict=True, ge=1)]
-
-
-# -- models ----------------------------------------------------------------------------
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PolynomialActivation(_Model):
-    """`phi(v) = sum_m a_m v^m`."""
-
-    polynomial: tuple[Coefficient, ...] = Field(description="coefficients a0, a1, ... of v^0, v^1, ...")
-
-    @field_validator("polynomial")
-    @classmethod
-    def _not_constant(cls, value: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
-        activations.from_polynomial(value)
-        return value
-
-
-class CustomActivation(_Model):
-    """An activation given by its Hermite support J, Taylor support T and kind."""
-
-    hermite: tuple[Order, ...] = Field(description="orders j >= 1 with a non-zero Hermite coefficient")
-    taylor: Optional[tuple[Order, ...]] = Field(
-        default=None, description="powers m >= 1 of the Taylor series (omit only when homogeneous)"
-    )
-    kind: Literal["bounded", "homogeneous", "polynomial"]
-
-    @model_validator(mode="after")
-    def _profile(self) -> CustomActivation:
-        activations.custom(self.hermite, self.taylor, self.kind)
-        return self
-
-
-def _activation_tag(value: Any) -> str:
-    if isinstance(value, dict):
-        if "polynomial" in value:
-            return "polynomial"
-        if value.keys() & set(CustomActivation.model_fields):
-            return "custom"
-    return "name"  # a builtin name, or anything else (reported with the list of forms)
-
-
-ActivationSpec = Annotated[
-    Union[
-        Annotated[
-            str,
-            PlainValidator(_builtin_name),
-            WithJsonSchema({"enum": list(activations.BUILTIN_NAMES)}),
-            Tag("name"),
-        ],
-        Annotated[PolynomialActivation, Tag("polynomial")],
-        Annotated[CustomActivation, Tag("custom")],
-    ],
-    Discriminator(_activation_tag),
-]
 
 
 class ChiScaling(_Model):
@@ -197,17 +72,14 @@ ScalingSpec = Annotated[
 ]
 
 
-class Architecture(_Model):
-    kind: Literal["fcn"] = Field(description="fully connected network (the only kind so far)")
-    activation: ActivationSpec
-    widths: Annotated[tuple[SizeRef, ...], AfterValidator(_nonempty_widths)] = Field(
-        description="hidden widths, bottom to top", json_schema_extra={"minItems": 1}
-    )
-
-
-class Target(_Model):
-    kind: Literal["hermite"] = Field(description="single-index He_k(w*.x)")
-    degree: Order
+ArchitectureSpec = Annotated[
+    Union[tuple(Annotated[a.model, Tag(kind)] for kind, a in ARCHITECTURES.items())],  # type: ignore[misc]
+    Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
+]
+TargetSpec = Annotated[
+    Union[tuple(Annotated[m, Tag(m.model_fields["kind"].annotation.__args__[0])] for m in target_models())],  # type: ignore[misc]
+    Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
+]
 
 
 class Data(_Model):
@@ -223,8 +95,8 @@ class Spec(_Model):
     model_config = ConfigDict(title="curse spec")
 
     name: Optional[StrictStr] = None
-    architecture: Architecture
-    target: Target
+    architecture: ArchitectureSpec
+    target: TargetSpec
     scaling: ScalingSpec = Field(description="standard, mean-field, or {chi: <size>}")
     data: Data = Field(default_factory=Data, description="the data measure and the target direction's variance")
     ridge: ScaleName = Field(
@@ -249,34 +121,23 @@ class Spec(_Model):
 # -- validation errors -----------------------------------------------------------------
 
 # Where a loc element is a union tag (dropped from the printed path).
-_UNIONS = {("architecture", "activation"), ("scaling",)}
+_UNIONS = {("architecture",), ("target",), ("scaling",)} | {
+    ("architecture", kind, "activation") for kind, a in ARCHITECTURES.items() if "activation" in a.model.model_fields
+}
 # Which model sits at each raw loc (for "allowed keys").
 _MODELS: dict[tuple[Any, ...], type[BaseModel]] = {
     (): Spec,
-    ("architecture",): Architecture,
-    ("architecture", "activation", "polynomial"): PolynomialActivation,
-    ("architecture", "activation", "custom"): CustomActivation,
-    ("target",): Target,
     ("scaling", "chi"): ChiScaling,
     ("data",): Data,
+    **{("architecture", kind): a.model for kind, a in ARCHITECTURES.items()},
+    **{("architecture", kind, "activation", "polynomial"): PolynomialActivation for kind in ARCHITECTURES},
+    **{("architecture", kind, "activation", "custom"): CustomActivation for kind in ARCHITECTURES},
+    **{("target", m.model_fields["kind"].annotation.__args__[0]): m for m in target_models()},
 }
-
-_repr = reprlib.Repr()
-_repr.maxlevel, _repr.maxlist, _repr.maxdict, _repr.maxstring, _repr.maxother = 2, 4, 4, 40, 40
-
-
-def _show(value: Any) -> str:
-    return _repr.repr(value)
-
-
-def suggest(word: Any, options: Any) -> str:
-    """` (did you mean 'x'?)` when a close option exists, else ``."""
-    if not isinstance(word, str):
-        return ""
-    lowered = {o.lower(): o for o in options}
-    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.7)
-    return f" (did you mean {lowered[match[0]]!r}?)" if match else ""
-
+_TAGS = {
+    ("architecture",): ("kind", list(ARCHITECTURES)),
+    ("target",): ("kind", [m.model_fields["kind"].annotation.__args__[0] for m in target_models()]),
+}
 
 def format_loc(loc: tuple[Any, ...]) -> str:
     """`('architecture', 'widths', 1)` -> `architecture.widths[1]` (tags and `[key]` dropped)."""
@@ -322,6 +183,13 @@ def _message(error: dict[str, Any]) -> str:
         return f"expected an integer >= {ctx.get('ge')}, got {_show(value)}"
     if kind == "literal_error":
         return f"expected {ctx.get('expected')}, got {_show(value)}"
+    if kind in ("union_tag_invalid", "union_tag_not_found") and tuple(error["loc"]) in _TAGS:
+        key, tags = _TAGS[tuple(error["loc"])]
+        if not isinstance(value, dict):
+            return f"expected a mapping, got {_a(value)}"
+        if key not in value:
+            return f"missing; give one of: {', '.join(tags)}"
+        return f"unknown {key} {value[key]!r}{suggest(value[key], tags)}; allowed: {', '.join(tags)}"
     if kind == "string_type":
         return f"expected a string, got {_a(value)}"
     text = str(error["msg"]).replace("Input should be", "expected")
@@ -346,4 +214,6 @@ def describe_validation_error(err: ValidationError) -> tuple[str, str]:
         )
     if first["type"] == "missing":
         return format_loc(loc[:-1]), f"missing required key {loc[-1]!r}"
+    if loc in _TAGS and isinstance(first.get("input"), dict):
+        return format_loc(loc) + "." + _TAGS[loc][0], _message(first)
     return format_loc(loc), _message(first)

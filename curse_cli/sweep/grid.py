@@ -69,7 +69,7 @@ class CellSolver:
         values = problem.scale_values()
         ranges = {a.name: (a.start, a.stop) for a in axes}
         self.box = {n: (ranges.get(n, (v, v))[0], ranges.get(n, (v, v))[1] + PAD) for n, v in problem.scales}
-        self.patterns = list(enumerate_patterns(problem.activation, problem.depth))
+        self.patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
         self.scale_names = [n for n, _ in problem.scales]
         self.fixed = values
         self._contexts: dict[int, Context] = {}
