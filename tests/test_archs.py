@@ -230,3 +230,13 @@ def test_bundled_specs_round_trip_their_documents():
         loaded = load_spec_text(text, "x.yaml")
         again = load_spec_text(yaml.safe_dump(loaded.document, sort_keys=False), "again")
         assert again.problem == loaded.problem
+
+
+def test_sweep_axes_respect_the_architecture_limits():
+    """A patch is between 1 and d inputs: a sweep of [S] beyond 1 is refused up front."""
+    from curse_cli.sweep.api import SweepError, check_axes, parse_axis
+
+    problem = cnn()
+    check_axes(problem, (parse_axis("S=0:1:5"),))
+    with pytest.raises(SweepError, match="S is the patch size"):
+        check_axes(problem, (parse_axis("S=0:2:5"),))

@@ -56,10 +56,10 @@ def parse_axis(text: str, flag: str = "--x") -> Axis:
 
 
 def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None) -> None:
-    """Axis names must be distinct declared scales; widths stay >= 0; the grid is bounded.
+    """Axis names must be distinct declared scales; the architecture's limits hold on
+    the whole axis (a width stays >= 0, a patch between 1 and d); the grid is bounded.
     `origin` (the spec's file) is named where a scale is unknown to it."""
     declared = [n for n, _ in problem.scales]
-    widths = {n for w in problem.widths for n in w if n != BASE}
     for flag, axis in zip(("--x", "--y"), axes):
         if axis.name == BASE:
             raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); sweep a declared scale")
@@ -67,9 +67,16 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
             where = f" in {origin}" if origin else ""
             raise SweepError(f"{flag} {axis.name}: unknown scale (declared{where}: {', '.join(declared)}); "
                              f"sweep one of those")
-        if axis.name in widths and axis.start < 0:
-            raise SweepError(f"{flag} {axis.name}={format_fraction(axis.start)}:...: {axis.name} is a width, "
-                             f"so its exponent must be >= 0")
+        for limit in problem.limits:
+            if limit.size != Monomial({axis.name: 1}):
+                continue
+            if (limit.low is not None and axis.start < limit.low) or (limit.high is not None and axis.stop > limit.high):
+                low = "" if limit.low is None else f" >= {format_fraction(limit.low)}"
+                high = "" if limit.high is None else f" <= {format_fraction(limit.high)}"
+                joint = " and" if low and high else ""
+                raise SweepError(f"{flag} {axis.name}={format_fraction(axis.start)}:{format_fraction(axis.stop)}:...: "
+                                 f"{axis.name} is {limit.what}, so its exponent must be{low}{joint}{high} "
+                                 f"({limit.note})")
     if len(axes) == 2 and axes[0].name == axes[1].name:
         raise SweepError(f"--x and --y both sweep {axes[0].name}; give two different scales")
     total = 1
