@@ -1,4 +1,4 @@
-"""Convolutional networks and softmax attention against THEORY section 8's tables.
+"""Convolutional networks and softmax attention against docs/theory.md section 8's tables.
 
 Every expected value is derived by hand in the test's docstring from the section's
 rules (input eigenvalue, per-unit cost, readout factor), never read off the engine.
@@ -53,7 +53,7 @@ def sizes(report):
     return {q.label: q.formula for q in report.layers[0].sizes}
 
 
-# -- THEORY 8.1: convolutional network -----------------------------------------------------
+# -- docs/theory.md 8.1: convolutional network -----------------------------------------------------
 
 
 @pytest.mark.parametrize("N, S", [("1/2", "1/2"), ("1/3", "1/2"), ("3/4", "1/4")])
@@ -86,7 +86,7 @@ def test_cnn_paper_point():
 
 
 def test_cnn_linear_target_paper_example():
-    """THEORY 8.1, the paper's appendix example, k = 1 at N ∝ S ∝ d^(1/2).  GP: (d/S) S = d.
+    """docs/theory.md 8.1, the paper's appendix example, k = 1 at N ∝ S ∝ d^(1/2).  GP: (d/S) S = d.
     GFL: N D against (d/S) S / D = d/D -> E = (N d)^(1/2).  Sp: M S q^2 against
     (d/S) N / (M q^2) -> only M q^2 fixed, E = (N d)^(1/2).  Both d^(3/4), on par."""
     pred = predict(cnn(k=1))
@@ -101,7 +101,7 @@ def test_cnn_linear_target_paper_example():
 def test_cnn_pooled_readout():
     """Pooled, k = 3: no d/S factor.  GP: S^3 (= d^(3/2) at N ∝ S ∝ d^(1/2)).
     Sp: M S q^2 against N / (M q^6): at q = 1, M = (N/S)^(1/2), E = (N S)^(1/2), which
-    needs M >= 1, i.e. N >= S.  At N = S = d^(1/2), [E] = 1/2 (THEORY 8.1's pooled point,
+    needs M >= 1, i.e. N >= S.  At N = S = d^(1/2), [E] = 1/2 (docs/theory.md 8.1's pooled point,
     a corner: M = q = 1); strictly inside, at N = d^(2/3), S = d^(1/3), the formula."""
     r = rows(predict(cnn(readout="pooled")))
     assert r["GP"].energy == mono(S=3)
@@ -136,7 +136,7 @@ def test_cnn_with_one_patch_is_the_two_layer_fcn(act, k, n, readout, scaling):
     assert conv.unreachable == full.unreachable
 
 
-# -- THEORY 8.2: softmax attention ---------------------------------------------------------
+# -- docs/theory.md 8.2: softmax attention ---------------------------------------------------------
 
 
 def test_attention_r1_table():

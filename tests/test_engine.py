@@ -1,7 +1,7 @@
-"""The engine against THEORY.md section 7 and hand derivations.
+"""The engine against docs/theory.md section 7 and hand derivations.
 
 Every expected value below is derived by hand in the test's docstring (or read off
-THEORY.md's tables), never taken from the engine's own output.
+docs/theory.md's tables), never taken from the engine's own output.
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ def sizes(report, layer):
     return {q.label: q.formula for q in report.layers[layer - 1].sizes}
 
 
-# -- THEORY.md section 7, two-layer table ------------------------------------------------
+# -- docs/theory.md section 7, two-layer table ------------------------------------------------
 
 
 def test_two_layer_table_formulas_at_proportional_width():
-    """THEORY.md 7: GP: E = d^3.  GFL: N D vs d^3/D^3 -> D = (d^3/N)^(1/4), E = (N d)^(3/4).
+    """docs/theory.md 7: GP: E = d^3.  GFL: N D vs d^3/D^3 -> D = (d^3/N)^(1/4), E = (N d)^(3/4).
     Sp: M d vs N/M -> M = (N/d)^(1/2), E = (N d)^(1/2).  At N = d, Sp wins: P* ∝ kappa d."""
     pred = predict(two_layer("1"))
     rows = by_name(pred)
@@ -110,12 +110,12 @@ def test_partial_specialisation_below_one_neuron():
     assert sizes(sp, 1) == {"M1": Monomial(), "q1": mono(N="1/8", d="-1/8")}
 
 
-# -- THEORY.md section 7, three-layer table (the paper's Table 1) -------------------------
+# -- docs/theory.md section 7, three-layer table (the paper's Table 1) -------------------------
 
 
 @pytest.mark.parametrize("N1, N2", [("1", "1"), ("2", "3/2"), ("3/2", "2"), ("5/2", "5/2")])
 def test_three_layer_table_rows(N1, N2):
-    """THEORY.md Table 1: GP-GP d^3; GP-Sp(z) (N2 d)^(1/2) with M2 = (N2/d)^(1/2);
+    """docs/theory.md Table 1: GP-GP d^3; GP-Sp(z) (N2 d)^(1/2) with M2 = (N2/d)^(1/2);
     Sp(z)-Mag(sigma1) (N1 N2 d)^(1/3) with M1 = (N1 N2/d^2)^(1/3) and
     N2 q^2 = (N2^2/(N1 d))^(1/3) at the Mag corner (M2 = N2), i.e. M2 q2^2 fixed.
     The formulas hold where their sizes are legal: M2 >= 1 needs [N2] >= 1, M1 >= 1 needs

@@ -1,7 +1,7 @@
 """Algebraic laws the engine must obey on random problems (hypothesis).
 
 None of these compares the engine with a stored output: each states a relation that
-follows from THEORY.md (the ridge only multiplies, chi only shifts the readout, lazy
+follows from docs/theory.md (the ridge only multiplies, chi only shifts the readout, lazy
 learning costs d^(k(1 - v))), or a property of the method itself (the formula reported
 at a point holds on the side of growing sizes).
 """

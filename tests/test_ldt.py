@@ -17,7 +17,7 @@ from curse_cli.ldt.bound import LdtPoint, activation_callable, alignment_g, cher
 from curse_cli.ldt.alignment import g_evaluator
 from curse_cli.archs.problem import Activation, Support
 
-# -- acceptance: the specialisation exponent of THEORY.md section 7 ---------------------
+# -- acceptance: the specialisation exponent of docs/theory.md section 7 ---------------------
 
 
 @pytest.mark.parametrize("gamma, expected", [(1.0, 1.0), (1.5, 1.25), (2.0, 1.5)])
@@ -31,7 +31,7 @@ def test_energy_slope_matches_specialisation_exponent(gamma, expected):
 
 
 def test_specialised_neurons_scale_as_sqrt_n_over_d():
-    # M = (N/d)^(1/2) (THEORY.md section 7): slope 1/4 in d at N = d^(3/2).
+    # M = (N/d)^(1/2) (docs/theory.md section 7): slope 1/4 in d at N = d^(3/2).
     ds = [1e4, 1e5]
     counts = [chernoff(d, d**1.5, 3).specialised for d in ds]
     assert log_slopes(ds, counts)[0] == pytest.approx(0.25, abs=0.01)

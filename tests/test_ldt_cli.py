@@ -44,7 +44,7 @@ def one_line_error(result) -> str:
     return message
 
 
-# -- acceptance: THEORY.md section 7, E ∝ (N d)^(1/2) --------------------------------------
+# -- acceptance: docs/theory.md section 7, E ∝ (N d)^(1/2) --------------------------------------
 
 
 def test_erf_energy_slope_agrees_with_specialisation():

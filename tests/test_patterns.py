@@ -15,7 +15,7 @@ ERF = builtin("erf")
 def test_counts_by_hand():
     """Layer 1: GP, GFL(z), Sp(z) = 3.  Two layers: after GP or GFL(z) (2 ways) layer 2 has
     GP, GFL(z), Sp(z) (3); after Sp(z) it also has GFL(sigma1), Sp(sigma1) (5): 2*3 + 5 = 11
-    (THEORY.md's table lists 3 of them).  Four layers, by the same recursion over the number
+    (docs/theory.md's table lists 3 of them).  Four layers, by the same recursion over the number
     of available spikes: 299."""
     assert count_patterns(ERF, 1) == 3
     assert count_patterns(ERF, 2) == 11

@@ -1,4 +1,4 @@
-"""The sweep engine against independent values: THEORY.md's crossover, `predict` at the
+"""The sweep engine against independent values: docs/theory.md's crossover, `predict` at the
 same points (the reference, one full solve per point), and the algebra of boundaries."""
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ def outcome_at(result, k):
     return result.regions[result.points[k].region].outcome
 
 
-# -- THEORY.md section 7: the two-layer crossover ------------------------------------
+# -- docs/theory.md section 7: the two-layer crossover ------------------------------------
 
 
 def test_two_layer_crossover_is_an_exact_breakpoint_with_both_formulas():
-    """THEORY.md section 7, two-layer erf, He_3: Sp costs (N d)^(1/2), GP d^3; they meet
+    """docs/theory.md section 7, two-layer erf, He_3: Sp costs (N d)^(1/2), GP d^3; they meet
     where (N + 1)/2 = 3, i.e. [N] = 5, and lazy learning wins above.  The grid
     0, 8/3, 16/3, 8 does not contain 5: the breakpoint must come out exact anyway."""
     prob = problem("two_layer_erf.yaml")
@@ -149,7 +149,7 @@ def test_adjacent_regions_have_equal_formulas_on_their_shared_boundary():
 
 def test_boundaries_between_formulas_are_the_expected_lines():
     """Three-layer erf, He_3: GP-Sp(z) costs (N2 d)^(1/2) and Sp(z)-GP (N1 d)^(1/2)
-    (by symmetry of THEORY's two-layer row); they tie on [N1] = [N2]."""
+    (by symmetry of the theory's two-layer row); they tie on [N1] = [N2]."""
     prob = problem("three_layer_erf.yaml")
     result = sweep(prob, (parse_axis("N1=1:3:11"), parse_axis("N2=1:3:11")))
     texts = {b.relation.text for r in result.regions for b in r.boundaries if b.relation}
@@ -257,7 +257,7 @@ def test_three_layer_line_segments_agree_with_predict(n2, lo, width, count):
     (5 + F(1, 4096), "GP", lambda n: F(3)),
 ])
 def test_predict_resolves_points_next_to_a_kink(n, winner, formula):
-    """THEORY.md section 7: Sp costs (N d)^(1/2) for 1 <= [N] < 5 and GP d^3 above.  At
+    """docs/theory.md section 7: Sp costs (N d)^(1/2) for 1 <= [N] < 5 and GP d^3 above.  At
     points 1/4096 from the kinks the float solves look a little beyond the point; they
     must neither cross the kink nor drown in the solver's tolerances."""
     pred = predict(at(problem("two_layer_erf.yaml"), {"N": n}), Options())

@@ -2,7 +2,7 @@
 
 Every exponent the engine handles is affine in the free sizes of a pattern (`[M_l]`,
 `[q_l]`, `[D_l]`) and in the scale exponents (`[N1]`, `[kappa]`, ...).  Maxima of such
-forms ("tropical polynomials") describe eigenvalues and Hermite contents (THEORY.md
+forms ("tropical polynomials") describe eigenvalues and Hermite contents (docs/theory.md
 section 6).  For speed an affine form is a tuple of integers over a fixed symbol list
 (`Space`), in units of `1/Space.unit`; a `Term` pairs it with the set of layers whose
 feature learning it relies on (a bit mask), which the scorer uses to tell a pattern that
@@ -493,7 +493,7 @@ def tmax(space: Space, *trops: Trop) -> Trop:
 def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     """Orders n <= limit present in He_a He_b: |a-b| <= n <= a+b, n = a+b (mod 2).
 
-    He_a He_b = sum_t C(a,t) C(b,t) t! He_{a+b-2t} (THEORY.md section 4): every such
+    He_a He_b = sum_t C(a,t) C(b,t) t! He_{a+b-2t} (docs/theory.md section 4): every such
     coefficient is a positive integer, so no order in the range cancels.
     """
     return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)

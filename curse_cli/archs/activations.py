@@ -1,4 +1,4 @@
-"""Activation profiles (THEORY.md section 4): builtins, polynomials, custom supports.
+"""Activation profiles (docs/theory.md section 4): builtins, polynomials, custom supports.
 
 A profile is an `Activation`: its Hermite support J, its Taylor support T and its kind.
 Polynomials are converted to the probabilists' Hermite basis exactly, with `Fraction`s.

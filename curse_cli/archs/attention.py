@@ -1,4 +1,4 @@
-"""Softmax attention, one layer of `N` heads over `L` tokens (THEORY section 8.2).
+"""Softmax attention, one layer of `N` heads over `L` tokens (docs/theory.md section 8.2).
 
     f(X) = (N L)^(-1/2) sum_h sum_{i,j} softmax_j(x_i^T W_h x_j) (a_h . x_j)
 
@@ -52,6 +52,7 @@ def resolve(block: AttentionBlock, target: TwoTokenTarget, data, sizes: Sizes) -
     if data.measure != "gaussian":
         raise sizes.error("data.measure", "attention's tokens are Gaussian N(0, I_d); use measure: gaussian")
     r = target.r
+    power = "" if r == 1 else f"^{r}"
     return Network(
         activation=score_profile(r),
         widths=(heads,),
@@ -68,7 +69,7 @@ def resolve(block: AttentionBlock, target: TwoTokenTarget, data, sizes: Sizes) -
             input="the query-key matrix W_h, prior variance 1/d^2 along u v^T",
             cost="a head's mean q u v^T costs d^2 q^2",
             readout="a_y = chi L d / <y|K|y>",
-            target=f"L^-1 sum_(i != j) (u.x_i)^{r} (v.x_j)^{r} (w.x_j), degree {target.degree} (r = {r})",
+            target=f"L^-1 sum_(i != j) (u.x_i){power} (v.x_j){power} (w.x_j), degree {target.degree} (r = {r})",
         ),
         document={"kind": "attention", "heads": ref_doc(block.heads), "length": ref_doc(block.length)},
     )

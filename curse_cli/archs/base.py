@@ -1,4 +1,4 @@
-"""The seam between a network family and the shared engine (THEORY section 8).
+"""The seam between a network family and the shared engine (docs/theory.md section 8).
 
 An architecture is a value, not a class hierarchy: its spec block (a pydantic model
 whose `kind` is the tag), the targets it takes, and one pure function that resolves a

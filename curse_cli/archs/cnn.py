@@ -1,4 +1,4 @@
-"""Convolutional network, one layer of non-overlapping patches (THEORY section 8.1).
+"""Convolutional network, one layer of non-overlapping patches (docs/theory.md section 8.1).
 
     f(x) = sum_{c <= N} sum_{p <= d/S} a_{c,p} phi(w_c . x_p)
 

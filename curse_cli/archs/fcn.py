@@ -1,4 +1,4 @@
-"""Fully connected networks (THEORY sections 3-7): the reference architecture.
+"""Fully connected networks (docs/theory.md sections 3-7): the reference architecture.
 
     f(x) = sum_i a_i phi(h^L_i),   h^1 = W^1 x / sqrt(d),  h^l = W^l phi(h^(l-1)) / sqrt(N_(l-1))
 

@@ -53,7 +53,7 @@ class Support:
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation's profile (THEORY.md section 4).
+    """An activation's profile (docs/theory.md section 4).
 
     `hermite` is J, the orders j >= 1 with a non-zero Hermite coefficient (it drives the
     lazy rule); `taylor` is T, the powers m >= 1 of its Taylor series (it drives the content

@@ -2,7 +2,7 @@
 
 `hermite`: the single-index target `He_k(w*.x)` (per patch, for a convolutional
 network).  `two-token`: softmax attention's `L^-1 sum_{i != j} (u.x_i)^r (v.x_j)^r
-(w.x_j)` of odd degree `2r + 1 >= 3` (THEORY section 8.2).
+(w.x_j)` of odd degree `2r + 1 >= 3` (docs/theory.md section 8.2).
 """
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ def _cost_cell(layer: LayerReport) -> str:
 
 
 def compare_view(pred: Prediction, origin: str) -> Group:
-    """THEORY.md's three-layer table: per-layer cost, readout, minimising sizes, energy."""
+    """docs/theory.md's three-layer table: per-layer cost, readout, minimising sizes, energy."""
     depth = pred.problem.depth
     table = Table(show_edge=False, header_style="bold")
     table.add_column("pattern", no_wrap=True)

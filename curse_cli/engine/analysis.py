@@ -1,7 +1,7 @@
 """Reading an exact optimum: formulas, determined sizes, corners, active constraints.
 
 At the optimum the active rows fix the solution as an affine function of the scale
-exponents (THEORY.md section 6).  Which sizes are determined comes from the optimal
+exponents (docs/theory.md section 6).  Which sizes are determined comes from the optimal
 face: a combination of free sizes is fixed iff it lies in the row space of the rows
 tight on the whole face.  A specialised layer whose `M` and `q` are both fixed sits in
 a named corner; if only `a[M] + b[q]` is fixed the layer sits on a face and the report

@@ -1,4 +1,4 @@
-"""Scoring a pattern: its cost terms, readout term and exact optimum (THEORY.md 2, 3, 6).
+"""Scoring a pattern: its cost terms, readout term and exact optimum (docs/theory.md 2, 3, 6).
 
 `[E_q] = max(layer costs, [a_y])`.  A specialised layer's cost `[M] + 2[q] - [lambda_f]`
 and the readout `[chi] - 2 max_e a_e[k]` are minima of affine forms, so the minimum of
@@ -179,7 +179,7 @@ def _plus(*vecs: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def build_program(folder: Folder, pattern: Pattern) -> Program:
-    """The rows of a pattern's energy (THEORY.md section 3's table, section 5's readout)."""
+    """The rows of a pattern's energy (docs/theory.md section 3's table, section 5's readout)."""
     problem, space = folder.problem, folder.space
     kernels = tuple(folder.kernel(pattern[:l]) for l in range(len(pattern) + 1))
     terms: list[Option] = []

@@ -1,4 +1,4 @@
-"""Kernel states and the propagation rules (THEORY.md sections 4 and 5).
+"""Kernel states and the propagation rules (docs/theory.md sections 4 and 5).
 
 A kernel is a sum of rank-one components `lambda_e e e^T`.  Write each as `v v^T` with
 `v = sqrt(lambda_e) e`: the coefficient of `He_n(z)` in `v` has exponent
@@ -134,7 +134,7 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
 
 def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, ...], bit: int,
                   trunc: Truncation) -> Content:
-    """Hermite content of `sigma = phi(q f)` (THEORY.md section 4, last column).
+    """Hermite content of `sigma = phi(q f)` (docs/theory.md section 4, last column).
 
     Analytic activations: `max_{m in T} (m[q] + c_{f^m}[n])`; positively homogeneous
     ones: `[q] + max_{j in J} c_{f^j}[n]`.

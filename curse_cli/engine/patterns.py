@@ -2,7 +2,7 @@
 
 A pattern assigns every hidden layer one of `GP`, `GFL(f)`, `Sp(f)` where `f` is a
 spectral component of the layer's input kernel: the target index `z`, or the spike
-`sigma_m` of a specialised layer `m` below (THEORY.md section 3).  Canonical names join
+`sigma_m` of a specialised layer `m` below (docs/theory.md section 3).  Canonical names join
 the layers bottom to top with `-`: `GP-Sp(z)`, `Sp(z)-Sp(sigma1)`.
 """
 
@@ -17,7 +17,7 @@ from curse_cli.archs.problem import Activation
 
 
 class Mechanism(str, Enum):
-    """What a layer does (THEORY section 3); the value is how names write it."""
+    """What a layer does (docs/theory.md section 3); the value is how names write it."""
 
     GP = "GP"     # lazy: the Gaussian process of the layer below
     GFL = "GFL"   # Gaussian feature learning: one eigenvalue amplified by D

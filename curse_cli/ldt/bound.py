@@ -31,7 +31,7 @@ to `10^6 sigma_w`.  Where `g` grows linearly (ReLU, linear), `Z` is finite only 
 (a polynomial whose top power of the parity of k is >= 2: cubic at k = 1 or 3, quadratic
 at k = 2), `Z = inf` for every `t > 0` and the Chernoff bound is vacuous.  As `d -> inf` with bounded `g`,
 `E -> alpha sqrt(chi N d) min_u(u/|g(u)|) / (sigma_a sigma_w)`: the (N d)^(1/2) of the
-specialisation pattern (THEORY.md section 7).
+specialisation pattern (docs/theory.md section 7).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`curse sweep`: the outcome of `predict` over a grid of scale exponents.
 
-The optimum is piecewise affine in the scale exponents (THEORY.md section 6), so one
+The optimum is piecewise affine in the scale exponents (docs/theory.md section 6), so one
 solve answers a whole polyhedron of them.  `sweep` solves at the first grid point not
 yet answered, certifies the polyhedron on which that answer holds exactly
 (`sweep_cells.Cell`), answers every grid point in it, and repeats.  Where the outcome

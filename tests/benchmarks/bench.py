@@ -52,19 +52,19 @@ def best_of(fn, repeat: int = 3) -> float:
 
 def main() -> None:
     repeat = 15
-    predict_cmd = [*CURSE, "predict", "specs/three_layer_erf.yaml"]
-    interleaved([FLOOR, predict_cmd], 1)  # warm the file cache
-    (floor, floor_cpu), (predict, predict_cpu) = interleaved([FLOOR, predict_cmd], repeat)
-    rows = [
-        ("imports floor: python -c 'import numpy, scipy.optimize, pydantic, yaml, rich, click'", floor, floor_cpu),
-        ("curse predict specs/three_layer_erf.yaml", predict, predict_cpu),
-    ]
+    specs = ["specs/three_layer_erf.yaml", "specs/cnn_erf.yaml", "specs/attention_cubic.yaml"]
+    cmds = [FLOOR, *([*CURSE, "predict", spec] for spec in specs)]
+    interleaved(cmds, 1)  # warm the file cache
+    (floor, floor_cpu), *runs = interleaved(cmds, repeat)
     print(f"whole process, {repeat} interleaved runs each (seconds: wall median / wall min / CPU median)")
-    for label, t, c in rows:
-        print(f"  {statistics.median(t):6.3f} / {min(t):6.3f} / {statistics.median(c):6.3f}  {label}")
-    ratio = statistics.median(predict) / statistics.median(floor)
-    ratio_min = min(predict) / min(floor)
-    print(f"  ratio predict / floor: {ratio:.2f} (medians), {ratio_min:.2f} (minima)  (budget 1.25)")
+    label = "imports floor: python -c 'import numpy, scipy.optimize, pydantic, yaml, rich, click'"
+    print(f"  {statistics.median(floor):6.3f} / {min(floor):6.3f} / {statistics.median(floor_cpu):6.3f}  {label}")
+    for spec, (t, c) in zip(specs, runs):
+        print(f"  {statistics.median(t):6.3f} / {min(t):6.3f} / {statistics.median(c):6.3f}  curse predict {spec}")
+    for spec, (t, _) in zip(specs, runs):
+        ratio = statistics.median(t) / statistics.median(floor)
+        ratio_min = min(t) / min(floor)
+        print(f"  ratio predict / floor: {ratio:.2f} (medians), {ratio_min:.2f} (minima)  {spec}  (budget 1.25)")
 
     sys.path.insert(0, str(ROOT))
     from curse_cli.engine.api import predict as run_predict
