@@ -74,11 +74,12 @@ def _print(view: Any) -> None:
 @click.version_option(__version__, prog_name="curse")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 def cli(debug: bool) -> None:
-    """Predict how much data a network needs to learn a Hermite target, and how.
+    """Predict how much data a network needs to learn a target, and how.
 
-    Enumerates the feature-learning patterns of a fully connected network (lazy/GP,
-    Gaussian feature learning, specialisation), scores each by its variational energy
-    with exact linear programmes, and ranks them: P* ∝ kappa E.  See README.md.
+    Enumerates the feature-learning patterns of a fully connected, convolutional or
+    softmax-attention network (lazy/GP, Gaussian feature learning, specialisation),
+    scores each by its variational energy with exact linear programmes, and ranks them:
+    P* ∝ kappa E.  See README.md and docs/theory.md.
     """
 
 
