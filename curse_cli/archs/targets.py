@@ -7,9 +7,9 @@ network).  `two-token`: softmax attention's `L^-1 sum_{i != j} (u.x_i)^r (v.x_j)
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from curse_cli.archs.base import Block
 from curse_cli.archs.fields import Order
@@ -34,3 +34,9 @@ class TwoTokenTarget(Block):
     @property
     def r(self) -> int:
         return (self.degree - 1) // 2
+
+
+def kind_of(model: type[BaseModel]) -> str:
+    """The tag a spec model answers to: the value of its `kind: Literal[...]` field."""
+    (tag,) = get_args(model.model_fields["kind"].annotation)
+    return tag

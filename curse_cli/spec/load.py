@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from curse_cli.archs.fields import ref_doc
 from curse_cli.archs.problem import Limit, Problem
 from curse_cli.archs.registry import ARCHITECTURES
+from curse_cli.archs.targets import kind_of
 from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
 from curse_cli.spec.models import (  # noqa: F401 - DEFAULT_RIDGE is re-exported
     DEFAULT_RIDGE,
@@ -316,7 +317,7 @@ def _resolve(
     r = _Resolver(spec, origin, overrides)
     arch = ARCHITECTURES[spec.architecture.kind]
     if not isinstance(spec.target, arch.targets):
-        takes = "; ".join(f"{a.kind} takes {', '.join(repr(_target_kind(m)) for m in a.targets)}"
+        takes = "; ".join(f"{a.kind} takes {', '.join(repr(kind_of(m)) for m in a.targets)}"
                           for a in ARCHITECTURES.values())
         raise r.error("target.kind", f"{arch.kind} does not take a {spec.target.kind!r} target ({takes})")
     net = arch.resolve(spec.architecture, spec.target, spec.data, r)
@@ -368,7 +369,3 @@ def _resolve(
         "scales": {name: format_fraction(value) for name, value in r.scales.items()},
     }
     return problem, document
-
-
-def _target_kind(model: Any) -> str:
-    return model.model_fields["kind"].annotation.__args__[0]

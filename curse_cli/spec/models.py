@@ -40,6 +40,7 @@ from curse_cli.archs.fields import (  # noqa: F401 - re-exported for the loader
     suggest,
 )
 from curse_cli.archs.registry import ARCHITECTURES, target_models
+from curse_cli.archs.targets import kind_of
 
 
 def _scaling_name(value: Any) -> str:
@@ -77,7 +78,7 @@ ArchitectureSpec = Annotated[
     Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
 ]
 TargetSpec = Annotated[
-    Union[tuple(Annotated[m, Tag(m.model_fields["kind"].annotation.__args__[0])] for m in target_models())],  # type: ignore[misc]
+    Union[tuple(Annotated[m, Tag(kind_of(m))] for m in target_models())],  # type: ignore[misc]
     Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
 ]
 
@@ -132,11 +133,11 @@ _MODELS: dict[tuple[Any, ...], type[BaseModel]] = {
     **{("architecture", kind): a.model for kind, a in ARCHITECTURES.items()},
     **{("architecture", kind, "activation", "polynomial"): PolynomialActivation for kind in ARCHITECTURES},
     **{("architecture", kind, "activation", "custom"): CustomActivation for kind in ARCHITECTURES},
-    **{("target", m.model_fields["kind"].annotation.__args__[0]): m for m in target_models()},
+    **{("target", kind_of(m)): m for m in target_models()},
 }
 _TAGS = {
     ("architecture",): ("kind", list(ARCHITECTURES)),
-    ("target",): ("kind", [m.model_fields["kind"].annotation.__args__[0] for m in target_models()]),
+    ("target",): ("kind", [kind_of(m) for m in target_models()]),
 }
 
 def format_loc(loc: tuple[Any, ...]) -> str:
