@@ -240,3 +240,46 @@ def test_sweep_axes_respect_the_architecture_limits():
     check_axes(problem, (parse_axis("S=0:1:5"),))
     with pytest.raises(SweepError, match="S is the patch size"):
         check_axes(problem, (parse_axis("S=0:2:5"),))
+
+
+def test_attention_mean_field_sets_chi_to_the_heads():
+    text = (ATTENTION % dict(degree=3, N="1", L="1")).replace("scaling: standard", "scaling: mean-field")
+    assert load_spec_text(text, "x.yaml").problem.chi == mono(N=1)
+
+
+# -- every command, every architecture ---------------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_explain_speaks_the_architecture_words():
+    """The patch kernel and the d/S factor for a cnn; the head's cost d^2 q^2 for attention."""
+    conv = run("explain", str(ROOT / "specs" / "cnn_erf.yaml"), "-p", "Sp(z)")
+    assert conv.exit_code == 0, conv.output
+    assert "patch kernel" in conv.output and "(d/S)" in conv.output and "channels" in conv.output
+    att = run("explain", str(ROOT / "specs" / "attention_cubic.yaml"), "-p", "Sp(uv)")
+    assert att.exit_code == 0, att.output
+    assert "d^2 q^2" in att.output and "heads" in att.output and "L d" in att.output
+
+
+def test_schema_has_the_three_kinds():
+    import json
+
+    schema = json.loads(run("schema").output)
+    kinds = {schema["$defs"][ref["$ref"].split("/")[-1]]["properties"]["kind"]["const"]
+             for ref in schema["properties"]["architecture"]["oneOf"]}
+    assert kinds == {"fcn", "cnn", "attention"}
+
+
+def test_ldt_refuses_other_kinds_in_one_line():
+    result = run("ldt", str(ROOT / "specs" / "attention_cubic.yaml"))
+    assert result.exit_code == 2
+    assert "kind: fcn" in result.output and len(result.output.strip().splitlines()) == 1
