@@ -211,6 +211,17 @@ def make_space(
     return _assemble(names, tuple(variables), unit, point, direction, forms, ranges)
 
 
+_INT64 = 2**63 - 1
+
+
+def _ints(values: Sequence[int]) -> np.ndarray:
+    """`values` as int64 when each fits, else as Python integers (an object array): the
+    exact path (`fits_int64` false) then reads them without overflow."""
+    if all(-_INT64 <= v <= _INT64 for v in values):
+        return np.array(values, dtype=np.int64)
+    return np.array(values, dtype=object)
+
+
 def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
     f = 1 + len(names)
     probe = Space(names, variables, unit, point, direction, (), ())
@@ -223,13 +234,13 @@ def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
 
     def bound_arrays(bounds):
         missing = np.array([b is None for b in bounds], dtype=bool)
-        v0 = np.array([0 if b is None else b[0] for b in bounds], dtype=np.int64)
-        v1 = np.array([0 if b is None else b[1] for b in bounds], dtype=np.int64)
+        v0 = _ints([0 if b is None else b[0] for b in bounds])
+        v1 = _ints([0 if b is None else b[1] for b in bounds])
         return missing, v0, v1
 
     arrays = {
-        "p0": np.array(point[:f], dtype=np.int64) * unit,
-        "p1": np.array(direction[:f], dtype=np.int64) * unit,
+        "p0": _ints([x * unit for x in point[:f]]),
+        "p1": _ints([x * unit for x in direction[:f]]),
         "lower": bound_arrays(lower),
         "upper": bound_arrays(upper),
     }

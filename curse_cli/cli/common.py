@@ -30,4 +30,8 @@ SPEC = click.argument("spec", metavar="SPEC")
 
 
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
-    return load_spec(spec, overrides)
+    """Load and validate a spec; its warnings (implausible values, as read) go to stderr."""
+    loaded = load_spec(spec, overrides)
+    for warning in loaded.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    return loaded

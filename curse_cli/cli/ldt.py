@@ -58,9 +58,8 @@ from typing import Any
 
 import click
 
-from curse_cli.cli.common import UserError
+from curse_cli.cli.common import UserError, load as load_spec
 from curse_cli.ldt.verdict import DEFAULT_TOLERANCE
-from curse_cli.spec.load import load_spec
 
 DEFAULT_DS = "100,1000,10000,100000"
 

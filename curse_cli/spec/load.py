@@ -19,6 +19,8 @@ import yaml
 from pydantic import ValidationError
 
 from curse_cli.archs import activations
+from curse_cli.spec import limits
+from curse_cli.spec.limits import SpecWarning
 from curse_cli.archs.problem import Activation, Problem
 from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
 from curse_cli.spec.models import (  # noqa: F401 - DEFAULT_RIDGE is re-exported
@@ -63,6 +65,7 @@ class LoadedSpec:
     origin: str
     problem: Problem
     document: dict[str, Any]
+    warnings: tuple[SpecWarning, ...] = ()
 
 
 # -- public entry points ---------------------------------------------------------------
@@ -86,8 +89,8 @@ def load_spec_text(text: str, origin: str, overrides: Overrides = ()) -> LoadedS
     except ValidationError as err:
         path, message = describe_validation_error(err)
         raise SpecError(origin, path, message) from None
-    problem, document = _resolve(spec, origin, values)
-    return LoadedSpec(origin=origin, problem=problem, document=document)
+    problem, document, warnings = _resolve(spec, origin, values)
+    return LoadedSpec(origin=origin, problem=problem, document=document, warnings=warnings)
 
 
 def parse_override(item: str) -> tuple[str, Fraction]:
@@ -178,8 +181,21 @@ class _DuplicateKey(yaml.constructor.ConstructorError):
     pass
 
 
+class _TooLong(yaml.constructor.ConstructorError):
+    pass
+
+
 class _Loader(yaml.SafeLoader):
-    """`yaml.SafeLoader` that refuses duplicate keys instead of keeping the last one."""
+    """`yaml.SafeLoader` that refuses duplicate keys instead of keeping the last one, and
+    integers too long for Python to read (4300 digits) with their place in the file."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            digits = sum(c.isdigit() for c in str(node.value))
+            message = f"an integer of {digits} digits, too long to read"
+            raise _TooLong(None, None, message, node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: list[Any] = []
@@ -197,6 +213,9 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
 def _at(mark: Any) -> str:
     return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
@@ -206,6 +225,10 @@ def _parse_yaml(text: str, origin: str) -> dict[str, Any]:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as err:
         message = f"{err.problem}{_at(err.problem_mark)}; give each key once"
+        raise SpecError(origin, "", message) from None
+    except _TooLong as err:
+        message = (f"{err.problem}{_at(err.problem_mark)}; no field takes such a number (a size is "
+                   f"written as its exponent of d, at most {limits.MAX_EXPONENT}: d^2 is 2)")
         raise SpecError(origin, "", message) from None
     except yaml.MarkedYAMLError as err:
         message = f"YAML syntax error{_at(err.problem_mark)}: {err.problem}; fix the YAML syntax"
@@ -306,6 +329,28 @@ class _Resolver:
             message = f"a width must be at least 1: expected a power of d >= 0, got {got}"
             raise self.error(path, message)
 
+    def where(self, name: str) -> tuple[str, str]:
+        """(origin, path) of a scale's value: `--set NAME` when it was overridden."""
+        return (SET_ORIGIN, name) if name in self.overrides else (self.origin, f"scales.{name}")
+
+    def check_range(self, literals: list[tuple[str, Fraction]]) -> tuple[SpecWarning, ...]:
+        """Every exponent (the scales', and literal sizes at their paths) inside the range
+        the engine resolves exactly (`limits`), else a SpecError; the warnings for
+        implausible ones."""
+        fields = [(*self.where(name), value) for name, value in self.scales.items()]
+        fields += [(self.origin, path, value) for path, value in literals]
+        warnings = []
+        den = 1
+        for origin, path, value in fields:
+            den = limits.common_denominator([Fraction(1, den), value])
+            refusal = limits.check_exponent(value) or limits.check_common(den)
+            if refusal is not None:
+                raise SpecError(origin, path, refusal.message)
+            note = limits.implausible(value) if path != "data.target_variance" else None
+            if note is not None:
+                warnings.append(SpecWarning(origin, path, note))
+        return tuple(warnings)
+
 
 def _activation(spec: Spec) -> tuple[Activation, Any]:
     """The profile and its document form (the profile was checked during validation)."""
@@ -328,7 +373,7 @@ def _ref_doc(ref: SizeRef) -> str:
 
 def _resolve(
     spec: Spec, origin: str, overrides: dict[str, Fraction]
-) -> tuple[Problem, dict[str, Any]]:
+) -> tuple[Problem, dict[str, Any], tuple[SpecWarning, ...]]:
     r = _Resolver(spec, origin, overrides)
     refs = spec.architecture.widths
     widths = tuple(r.size(ref, f"architecture.widths[{i}]") for i, ref in enumerate(refs))
@@ -353,6 +398,10 @@ def _resolve(
         if name not in r.used:
             message = "declared but not used by widths, scaling or ridge; remove it"
             raise r.error(f"scales.{name}", message)
+    literals = [(f"architecture.widths[{i}]", ref) for i, ref in enumerate(refs) if not isinstance(ref, str)]
+    if isinstance(scaling, ChiScaling) and not isinstance(scaling.chi, str):
+        literals.append(("scaling.chi", scaling.chi))
+    warnings = r.check_range([*literals, ("data.target_variance", variance)])
     activation, activation_doc = _activation(spec)
     problem = Problem(
         activation=activation,
@@ -378,4 +427,4 @@ def _resolve(
         "ridge": r.ridge,
         "scales": {name: format_fraction(value) for name, value in r.scales.items()},
     }
-    return problem, document
+    return problem, document, warnings
