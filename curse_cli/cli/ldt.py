@@ -59,7 +59,8 @@ from typing import Any
 import click
 
 from curse_cli.cli.common import UserError, load as load_spec
-from curse_cli.ldt.verdict import DEFAULT_TOLERANCE
+
+DEFAULT_TOLERANCE = 0.05  # ldt.verdict.DEFAULT_TOLERANCE, repeated so that --help need not load scipy
 
 DEFAULT_DS = "100,1000,10000,100000"
 

@@ -49,17 +49,14 @@ from contextlib import contextmanager
 import click
 
 from curse_cli.cli.common import MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
-from curse_cli.engine.api import Options
-from curse_cli.spec.load import parse_overrides
-from curse_cli.sweep.api import SweepError, check_axes, parse_axis, sweep
-from curse_cli.cli.plotfile import PlotError, check_plot
-from curse_cli.cli.sweep_plot import write_plot
-from curse_cli.cli.sweep_render import sweep_csv, sweep_json, sweep_view
 
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Bad axes and plots are the user's: one line and exit 2 (`--debug`: the traceback)."""
+    from curse_cli.cli.plotfile import PlotError
+    from curse_cli.sweep.api import SweepError
+
     try:
         yield
     except (SweepError, PlotError) as err:
@@ -90,6 +87,14 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
     between breakpoints.  Two axes: a phase diagram and its regions, bounded by exact
     linear relations between the swept exponents.  Ties are regions of their own.
     """
+    # The engine loads only when the command runs (not for --help).
+    from curse_cli.cli.plotfile import check_plot
+    from curse_cli.cli.sweep_plot import write_plot
+    from curse_cli.cli.sweep_render import sweep_csv, sweep_json, sweep_view
+    from curse_cli.engine.api import Options
+    from curse_cli.spec.load import parse_overrides
+    from curse_cli.sweep.api import check_axes, parse_axis, sweep
+
     with _user_errors():
         axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
         if plot is not None:

@@ -156,7 +156,17 @@ def _read_file(source: str) -> str:
     return _decode(data, source)
 
 
-def _read_stream(stream: TextIO) -> str:
+def _read_stream(stream: TextIO | None) -> str:
+    if stream is None:  # the process was started with fd 0 closed (`<&-`)
+        raise SpecError(STDIN_ORIGIN, "", "standard input is closed; pipe a spec in, or give its path instead of -")
+    try:
+        return _read_open_stream(stream)
+    except OSError as err:
+        raise SpecError(STDIN_ORIGIN, "", f"cannot read standard input: {err.strerror or err}; "
+                                          "pipe a spec in, or give its path instead of -") from None
+
+
+def _read_open_stream(stream: TextIO) -> str:
     buffer = getattr(stream, "buffer", None)  # read bytes when we can, to check the encoding
     if buffer is not None:
         data = buffer.read(MAX_BYTES)
