@@ -152,12 +152,12 @@ def test_debug_shows_the_traceback():
 
 
 def test_internal_errors_exit_1(monkeypatch):
-    import curse_cli.cli.main as cli_module
+    import curse_cli.engine.api as engine_api
 
     def boom(*a, **k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cli_module, "predict", boom)
+    monkeypatch.setattr(engine_api, "predict", boom)  # the command imports it when it runs
     result = run("predict", THREE)
     assert result.exit_code == 1
     assert "internal error" in result.output and "kaboom" in result.output
