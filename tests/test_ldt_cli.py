@@ -179,3 +179,23 @@ def test_plot_writes_png_and_svg(tmp_path, suffix, magic):
     json.loads(result.stdout)  # the note about the file goes to stderr
     data = out.read_bytes()
     assert data.startswith(magic) if suffix == ".png" else magic in data
+
+
+@pytest.mark.parametrize("option, value", [("--d", "100,1e30"), ("--alpha", "1e-300"), ("--sigma-a", "1e300"),
+                                           ("--sigma-w", "1e-7"), ("--tolerance", "nan"), ("--tolerance", "inf")])
+def test_every_option_range_is_checked_up_front(option, value):
+    """Each of these crashed (MemoryError, math domain error) or was accepted (nan)."""
+    result = run(ERF, option, value)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.output and "Traceback" not in result.output
+
+
+def test_a_verdict_from_unresolved_points_only_is_inconclusive():
+    """At d = 1e8 and 1e9 the erf bound's supremum is at the end of the t grid (status
+    boundary, no finite t_max) at both ends of the compared slope: the energies are lower
+    estimates, so nothing is decided.  (ReLU's boundary points, whose bracket is narrow,
+    still decide: test_relu_quadratic_target_works.)"""
+    doc = json.loads(run(ERF, "--d", "1e8,1e9", "--format", "json").output)
+    assert [p["status"] for p in doc["points"]] == ["boundary", "boundary"]
+    assert doc["verdict"]["outcome"] == "inconclusive" and doc["verdict"]["agree"] is False
+    assert doc["verdict"]["reason"].startswith("inconclusive: ")

@@ -51,7 +51,8 @@ def ldt_json(report: LdtReport) -> dict[str, Any]:
                       "energy_exponent": frac(h.energy_exponent), "P_star": h.p_star,
                       "P_star_exponent": frac(h.p_star_exponent), "M": m, "corner": h.corner,
                       "unreachable": h.unreachable},
-        "verdict": {"agree": report.verdict.agree, "reason": report.verdict.reason, "tolerance": o.tolerance},
+        "verdict": {"outcome": report.verdict.outcome, "agree": report.verdict.agree,
+                    "reason": report.verdict.reason, "tolerance": o.tolerance},
         "density": None if dens is None else {
             "d": dens.d, "N": dens.N, "u_c": dens.u_c,
             "bins": [{"lo": b.lo, "hi": b.hi, "mass": b.mass} for b in dens.bins]},
@@ -153,7 +154,9 @@ def ldt_view(r: LdtReport) -> Group:
     if any(s.energy is not None or s.specialised is not None for s in r.slopes):
         parts += [_slopes_table(r), Text("")]
     parts.append(_heuristic_text(r))
-    verdict = Text("✓ " if r.verdict.agree else "✗ ", style="bold green" if r.verdict.agree else "bold red")
+    mark, style = {"agree": ("✓ ", "bold green"), "disagree": ("✗ ", "bold red"),
+                   "inconclusive": ("? ", "bold yellow")}[r.verdict.outcome]
+    verdict = Text(mark, style=style)
     verdict.append(r.verdict.reason)
     parts.append(verdict)
     for note in r.notes:
