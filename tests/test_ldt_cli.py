@@ -49,17 +49,17 @@ def one_line_error(result) -> str:
 
 def test_erf_energy_slope_agrees_with_specialisation():
     doc = ldt_json(ERF, *FAST)
-    assert doc["schema"] == "curse.ldt/1"
+    assert doc["schema"] == "curse.ldt/2"
     assert set(doc) >= {"spec", "scales", "parameters", "points", "slopes", "heuristic", "verdict"}
     (slope,) = doc["slopes"]["energy"]
     assert slope == pytest.approx(1.0, abs=0.01)  # N = d: (N d)^(1/2) = d
     h = doc["heuristic"]
     assert h["pattern"] == "Sp(z)" and h["energy_exponent"] == "1" and h["corner"] == "M-Sp"
-    assert h["M"] == {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0", "determined": True}
+    assert h["m"] == {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0", "determined": True}
     assert doc["verdict"]["agree"] is True
     for point in doc["points"]:
         assert set(point) >= {"d", "N", "chi", "energy", "t_star", "specialised", "status"}
-        assert point["status"] == "ok" and point["N"] == point["d"] and point["chi"] == 1
+        assert point["status"] == "ok" and point["width"] == point["d"] and point["chi"] == 1
         assert point["specialised"] == pytest.approx(1.63, abs=0.05)
     assert doc["parameters"]["alpha"] == "1/2"
 
@@ -67,7 +67,7 @@ def test_erf_energy_slope_agrees_with_specialisation():
 def test_wider_network_slope_follows_the_width():
     doc = ldt_json(ERF, *FAST, "--set", "N=2")
     assert doc["scales"]["N"] == "2"
-    assert [p["N"] for p in doc["points"]] == pytest.approx([1e8, 1e10])
+    assert [p["width"] for p in doc["points"]] == pytest.approx([1e8, 1e10])
     assert doc["slopes"]["energy"][0] == pytest.approx(1.5, abs=0.01)
     assert doc["slopes"]["specialised"][0] == pytest.approx(0.5, abs=0.01)  # M ∝ (N/d)^(1/2)
     assert doc["heuristic"]["energy_exponent"] == "3/2" and doc["verdict"]["agree"] is True
@@ -75,7 +75,7 @@ def test_wider_network_slope_follows_the_width():
 
 def test_mean_field_chi_is_the_width():
     doc = ldt_json(str(SPECS / "two_layer_erf_mean_field.yaml"), *FAST, "--alpha", "1/2")
-    assert all(p["chi"] == p["N"] for p in doc["points"])
+    assert all(p["chi"] == p["width"] for p in doc["points"])
     assert doc["slopes"]["energy"][0] == pytest.approx(1.5, abs=0.01)
     assert doc["verdict"]["agree"] is True
 
@@ -128,7 +128,7 @@ def test_relu_quadratic_target_works():
     doc = ldt_json(str(SPECS / "two_layer_relu_quadratic.yaml"), *FAST)
     assert {p["status"] for p in doc["points"]} <= {"ok", "boundary"}
     assert doc["slopes"]["energy"][0] == pytest.approx(1.0, abs=0.02)
-    assert doc["heuristic"]["M"]["determined"] is False  # a face: only M1 q1^2 is fixed
+    assert doc["heuristic"]["m"]["determined"] is False  # a face: only M1 q1^2 is fixed
     assert doc["verdict"]["agree"] is True
 
 

@@ -2,11 +2,11 @@
 the heuristic's exponents.  The command parses and calls `ldt_report`; `ldt_render`
 (`ldt_view`, `ldt_json`, `write_plot`) renders.
 
-JSON (`--format json`) is one document, schema `curse.ldt/1`; exponents are exact strings
+JSON (`--format json`) is one document, schema `curse.ldt/2`; exponents are exact strings
 ("3/2"), measured values are floats, and null stands for an infinite or undefined value:
 
     {
-      "schema": "curse.ldt/1",
+      "schema": "curse.ldt/2",
       "spec": {"origin": "specs/x.yaml", ...},     # the validated spec, as in `curse predict`
       "scales": {"N": "1", "kappa": "0"},         # each scale's exponent of d (after --set)
       "parameters": {
@@ -16,7 +16,7 @@ JSON (`--format json`) is one document, schema `curse.ldt/1`; exponents are exac
         "degree": 3, "activation": "erf"
       },
       "points": [{                                # one per d
-        "d": 100.0, "N": 100.0, "chi": 1.0,       # N = d^[N], chi = d^[chi] (1 standard, N mean-field)
+        "d": 100.0, "width": 100.0, "chi": 1.0,   # width N = d^[N], chi = d^[chi] (1 standard, N mean-field)
         "energy": 478.7,                          # E(alpha) = sup_t [t alpha - N log Z(t)]; null if infinite
         "t_star": 961.0, "t_max": null,           # the maximiser; where Z stops being finite (null: never)
         "specialised": 1.94,                      # N P_tilt(|u| > u_c), expected specialised neurons
@@ -30,15 +30,16 @@ JSON (`--format json`) is one document, schema `curse.ldt/1`; exponents are exac
       "heuristic": {                              # `curse predict` on the same spec
         "pattern": "Sp(z)", "tied": [],           # the winner (an Sp winner first among ties)
         "energy": "(N d)^(1/2)", "energy_exponent": "1",    # [E]: the predicted energy slope
-        "P_star": "kappa (N d)^(1/2)", "P_star_exponent": "1",
-        "M": {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0",
+        "p_star": "kappa (N d)^(1/2)", "p_star_exponent": "1",
+        "m": {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0",
               "determined": true},                # false: a combination such as M1 q1^2; null: no Sp layer
         "corner": "M-Sp",                         # M-Sp, full Sp, Mag, q-Sp, partial, face ...; null
         "unreachable": null                       # why no pattern reaches the target, if none does
       },
-      "verdict": {"agree": true, "reason": "agree: energy slope ...", "tolerance": 0.05},
+      "verdict": {"outcome": "agree",             # agree | disagree | inconclusive (unresolved points)
+                  "agree": true, "reason": "agree: energy slope ...", "tolerance": 0.05},
       "density": {                                # tilted density of u = w.w* at the largest d with one
-        "d": 100000.0, "N": 100000.0, "u_c": 0.0178,
+        "d": 100000.0, "width": 100000.0, "u_c": 0.0178,
         "bins": [{"lo": 0.0, "hi": 0.0003, "mass": 0.2}]   # P_tilt(lo <= |u| < hi), log-spaced bins
       },                                          # null when no point has a tilted measure
       "notes": ["..."]                            # caveats on the counts and the inputs

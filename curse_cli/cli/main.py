@@ -151,7 +151,7 @@ def predict_cmd(spec: str, top: int | None, overrides: tuple[str, ...], fmt: str
     if fmt == "json":
         _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, top))
     else:
-        _print(render.prediction_view(pred, loaded.origin, top))
+        _print(render.prediction_view(pred, loaded.document, loaded.origin, top))
 
 
 def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
@@ -176,12 +176,12 @@ def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], f
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
-    chosen = _patterns(loaded, names) if names else None
+    chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
     pred = predict(loaded.problem, Options(max_order, max_patterns), chosen)
     if fmt == "json":
         _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
     else:
-        _print(render.compare_view(pred, loaded.origin))
+        _print(render.compare_view(pred, loaded.document, loaded.origin))
 
 
 @cli.command("explain")
@@ -198,11 +198,13 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
 
     loaded = _load(spec, overrides)
     (pattern,) = _patterns(loaded, (name,))
-    ex = explain(loaded.problem, pattern, Options(max_order))
+    options = Options(max_order)
+    ex = explain(loaded.problem, pattern, options)
+    order = options.truncation(loaded.problem).max_order
     if fmt == "json":
-        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem))
+        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem, order))
     else:
-        _print(render.explain_view(ex, loaded.problem, loaded.origin))
+        _print(render.explain_view(ex, loaded.problem, loaded.document, loaded.origin, order))
 
 
 @cli.command("patterns")
@@ -221,7 +223,7 @@ def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: 
     check_size(problem, Options(max_patterns=max_patterns))
     patterns = list(enumerate_patterns(problem.activation, problem.depth))
     if fmt == "json":
-        _emit_json(render.patterns_json(problem, patterns, loaded.origin))
+        _emit_json(render.patterns_json(problem, patterns, loaded.document, loaded.origin))
     else:
         for p in patterns:
             click.echo(pattern_name(p))
