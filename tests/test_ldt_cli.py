@@ -58,7 +58,7 @@ def test_erf_energy_slope_agrees_with_specialisation():
     assert h["m"] == {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0", "determined": True}
     assert doc["verdict"]["agree"] is True
     for point in doc["points"]:
-        assert set(point) >= {"d", "N", "chi", "energy", "t_star", "specialised", "status"}
+        assert set(point) >= {"d", "width", "chi", "energy", "t_star", "specialised", "status"}
         assert point["status"] == "ok" and point["width"] == point["d"] and point["chi"] == 1
         assert point["specialised"] == pytest.approx(1.63, abs=0.05)
     assert doc["parameters"]["alpha"] == "1/2"
