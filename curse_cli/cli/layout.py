@@ -106,7 +106,7 @@ class Pieces:
         return self.joiner.join(self.pieces)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(max(len(p) for p in self.pieces), len(str(self)))
+        return Measurement(max(len(p.rstrip()) for p in self.pieces), len(str(self).rstrip()))
 
     def lines(self, limit: int) -> Iterator[str]:
         """Greedy lines of at most `limit` characters; a piece wider than the column (the
@@ -114,24 +114,36 @@ class Pieces:
         limit = max(1, limit)
         line = ""
         for whole in self.pieces:
-            *folds, piece = [whole[i:i + limit] for i in range(0, len(whole), limit)] or [""]
+            folds: list[str] = []
+            piece = whole
+            if len(whole.rstrip()) > limit:
+                *folds, piece = [whole[i:i + limit] for i in range(0, len(whole), limit)]
             if folds:
                 if line:
-                    yield line
+                    yield line.rstrip()
                 yield from folds
                 line = ""
             candidate = f"{line}{self.joiner}{piece}" if line else piece
-            if line and len(candidate) > limit:
-                yield line
+            if line and len(candidate.rstrip()) > limit:
+                yield line.rstrip()
                 line = piece
             else:
                 line = candidate
-        yield line
+        yield line.rstrip()
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for line in self.lines(options.max_width):
             yield Segment(line, console.get_style(self.style) if self.style else None)
             yield Segment.line()
+
+
+def no_cut(table: Any) -> Any:
+    """Every column of a rich `Table` folds what does not fit (header too) instead of
+    ending it with an ellipsis; returns the table."""
+    for column in table.columns:
+        column.overflow = "fold"
+        column.no_wrap = False
+    return table
 
 
 def _top_level(text: str, separator: str) -> list[str]:
@@ -154,8 +166,17 @@ def formula(text: str, style: str = "") -> Pieces:
 
 
 def name(text: str, style: str = "") -> Pieces:
-    """`Sp(z)-Sp(sigma1)-GP`: breaks only after a `-` between layers."""
-    return Pieces(_top_level(safe(text), "-"), "", style)
+    """`Sp(z)-Sp(sigma1)-GP`, or a list `A = B`: breaks only after a `-` between layers or
+    at a space."""
+    pieces, depth, start = [], 0, 0
+    text = safe(text)
+    for i, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and c in "- ":
+            pieces.append(text[start:i + 1])
+            start = i + 1
+    pieces.append(text[start:])
+    return Pieces(pieces, "", style)
 
 
 def listing(items: list[str], style: str = "") -> Pieces:

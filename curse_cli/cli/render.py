@@ -247,14 +247,14 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Table:
         cells = [Group(energy, size) if size is not None else energy] if narrow else [energy, size or ""]
         table.add_row("" if rank is None else str(rank), name, _corner_text(report) if report.scored else "",
                       frac(report.exponent) or "—", *cells, _status_text(report), style=style)
-    return table
+    return layout.no_cut(table)
 
 
 def _fit(cells: list[layout.Pieces], share: int) -> int:
     """A column width: the widest piece (never cut), or up to `share` when the cells are
     longer (fewer lines)."""
-    widest = max((max(len(p) for p in c.pieces) for c in cells), default=1)
-    longest = max((len(str(c)) for c in cells), default=1)
+    widest = max((max(len(p.rstrip()) for p in c.pieces) for c in cells), default=1)
+    longest = max((len(str(c).rstrip()) for c in cells), default=1)
     return max(widest, min(longest, share))
 
 
@@ -308,7 +308,7 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
                       listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent),
                       style="" if report.counts else "dim")
     scope = "" if len(pred.patterns) == pred.total_patterns else " (of the compared ones)"
-    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), table)
+    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), layout.no_cut(table))
 
 
 def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], origin: str,

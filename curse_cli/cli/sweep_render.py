@@ -20,7 +20,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from curse_cli.cli.layout import header
+from curse_cli.cli.layout import formula, header, name, no_cut
 from curse_cli.cli.render import p_star_text
 from curse_cli.algebra.scales import BASE, format_fraction, format_linear, format_monomial
 from curse_cli.sweep.report import Outcome, Region, Relation, Segment, Sweep
@@ -267,10 +267,10 @@ def points_table(sweep: Sweep) -> Table:
             continue
         p = sweep.points[item]
         region = sweep.regions[p.region]
-        table.add_row(_symbol(region, marks), format_fraction(p.coords[0]), winners_text(region.outcome),
+        table.add_row(_symbol(region, marks), format_fraction(p.coords[0]), name(winners_text(region.outcome)),
                       _frac(p.energy_exponent) or "—", _frac(p.p_star_exponent) or "—",
-                      formula_text(sweep, region.outcome))
-    return table
+                      formula(formula_text(sweep, region.outcome)))
+    return no_cut(table)
 
 
 def segments_table(sweep: Sweep) -> Table:
@@ -281,9 +281,9 @@ def segments_table(sweep: Sweep) -> Table:
         table.add_column(col, no_wrap=col != "winner(s)")
     for s in sweep.segments:
         region = sweep.regions[s.region]
-        table.add_row(_symbol(region, marks), interval_text(s), winners_text(region.outcome),
-                      formula_text(sweep, region.outcome), along_text(sweep, region.outcome))
-    return table
+        table.add_row(_symbol(region, marks), interval_text(s), name(winners_text(region.outcome)),
+                      formula(formula_text(sweep, region.outcome)), along_text(sweep, region.outcome))
+    return no_cut(table)
 
 
 _MARKS = "†‡§¶"
@@ -318,9 +318,9 @@ def regions_view(sweep: Sweep) -> Group:
     table.add_column("boundaries (neighbour)", no_wrap=True)
     for r in sweep.regions:
         who = winners_text(r.outcome) + ("  (tie)" if r.outcome.tied else "")
-        table.add_row(_symbol(r, marks), who, formula_text(sweep, r.outcome), str(r.points),
+        table.add_row(_symbol(r, marks), name(who), formula(formula_text(sweep, r.outcome)), str(r.points),
                       _boundaries_cell(r, marks, notes))
-    return Group(table, *(Text(f"{mark} {note}", style="dim") for note, mark in notes.items()))
+    return Group(no_cut(table), *(Text(f"{mark} {note}", style="dim") for note, mark in notes.items()))
 
 
 def _nearest(cell: int, cells: int, count: int) -> int:
