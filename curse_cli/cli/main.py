@@ -237,7 +237,9 @@ def validate_cmd(spec: str, overrides: tuple[str, ...]) -> None:
     """Check a spec; print a one-line summary."""
     loaded = _load(spec, overrides)
     p = loaded.problem
-    click.echo(f"{loaded.origin}: ok ({p.depth} hidden layer(s), {p.activation.name}, He_{p.degree} target)")
+    from curse_cli.cli.layout import safe
+
+    click.echo(f"{safe(loaded.origin)}: ok ({p.depth} hidden layer(s), {p.activation.name}, He_{p.degree} target)")
 
 
 @cli.command("schema")

@@ -1,5 +1,6 @@
 """Notes for a prediction outside the heuristic's range (README, Limits of validity):
-fewer samples than input dimensions, a vanishing ridge, a `P*` that does not grow with d.
+fewer samples than input dimensions, a vanishing ridge, a `P*` that does not grow with d,
+a growing readout scale (mean-field) with a vanishing ridge, where `P*` can be vacuous.
 Each note is a code (stable, for JSON readers) and a sentence."""
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def range_notes(p_star_exponent: Fraction | None, ridge_exponent: Fraction, chi_
             f"outside the heuristic's range: [P*] = {p} < 1 means fewer samples than input dimensions")))
     if ridge_exponent < 0:
         notes.append(Note("negative_ridge", (
-            f"negative ridge exponent [{ridge_name}] = {format_fraction(ridge_exponent)}: with a vanishing ridge "
-            "P* is a lower bound that can be vacuous where over-fitting matters")))
+            f"negative ridge exponent [{ridge_name}] = {format_fraction(ridge_exponent)}: the ridge vanishes as d "
+            "grows, outside the range where the heuristic is derived")))
+        if chi_exponent > 0:
+            notes.append(Note("vacuous_readout", (
+                f"readout scale chi = {format_monomial({'d': chi_exponent})} grows (mean-field) while the ridge "
+                "vanishes: P* is a lower bound that can be vacuous where over-fitting matters")))
     return notes
