@@ -219,7 +219,9 @@ def _ints(values: Sequence[int]) -> np.ndarray:
     exact path (`fits_int64` false) then reads them without overflow."""
     if all(-_INT64 <= v <= _INT64 for v in values):
         return np.array(values, dtype=np.int64)
-    return np.array(values, dtype=object)
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
 
 
 def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
@@ -247,14 +249,14 @@ def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
     if ranges is not None:
         def form_matrix(which: int) -> tuple[np.ndarray, np.ndarray]:
             missing = np.array([b[which] is None for b in forms], dtype=np.int64)
-            mat = np.array([b[which] if b[which] is not None else (0,) * f for b in forms],
-                           dtype=np.int64).reshape(len(forms), f)
+            rows = [b[which] if b[which] is not None else (0,) * f for b in forms]
+            mat = _ints([x for row in rows for x in row]).reshape(len(forms), f)
             return missing, mat
 
         arrays["box"] = {
             "lower": form_matrix(0), "upper": form_matrix(1),
-            "lo": np.array([unit, *(lo for lo, _ in ranges)], dtype=np.int64),
-            "hi": np.array([unit, *(hi for _, hi in ranges)], dtype=np.int64),
+            "lo": _ints([unit, *(lo for lo, _ in ranges)]),
+            "hi": _ints([unit, *(hi for _, hi in ranges)]),
         }
     return Space(names, variables, unit, point, direction, lower, upper, arrays, ranges, forms)
 
