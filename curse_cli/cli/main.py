@@ -44,7 +44,13 @@ def _is_user_error(err: BaseException) -> bool:
 
 
 def _stdout_gone() -> None:
-    """Point fd 1 at /dev/null so that no later flush fails again (the reader is gone)."""
+    """Point fd 1 at /dev/null so that no later flush fails again (the reader is gone).
+    Only when stdout is fd 1 (not when a caller such as click's CliRunner replaced it)."""
+    try:
+        if sys.stdout is None or sys.stdout.fileno() != 1:
+            return
+    except (OSError, ValueError, AttributeError):
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
