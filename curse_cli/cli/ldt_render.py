@@ -14,7 +14,7 @@ from rich.text import Text
 from curse_cli.cli.common import UserError
 from curse_cli.ldt.report import TILTED, Density, LdtReport, density_curve
 from curse_cli.cli.plotfile import PlotError, check_plot, save
-from curse_cli.cli.layout import header
+from curse_cli.cli.layout import header, no_cut
 from curse_cli.algebra.scales import format_fraction, format_monomial
 
 SCHEMA = "curse.ldt/2"
@@ -94,7 +94,7 @@ def _points_table(r: LdtReport) -> Table:
         spec = max(p.specialised, 0.0) if math.isfinite(p.specialised) else p.specialised
         table.add_row(_g(p.d), _g(p.N), *((_g(p.chi),) if show_chi else ()), _g(p.energy), _g(p.t_star), _g(spec, 3),
                       p.status, style="" if p.status == "ok" else "yellow")
-    return table
+    return no_cut(table)
 
 
 def _slopes_table(r: LdtReport) -> Table:
@@ -107,7 +107,7 @@ def _slopes_table(r: LdtReport) -> Table:
     hm = "—" if h.m is None else format_fraction(h.m.exponent)
     for s in r.slopes:
         table.add_row(f"{_g(s.d_from)} → {_g(s.d_to)}", _s(s.energy), he, _s(s.specialised), hm)
-    return table
+    return no_cut(table)
 
 
 def _heuristic_text(r: LdtReport) -> Text:
