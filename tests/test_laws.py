@@ -34,19 +34,38 @@ def problem(act, widths, degree, scales, chi=Monomial(), variance=F(0), ridge=F(
 settings_ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def reachable(act: str, depth: int, k: int) -> bool:
+    """Whether some network of this activation and depth can represent He_k(z), by parity
+    and degree alone.  erf, tanh and cubic are odd, so every feature is an odd function of
+    z and an even target is out of reach; a linear network computes only z (k = 1); the
+    quadratic v^2 nests to a polynomial of degree 2^depth with even powers only.  ReLU's
+    Hermite orders are 1 and the even ones: one layer reaches k = 1 and even k; an odd k
+    above 1 needs the product of an odd and an even feature, so a second layer."""
+    if act in ("erf", "tanh", "cubic"):
+        return k % 2 == 1
+    if act == "linear":
+        return k == 1
+    if act == "quadratic":
+        return k % 2 == 0 and k <= 2**depth
+    return depth >= 2 or k == 1 or k % 2 == 0  # relu
+
+
 @settings_
 @given(st.sampled_from(ACTS), st.lists(exponents, min_size=1, max_size=2), st.integers(1, 4))
 def test_every_problem_gets_an_answer(act, widths, degree):
-    """No crash; either a prediction whose P* is ridge x E and whose energy is the least
-    of all properly scored patterns, or a reason."""
+    """A prediction exactly when the target is reachable (`reachable`, derived by parity),
+    whose P* is ridge x E and whose energy is the least of all properly scored patterns;
+    otherwise the reason names the target."""
     pred = predict(problem(builtin(act), widths, degree, None))
+    assert bool(pred.winners) == reachable(act, len(widths), degree), (act, widths, degree, pred.unreachable)
     if pred.winners:
         assert pred.p_star_exponent == pred.energy_exponent  # kappa = d^0
         assert pred.energy_exponent == min(r.exponent for r in pred.patterns if r.counts)
         assert {w.name for w in pred.winners} == {
             r.name for r in pred.patterns if r.counts and r.exponent == pred.energy_exponent}
+        assert pred.unreachable is None
     else:
-        assert pred.unreachable
+        assert f"He_{degree}" in pred.unreachable
 
 
 @settings_
@@ -110,6 +129,13 @@ def test_formula_holds_just_beyond_the_point(widths):
 @given(st.sets(st.integers(1, 4), min_size=1, max_size=3), st.sets(st.integers(1, 4), min_size=1, max_size=3),
        st.sampled_from(["bounded", "polynomial"]), st.integers(1, 3), st.lists(exponents, min_size=1, max_size=2))
 def test_custom_activations_never_crash(hermite, taylor, kind, degree, widths):
+    """Parity decides some answers in advance: with only even Hermite and Taylor orders
+    every feature is an even function of z, so an odd target is unreachable; with only odd
+    ones every feature is odd, so an even target is.  Otherwise there is exactly one of a
+    prediction and a reason."""
     act = custom(sorted(hermite), sorted(taylor), kind)
     pred = predict(problem(act, widths, degree, None))
-    assert pred.winners or pred.unreachable
+    orders = hermite | taylor
+    if all(j % 2 == 0 for j in orders) and degree % 2 == 1 or all(j % 2 == 1 for j in orders) and degree % 2 == 0:
+        assert not pred.winners and f"He_{degree}" in pred.unreachable
+    assert bool(pred.winners) != bool(pred.unreachable)

@@ -157,7 +157,10 @@ def test_relu_energy_is_pinned_between_the_bracket(monkeypatch, d, k):
     gap = p.alpha * (p.t_max - p.t_star)
     assert p.status in ("ok", "boundary")
     assert p.energy - 1e-9 * p.energy <= q.energy <= p.energy + gap + 1e-9 * p.energy
-    assert gap < 1e-6 * p.energy or p.status == "ok"
+    if p.status == "boundary":  # the bracket is narrow: the energy is pinned
+        assert gap < 1e-6 * p.energy
+    else:  # an interior maximiser does not move when t_max is resolved more finely
+        assert q.energy == pytest.approx(p.energy, rel=1e-9)
 
 
 def test_invalid_input():
@@ -204,7 +207,10 @@ def test_erf_closed_form_matches_quadrature(k, sigma_w):
     closed = alignment_g(u, k, sigma_w=sigma_w)
     numeric = alignment_g(u, k, erf, sigma_w=sigma_w, erf_closed_form=False)
     assert np.max(np.abs(closed - numeric)) < 1e-8
-    assert np.max(np.abs(closed)) > 0.1 or k % 2 == 0
+    if k % 2 == 0:  # erf is odd: E[erf(w.x) He_k(z)] vanishes for even k
+        assert np.max(np.abs(closed)) < 1e-12
+    else:
+        assert np.max(np.abs(closed)) > 0.1
 
 
 def _monte_carlo_g(phi, k, u, sigma_w, n=400_000, d=6, seed=0):

@@ -49,17 +49,17 @@ def one_line_error(result) -> str:
 
 def test_erf_energy_slope_agrees_with_specialisation():
     doc = ldt_json(ERF, *FAST)
-    assert doc["schema"] == "curse.ldt/1"
+    assert doc["schema"] == "curse.ldt/2"
     assert set(doc) >= {"spec", "scales", "parameters", "points", "slopes", "heuristic", "verdict"}
     (slope,) = doc["slopes"]["energy"]
     assert slope == pytest.approx(1.0, abs=0.01)  # N = d: (N d)^(1/2) = d
     h = doc["heuristic"]
     assert h["pattern"] == "Sp(z)" and h["energy_exponent"] == "1" and h["corner"] == "M-Sp"
-    assert h["M"] == {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0", "determined": True}
+    assert h["m"] == {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0", "determined": True}
     assert doc["verdict"]["agree"] is True
     for point in doc["points"]:
-        assert set(point) >= {"d", "N", "chi", "energy", "t_star", "specialised", "status"}
-        assert point["status"] == "ok" and point["N"] == point["d"] and point["chi"] == 1
+        assert set(point) >= {"d", "width", "chi", "energy", "t_star", "specialised", "status"}
+        assert point["status"] == "ok" and point["width"] == point["d"] and point["chi"] == 1
         assert point["specialised"] == pytest.approx(1.63, abs=0.05)
     assert doc["parameters"]["alpha"] == "1/2"
 
@@ -67,7 +67,7 @@ def test_erf_energy_slope_agrees_with_specialisation():
 def test_wider_network_slope_follows_the_width():
     doc = ldt_json(ERF, *FAST, "--set", "N=2")
     assert doc["scales"]["N"] == "2"
-    assert [p["N"] for p in doc["points"]] == pytest.approx([1e8, 1e10])
+    assert [p["width"] for p in doc["points"]] == pytest.approx([1e8, 1e10])
     assert doc["slopes"]["energy"][0] == pytest.approx(1.5, abs=0.01)
     assert doc["slopes"]["specialised"][0] == pytest.approx(0.5, abs=0.01)  # M ∝ (N/d)^(1/2)
     assert doc["heuristic"]["energy_exponent"] == "3/2" and doc["verdict"]["agree"] is True
@@ -75,7 +75,7 @@ def test_wider_network_slope_follows_the_width():
 
 def test_mean_field_chi_is_the_width():
     doc = ldt_json(str(SPECS / "two_layer_erf_mean_field.yaml"), *FAST, "--alpha", "1/2")
-    assert all(p["chi"] == p["N"] for p in doc["points"])
+    assert all(p["chi"] == p["width"] for p in doc["points"])
     assert doc["slopes"]["energy"][0] == pytest.approx(1.5, abs=0.01)
     assert doc["verdict"]["agree"] is True
 
@@ -128,7 +128,7 @@ def test_relu_quadratic_target_works():
     doc = ldt_json(str(SPECS / "two_layer_relu_quadratic.yaml"), *FAST)
     assert {p["status"] for p in doc["points"]} <= {"ok", "boundary"}
     assert doc["slopes"]["energy"][0] == pytest.approx(1.0, abs=0.02)
-    assert doc["heuristic"]["M"]["determined"] is False  # a face: only M1 q1^2 is fixed
+    assert doc["heuristic"]["m"]["determined"] is False  # a face: only M1 q1^2 is fixed
     assert doc["verdict"]["agree"] is True
 
 
@@ -179,3 +179,23 @@ def test_plot_writes_png_and_svg(tmp_path, suffix, magic):
     json.loads(result.stdout)  # the note about the file goes to stderr
     data = out.read_bytes()
     assert data.startswith(magic) if suffix == ".png" else magic in data
+
+
+@pytest.mark.parametrize("option, value", [("--d", "100,1e30"), ("--alpha", "1e-300"), ("--sigma-a", "1e300"),
+                                           ("--sigma-w", "1e-7"), ("--tolerance", "nan"), ("--tolerance", "inf")])
+def test_every_option_range_is_checked_up_front(option, value):
+    """Each of these crashed (MemoryError, math domain error) or was accepted (nan)."""
+    result = run(ERF, option, value)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.output and "Traceback" not in result.output
+
+
+def test_a_verdict_from_unresolved_points_only_is_inconclusive():
+    """At d = 1e8 and 1e9 the erf bound's supremum is at the end of the t grid (status
+    boundary, no finite t_max) at both ends of the compared slope: the energies are lower
+    estimates, so nothing is decided.  (ReLU's boundary points, whose bracket is narrow,
+    still decide: test_relu_quadratic_target_works.)"""
+    doc = json.loads(run(ERF, "--d", "1e8,1e9", "--format", "json").output)
+    assert [p["status"] for p in doc["points"]] == ["boundary", "boundary"]
+    assert doc["verdict"]["outcome"] == "inconclusive" and doc["verdict"]["agree"] is False
+    assert doc["verdict"]["reason"].startswith("inconclusive: ")

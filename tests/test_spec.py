@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import io
 import json
 from fractions import Fraction
@@ -164,17 +166,30 @@ def test_bundled_specs_load(path: Path) -> None:
     assert path.read_text().startswith("#")  # each explains what it shows
 
 
-def test_all_bundled_specs_are_present() -> None:
-    names = {p.name for p in BUNDLED}
-    assert {
-        "three_layer_erf.yaml",
-        "two_layer_erf.yaml",
-        "two_layer_erf_mean_field.yaml",
-        "two_layer_relu_cubic.yaml",
-        "two_layer_relu_quadratic.yaml",
-        "four_layer_erf.yaml",
-        "three_layer_cubic_activation.yaml",
-    } <= names
+_COUNTS = {"two": 2, "three": 3, "four": 4}
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_bundled_specs_are_what_their_names_say(path: Path) -> None:
+    """`<n>_layer_<activation>[_<target>][_mean_field].yaml`: n layers (n - 1 hidden and
+    the readout), the activation, a cubic or quadratic target when named, and mean-field
+    chi = the last width when named, read from the file name alone.  One exception, as its
+    comment says: four_layer_erf.yaml counts its four hidden layers, not the readout.
+    `cnn_<activation>` and `attention_<target>` name the kind (and the cnn's activation)."""
+    words = path.stem.split("_")
+    problem = load_spec(str(path)).problem
+    if words[0] in ("cnn", "attention"):
+        assert problem.kind == words[0] and problem.depth == 1
+        assert words[0] == "attention" or problem.activation.name == words[1]
+        assert words[0] == "cnn" or problem.words.target.endswith(f"degree {3 if words[1] == 'cubic' else 0} (r = 1)")
+        return
+    readout = 0 if path.name == "four_layer_erf.yaml" else 1
+    assert problem.depth == _COUNTS[words[0]] - readout and words[1] == "layer"
+    assert problem.activation.name == ("cubic" if words[2:4] == ["cubic", "activation"] else words[2])
+    degrees = {"cubic": 3, "quadratic": 2}
+    if words[2] == "relu":
+        assert problem.degree == degrees[words[3]]
+    assert (problem.chi == problem.widths[-1]) == path.stem.endswith("mean_field")
 
 
 # -- overrides -------------------------------------------------------------------------
@@ -263,8 +278,28 @@ def _expected(path: Path) -> str:
     return first.removeprefix("# error: ").strip()
 
 
-def test_invalid_specs_exist() -> None:
-    assert len(INVALID) >= 16
+def _lookup(data, path: str) -> bool:
+    """Does `architecture.widths[1]` (etc.) name a place in the raw YAML data?"""
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            if not isinstance(data, list) or int(part[1:-1]) >= len(data):
+                return False
+            data = data[int(part[1:-1])]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_spec_errors_point_into_the_file(path: Path) -> None:
+    """The field path of each error names a place that exists in the file as written
+    (read with plain yaml, not the loader), or is empty for errors of the whole file."""
+    with pytest.raises(SpecError) as info:
+        load_spec(str(path))
+    if info.value.path:
+        assert _lookup(yaml.safe_load(path.read_text()), info.value.path), info.value.path
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)

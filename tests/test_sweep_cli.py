@@ -64,7 +64,7 @@ def test_plane_table_draws_a_map_and_its_regions():
 def test_line_json_has_every_point_and_region():
     doc = json.loads(ok(*LINE, "--format", "json").stdout)
     assert set(doc) == {"schema", "spec", "scales", "axes", "points", "regions", "segments", "breakpoints", "solves"}
-    assert doc["schema"] == "curse.sweep/1" and doc["spec"]["origin"] == TWO
+    assert doc["schema"] == "curse.sweep/2" and doc["spec"]["origin"] == TWO
     assert doc["axes"] == [{"name": "N", "start": "0", "stop": "8", "count": 17}]
     assert [p["coords"]["N"] for p in doc["points"]][:3] == ["0", "1/2", "1"]
     assert len(doc["points"]) == 17 and sum(r["points"] for r in doc["regions"]) == 17
@@ -72,7 +72,7 @@ def test_line_json_has_every_point_and_region():
     assert at_one["p_star_exponent"] == "1"
     assert doc["regions"][at_one["region"]]["winners"] == ["Sp(z)"]
     for r in doc["regions"]:
-        assert set(r) >= {"index", "winners", "tied", "energy", "p_star", "P_star", "unreachable", "points",
+        assert set(r) >= {"index", "winners", "tied", "energy", "p_star_powers", "p_star", "unreachable", "points",
                           "boundaries"}
         for b in r["boundaries"]:
             assert set(b) == {"other", "relation", "note"}
@@ -191,13 +191,13 @@ def _text(view) -> str:
 
 
 def test_line_view_shows_segments_and_breakpoints(line):
-    out = _text(sweep_view(line, "x.yaml"))
+    out = _text(sweep_view(line, {}, "x.yaml"))
     assert "[0, 5)" in out and "{5}" in out and "(5, 8]" in out
     assert "breakpoints of [N]: 5" in out and "([N] + 1)/2" in out
 
 
 def test_line_view_without_segments_lists_the_regions(line):
-    out = _text(sweep_view(line._replace(segments=()), "x.yaml"))
+    out = _text(sweep_view(line._replace(segments=()), {}, "x.yaml"))
     assert "Regions" in out and "[N] = 5" in out and "breakpoints" not in out
 
 
@@ -252,6 +252,6 @@ def test_one_point_per_region_agrees_with_curse_predict_set(args):
         got = json.loads(pred.output)["prediction"]
         winners = [t["pattern"] for t in got["tied"]] or [got["pattern"]]
         assert winners == region["winners"], point
-        assert got["P_star_exponent"] == point["p_star_exponent"]
-        assert got["P_star"] == region["P_star"]
+        assert got["p_star_exponent"] == point["p_star_exponent"]
+        assert got["p_star"] == region["p_star"]
     assert seen == {r["index"] for r in doc["regions"] if r["points"]}

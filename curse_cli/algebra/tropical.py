@@ -211,6 +211,19 @@ def make_space(
     return _assemble(names, tuple(variables), unit, point, direction, forms, ranges)
 
 
+_INT64 = 2**63 - 1
+
+
+def _ints(values: Sequence[int]) -> np.ndarray:
+    """`values` as int64 when each fits, else as Python integers (an object array): the
+    exact path (`fits_int64` false) then reads them without overflow."""
+    if all(-_INT64 <= v <= _INT64 for v in values):
+        return np.array(values, dtype=np.int64)
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
 def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
     f = 1 + len(names)
     probe = Space(names, variables, unit, point, direction, (), ())
@@ -223,27 +236,27 @@ def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
 
     def bound_arrays(bounds):
         missing = np.array([b is None for b in bounds], dtype=bool)
-        v0 = np.array([0 if b is None else b[0] for b in bounds], dtype=np.int64)
-        v1 = np.array([0 if b is None else b[1] for b in bounds], dtype=np.int64)
+        v0 = _ints([0 if b is None else b[0] for b in bounds])
+        v1 = _ints([0 if b is None else b[1] for b in bounds])
         return missing, v0, v1
 
     arrays = {
-        "p0": np.array(point[:f], dtype=np.int64) * unit,
-        "p1": np.array(direction[:f], dtype=np.int64) * unit,
+        "p0": _ints([x * unit for x in point[:f]]),
+        "p1": _ints([x * unit for x in direction[:f]]),
         "lower": bound_arrays(lower),
         "upper": bound_arrays(upper),
     }
     if ranges is not None:
         def form_matrix(which: int) -> tuple[np.ndarray, np.ndarray]:
             missing = np.array([b[which] is None for b in forms], dtype=np.int64)
-            mat = np.array([b[which] if b[which] is not None else (0,) * f for b in forms],
-                           dtype=np.int64).reshape(len(forms), f)
+            rows = [b[which] if b[which] is not None else (0,) * f for b in forms]
+            mat = _ints([x for row in rows for x in row]).reshape(len(forms), f)
             return missing, mat
 
         arrays["box"] = {
             "lower": form_matrix(0), "upper": form_matrix(1),
-            "lo": np.array([unit, *(lo for lo, _ in ranges)], dtype=np.int64),
-            "hi": np.array([unit, *(hi for _, hi in ranges)], dtype=np.int64),
+            "lo": _ints([unit, *(lo for lo, _ in ranges)]),
+            "hi": _ints([unit, *(hi for _, hi in ranges)]),
         }
     return Space(names, variables, unit, point, direction, lower, upper, arrays, ranges, forms)
 

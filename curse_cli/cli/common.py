@@ -6,10 +6,16 @@ here, not from `main`, so that no module imports the group that loads it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from curse_cli.engine.api import DEFAULT_MAX_PATTERNS
-from curse_cli.spec.load import LoadedSpec, load_spec
+if TYPE_CHECKING:
+    from curse_cli.spec.load import LoadedSpec
+
+# engine.api.DEFAULT_MAX_PATTERNS, repeated so that --help need not import the engine
+# (tests/test_unix.py checks that the two agree).
+DEFAULT_MAX_PATTERNS = 2000
 
 
 class UserError(click.ClickException):
@@ -30,4 +36,10 @@ SPEC = click.argument("spec", metavar="SPEC")
 
 
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
-    return load_spec(spec, overrides)
+    """Load and validate a spec; its warnings (implausible values, as read) go to stderr."""
+    from curse_cli.spec.load import load_spec
+
+    loaded = load_spec(spec, overrides)
+    for warning in loaded.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    return loaded

@@ -2,11 +2,11 @@
 the heuristic's exponents.  The command parses and calls `ldt_report`; `ldt_render`
 (`ldt_view`, `ldt_json`, `write_plot`) renders.
 
-JSON (`--format json`) is one document, schema `curse.ldt/1`; exponents are exact strings
+JSON (`--format json`) is one document, schema `curse.ldt/2`; exponents are exact strings
 ("3/2"), measured values are floats, and null stands for an infinite or undefined value:
 
     {
-      "schema": "curse.ldt/1",
+      "schema": "curse.ldt/2",
       "spec": {"origin": "specs/x.yaml", ...},     # the validated spec, as in `curse predict`
       "scales": {"N": "1", "kappa": "0"},         # each scale's exponent of d (after --set)
       "parameters": {
@@ -16,7 +16,7 @@ JSON (`--format json`) is one document, schema `curse.ldt/1`; exponents are exac
         "degree": 3, "activation": "erf"
       },
       "points": [{                                # one per d
-        "d": 100.0, "N": 100.0, "chi": 1.0,       # N = d^[N], chi = d^[chi] (1 standard, N mean-field)
+        "d": 100.0, "width": 100.0, "chi": 1.0,   # width N = d^[N], chi = d^[chi] (1 standard, N mean-field)
         "energy": 478.7,                          # E(alpha) = sup_t [t alpha - N log Z(t)]; null if infinite
         "t_star": 961.0, "t_max": null,           # the maximiser; where Z stops being finite (null: never)
         "specialised": 1.94,                      # N P_tilt(|u| > u_c), expected specialised neurons
@@ -30,15 +30,16 @@ JSON (`--format json`) is one document, schema `curse.ldt/1`; exponents are exac
       "heuristic": {                              # `curse predict` on the same spec
         "pattern": "Sp(z)", "tied": [],           # the winner (an Sp winner first among ties)
         "energy": "(N d)^(1/2)", "energy_exponent": "1",    # [E]: the predicted energy slope
-        "P_star": "kappa (N d)^(1/2)", "P_star_exponent": "1",
-        "M": {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0",
+        "p_star": "kappa (N d)^(1/2)", "p_star_exponent": "1",
+        "m": {"label": "M1", "formula": "(N/d)^(1/2)", "exponent": "0",
               "determined": true},                # false: a combination such as M1 q1^2; null: no Sp layer
         "corner": "M-Sp",                         # M-Sp, full Sp, Mag, q-Sp, partial, face ...; null
         "unreachable": null                       # why no pattern reaches the target, if none does
       },
-      "verdict": {"agree": true, "reason": "agree: energy slope ...", "tolerance": 0.05},
+      "verdict": {"outcome": "agree",             # agree | disagree | inconclusive (unresolved points)
+                  "agree": true, "reason": "agree: energy slope ...", "tolerance": 0.05},
       "density": {                                # tilted density of u = w.w* at the largest d with one
-        "d": 100000.0, "N": 100000.0, "u_c": 0.0178,
+        "d": 100000.0, "width": 100000.0, "u_c": 0.0178,
         "bins": [{"lo": 0.0, "hi": 0.0003, "mass": 0.2}]   # P_tilt(lo <= |u| < hi), log-spaced bins
       },                                          # null when no point has a tilted measure
       "notes": ["..."]                            # caveats on the counts and the inputs
@@ -58,11 +59,13 @@ from typing import Any
 
 import click
 
-from curse_cli.cli.common import UserError
-from curse_cli.ldt.verdict import DEFAULT_TOLERANCE
-from curse_cli.spec.load import load_spec
+from curse_cli.cli.common import UserError, load as load_spec
+
+DEFAULT_TOLERANCE = 0.05  # ldt.verdict.DEFAULT_TOLERANCE, repeated so that --help need not load scipy
 
 DEFAULT_DS = "100,1000,10000,100000"
+MAX_D = 1e12  # measured: 1e16 still runs in 5 s; 1e30 asks for 29 TiB
+SCALE_RANGE = (Fraction(1, 10**6), Fraction(10**6))
 
 
 class DList(click.ParamType):
@@ -79,8 +82,9 @@ class DList(click.ParamType):
                 d = float(item.strip())
             except ValueError:
                 self.fail(f"{item.strip()!r} is not a number; give a comma list such as 100,1000,10000", param, ctx)
-            if not (math.isfinite(d) and d >= 2):
-                self.fail(f"every d must be a finite number >= 2, got {item.strip()!r}", param, ctx)
+            if not (math.isfinite(d) and 2 <= d <= MAX_D):
+                self.fail(f"every d must be a number from 2 to {MAX_D:.0e} (the bound's grids grow with d), "
+                          f"got {item.strip()!r}", param, ctx)
             ds.append(d)
         if len(set(ds)) != len(ds):
             self.fail("the values must be distinct", param, ctx)
@@ -90,7 +94,8 @@ class DList(click.ParamType):
 
 
 class Positive(click.ParamType):
-    """A positive number, exactly: 1, 0.5, 1/2, 1e-3."""
+    """A positive number, exactly: 1, 0.5, 1/2, 1e-3; within [1e-6, 1e6], where the bound's
+    exponentials and logarithms stay finite in floating point."""
 
     name = "X"
 
@@ -103,6 +108,26 @@ class Positive(click.ParamType):
             self.fail(f"{value!r} is not a number; write 1, 0.5 or 1/2", param, ctx)
         if x <= 0:
             self.fail(f"must be positive, got {value!r}", param, ctx)
+        if not SCALE_RANGE[0] <= x <= SCALE_RANGE[1]:
+            self.fail(f"must lie in [1e-6, 1e6] (beyond, the bound overflows floating point), got {value!r}",
+                      param, ctx)
+        return x
+
+
+class Tolerance(click.ParamType):
+    """A finite number >= 0 (slopes are compared with it; nan or inf would decide nothing)."""
+
+    name = "FLOAT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float) and math.isfinite(value) and value >= 0:
+            return value
+        try:
+            x = float(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a number; e.g. 0.05", param, ctx)
+        if not (math.isfinite(x) and 0 <= x <= 10):
+            self.fail(f"must be a finite number from 0 to 10 (a slope difference), got {value!r}", param, ctx)
         return x
 
 
@@ -113,7 +138,7 @@ class Positive(click.ParamType):
 @click.option("--alpha", type=Positive(), default="1/2", show_default=True, help="Target alignment alpha.")
 @click.option("--sigma-w", type=Positive(), default="1", show_default=True, help="First-layer weight scale.")
 @click.option("--sigma-a", type=Positive(), default="1", show_default=True, help="Readout weight scale.")
-@click.option("--tolerance", type=click.FloatRange(min=0), default=DEFAULT_TOLERANCE, show_default=True,
+@click.option("--tolerance", type=Tolerance(), default=DEFAULT_TOLERANCE, show_default=True,
               help="Largest |slope - heuristic exponent| that still agrees.")
 @click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a scale, e.g. --set N=2 or --set 'N=d^(3/2)'. Repeatable.")

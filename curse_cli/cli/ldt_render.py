@@ -14,9 +14,10 @@ from rich.text import Text
 from curse_cli.cli.common import UserError
 from curse_cli.ldt.report import TILTED, Density, LdtReport, density_curve
 from curse_cli.cli.plotfile import PlotError, check_plot, save
+from curse_cli.cli.layout import header, no_cut
 from curse_cli.algebra.scales import format_fraction, format_monomial
 
-SCHEMA = "curse.ldt/1"
+SCHEMA = "curse.ldt/2"
 _DECADES = 16  # histogram bars: one block per decade of probability above 1e-16
 
 
@@ -40,7 +41,7 @@ def ldt_json(report: LdtReport) -> dict[str, Any]:
         "parameters": {"alpha": format_fraction(o.alpha), "sigma_w": format_fraction(o.sigma_w),
                        "sigma_a": format_fraction(o.sigma_a), "tolerance": o.tolerance, "d": list(o.ds),
                        "degree": report.degree, "activation": report.activation},
-        "points": [{"d": p.d, "N": p.N, "chi": p.chi, "energy": _num(p.energy), "t_star": _num(p.t_star),
+        "points": [{"d": p.d, "width": p.N, "chi": p.chi, "energy": _num(p.energy), "t_star": _num(p.t_star),
                     "t_max": _num(p.t_max), "specialised": _num(p.specialised), "u_c": p.u_c, "status": p.status}
                    for p in report.points],
         "slopes": {"d": [[s.d_from, s.d_to] for s in report.slopes],
@@ -48,12 +49,13 @@ def ldt_json(report: LdtReport) -> dict[str, Any]:
                    "specialised": [s.specialised for s in report.slopes]},
         "heuristic": {"pattern": h.pattern, "tied": list(h.tied),
                       "energy": None if h.energy is None else format_monomial(h.energy),
-                      "energy_exponent": frac(h.energy_exponent), "P_star": h.p_star,
-                      "P_star_exponent": frac(h.p_star_exponent), "M": m, "corner": h.corner,
+                      "energy_exponent": frac(h.energy_exponent), "p_star": h.p_star,
+                      "p_star_exponent": frac(h.p_star_exponent), "m": m, "corner": h.corner,
                       "unreachable": h.unreachable},
-        "verdict": {"agree": report.verdict.agree, "reason": report.verdict.reason, "tolerance": o.tolerance},
+        "verdict": {"outcome": report.verdict.outcome, "agree": report.verdict.agree,
+                    "reason": report.verdict.reason, "tolerance": o.tolerance},
         "density": None if dens is None else {
-            "d": dens.d, "N": dens.N, "u_c": dens.u_c,
+            "d": dens.d, "width": dens.N, "u_c": dens.u_c,
             "bins": [{"lo": b.lo, "hi": b.hi, "mass": b.mass} for b in dens.bins]},
         "notes": list(report.notes),
     }
@@ -78,13 +80,9 @@ def _s(x: float | None) -> str:
 
 def _headline(r: LdtReport) -> Text:
     o = r.options
-    text = Text()
-    text.append(f"{r.document.get('name') or r.origin}\n", style="bold")
-    scales = ", ".join(f"{n} = {format_monomial({'d': v}) if v else '1'}" for n, v in r.scales)
-    text.append(f"{r.origin} · {r.activation} · He_{r.degree} target · {scales} · "
-                f"alpha = {format_fraction(o.alpha)}, sigma_w = {format_fraction(o.sigma_w)}, "
-                f"sigma_a = {format_fraction(o.sigma_a)}", style="dim")
-    return text
+    run = [f"alpha = {format_fraction(o.alpha)}, sigma_w = {format_fraction(o.sigma_w)}, "
+           f"sigma_a = {format_fraction(o.sigma_a)}, tolerance {o.tolerance:g}"]
+    return header(r.document, r.origin, run)
 
 
 def _points_table(r: LdtReport) -> Table:
@@ -96,7 +94,7 @@ def _points_table(r: LdtReport) -> Table:
         spec = max(p.specialised, 0.0) if math.isfinite(p.specialised) else p.specialised
         table.add_row(_g(p.d), _g(p.N), *((_g(p.chi),) if show_chi else ()), _g(p.energy), _g(p.t_star), _g(spec, 3),
                       p.status, style="" if p.status == "ok" else "yellow")
-    return table
+    return no_cut(table)
 
 
 def _slopes_table(r: LdtReport) -> Table:
@@ -109,7 +107,7 @@ def _slopes_table(r: LdtReport) -> Table:
     hm = "—" if h.m is None else format_fraction(h.m.exponent)
     for s in r.slopes:
         table.add_row(f"{_g(s.d_from)} → {_g(s.d_to)}", _s(s.energy), he, _s(s.specialised), hm)
-    return table
+    return no_cut(table)
 
 
 def _heuristic_text(r: LdtReport) -> Text:
@@ -153,7 +151,9 @@ def ldt_view(r: LdtReport) -> Group:
     if any(s.energy is not None or s.specialised is not None for s in r.slopes):
         parts += [_slopes_table(r), Text("")]
     parts.append(_heuristic_text(r))
-    verdict = Text("✓ " if r.verdict.agree else "✗ ", style="bold green" if r.verdict.agree else "bold red")
+    mark, style = {"agree": ("✓ ", "bold green"), "disagree": ("✗ ", "bold red"),
+                   "inconclusive": ("? ", "bold yellow")}[r.verdict.outcome]
+    verdict = Text(mark, style=style)
     verdict.append(r.verdict.reason)
     parts.append(verdict)
     for note in r.notes:

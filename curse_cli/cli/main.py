@@ -1,25 +1,62 @@
 """The `curse` command line: parse, call the library, render.  The one error boundary.
 
 Bad input (a spec, a pattern name, an option) is one line on stderr and exit code 2;
-an internal error is exit code 1.  `--debug` shows the traceback instead.
+an internal error is exit code 1; output that cannot be written (a closed stdout, a full
+disk) is one line and exit code 74.  `--debug` (before or after the subcommand) shows
+the traceback instead.  A closed pipe (`| head`) ends the run quietly, as in any Unix
+tool; SIGINT and SIGTERM end it and its worker processes at once (exit 130 and 143).
+
+The engine, pydantic and numpy are imported inside the commands that use them, so that
+`curse --version` and `--help` answer at once.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from curse_cli import __version__
-from curse_cli.engine.api import Options, PatternSpaceTooLarge, predict
-from curse_cli.engine.patterns import PatternError, enumerate_patterns, parse_pattern, pattern_name
 from curse_cli.cli.common import FORMAT, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
-from curse_cli.spec.load import LoadedSpec, SpecError, spec_json_schema
 
-USER_ERRORS = (SpecError, PatternError, PatternSpaceTooLarge)
+if TYPE_CHECKING:
+    from curse_cli.spec.load import LoadedSpec
+
+# Library exceptions that are the user's input: (module, class), checked only once the
+# module is loaded (an error of a module never imported cannot have been raised).
+USER_ERRORS = (("curse_cli.spec.load", "SpecError"), ("curse_cli.engine.patterns", "PatternError"),
+               ("curse_cli.engine.api", "PatternSpaceTooLarge"))
+EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
+DEBUG = "--debug"
+
+
+def _is_user_error(err: BaseException) -> bool:
+    for module, name in USER_ERRORS:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(err, getattr(loaded, name)):
+            return True
+    return False
+
+
+def _stdout_gone() -> None:
+    """Point fd 1 at /dev/null so that no later flush fails again (the reader is gone).
+    Only when stdout is fd 1 (not when a caller such as click's CliRunner replaced it)."""
+    try:
+        if sys.stdout is None or sys.stdout.fileno() != 1:
+            return
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 class CurseGroup(click.Group):
@@ -42,22 +79,42 @@ class CurseGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), name)
         return super().get_command(ctx, name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`--debug` is the group's, wherever it is given (before `--`)."""
+        end = args.index("--") if "--" in args else len(args)
+        if DEBUG in args[:end]:
+            args = [DEBUG, *(a for i, a in enumerate(args) if i >= end or a != DEBUG)]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            if sys.stdout is None:  # started with fd 1 closed (`>&-`)
+                raise OSError(errno.EBADF, "standard output is closed")
+            result = super().invoke(ctx)
+            if ctx.invoked_subcommand is not None and sys.stdout is not None:
+                sys.stdout.flush()  # a full disk shows here, inside the boundary
+            return result
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except USER_ERRORS as err:
+        except BrokenPipeError:
+            _stdout_gone()  # the reader went away (`| head -1`): stop quietly, as Unix tools do
+            ctx.exit(128 + signal.SIGPIPE)
+        except Exception as err:  # noqa: BLE001 - the boundary for user and internal errors
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"Error: {err}", err=True)
-            ctx.exit(2)
-        except Exception as err:  # noqa: BLE001 - the boundary for internal errors
-            if ctx.params.get("debug"):
-                raise
+            if _is_user_error(err):
+                click.echo(f"Error: {err}", err=True)
+                ctx.exit(2)
+            if isinstance(err, OSError) and err.errno in _OUTPUT_ERRNOS:
+                click.echo(f"curse: I/O error: cannot write the output: {err.strerror}", err=True)
+                _stdout_gone()
+                ctx.exit(EXIT_IO)
             click.echo(f"curse: internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)",
                        err=True)
             ctx.exit(1)
+
+
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
 
 
 def _emit_json(doc: Any) -> None:
@@ -72,7 +129,7 @@ def _print(view: Any) -> None:
 
 @click.group(cls=CurseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="curse")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors (also after the subcommand).")
 def cli(debug: bool) -> None:
     """Predict how much data a network needs to learn a target, and how.
 
@@ -94,16 +151,19 @@ def predict_cmd(spec: str, top: int | None, overrides: tuple[str, ...], fmt: str
                 max_patterns: int) -> None:
     """Rank every pattern and give the sample-complexity exponent P*."""
     from curse_cli.cli import render
+    from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
     pred = predict(loaded.problem, Options(max_order, max_patterns))
     if fmt == "json":
         _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, top))
     else:
-        _print(render.prediction_view(pred, loaded.origin, top))
+        _print(render.prediction_view(pred, loaded.document, loaded.origin, top))
 
 
 def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
+    from curse_cli.engine.patterns import parse_pattern
+
     problem = loaded.problem
     return [parse_pattern(problem.activation, problem.depth, n, problem.feature) for n in names]
 
@@ -120,14 +180,15 @@ def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], f
                 max_patterns: int) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
     from curse_cli.cli import render
+    from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
-    chosen = _patterns(loaded, names) if names else None
+    chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
     pred = predict(loaded.problem, Options(max_order, max_patterns), chosen)
     if fmt == "json":
         _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
     else:
-        _print(render.compare_view(pred, loaded.origin))
+        _print(render.compare_view(pred, loaded.document, loaded.origin))
 
 
 @cli.command("explain")
@@ -139,15 +200,18 @@ def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], f
 def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None) -> None:
     """The derivation of one pattern, step by step."""
     from curse_cli.cli import render
+    from curse_cli.engine.api import Options
     from curse_cli.engine.explain import explain
 
     loaded = _load(spec, overrides)
     (pattern,) = _patterns(loaded, (name,))
-    ex = explain(loaded.problem, pattern, Options(max_order))
+    options = Options(max_order)
+    ex = explain(loaded.problem, pattern, options)
+    order = options.truncation(loaded.problem).max_order
     if fmt == "json":
-        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem))
+        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem, order))
     else:
-        _print(render.explain_view(ex, loaded.problem, loaded.origin))
+        _print(render.explain_view(ex, loaded.problem, loaded.document, loaded.origin, order))
 
 
 @cli.command("patterns")
@@ -158,14 +222,15 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
 def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: int) -> None:
     """List the candidate patterns without scoring them."""
     from curse_cli.cli import render
-    from curse_cli.engine.api import check_size
+    from curse_cli.engine.api import Options, check_size
+    from curse_cli.engine.patterns import enumerate_patterns, pattern_name
 
     loaded = _load(spec, overrides)
     problem = loaded.problem
     check_size(problem, Options(max_patterns=max_patterns))
     patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
     if fmt == "json":
-        _emit_json(render.patterns_json(problem, patterns, loaded.origin))
+        _emit_json(render.patterns_json(problem, patterns, loaded.document, loaded.origin))
     else:
         for p in patterns:
             click.echo(pattern_name(p))
@@ -179,12 +244,16 @@ def validate_cmd(spec: str, overrides: tuple[str, ...]) -> None:
     """Check a spec; print a one-line summary."""
     loaded = _load(spec, overrides)
     p = loaded.problem
-    click.echo(f"{loaded.origin}: ok ({p.words.network}, {p.activation.name}, target {p.words.target})")
+    from curse_cli.cli.layout import safe
+
+    click.echo(f"{safe(loaded.origin)}: ok ({p.words.network}, {p.activation.name}, target {p.words.target})")
 
 
 @cli.command("schema")
 def schema_cmd() -> None:
     """Print the JSON Schema of the spec."""
+    from curse_cli.spec.load import spec_json_schema
+
     _emit_json(spec_json_schema())
 
 
@@ -193,10 +262,29 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="curse")
 
 
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGINT/SIGTERM: kill the worker processes and leave at once, without flushing
+    buffered output (so no partial JSON is written), with the shell's code 128 + signal."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None:
+        for child in mp.active_children():
+            try:
+                child.kill()
+            except OSError:  # already gone
+                pass
+    os._exit(128 + signum)
+
+
 def run() -> None:
     """The console entry point (`curse`): `main`, then flush and leave without the
     interpreter's teardown of numpy, scipy and pydantic (about 0.06 s, a tenth of a
-    short run; nothing of ours needs finalising).  Library callers use `main`."""
+    short run; nothing of ours needs finalising).  Library callers use `main`.
+
+    Here (not in `main`, a library call) the process is set up as a Unix tool: SIGPIPE
+    ends it quietly, SIGINT and SIGTERM end it and its workers (`_on_signal`)."""
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         main()
         code = 0
@@ -206,11 +294,12 @@ def run() -> None:
         else:
             sys.stderr.write(f"{exc.code}\n")
             code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, OSError):  # the reader went away (e.g. `| head`)
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError:  # reported inside the boundary already, or the reader went away
+            pass
     os._exit(code)
 
 

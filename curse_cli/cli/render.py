@@ -6,19 +6,23 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+
+from curse_cli.cli import layout
+from curse_cli.cli.layout import console, formula, listing, safe  # noqa: F401 - console is re-exported
+from curse_cli.cli.notes import Note, range_notes
 
 from curse_cli.engine.patterns import Mechanism, Pattern, pattern_name
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Quantity
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
 
-PREDICT_SCHEMA = "curse.predict/1"
-COMPARE_SCHEMA = "curse.compare/1"
-EXPLAIN_SCHEMA = "curse.explain/1"
-PATTERNS_SCHEMA = "curse.patterns/1"
+PREDICT_SCHEMA = "curse.predict/2"
+COMPARE_SCHEMA = "curse.compare/2"
+EXPLAIN_SCHEMA = "curse.explain/2"
+PATTERNS_SCHEMA = "curse.patterns/2"
 
 
 def frac(value: Fraction | None) -> str | None:
@@ -36,6 +40,24 @@ def p_star_text(problem: Problem, energy: Monomial) -> str:
 
 def scales_text(problem: Problem) -> str:
     return ", ".join(f"{n} = {format_monomial({'d': v}) if v else '1'}" for n, v in problem.scales)
+
+
+def notes_of(pred: Prediction) -> list[Note]:
+    """The notes for a prediction outside the heuristic's range (`notes.range_notes`)."""
+    problem = pred.problem
+    values = problem.scale_values()
+    ridge = problem.ridge.exponent(values)
+    ridge_name = next(iter(problem.ridge), "kappa")
+    return range_notes(pred.p_star_exponent, ridge, problem.chi.exponent(values), ridge_name)
+
+
+def shown_patterns(pred: Prediction, top: int | None) -> list[PatternReport]:
+    """The first `top` patterns, and every winner the headline names (a tie is never cut)."""
+    rows = list(pred.patterns)
+    if top is None:
+        return rows
+    first = rows[:top]
+    return first + [r for r in rows[top:] if r in pred.winners]
 
 
 # -- JSON -------------------------------------------------------------------------------
@@ -76,9 +98,7 @@ def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
 
 def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top: int | None = None) -> dict[str, Any]:
     problem = pred.problem
-    patterns = list(pred.patterns)
-    if top is not None:
-        patterns = patterns[:top]
+    patterns = shown_patterns(pred, top)
     prediction: dict[str, Any] | None = None
     if pred.winners:
         w = pred.winners[0]
@@ -86,10 +106,10 @@ def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top
             "pattern": w.name,
             "energy_exponent": frac(w.exponent),
             "energy": str(w.energy),
-            "P_star_exponent": frac(pred.p_star_exponent),
-            "P_star": p_star_text(problem, w.energy),
+            "p_star_exponent": frac(pred.p_star_exponent),
+            "p_star": p_star_text(problem, w.energy),
             "tied": [
-                {"pattern": t.name, "energy": str(t.energy), "P_star": p_star_text(problem, t.energy)}
+                {"pattern": t.name, "energy": str(t.energy), "p_star": p_star_text(problem, t.energy)}
                 for t in pred.winners
             ] if pred.tied else [],
         }
@@ -100,6 +120,7 @@ def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top
         "max_order": pred.max_order,
         "prediction": prediction,
         "unreachable": pred.unreachable,
+        "notes": [{"code": n.code, "text": n.text} for n in notes_of(pred)],
         "patterns": [pattern_json(p, pred.rank_of(p)) for p in patterns],
     }
 
@@ -110,11 +131,13 @@ def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str) -> dic
     return doc
 
 
-def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem: Problem) -> dict[str, Any]:
+def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem: Problem,
+                 max_order: int | None = None) -> dict[str, Any]:
     return {
         "schema": EXPLAIN_SCHEMA,
         "spec": {"origin": origin, **spec_doc},
         "scales": {name: frac(v) for name, v in problem.scales},
+        "max_order": max_order,
         "pattern": pattern_json(ex.report, None),
         "steps": [
             {
@@ -133,21 +156,26 @@ def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem
     }
 
 
-def patterns_json(problem: Problem, patterns: list[Pattern], origin: str) -> dict[str, Any]:
-    return {"schema": PATTERNS_SCHEMA, "spec": origin, "count": len(patterns),
+def patterns_json(problem: Problem, patterns: list[Pattern], spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
+    return {"schema": PATTERNS_SCHEMA, "spec": {"origin": origin, **spec_doc},
+            "scales": {name: frac(v) for name, v in problem.scales}, "count": len(patterns),
             "patterns": [pattern_name(p) for p in patterns]}
 
 
 # -- tables -----------------------------------------------------------------------------
 
 
-def _sizes_text(report: PatternReport) -> str:
+def _sizes(report: PatternReport) -> list[str]:
     parts = []
     for layer in report.layers:
         for q in layer.sizes:
             if q.formula != Monomial() or q.label.startswith("D"):
                 parts.append(f"{q.label} ∝ {q.formula}")
-    return ", ".join(parts) or "—"
+    return parts or ["—"]
+
+
+def _sizes_text(report: PatternReport) -> str:
+    return ", ".join(_sizes(report))
 
 
 def _corner_text(report: PatternReport) -> str:
@@ -159,13 +187,10 @@ def _status_text(report: PatternReport) -> str:
     return {"trivial": "reduces", "inconsistent": "inconsistent", "unreachable": "unreachable"}.get(report.status, "")
 
 
-def headline(pred: Prediction, origin: str, scope: str = "") -> Text:
+def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str = "") -> Text:
     problem = pred.problem
-    text = Text()
-    title = problem.name or origin
-    text.append(f"{title}\n", style="bold")
-    text.append(f"{origin} · {problem.activation.name} · target {problem.words.target} · scales: {scales_text(problem)}\n",
-                style="dim")
+    text = layout.header(document, origin, [f"max order {pred.max_order}"])
+    text.append("\n")
     if not pred.winners:
         text.append("No prediction: ", style="bold red")
         text.append(pred.unreachable or "no pattern has an optimum")
@@ -182,39 +207,66 @@ def headline(pred: Prediction, origin: str, scope: str = "") -> Text:
         return text
     text.append(f"P* ∝ {here}", style="bold green")
     text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns{scope} tie\n")
+    pad = max(len(w.name) for w in pred.winners)
     for w in pred.winners:
         text.append("  ")
-        text.append(f"{w.name:<24}", style="bold cyan")
-        text.append(f" P* ∝ {p_star_text(problem, w.energy)}\n")
+        text.append(f"{w.name:<{pad}}", style="bold cyan")
+        text.append(f"  P* ∝ {p_star_text(problem, w.energy)}\n")
     text.rstrip()
     return text
 
 
+WIDE = 120  # below this many columns, `predict`'s table puts the sizes under E
+
+
 def prediction_table(pred: Prediction, top: int | None = None) -> Table:
     table = Table(show_edge=False, header_style="bold")
-    for col, kw in (("#", {"justify": "right"}), ("pattern", {"no_wrap": True}), ("corner", {}),
-                    ("[E]", {"justify": "right"}), ("E ∝", {"no_wrap": True}), ("minimising sizes", {}),
-                    ("", {"style": "dim"})):
-        table.add_column(col, **kw)
-    rows = list(pred.patterns)
-    if top is not None:
-        rows = rows[:top]
-    for report in rows:
+    # Narrow terminals: E and the sizes share a column (the sizes below E), so that no
+    # factor of a formula and no pattern name has to be cut.
+    # Narrow terminals: E and the sizes share a column (the sizes below E), and the name
+    # and formula columns get fixed widths of at least their widest piece, so that the
+    # table squeezes the corner and note columns rather than cut a name or a factor.
+    narrow = layout.width() < WIDE
+    rows = shown_patterns(pred, top)
+    names = [layout.name(r.name) for r in rows]
+    energies = [formula(str(r.energy) if r.energy is not None else "—") for r in rows]
+    sizes = [listing(_sizes(r)) if r.scored else None for r in rows]
+    if narrow:
+        formulas = energies + [x for x in sizes if x is not None]
+        fixed = {"pattern": _fit(names, 18), "E ∝, sizes": _fit(formulas, 24)}
+        columns = ["#", "pattern", "corner", "[E]", "E ∝, sizes", "note"]
+    else:
+        fixed = {}
+        columns = ["#", "pattern", "corner", "[E]", "E ∝", "minimising sizes", "note"]
+    for col in columns:
+        table.add_column(col, justify="right" if col in ("#", "[E]") else "left", width=fixed.get(col),
+                         style="dim" if col == "note" else None, overflow="fold")
+    for report, name, energy, size in zip(rows, names, energies, sizes):
         rank = pred.rank_of(report)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
-        table.add_row(
-            "" if rank is None else str(rank), report.name, _corner_text(report) if report.scored else "",
-            frac(report.exponent) or "—", str(report.energy) if report.energy is not None else "—",
-            _sizes_text(report) if report.scored else "", _status_text(report), style=style,
-        )
-    return table
+        cells = [Group(energy, size) if size is not None else energy] if narrow else [energy, size or ""]
+        table.add_row("" if rank is None else str(rank), name, _corner_text(report) if report.scored else "",
+                      frac(report.exponent) or "—", *cells, _status_text(report), style=style)
+    return layout.no_cut(table)
 
 
-def prediction_view(pred: Prediction, origin: str, top: int | None = None) -> Group:
-    parts: list[Any] = [headline(pred, origin), Text("")]
+def _fit(cells: list[layout.Pieces], share: int) -> int:
+    """A column width: the widest piece (never cut), or up to `share` when the cells are
+    longer (fewer lines)."""
+    widest = max((max(len(p.rstrip()) for p in c.pieces) for c in cells), default=1)
+    longest = max((len(str(c).rstrip()) for c in cells), default=1)
+    return max(widest, min(longest, share))
+
+
+def _notes_text(pred: Prediction) -> list[Text]:
+    return [Text(f"note: {n.text}", style="yellow") for n in notes_of(pred)]
+
+
+def prediction_view(pred: Prediction, document: dict[str, Any], origin: str, top: int | None = None) -> Group:
+    parts: list[Any] = [headline(pred, document, origin), *_notes_text(pred), Text("")]
     if pred.patterns:
         parts.append(prediction_table(pred, top))
-    shown_rows = pred.patterns if top is None else pred.patterns[:top]
+    shown_rows = shown_patterns(pred, top)
     notes = sorted({r.status for r in shown_rows if not r.counts})
     legend = {
         "trivial": "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one in disguise",
@@ -223,7 +275,7 @@ def prediction_view(pred: Prediction, origin: str, top: int | None = None) -> Gr
     }
     for n in notes:
         parts.append(Text(legend[n], style="dim"))
-    shown = len(pred.patterns) if top is None else min(top, len(pred.patterns))
+    shown = len(shown_rows)
     if shown < len(pred.patterns):
         parts.append(Text(f"{shown} of {len(pred.patterns)} patterns shown (--top)", style="dim"))
     return Group(*parts)
@@ -235,11 +287,11 @@ def _cost_cell(layer: LayerReport) -> str:
     return f"{layer.cost.label} ∝ {layer.cost.formula}"
 
 
-def compare_view(pred: Prediction, origin: str) -> Group:
+def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Group:
     """docs/theory.md's three-layer table: per-layer cost, readout, minimising sizes, energy."""
     depth = pred.problem.depth
     table = Table(show_edge=False, header_style="bold")
-    table.add_column("pattern", no_wrap=True)
+    table.add_column("pattern")
     for l in range(1, depth + 1):
         table.add_column(f"layer-{l} cost")
     table.add_column("a_y")
@@ -248,22 +300,24 @@ def compare_view(pred: Prediction, origin: str) -> Group:
     table.add_column("[E]", justify="right")
     for report in pred.patterns:
         if not report.scored:
-            table.add_row(report.name, *([""] * depth), "", report.note or report.status, "—", "—", style="dim")
+            table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status, "—", "—",
+                          style="dim")
             continue
         readout = f"{report.readout.label} ∝ {report.readout.formula}" if report.readout else ""
-        table.add_row(report.name, *(_cost_cell(l) for l in report.layers), readout, _sizes_text(report),
-                      str(report.energy), frac(report.exponent), style="" if report.counts else "dim")
+        table.add_row(layout.name(report.name), *(formula(_cost_cell(l)) for l in report.layers), formula(readout),
+                      listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent),
+                      style="" if report.counts else "dim")
     scope = "" if len(pred.patterns) == pred.total_patterns else " (of the compared ones)"
-    return Group(headline(pred, origin, scope), Text(""), table)
+    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), layout.no_cut(table))
 
 
-def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:
+def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], origin: str,
+                 max_order: int | None = None) -> Group:
     r = ex.report
-    out: list[Any] = []
+    out: list[Any] = [layout.header(document, origin, [] if max_order is None else [f"max order {max_order}"])]
     title = Text()
     title.append(f"{r.name}", style="bold cyan")
-    title.append(f"  on {problem.name or origin} ({problem.words.network}, target {problem.words.target}, {problem.activation.name}; "
-                 f"scales: {scales_text(problem)})")
+    title.append(f"  on {safe(problem.name or origin)}: {problem.words.network}, target {problem.words.target}")
     out.append(title)
     out.append(Text(f"{problem.words.input}: component {problem.feature} with [lambda_{problem.feature}] = "
                     f"{problem.lambda0.linear()}", style="dim"))
@@ -305,10 +359,3 @@ def explain_view(ex: Explanation, problem: Problem, origin: str) -> Group:
         out.append(Text(f"No optimum: {r.note}", style="bold red"))
     return Group(*out)
 
-
-def console() -> Console:
-    """A console that does not squeeze tables to 80 columns when piped."""
-    # Cells are plain strings such as "[E]": no markup parsing, highlighting or emoji.
-    options = {"markup": False, "highlight": False, "emoji": False}
-    probe = Console(**options)
-    return probe if probe.is_terminal else Console(width=160, **options)

@@ -2,11 +2,11 @@
 The command parses and calls `sweep.sweep`; `sweep_render` renders, `sweep_plot` draws.
 
 JSON (`--format json`) is one compact document on one line (`| jq .` to read it), schema
-`curse.sweep/1`; every exponent is an
+`curse.sweep/2`; every exponent is an
 exact string ("3/2"):
 
     {
-      "schema": "curse.sweep/1",
+      "schema": "curse.sweep/2",
       "spec": {"origin": "specs/x.yaml", ...},     # the validated spec, as in `curse predict`
       "scales": {"N": "1", "kappa": "0"},         # the spec's exponents (after --set)
       "axes": [{"name": "N", "start": "0", "stop": "8", "count": 17}],
@@ -17,8 +17,8 @@ exact string ("3/2"):
         "index": 1, "symbol": "B",                # the letter of the map (lower case: a tie)
         "winners": ["Sp(z)"], "tied": false,
         "energy": "(N d^3)^(1/4)", "energy_linear": "([N] + 3)/4",
-        "p_star": {"N": "1/4", "d": "3/4", "kappa": "1"},        # P* as exact powers of the scales
-        "P_star": "kappa (N d^3)^(1/4)",          # P*'s formula (the first winner's at a tie)
+        "p_star_powers": {"N": "1/4", "d": "3/4", "kappa": "1"}, # P* as exact powers of the scales
+        "p_star": "kappa (N d^3)^(1/4)",          # P*'s formula (the first winner's at a tie)
         "unreachable": null,                      # why there is no prediction, if there is none
         "points": 1,                              # grid points in the region
         "boundaries": [{"other": 2,               # the neighbouring region
@@ -34,7 +34,7 @@ exact string ("3/2"):
 CSV (`--format csv`) is one table with a header; the `kind` column says what a row is:
 `point` (one per grid point), `region` (one per region), `segment` (one axis only).
 Columns: `kind`, one per axis (its name), `region`, `symbol`, `winners` (`;`-separated),
-`tied`, `energy_exponent`, `p_star_exponent` (points), `energy`, `P_star`, `unreachable`,
+`tied`, `energy_exponent`, `p_star_exponent` (points), `energy`, `p_star`, `unreachable`,
 `points`, `boundaries` (regions: `other:relation` joined by `; `), `start`, `stop`,
 `start_closed`, `stop_closed` (segments); a cell that does not apply to the row's kind is
 empty.
@@ -49,17 +49,14 @@ from contextlib import contextmanager
 import click
 
 from curse_cli.cli.common import MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
-from curse_cli.engine.api import Options
-from curse_cli.spec.load import parse_overrides
-from curse_cli.sweep.api import SweepError, check_axes, parse_axis, sweep
-from curse_cli.cli.plotfile import PlotError, check_plot
-from curse_cli.cli.sweep_plot import write_plot
-from curse_cli.cli.sweep_render import sweep_csv, sweep_json, sweep_view
 
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Bad axes and plots are the user's: one line and exit 2 (`--debug`: the traceback)."""
+    from curse_cli.cli.plotfile import PlotError
+    from curse_cli.sweep.api import SweepError
+
     try:
         yield
     except (SweepError, PlotError) as err:
@@ -90,6 +87,15 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
     between breakpoints.  Two axes: a phase diagram and its regions, bounded by exact
     linear relations between the swept exponents.  Ties are regions of their own.
     """
+    # The engine loads only when the command runs (not for --help).
+    from curse_cli.cli.layout import safe
+    from curse_cli.cli.plotfile import check_plot
+    from curse_cli.cli.sweep_plot import write_plot
+    from curse_cli.cli.sweep_render import sweep_csv, sweep_json, sweep_view
+    from curse_cli.engine.api import Options
+    from curse_cli.spec.load import parse_overrides
+    from curse_cli.sweep.api import check_axes, parse_axis, sweep
+
     with _user_errors():
         axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
         if plot is not None:
@@ -112,8 +118,9 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
     else:
         from curse_cli.cli.render import console
 
-        console().print(sweep_view(result, loaded.origin))
+        order = Options(max_order).truncation(loaded.problem).max_order
+        console().print(sweep_view(result, loaded.document, loaded.origin, [f"max order {order}"]))
     if plot is not None:
         with _user_errors():
-            write_plot(result, plot, loaded.problem.name or loaded.origin)
+            write_plot(result, plot, safe(loaded.problem.name or loaded.origin))
         click.echo(f"wrote {plot}", err=fmt != "table")

@@ -1,6 +1,6 @@
 """Rendering of `curse sweep`: the rich view (a points table and the segments in one
 dimension, a phase diagram and its regions in two), the JSON document (schema
-`curse.sweep/1`, described in `sweep_cli.py`) and the CSV table.
+`curse.sweep/2`, described in `cli/sweep.py`) and the CSV table.
 
 Every region has a symbol and a colour, shared by the table, the terminal map and the
 plot (`sweep_plot`): a letter on a filled cell for a unique winner (`A`, `B`, ...), a
@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import string
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -21,11 +20,12 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from curse_cli.cli.render import p_star_text, scales_text
+from curse_cli.cli.layout import formula, header, name, no_cut
+from curse_cli.cli.render import p_star_text
 from curse_cli.algebra.scales import BASE, format_fraction, format_linear, format_monomial
 from curse_cli.sweep.report import Outcome, Region, Relation, Segment, Sweep
 
-SCHEMA = "curse.sweep/1"
+SCHEMA = "curse.sweep/2"
 # matplotlib's tab20, dark shades first: distinct in a terminal and in the plot alike.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
@@ -130,8 +130,8 @@ def _region_json(sweep: Sweep, region: Region, symbol: str) -> dict[str, Any]:
         "tied": o.tied,
         "energy": None if o.energy is None else format_monomial(o.energy),
         "energy_linear": None if o.energy is None else o.energy.linear(),
-        "p_star": None if o.p_star is None else {n: format_fraction(v) for n, v in o.p_star.items()},
-        "P_star": None if o.energy is None else p_star_text(sweep.problem, o.energy),
+        "p_star_powers": None if o.p_star is None else {n: format_fraction(v) for n, v in o.p_star.items()},
+        "p_star": None if o.energy is None else p_star_text(sweep.problem, o.energy),
         "unreachable": o.unreachable,
         "points": region.points,
         "boundaries": [{"other": b.other, "relation": _relation_json(b.relation, sweep), "note": b.note}
@@ -163,7 +163,7 @@ def sweep_json(sweep: Sweep, document: dict[str, Any], origin: str) -> dict[str,
 
 # -- CSV --------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("region", "symbol", "winners", "tied", "energy_exponent", "p_star_exponent", "energy", "P_star",
+CSV_COLUMNS = ("region", "symbol", "winners", "tied", "energy_exponent", "p_star_exponent", "energy", "p_star",
                "unreachable", "points", "boundaries", "start", "stop", "start_closed", "stop_closed")
 
 
@@ -187,7 +187,7 @@ def sweep_csv(sweep: Sweep) -> str:
         o = region.outcome
         return {"region": region.index, "symbol": marks[region.index], "winners": ";".join(o.winners),
                 "tied": str(o.tied).lower(), "energy": "" if o.energy is None else format_monomial(o.energy),
-                "P_star": "" if o.energy is None else formula_text(sweep, o), "unreachable": o.unreachable or ""}
+                "p_star": "" if o.energy is None else formula_text(sweep, o), "unreachable": o.unreachable or ""}
 
     per_region = [outcome_cells(r) for r in sweep.regions]   # formatted once, not per point
     text = _Texts("")
@@ -213,14 +213,8 @@ def _count(k: int, word: str) -> str:
     return f"{k} {word}{'' if k == 1 else 's'}"
 
 
-def _headline(sweep: Sweep, origin: str) -> Text:
-    problem = sweep.problem
-    swept = {a.name for a in sweep.axes}
-    fixed = [(n, v) for n, v in problem.scales if n not in swept]
-    text = Text(f"{problem.name or origin}\n", style="bold")
-    text.append(f"{origin} · {problem.activation.name} · target {problem.words.target}", style="dim")
-    if fixed:
-        text.append(f" · fixed: {scales_text(replace(problem, scales=tuple(fixed)))}", style="dim")
+def _headline(sweep: Sweep, document: dict[str, Any], origin: str, run: list[str]) -> Text:
+    text = header(document, origin, run, skip={a.name for a in sweep.axes})
     for a in sweep.axes:
         text.append(f"\nsweep [{a.name}] at {format_fraction(a.start)}: one point" if a.count == 1 else
                     f"\nsweep [{a.name}] from {format_fraction(a.start)} to {format_fraction(a.stop)}: "
@@ -273,10 +267,10 @@ def points_table(sweep: Sweep) -> Table:
             continue
         p = sweep.points[item]
         region = sweep.regions[p.region]
-        table.add_row(_symbol(region, marks), format_fraction(p.coords[0]), winners_text(region.outcome),
+        table.add_row(_symbol(region, marks), format_fraction(p.coords[0]), name(winners_text(region.outcome)),
                       _frac(p.energy_exponent) or "—", _frac(p.p_star_exponent) or "—",
-                      formula_text(sweep, region.outcome))
-    return table
+                      formula(formula_text(sweep, region.outcome)))
+    return no_cut(table)
 
 
 def segments_table(sweep: Sweep) -> Table:
@@ -287,9 +281,9 @@ def segments_table(sweep: Sweep) -> Table:
         table.add_column(col, no_wrap=col != "winner(s)")
     for s in sweep.segments:
         region = sweep.regions[s.region]
-        table.add_row(_symbol(region, marks), interval_text(s), winners_text(region.outcome),
-                      formula_text(sweep, region.outcome), along_text(sweep, region.outcome))
-    return table
+        table.add_row(_symbol(region, marks), interval_text(s), name(winners_text(region.outcome)),
+                      formula(formula_text(sweep, region.outcome)), along_text(sweep, region.outcome))
+    return no_cut(table)
 
 
 _MARKS = "†‡§¶"
@@ -324,9 +318,9 @@ def regions_view(sweep: Sweep) -> Group:
     table.add_column("boundaries (neighbour)", no_wrap=True)
     for r in sweep.regions:
         who = winners_text(r.outcome) + ("  (tie)" if r.outcome.tied else "")
-        table.add_row(_symbol(r, marks), who, formula_text(sweep, r.outcome), str(r.points),
+        table.add_row(_symbol(r, marks), name(who), formula(formula_text(sweep, r.outcome)), str(r.points),
                       _boundaries_cell(r, marks, notes))
-    return Group(table, *(Text(f"{mark} {note}", style="dim") for note, mark in notes.items()))
+    return Group(no_cut(table), *(Text(f"{mark} {note}", style="dim") for note, mark in notes.items()))
 
 
 def _nearest(cell: int, cells: int, count: int) -> int:
@@ -366,8 +360,8 @@ def phase_map(sweep: Sweep) -> Text:
     return text
 
 
-def sweep_view(sweep: Sweep, origin: str) -> Group:
-    parts: list[Any] = [_headline(sweep, origin), Text("")]
+def sweep_view(sweep: Sweep, document: dict[str, Any], origin: str, run: list[str] = ()) -> Group:
+    parts: list[Any] = [_headline(sweep, document, origin, list(run)), Text("")]
     if len(sweep.axes) == 1:
         parts += [points_table(sweep), Text("")]
         if sweep.segments:

@@ -32,8 +32,17 @@ _COUNTED = ("M-Sp", "full Sp")  # corners where "M neurons with q ~ 1" is the wh
 
 @dataclass(frozen=True)
 class Verdict:
+    """`agree` (False when inconclusive); `conclusive` False when the compared slope was
+    drawn only from unresolved (`boundary`) points; the reason in words."""
+
     agree: bool
     reason: str
+    conclusive: bool = True
+
+    @property
+    def outcome(self) -> str:
+        """`agree`, `disagree` or `inconclusive`."""
+        return "inconclusive" if not self.conclusive else ("agree" if self.agree else "disagree")
 
 
 def _f(x: float) -> str:
@@ -68,6 +77,18 @@ def _special(statuses: set[str], h: Heuristic, act: str, k: int) -> Verdict | No
     return None
 
 
+RESOLVED = 1e-6  # a boundary point's bracket [E, E + alpha (t_max - t*)], relative to E, that pins E
+
+
+def _resolved(p: LdtPoint) -> bool:
+    """Is the point's energy pinned?  `ok`, or `boundary` with a narrow bracket (ReLU's
+    optimum crowds a finite t_max); not when the bracket is wide or t_max is infinite."""
+    if p.status != "boundary":
+        return True
+    gap = p.alpha * (p.t_max - p.t_star) if p.t_max is not None else math.inf
+    return math.isfinite(gap) and gap <= RESOLVED * abs(p.energy)
+
+
 def judge(points: tuple[LdtPoint, ...], slopes: tuple[Slope, ...], h: Heuristic,
              act: str, k: int, tol: float) -> Verdict:
     """Agree iff, at the largest-d pair, the energy slope is within `tol` of `[E]` and (where
@@ -77,6 +98,12 @@ def judge(points: tuple[LdtPoint, ...], slopes: tuple[Slope, ...], h: Heuristic,
         return special
     he = float(h.energy_exponent)
     last, top = slopes[-1], points[-1]
+    pair = [p for p in points if p.d in (last.d_from, last.d_to)]
+    if pair and not any(_resolved(p) for p in pair):
+        return Verdict(False, f"inconclusive: the compared slope (d = {_dd(last.d_from)}..{_dd(last.d_to)}) joins "
+                              "two unresolved points (status boundary: the supremum lies at the edge of the grid "
+                              "in t, so each energy is only a lower estimate); scan smaller d.",
+                       conclusive=False)
     e_ok = last.energy is not None and abs(last.energy - he) <= tol
     counted = (h.m is not None and h.m_determined and h.corner in _COUNTED
                and all(p.status == "ok" for p in points[-2:]))

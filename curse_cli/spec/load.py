@@ -22,6 +22,8 @@ from curse_cli.archs.fields import ref_doc
 from curse_cli.archs.problem import Limit, Problem
 from curse_cli.archs.registry import ARCHITECTURES
 from curse_cli.archs.targets import kind_of
+from curse_cli.spec import limits
+from curse_cli.spec.limits import SpecWarning
 from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
 from curse_cli.spec.models import (  # noqa: F401 - DEFAULT_RIDGE is re-exported
     DEFAULT_RIDGE,
@@ -63,6 +65,7 @@ class LoadedSpec:
     origin: str
     problem: Problem
     document: dict[str, Any]
+    warnings: tuple[SpecWarning, ...] = ()
 
 
 # -- public entry points ---------------------------------------------------------------
@@ -86,8 +89,8 @@ def load_spec_text(text: str, origin: str, overrides: Overrides = ()) -> LoadedS
     except ValidationError as err:
         path, message = describe_validation_error(err)
         raise SpecError(origin, path, message) from None
-    problem, document = _resolve(spec, origin, values)
-    return LoadedSpec(origin=origin, problem=problem, document=document)
+    problem, document, warnings = _resolve(spec, origin, values)
+    return LoadedSpec(origin=origin, problem=problem, document=document, warnings=warnings)
 
 
 def parse_override(item: str) -> tuple[str, Fraction]:
@@ -153,7 +156,17 @@ def _read_file(source: str) -> str:
     return _decode(data, source)
 
 
-def _read_stream(stream: TextIO) -> str:
+def _read_stream(stream: TextIO | None) -> str:
+    if stream is None:  # the process was started with fd 0 closed (`<&-`)
+        raise SpecError(STDIN_ORIGIN, "", "standard input is closed; pipe a spec in, or give its path instead of -")
+    try:
+        return _read_open_stream(stream)
+    except OSError as err:
+        raise SpecError(STDIN_ORIGIN, "", f"cannot read standard input: {err.strerror or err}; "
+                                          "pipe a spec in, or give its path instead of -") from None
+
+
+def _read_open_stream(stream: TextIO) -> str:
     buffer = getattr(stream, "buffer", None)  # read bytes when we can, to check the encoding
     if buffer is not None:
         data = buffer.read(MAX_BYTES)
@@ -178,8 +191,21 @@ class _DuplicateKey(yaml.constructor.ConstructorError):
     pass
 
 
+class _TooLong(yaml.constructor.ConstructorError):
+    pass
+
+
 class _Loader(yaml.SafeLoader):
-    """`yaml.SafeLoader` that refuses duplicate keys instead of keeping the last one."""
+    """`yaml.SafeLoader` that refuses duplicate keys instead of keeping the last one, and
+    integers too long for Python to read (4300 digits) with their place in the file."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            digits = sum(c.isdigit() for c in str(node.value))
+            message = f"an integer of {digits} digits, too long to read"
+            raise _TooLong(None, None, message, node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: list[Any] = []
@@ -197,6 +223,9 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
 def _at(mark: Any) -> str:
     return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
@@ -206,6 +235,10 @@ def _parse_yaml(text: str, origin: str) -> dict[str, Any]:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as err:
         message = f"{err.problem}{_at(err.problem_mark)}; give each key once"
+        raise SpecError(origin, "", message) from None
+    except _TooLong as err:
+        message = (f"{err.problem}{_at(err.problem_mark)}; no field takes such a number (a size is "
+                   f"written as its exponent of d, at most {limits.MAX_EXPONENT}: d^2 is 2)")
         raise SpecError(origin, "", message) from None
     except yaml.MarkedYAMLError as err:
         message = f"YAML syntax error{_at(err.problem_mark)}: {err.problem}; fix the YAML syntax"
@@ -310,10 +343,32 @@ class _Resolver:
         message = f"{limit.what} must be {limit.plain}: expected a power of d {bounds}, got d^({format_fraction(value)})"
         raise self.error(limit.path, message)
 
+    def where(self, name: str) -> tuple[str, str]:
+        """(origin, path) of a scale's value: `--set NAME` when it was overridden."""
+        return (SET_ORIGIN, name) if name in self.overrides else (self.origin, f"scales.{name}")
+
+    def check_range(self, literals: list[tuple[str, Fraction]]) -> tuple[SpecWarning, ...]:
+        """Every exponent (the scales', and literal sizes at their paths) inside the range
+        the engine resolves exactly (`limits`), else a SpecError; the warnings for
+        implausible ones."""
+        fields = [(*self.where(name), value) for name, value in self.scales.items()]
+        fields += [(self.origin, path, value) for path, value in literals]
+        warnings = []
+        den = 1
+        for origin, path, value in fields:
+            den = limits.common_denominator([Fraction(1, den), value])
+            refusal = limits.check_exponent(value) or limits.check_common(den)
+            if refusal is not None:
+                raise SpecError(origin, path, refusal.message)
+            note = limits.implausible(value) if path != "data.target_variance" else None
+            if note is not None:
+                warnings.append(SpecWarning(origin, path, note))
+        return tuple(warnings)
+
 
 def _resolve(
     spec: Spec, origin: str, overrides: dict[str, Fraction]
-) -> tuple[Problem, dict[str, Any]]:
+) -> tuple[Problem, dict[str, Any], tuple[SpecWarning, ...]]:
     r = _Resolver(spec, origin, overrides)
     arch = ARCHITECTURES[spec.architecture.kind]
     if not isinstance(spec.target, arch.targets):
@@ -343,6 +398,10 @@ def _resolve(
         if name not in r.used:
             message = "declared but not used by the architecture, scaling or ridge; remove it"
             raise r.error(f"scales.{name}", message)
+    literals = [(limit.path, limit.size.power(BASE)) for limit in net.limits if set(limit.size) <= {BASE}]
+    if isinstance(scaling, ChiScaling) and not isinstance(scaling.chi, str):
+        literals.append(("scaling.chi", scaling.chi))
+    warnings = r.check_range([*literals, ("data.target_variance", variance)])
     problem = Problem(
         activation=net.activation,
         widths=net.widths,
@@ -368,4 +427,4 @@ def _resolve(
         "ridge": r.ridge,
         "scales": {name: format_fraction(value) for name, value in r.scales.items()},
     }
-    return problem, document
+    return problem, document, warnings

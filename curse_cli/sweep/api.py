@@ -79,11 +79,33 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
                                  f"({limit.note})")
     if len(axes) == 2 and axes[0].name == axes[1].name:
         raise SweepError(f"--x and --y both sweep {axes[0].name}; give two different scales")
+    _check_range(problem, axes)
     total = 1
     for a in axes:
         total *= a.count
     if total > MAX_POINTS:
         raise SweepError(f"{total} grid points exceed the limit of {MAX_POINTS}; use fewer points per axis")
+
+
+def _check_range(problem: Problem, axes: Sequence[Axis]) -> None:
+    """Every grid point inside the range the engine resolves exactly (`spec.limits`):
+    the ends' sizes, and the common denominator of the step, the ends and the spec's
+    other exponents."""
+    from curse_cli.spec import limits
+
+    swept = {a.name for a in axes}
+    den = limits.common_denominator([v for n, v in problem.scales if n not in swept])
+    for flag, axis in zip(("--x", "--y"), axes):
+        text = f"{flag} {axis.name}={format_fraction(axis.start)}:{format_fraction(axis.stop)}:{axis.count}"
+        for end in (axis.start, axis.stop):
+            refusal = limits.check_exponent(end)
+            if refusal is not None:
+                raise SweepError(f"{text}: {refusal.message}")
+        den = limits.common_denominator([Fraction(1, den), axis.start, axis.step])
+        if den > limits.MAX_DENOMINATOR:
+            raise SweepError(f"{text}: the grid's exponents (step {format_fraction(axis.step)}, with the spec's) have "
+                             f"common denominator {den}, above the limit {limits.MAX_DENOMINATOR}; use fewer points "
+                             f"(N=0:3:61 steps by 1/20)")
 
 
 def at(problem: Problem, values: dict[str, Fraction]) -> Problem:

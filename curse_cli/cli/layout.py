@@ -1,0 +1,190 @@
+"""What every view shares: the header that echoes the run, safe text, the console's width,
+and cells that wrap only where a reader would break them.
+
+The header is built from the validated spec's `document` (`LoadedSpec.document`) field by
+field, whatever they are: an architecture kind with other fields (channels, heads, ...)
+is echoed without an edit here.  Together with the run's options it names everything that
+changes the answer, so two different runs never print the same header.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from fractions import Fraction
+from typing import Any, Iterable, Iterator
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.text import Text
+
+from curse_cli.algebra.scales import format_monomial
+
+PIPED_WIDTH = 160  # no terminal anywhere and no COLUMNS: a file, read with an editor
+
+
+def safe(text: str) -> str:
+    """`text` with control and other unprintable characters escaped (`\\x07`, `\\n`), so
+    that a spec's name cannot move the cursor or split a line; other text as is."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{safe(k)} {_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return safe(value)
+
+
+def _scale(value: Any) -> str:
+    try:
+        exponent = Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        return safe(value)
+    return format_monomial({"d": exponent}) if exponent else "1"
+
+
+def spec_fields(document: dict[str, Any], skip: Iterable[str] = ()) -> list[str]:
+    """`architecture: kind fcn, activation erf, widths [N1, N2]`, `target: ...`, ...: one
+    item per top-level field of the spec document except its name; scales as powers of d
+    (`N1 = d^(3/2)`); the scales in `skip` (e.g. swept ones) are left out."""
+    items = []
+    for key, value in document.items():
+        if key == "name" or value is None:
+            continue
+        if key == "scales":
+            shown = [f"{safe(n)} = {_scale(v)}" for n, v in value.items() if n not in set(skip)]
+            items.append("scales: " + (", ".join(shown) or "none"))
+        else:
+            items.append(f"{safe(key)}: {_value(value)}")
+    return items
+
+
+def header(document: dict[str, Any], origin: str, run: Iterable[str] = (), skip: Iterable[str] = ()) -> Text:
+    """Two parts: the spec's name (escaped) or origin in bold, then the origin, every
+    spec field and the run's options (`max order 4`), dim, separated by ` · `."""
+    text = Text(f"{safe(document.get('name') or origin)}\n", style="bold")
+    text.append(" · ".join([safe(origin), *spec_fields(document, skip), *run]), style="dim")
+    return text
+
+
+def width() -> int:
+    """The width to render at: `COLUMNS` when set, else the terminal's (stdout's, or when
+    piped, stderr's or stdin's: the terminal the user is looking at), else PIPED_WIDTH."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            if stream is not None and stream.isatty():
+                return os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            continue
+    return PIPED_WIDTH
+
+
+def console() -> Console:
+    """A console at `width()`; cells are plain strings such as "[E]": no markup parsing,
+    highlighting or emoji."""
+    return Console(width=width(), markup=False, highlight=False, emoji=False)
+
+
+class Pieces:
+    """A cell of pieces that may be broken only between pieces (`joiner` between them on
+    one line): formulas between factors, pattern names after a `-`, size lists after a
+    comma.  Its minimum width is its widest piece, so a table squeezes other columns
+    rather than cut one."""
+
+    def __init__(self, pieces: list[str], joiner: str = " ", style: str = "") -> None:
+        self.pieces = [p for p in pieces if p] or [""]
+        self.joiner = joiner
+        self.style = style
+
+    def __str__(self) -> str:
+        return self.joiner.join(self.pieces)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(max(len(p.rstrip()) for p in self.pieces), len(str(self).rstrip()))
+
+    def lines(self, limit: int) -> Iterator[str]:
+        """Greedy lines of at most `limit` characters; a piece wider than the column (the
+        table could not give it its minimum) is folded, never cut."""
+        limit = max(1, limit)
+        line = ""
+        for whole in self.pieces:
+            folds: list[str] = []
+            piece = whole
+            if len(whole.rstrip()) > limit:
+                *folds, piece = [whole[i:i + limit] for i in range(0, len(whole), limit)]
+            if folds:
+                if line:
+                    yield line.rstrip()
+                yield from folds
+                line = ""
+            candidate = f"{line}{self.joiner}{piece}" if line else piece
+            if line and len(candidate.rstrip()) > limit:
+                yield line.rstrip()
+                line = piece
+            else:
+                line = candidate
+        yield line.rstrip()
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines(options.max_width):
+            yield Segment(line, console.get_style(self.style) if self.style else None)
+            yield Segment.line()
+
+
+def no_cut(table: Any) -> Any:
+    """Every column of a rich `Table` folds what does not fit (header too) instead of
+    ending it with an ellipsis; returns the table."""
+    for column in table.columns:
+        column.overflow = "fold"
+        column.no_wrap = False
+    return table
+
+
+def _top_level(text: str, separator: str) -> list[str]:
+    """Split at `separator` outside parentheses, keeping the separator on the left piece
+    when it is not a space."""
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and text.startswith(separator, i):
+            keep = 0 if separator == " " else len(separator)
+            out.append(text[start:i + keep])
+            start = i + len(separator)
+    out.append(text[start:])
+    return out
+
+
+def formula(text: str, style: str = "") -> Pieces:
+    """`kappa (N1 N2 d)^(1/3)`: breaks only between factors."""
+    return Pieces(_top_level(text, " "), " ", style)
+
+
+def name(text: str, style: str = "") -> Pieces:
+    """`Sp(z)-Sp(sigma1)-GP`, or a list `A = B`: breaks only after a `-` between layers or
+    at a space."""
+    pieces, depth, start = [], 0, 0
+    text = safe(text)
+    for i, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and c in "- ":
+            pieces.append(text[start:i + 1])
+            start = i + 1
+    pieces.append(text[start:])
+    return Pieces(pieces, "", style)
+
+
+def listing(items: list[str], style: str = "") -> Pieces:
+    """`D1 ∝ (d^3/N)^(1/7), D2 ∝ ...`: breaks between factors and after commas."""
+    pieces: list[str] = []
+    for i, item in enumerate(items):
+        words = _top_level(item, " ")
+        if i < len(items) - 1:
+            words[-1] += ","
+        pieces += words
+    return Pieces(pieces, " ", style)
