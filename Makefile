@@ -5,15 +5,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-simulate clean
 
-SOURCES := $(wildcard curse_cli/*.py)
+SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
 # A regular (not editable) install, as a user would have it: byte-compiled, and no
 # import hook at start-up.  It is refreshed whenever a source file changes.
 $(STAMP): pyproject.toml $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test,simulate]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,6 +26,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench.py
+
+bench-simulate: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

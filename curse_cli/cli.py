@@ -35,7 +35,8 @@ class CurseGroup(click.Group):
     used (or listed by --help), so `curse predict` does not pay for them.
     """
 
-    LAZY = {"ldt": ("curse_cli.ldt_cli", "ldt_cmd"), "sweep": ("curse_cli.sweep_cli", "sweep_cmd")}
+    LAZY = {"ldt": ("curse_cli.ldt_cli", "ldt_cmd"), "sweep": ("curse_cli.sweep_cli", "sweep_cmd"),
+            "simulate": ("curse_cli.simulate.cli", "simulate_cmd")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
