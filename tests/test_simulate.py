@@ -117,7 +117,7 @@ def test_linear_target_curves_collapse_on_p_over_d():
     for d in (8, 16, 32):
         values = []
         for seed in range(4):
-            settings = experiment.Settings(ds=(d,), p_ratios=(1.0,), chains=2, test_size=512, seed=seed,
+            settings = experiment.Settings(ds=(d,), p_ratios=(1.0,), chains=2, test_size=256, seed=seed,
                                            sampler=SamplerConfig("mala", 150, 150))
             (point_d, p), = experiment.grid(setup, settings)
             point = experiment.run_point(setup, settings, point_d, p)

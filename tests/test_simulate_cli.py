@@ -1,7 +1,9 @@
 """`curse simulate` through click's CliRunner: documents, resume, errors.
 
 One tiny run (two d, two P each, sharing compiled code per d) is made once per module
-and reused; everything else resumes from its --out file without sampling again.
+and reused; everything else resumes from its --out file without sampling again.  Its
+network and sampler shapes are those of test_simulate.py's collapse test, so in one
+pytest process it reuses that test's compiled code (JIT compilation is most of the time).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ pytest.importorskip("jax")
 
 ROOT = Path(__file__).resolve().parent.parent
 ERF = str(ROOT / "specs" / "two_layer_erf.yaml")
-TINY = ("--d", "4,8", "--p-ratio", "1.5,2", "--chains", "2", "--warmup", "30", "--samples", "30",
-        "--test-size", "64", "--seed", "3")
+TINY = ("--d", "8,16", "--p-ratio", "0.75,1", "--chains", "2", "--warmup", "150", "--samples", "150",
+        "--thin", "1", "--test-size", "256", "--seed", "3")
 
 
 def run(*args):
@@ -51,14 +53,14 @@ def test_json_document(tiny):
     assert doc["schema"] == "curse.simulate/1"
     assert doc["predicted"]["p_star_exponent"] == "1"
     assert doc["predicted"]["m_formula"] == "(N/d)^(1/2)"
-    # P = round(r d^[P*]) for r in 1.5, 2; N = d.
+    # P = round(r d^[P*]) for r in 0.75, 1; N = d.
     assert [(p["d"], p["p"], p["widths"]) for p in doc["points"]] == [
-        (4, 6, [4]), (4, 8, [4]), (8, 12, [8]), (8, 16, [8])]
+        (8, 6, [8]), (8, 8, [8]), (16, 12, [16]), (16, 16, [16])]
     for p in doc["points"]:
         assert len(p["chain_alignment"]) == 4  # 2 chains x 2 starts
         assert p["alignment"] == pytest.approx(sum(p["chain_alignment"]) / 4)
         assert 0 <= p["acceptance"] <= 1 and p["gp_mse"] >= 0
-    assert [c["d"] for c in doc["curves"]] == [4, 8]
+    assert [c["d"] for c in doc["curves"]] == [8, 16]
     assert doc["verdict"]["status"] in ("agree", "disagree", "not equilibrated", "inconclusive")
     assert doc["settings"]["seed"] == 3 and doc["settings"]["spec"]["architecture"]["kind"] == "fcn"
 
@@ -96,7 +98,7 @@ def test_csv_document(tiny):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(int(r["d"]), int(r["p"])) for r in rows] == [(p["d"], p["p"]) for p in doc["points"]]
     assert float(rows[0]["alignment"]) == pytest.approx(doc["points"][0]["alignment"])
-    assert rows[0]["widths"] == "4" and rows[0]["equilibrated"] in ("True", "False")
+    assert rows[0]["widths"] == "8" and rows[0]["equilibrated"] in ("True", "False")
 
 
 def test_table_shows_the_verdict(tiny):

@@ -56,6 +56,8 @@ def curves(points: Sequence[PointResult]) -> tuple[Curve, ...]:
                     else "never reaches 1/2 on the grid")
         result.append(Curve(d=d, widths=pts[0].widths, p_half=half,
                             gp_p_half=p_half(ps, [p.gp_alignment for p in pts]), p_half_note=note,
+                            p_half_prior=p_half(ps, [p.alignment_prior for p in pts]),
+                            p_half_teacher=p_half(ps, [p.alignment_teacher for p in pts]),
                             specialists=pts[-1].specialists, specialists_null=pts[0].widths[0] * NULL_RATE))
     return tuple(result)
 
@@ -65,8 +67,7 @@ def fit(points: Sequence[PointResult], seed: int) -> Fit:
     cs = curves(points)
     have = [c for c in cs if c.p_half is not None]
     b = slope([c.d for c in have], [c.p_half for c in have]) if len(have) == len(cs) else None
-    gp_have = [c for c in cs if c.gp_p_half is not None]
-    gp_b = slope([c.d for c in gp_have], [c.gp_p_half for c in gp_have]) if len(gp_have) == len(cs) else None
+    gp_b, b_prior, b_teacher = (_exponent(cs, attr) for attr in ("gp_p_half", "p_half_prior", "p_half_teacher"))
     spec = [c for c in cs if c.specialists > 0]
     spec_slope = slope([c.d for c in spec], [c.specialists for c in spec]) if len(spec) == len(cs) else None
     rng = np.random.default_rng(seed)
@@ -83,7 +84,16 @@ def fit(points: Sequence[PointResult], seed: int) -> Fit:
             if all(h is not None for h in halves):
                 reps.append(slope(list(groups), halves))
     low, high = (float(np.percentile(reps, 2.5)), float(np.percentile(reps, 97.5))) if reps else (None, None)
-    return Fit(b=b, low=low, high=high, replicates=len(reps), gp_b=gp_b, specialists_slope=spec_slope)
+    return Fit(b=b, low=low, high=high, replicates=len(reps), gp_b=gp_b, b_prior=b_prior, b_teacher=b_teacher,
+               specialists_slope=spec_slope)
+
+
+def _exponent(cs: Sequence[Curve], attr: str) -> float | None:
+    """Slope of log P_half against log d for one P_half column; None if a d lacks it."""
+    values = [getattr(c, attr) for c in cs]
+    if any(v is None for v in values):
+        return None
+    return slope([c.d for c in cs], values)
 
 
 def verdict(points: Sequence[PointResult], curves_: Sequence[Curve], fit_: Fit, predicted: Predicted,
@@ -94,8 +104,8 @@ def verdict(points: Sequence[PointResult], curves_: Sequence[Curve], fit_: Fit, 
         return Verdict("not equilibrated", (
             f"{len(bad)} of {len(points)} points not equilibrated; worst d={worst.d} P={worst.p}: "
             f"prior start {worst.alignment_prior:.3f}±{worst.alignment_prior_se:.3f} vs teacher start "
-            f"{worst.alignment_teacher:.3f}±{worst.alignment_teacher_se:.3f}, R-hat {worst.rhat:.2f}; "
-            "raise --warmup/--samples"))
+            f"{worst.alignment_teacher:.3f}±{worst.alignment_teacher_se:.3f}, R-hat {worst.rhat:.2f}"
+            f"{_bracket(fit_)}; raise --warmup/--samples"))
     if predicted.p_star_exponent is None:
         return Verdict("inconclusive", f"curse predict gives no P*: {predicted.unreachable}")
     if fit_.b is None:
@@ -108,6 +118,12 @@ def verdict(points: Sequence[PointResult], curves_: Sequence[Curve], fit_: Fit, 
     if low - tolerance <= target <= high + tolerance:
         return Verdict("agree", f"{interval} contains [P*] = {predicted.p_star_exponent} (± {tolerance:g})")
     return Verdict("disagree", f"{interval} excludes [P*] = {predicted.p_star_exponent} (± {tolerance:g})")
+
+
+def _bracket(fit_: Fit) -> str:
+    if fit_.b_prior is None or fit_.b_teacher is None:
+        return ""
+    return f"; fitted on each start alone, b = {fit_.b_prior:.2f} (prior) and {fit_.b_teacher:.2f} (teacher)"
 
 
 def _fraction(text: str):

@@ -108,6 +108,8 @@ def _check_device(device: str) -> None:
 @click.option("--warmup", type=click.IntRange(0), default=1000, show_default=True,
               help="Warm-up steps per chain (step-size adaptation; discarded).")
 @click.option("--samples", type=click.IntRange(4), default=1000, show_default=True, help="Recorded steps per chain.")
+@click.option("--thin", type=click.IntRange(1), default=5, show_default=True,
+              help="Measure every thin-th sampling step (measuring costs about one gradient).")
 @click.option("--test-size", type=click.IntRange(16), default=512, show_default=True, help="Fresh test inputs per d.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Same seed, same numbers.")
 @click.option("--sampler", type=click.Choice(["mala", "hmc"]), default="mala", show_default=True)
@@ -122,8 +124,8 @@ def _check_device(device: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default=None, metavar="FILE.jsonl",
               help="Write each finished point to this JSON Lines file as it goes.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out, skipping its finished points.")
-def simulate_cmd(spec: str, ds, p_ratios, width_factor, kappa, chains, warmup, samples, test_size, seed, sampler,
-                 device, tolerance, overrides, fmt, plot, out, resume) -> None:
+def simulate_cmd(spec: str, ds, p_ratios, width_factor, kappa, chains, warmup, samples, thin, test_size, seed,
+                 sampler, device, tolerance, overrides, fmt, plot, out, resume) -> None:
     """Sample the Bayesian posterior of the finite network and measure P* against 'curse predict'.
 
     For each d and P on the grid, chains from the prior and from a teacher-aligned start
@@ -133,6 +135,9 @@ def simulate_cmd(spec: str, ds, p_ratios, width_factor, kappa, chains, warmup, s
     """
     if resume and out is None:
         raise bridge.UserError("--resume needs --out FILE.jsonl (the file of the run to continue)")
+    if -(-samples // thin) < 4:
+        raise bridge.UserError(f"--samples {samples} --thin {thin} records {-(-samples // thin)} steps; "
+                               "R-hat needs at least 4: raise --samples or lower --thin")
     _require_jax()
     if plot is not None:
         try:
@@ -153,12 +158,12 @@ def simulate_cmd(spec: str, ds, p_ratios, width_factor, kappa, chains, warmup, s
                   width_exponents=facts.width_exponents, chi_exponent=facts.chi_exponent, degree=facts.degree,
                   measure=facts.measure, p_star_exponent=float(facts.p_star_exponent), kappa=kappa,
                   width_factor=width_factor)
-    config = SamplerConfig(kind=sampler, warmup=warmup, samples=samples)
+    config = SamplerConfig(kind=sampler, warmup=warmup, samples=samples, thin=thin)
     settings = Settings(ds=ds, p_ratios=p_ratios, chains=chains, test_size=test_size, seed=seed, sampler=config,
                         device=device)
     doc = {"spec": facts.document, "ds": list(ds), "p_ratios": list(p_ratios), "width_factor": width_factor,
-           "kappa": kappa, "chains": chains, "warmup": warmup, "samples": samples, "test_size": test_size,
-           "seed": seed, "sampler": sampler, "hmc_steps": config.hmc_steps, "device": device}
+           "kappa": kappa, "chains": chains, "warmup": warmup, "samples": samples, "thin": thin,
+           "test_size": test_size, "seed": seed, "sampler": sampler, "hmc_steps": config.hmc_steps, "device": device}
     doc = json.loads(json.dumps(doc))  # as it reads back from a file
     wanted = grid(setup, settings)
     done = {}

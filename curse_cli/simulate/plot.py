@@ -31,8 +31,11 @@ def figure(report: SimulateReport) -> Any:
         axes[1].errorbar([p.p_scaled for p in pts], [p.alignment for p in pts], [p.alignment_se for p in pts],
                          marker="o", color=color, label=label)
         axes[2].plot(ps, [p.specialists for p in pts], marker="o", color=color, label=label)
+    from matplotlib.ticker import NullFormatter
+
     for ax in axes:
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
     for ax in axes[:2]:
         ax.axhline(LEVEL, color="grey", lw=0.8)
         ax.set_ylabel("alignment")

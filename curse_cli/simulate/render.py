@@ -37,11 +37,13 @@ def points_table(report: SimulateReport) -> Table:
 
 def curves_table(report: SimulateReport) -> Table:
     table = Table(title="Per d: where the alignment crosses 1/2", title_justify="left")
-    for name in ("d", "widths", "P_half", "GP P_half", "specialists (largest P)", "prior false positives"):
+    for name in ("d", "widths", "P_half", "from prior", "from teacher", "GP P_half", "specialists (largest P)",
+                 "prior false positives"):
         table.add_column(name, justify="right" if name != "widths" else "left")
     for c in report.curves:
         half = _num(c.p_half, ".3g") if c.p_half is not None else f"— ({c.p_half_note})"
-        table.add_row(str(c.d), "x".join(map(str, c.widths)), half, _num(c.gp_p_half, ".3g"),
+        table.add_row(str(c.d), "x".join(map(str, c.widths)), half, _num(c.p_half_prior, ".3g"),
+                      _num(c.p_half_teacher, ".3g"), _num(c.gp_p_half, ".3g"),
                       f"{c.specialists:.2f}", f"{c.specialists_null:.2f}")
     return table
 
@@ -56,7 +58,8 @@ def summary_text(report: SimulateReport) -> Text:
         interval = f" [{fit.low:.2f}, {fit.high:.2f}] (95% bootstrap, {fit.replicates} replicates)" \
             if fit.low is not None else ""
         lines.append(f"measured:  P_half ∝ d^b, b = {fit.b:.2f}{interval}\n")
-    lines.append(f"GP (lazy) baseline: b = {_num(fit.gp_b, '.2f')}\n")
+    lines.append(f"each start alone: b = {_num(fit.b_prior, '.2f')} (prior), {_num(fit.b_teacher, '.2f')} (teacher); "
+                 f"GP (lazy) baseline: b = {_num(fit.gp_b, '.2f')}\n")
     m = f"{pred.m_label} ∝ {pred.m_formula}, [{pred.m_label}] = {pred.m_exponent}" if pred.m_label else "no first-layer M"
     lines.append(f"specialists at the largest P: slope in d {_num(fit.specialists_slope, '.2f')} "
                  f"(predicted {m})\n")

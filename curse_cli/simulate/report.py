@@ -72,6 +72,8 @@ class Curve:
     p_half: float | None
     gp_p_half: float | None
     p_half_note: str | None
+    p_half_prior: float | None    # from the prior-start chains only (an upper side when stuck low)
+    p_half_teacher: float | None  # from the teacher-start chains only (a lower side when stuck high)
     specialists: float            # at the largest P of this d
     specialists_null: float       # expected false positives under the prior: N1 erfc(3/sqrt 2)
 
@@ -85,6 +87,8 @@ class Fit:
     high: float | None
     replicates: int               # bootstrap replicates in which every P_half existed
     gp_b: float | None
+    b_prior: float | None         # the same fit on the prior-start chains only
+    b_teacher: float | None       # and on the teacher-start chains only
     specialists_slope: float | None
 
 

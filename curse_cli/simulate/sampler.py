@@ -31,6 +31,11 @@ class SamplerConfig:
     samples: int = 1000
     hmc_steps: int = 8          # leapfrog steps per HMC transition
     initial_step: float = 1e-2  # first warm-up step size; the adaptation moves it
+    thin: int = 1               # observe every thin-th sampling step
+
+    @property
+    def recorded(self) -> int:
+        return -(-self.samples // self.thin)
 
 
 class Chains(NamedTuple):
@@ -62,8 +67,8 @@ def run_chains(logdensity: Callable, observe: Callable, keys: jnp.ndarray, posit
                config: SamplerConfig) -> Chains:
     """Run one chain per row of `positions` (shape (C, n)) with its key of `keys`.
 
-    `observe(position)` returns `(traced, summed)`: pytrees recorded at every sampling
-    step, and averaged over the sampling steps, respectively.
+    `observe(position)` returns `(traced, summed)`: pytrees recorded at every `thin`-th
+    sampling step, and averaged over those steps, respectively.
     """
     init, kernel = _kernel(config, positions.shape[1])
     da_init, da_update, da_final = dual_averaging_adaptation(TARGET_ACCEPT[config.kind])
@@ -89,15 +94,16 @@ def run_chains(logdensity: Callable, observe: Callable, keys: jnp.ndarray, posit
             rate = jnp.nan_to_num(info.acceptance_rate, nan=0.0)
             new_da = da_update(da, rate)
             da = jax.tree_util.tree_map(lambda a, b: jnp.where(warming, a, b), new_da, da)
-            traced, summed = jax.lax.cond(warming, lambda z: zero, observe, st.position)
+            record = jnp.logical_and(~warming, (i - warmup) % config.thin == 0)
+            traced, summed = jax.lax.cond(record, observe, lambda z: zero, st.position)
             total = jax.tree_util.tree_map(jnp.add, total, summed)
             return (st, da, total, acc + jnp.where(warming, 0.0, rate)), traced
 
         carry0 = (init(z0, logdensity), da0, zero[1], jnp.zeros((), dtype))
         steps = (jnp.arange(warmup + n), jax.random.split(key, warmup + n))
         (state, da, total, acc), trace = jax.lax.scan(step, carry0, steps)
-        trace = jax.tree_util.tree_map(lambda t: t[warmup:], trace)
-        mean = jax.tree_util.tree_map(lambda t: t / n, total)
+        trace = jax.tree_util.tree_map(lambda t: t[warmup::config.thin], trace)
+        mean = jax.tree_util.tree_map(lambda t: t / config.recorded, total)
         return Chains(trace, mean, acc / n, jnp.exp(da.log_step_size_avg), state.position)
 
     return jax.vmap(one_chain)(keys, positions)
