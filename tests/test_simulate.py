@@ -3,19 +3,25 @@ against the code itself.  Small shapes, few steps: JIT compilation dominates the
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
 import pytest
+from scipy.stats import multivariate_normal
 
-jax = pytest.importorskip("jax")
+# JAX is imported when the tests run, not when they are collected (see conftest.py).
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs the simulate extra")
 
-import jax.numpy as jnp  # noqa: E402
-from scipy.special import erf  # noqa: E402
-from scipy.stats import multivariate_normal  # noqa: E402
 
-from curse_cli.simulate import analysis, experiment, model  # noqa: E402
-from curse_cli.simulate.sampler import SamplerConfig, run_chains  # noqa: E402
+@pytest.fixture(autouse=True)
+def _sim():
+    global jax, jnp, analysis, experiment, model, SamplerConfig, run_chains
+    import jax
+    import jax.numpy as jnp
+
+    from curse_cli.simulate import analysis, experiment, model
+    from curse_cli.simulate.sampler import SamplerConfig, run_chains
 
 
 # -- the marginal likelihood -------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import csv
+import importlib.util
 import io
 import json
 import sys
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 
 from curse_cli.cli import cli
 
-pytest.importorskip("jax")
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs the simulate extra")
 
 ROOT = Path(__file__).resolve().parent.parent
 ERF = str(ROOT / "specs" / "two_layer_erf.yaml")

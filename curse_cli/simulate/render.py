@@ -60,7 +60,8 @@ def summary_text(report: SimulateReport) -> Text:
         lines.append(f"measured:  P_half ∝ d^b, b = {fit.b:.2f}{interval}\n")
     lines.append(f"each start alone: b = {_num(fit.b_prior, '.2f')} (prior), {_num(fit.b_teacher, '.2f')} (teacher); "
                  f"GP (lazy) baseline: b = {_num(fit.gp_b, '.2f')}\n")
-    m = f"{pred.m_label} ∝ {pred.m_formula}, [{pred.m_label}] = {pred.m_exponent}" if pred.m_label else "no first-layer M"
+    m = (f"{pred.m_label} ∝ {pred.m_formula}, [{pred.m_label}] = {pred.m_exponent}" if pred.m_label
+         else "no first-layer M")
     lines.append(f"specialists at the largest P: slope in d {_num(fit.specialists_slope, '.2f')} "
                  f"(predicted {m})\n")
     lines.append("verdict: ")

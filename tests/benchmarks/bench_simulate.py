@@ -73,21 +73,30 @@ def main(extra: list[str]) -> None:
     pred, fit = doc["predicted"], doc["fit"]
     print(f"wall time: {wall:.0f} s for {len(doc['points'])} points ({os.cpu_count()} cores)")
     print(f"{'d':>4} {'N':>4} {'P':>6} {'align':>14} {'from prior':>14} {'from teacher':>14} {'R-hat':>6} "
-          f"{'eq':>3} {'MSE':>6} {'GP':>6} {'spec.':>6}")
+          f"{'eq':>3} {'MSE':>6} {'GP':>6} {'spec. prior/teacher':>20}")
     for p in doc["points"]:
         print(f"{p['d']:>4} {p['widths'][0]:>4} {p['p']:>6} {p['alignment']:>8.3f}±{p['alignment_se']:.3f} "
               f"{p['alignment_prior']:>8.3f}±{p['alignment_prior_se']:.3f} "
               f"{p['alignment_teacher']:>8.3f}±{p['alignment_teacher_se']:.3f} {p['rhat'] or float('inf'):>6.2f} "
               f"{'y' if p['equilibrated'] else 'N':>3} {p['mse']:>6.3f} {p['gp_alignment']:>6.3f} "
-              f"{p['specialists']:>6.2f}")
+              f"{p['specialists_prior']:>9.2f}/{p['specialists_teacher']:<9.2f}")
+
+    def num(x, fmt=".1f"):
+        return "—" if x is None else format(x, fmt)
+
     for c in doc["curves"]:
-        print(f"d={c['d']}: P_half = {c['p_half'] if c['p_half'] is None else round(c['p_half'], 1)}"
-              f"{' (' + c['p_half_note'] + ')' if c['p_half_note'] else ''}, GP P_half = {c['gp_p_half']}, "
-              f"specialists at the largest P = {c['specialists']:.2f} (prior false positives {c['specialists_null']:.2f})")
-    b = "undetermined" if fit["b"] is None else f"{fit['b']:.2f} [{fit['low']}, {fit['high']}]"
-    print(f"fitted exponent of P_half: b = {b}  vs predicted [P*] = {pred['p_star_exponent']} ({pred['p_star']})")
-    print(f"specialists: slope in d {fit['specialists_slope']}  vs predicted {pred['m_label']} ∝ {pred['m_formula']} "
-          f"(exponent {pred['m_exponent']})")
+        note = f" {c['p_half_note']}" if c["p_half_note"] else ""
+        print(f"d={c['d']}: P_half = {num(c['p_half'])} (prior start {num(c['p_half_prior'])}, teacher start "
+              f"{num(c['p_half_teacher'])}, GP {num(c['gp_p_half'])}){note}"
+              f"; specialists at the largest P = {c['specialists']:.2f} "
+              f"(prior false positives {c['specialists_null']:.2f})")
+    b = "undetermined" if fit["b"] is None else f"{fit['b']:.2f} [{num(fit['low'], '.2f')}, {num(fit['high'], '.2f')}]"
+    print(f"fitted exponent of P_half: b = {b} (95% bootstrap)  vs predicted [P*] = {pred['p_star_exponent']} "
+          f"({pred['p_star']})")
+    print(f"  each start alone: b = {num(fit['b_prior'], '.2f')} (prior), {num(fit['b_teacher'], '.2f')} (teacher); "
+          f"GP regression: b = {num(fit['gp_b'], '.2f')}")
+    print(f"specialists: slope in d {num(fit['specialists_slope'], '.2f')}  vs predicted {pred['m_label']} ∝ "
+          f"{pred['m_formula']} (exponent {pred['m_exponent']})")
     print(f"verdict: {doc['verdict']['status']} — {doc['verdict']['reason']}")
     print(f"collapse plot: {plot.relative_to(ROOT)}")
     best, median, compile_s = throughput()
