@@ -4,28 +4,39 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTED := $(VENV)/.installed-test
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-simulate clean
 
 SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
 # A regular (not editable) install, as a user would have it: byte-compiled, and no
-# import hook at start-up.  It is refreshed whenever a source file changes.
+# import hook at start-up.  It is refreshed whenever a source file changes.  `make run`
+# needs the runtime dependencies only; `make test` adds the test tools and the simulate
+# extra (JAX, BlackJAX), so the suite covers `curse simulate` too.
 $(STAMP): pyproject.toml $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(TESTED): pyproject.toml $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test,simulate]'
+	touch $(STAMP) $(TESTED)
+
+install: $(TESTED)
 
 run: $(STAMP)
 	$(BIN)/curse predict specs/three_layer_erf.yaml
 
-test: $(STAMP)
+test: $(TESTED)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench.py
+
+bench-simulate: $(TESTED)
+	$(BIN)/python tests/benchmarks/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

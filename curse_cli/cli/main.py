@@ -66,7 +66,8 @@ class CurseGroup(click.Group):
     used (or listed by --help), so `curse predict` does not pay for them.
     """
 
-    LAZY = {"ldt": ("curse_cli.cli.ldt", "ldt_cmd"), "sweep": ("curse_cli.cli.sweep", "sweep_cmd")}
+    LAZY = {"ldt": ("curse_cli.cli.ldt", "ldt_cmd"), "sweep": ("curse_cli.cli.sweep", "sweep_cmd"),
+            "simulate": ("curse_cli.cli.simulate", "simulate_cmd")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

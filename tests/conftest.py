@@ -1,0 +1,14 @@
+"""Run the `curse simulate` tests last.
+
+They load JAX, which starts threads; the engine and sweep tests fork worker processes,
+and forking a process with JAX's threads running can deadlock.  So JAX is imported only
+when a simulate test runs (never at collection), and those tests run after all others.
+"""
+
+from __future__ import annotations
+
+SIMULATE_MODULES = ("test_simulate.py", "test_simulate_cli.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: item.path.name in SIMULATE_MODULES)  # stable: others keep their order
