@@ -23,7 +23,8 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), d
 SET = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
                    help="Override a scale, e.g. --set N1=2 or --set 'N1=d^(3/2)'. Repeatable.")
 MAX_ORDER = click.option("--max-order", type=click.IntRange(1, 12), default=None,
-                         help="Highest Hermite order (and lazy power) tracked [default: target degree + 1].")
+                         help="Expert override: highest Hermite order and activation power tracked, honoured exactly "
+                              "(a warning when below the safe truncation) [default: the safe truncation].")
 MAX_PATTERNS = click.option("--max-patterns", type=click.IntRange(1), default=DEFAULT_MAX_PATTERNS, show_default=True,
                             help="Refuse to enumerate more candidate patterns than this.")
 SPEC = click.argument("spec", metavar="SPEC")

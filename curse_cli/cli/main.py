@@ -60,6 +60,12 @@ class CurseGroup(click.Group):
             ctx.exit(1)
 
 
+def _warn(pred: Any) -> None:
+    """The library's structured warnings, one line each on stderr."""
+    for w in pred.warnings:
+        click.echo(f"Warning: {w.message}", err=True)
+
+
 def _emit_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
@@ -96,6 +102,7 @@ def predict_cmd(spec: str, top: int | None, overrides: tuple[str, ...], fmt: str
 
     loaded = _load(spec, overrides)
     pred = predict(loaded.problem, Options(max_order, max_patterns))
+    _warn(pred)
     if fmt == "json":
         _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, top))
     else:
@@ -123,6 +130,7 @@ def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], f
     loaded = _load(spec, overrides)
     chosen = _patterns(loaded, names) if names else None
     pred = predict(loaded.problem, Options(max_order, max_patterns), chosen)
+    _warn(pred)
     if fmt == "json":
         _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
     else:

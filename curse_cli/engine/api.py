@@ -13,10 +13,10 @@ from typing import Iterable
 
 from curse_cli.engine.analysis import read_optimum
 from curse_cli.engine.energy import Box, Folder, Optimum, Program, build_program, build_space, minimise, search_bound
-from curse_cli.engine.kernels import Truncation
+from curse_cli.engine.kernels import Caveat, Truncation, safe_truncation
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import PatternReport, Prediction
+from curse_cli.engine.report import EngineWarning, PatternReport, Prediction
 from curse_cli.algebra.tropical import Space
 
 DEFAULT_MAX_PATTERNS = 2000
@@ -30,8 +30,10 @@ class PatternSpaceTooLarge(ValueError):
 class Options:
     """Engine settings: the Hermite truncation and the enumeration limit.
 
-    `max_order` bounds the Hermite orders tracked and the lazy powers used (default:
-    the target degree plus one); `max_patterns` refuses pattern spaces larger than it.
+    `max_order=None` is the safe truncation (`kernels.safe_truncation`, which no
+    exponent depends on); an integer is an expert override honoured exactly as given:
+    the Hermite orders tracked and the lazy/Taylor powers used (a warning says when it
+    is below the safe truncation).  `max_patterns` refuses pattern spaces larger than it.
     """
 
     max_order: int | None = None
@@ -39,9 +41,34 @@ class Options:
     workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
 
     def truncation(self, problem: Problem) -> Truncation:
-        n = self.max_order if self.max_order is not None else problem.degree + 1
-        n = max(n, problem.degree)
-        return Truncation(max_order=n, max_power=n)
+        if self.max_order is None:
+            return safe_truncation(problem.degree, problem.depth)
+        return Truncation(max_order=self.max_order, max_power=self.max_order)
+
+
+def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[str]) -> tuple[EngineWarning, ...]:
+    """Structured warnings for a truncation that is not certified (the caveats collected
+    from the scored patterns' kernels, and an override below the target's order)."""
+    out = []
+    caveats = set(caveats)
+    k, n = problem.degree, options.max_order
+    act = problem.activation
+    if n is not None and (n < k or Caveat.POWERS in caveats):
+        safe = max([k, *act.hermite.finite, *(act.taylor.finite if act.taylor else ())])
+        what = "its infinite series" if act.hermite.infinite or (act.taylor and act.taylor.infinite) else f"{safe}"
+        out.append(EngineWarning(
+            "max-order", f"--max-order {n} is below the safe truncation (target order {k}; {act.name} powers up to "
+                         f"{what}): exponents may differ from the exact ones; omit it for the safe default"))
+    elif Caveat.POWERS in caveats:
+        out.append(EngineWarning(
+            "powers", f"the powers of {act.name} were cut at the cap without a certificate that the higher "
+                      f"ones change nothing: exponents are not certified"))
+    if Caveat.SCALE in caveats:
+        out.append(EngineWarning(
+            "scale", f"{act.name} is homogeneous and some input scale may exceed one (a spike with q >> 1 below "
+                     f"another layer): the large-input-scale rule (THEORY.md section 9) is not implemented for it, "
+                     f"so exponents of such patterns are not certified"))
+    return tuple(out)
 
 
 class Context:
@@ -129,9 +156,12 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
 PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves
 
 
-def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
+def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+    """The patterns' reports and the caveats of their kernels."""
     ctx = Context(problem, options)
-    return [ctx.score(p) for p in patterns]
+    reports = [ctx.score(p) for p in patterns]
+    caveats = {c for p in patterns for c in ctx.programs[p].kernels[-1].caveats}
+    return reports, caveats
 
 
 def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern], list[Pattern]]:
@@ -149,10 +179,11 @@ def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern]
     return halves
 
 
-def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
-    """Every pattern's report, in the given order.  Large pattern spaces are split in
-    two halves of whole subtrees, one scored in a forked process: the results are the
-    same as in one process (each pattern depends only on its own prefix)."""
+def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+    """Every pattern's report, in the given order, and the caveats of their kernels.
+    Large pattern spaces are split in two halves of whole subtrees, one scored in a
+    forked process: the results are the same as in one process (each pattern depends
+    only on its own prefix)."""
     workers = options.workers if options.workers is not None else min(2, os.cpu_count() or 1)
     if workers < 2 or len(patterns) < PARALLEL_MIN:
         return _score_chunk(problem, options, patterns)
@@ -164,9 +195,11 @@ def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> li
     mine, theirs = _balanced_halves(patterns, problem.depth)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         future = pool.submit(_score_chunk, problem, options, theirs)
-        reports = dict(zip(mine, _score_chunk(problem, options, mine)))
-        reports.update(zip(theirs, future.result()))
-    return [reports[p] for p in patterns]
+        own, caveats = _score_chunk(problem, options, mine)
+        reports = dict(zip(mine, own))
+        other, more = future.result()
+        reports.update(zip(theirs, other))
+    return [reports[p] for p in patterns], caveats | more
 
 
 def rank(reports: Iterable[PatternReport]) -> tuple[tuple[PatternReport, ...], tuple[PatternReport, ...]]:
@@ -185,7 +218,7 @@ def predict(problem: Problem, options: Options = Options(),
     """Score the given patterns (default: all of them) and rank them."""
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
     chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
-    reports = score_all(problem, options, chosen)
+    reports, caveats = score_all(problem, options, chosen)
     ranked, winners = rank(reports)
     if winners:
         p_star = problem.ridge * winners[0].energy
@@ -198,4 +231,5 @@ def predict(problem: Problem, options: Options = Options(),
         else:
             reason = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
     return Prediction(problem, ranked, winners, p_star, p_exp, reason,
-                      options.truncation(problem).max_order, total)
+                      options.truncation(problem).max_order, total,
+                      truncation_warnings(problem, options, caveats))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from curse_cli.archs.problem import Activation
+from curse_cli.archs.problem import Activation, Support
 from curse_cli.algebra.tropical import (
     Content,
     Space,
@@ -24,8 +24,9 @@ from curse_cli.algebra.tropical import (
     Trop,
     content_max,
     content_shift,
+    dominance_matrix,
+    dominates,
     hermite_product,
-    powers,
     prune,
     shift,
     tmax,
@@ -56,10 +57,17 @@ class Feature(NamedTuple):
 
 
 class Kernel(NamedTuple):
-    """Aggregated amplitudes per Hermite order (0..n_max) and the named components."""
+    """Aggregated amplitudes per Hermite order (0..n_max) and the named components.
+
+    `caveats` name the rules applied on the way that are not certified exact (see
+    `Caveat`); empty for every kernel the safe truncation certifies."""
 
     amplitude: Content
     features: tuple[tuple[str, Feature], ...]
+    caveats: frozenset[str] = frozenset()
+    caps: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
+    """`(D form, eigenvalue term)` of each GFL layer below: `[D] + [lambda] <= 0` holds in
+    every programme (the amplified eigenvalue is at most order one), not on the box."""
 
     def feature(self, name: str) -> Feature | None:
         return dict(self.features).get(name)
@@ -67,10 +75,29 @@ class Kernel(NamedTuple):
 
 
 class Truncation(NamedTuple):
-    """Hermite orders tracked (0..max_order) and the largest lazy power `j` used."""
+    """Hermite orders tracked (0..max_order) and the lazy/Taylor powers used.
+
+    `max_power=None` is the safe rule: every power of a finite support, and for an
+    infinite support (erf, tanh, ReLU) powers until the series is certified stable
+    (`_series`), at most `power_cap`.  An integer is an expert override: the powers up
+    to it, nothing certified."""
 
     max_order: int
-    max_power: int
+    max_power: int | None = None
+    power_cap: int = 0
+
+
+def safe_truncation(degree: int, depth: int) -> Truncation:
+    """The truncation no exponent depends on (module docstring): orders up to the target
+    degree, every power the certificate needs (cap: degree + 2 depth + 3)."""
+    return Truncation(max(degree, 1), None, max(degree, 1) + 2 * depth + 3)
+
+
+class Caveat:
+    """Why a kernel is not certified exact (collected, then reported as warnings)."""
+
+    POWERS = "powers"     # an infinite power series was cut at the cap or by an override
+    SCALE = "scale"       # a homogeneous activation below an input scale that may exceed one
 
 
 def _zero(space: Space) -> tuple[int, ...]:
@@ -87,29 +114,141 @@ def input_kernel(space: Space, lambda0: tuple[int, ...], trunc: Truncation) -> K
     return Kernel(amplitude=z.amplitude(space), features=((Z, z),))
 
 
+Caps = tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+
+
+def nonnegative(space: Space, vec: tuple[int, ...], caps: Caps = (), box_checked: bool = False) -> bool:
+    """Whether the form `vec` is `>= 0` wherever a programme can be: on the free sizes'
+    box, or after eliminating a GFL size `D` through its cap `[D] + [lambda] <= 0`
+    (for `beta < 0`: `beta [D] >= -beta [lambda]` there).  `box_checked`: the box test
+    is known to fail, try only the eliminations."""
+    if not box_checked and dominates(space, Term(vec, 0), Term(_zero(space), 0)):
+        return True
+    for d_form, eigen in caps:
+        col = next(i for i, x in enumerate(d_form) if x)
+        beta = vec[col]
+        if beta < 0:
+            scaled = tuple(space.unit * v - beta * (x + e) for v, x, e in zip(vec, d_form, eigen))
+            if nonnegative(space, scaled, tuple(c for c in caps if c[0] != d_form)):
+                return True
+    return False
+
+
+def covered(space: Space, base: Content, new: Content, caps: Caps = ()) -> bool:
+    """Whether every term of `new` is dominated (with its provenance) by a term of `base`,
+    order by order, wherever a programme can be: adding `new` to `base` changes nothing."""
+    for held, added in zip(base, new):
+        if not added:
+            continue
+        if not held:
+            return False
+        matrix = dominance_matrix(space, list(held), list(added))
+        for i, term in enumerate(added):
+            if matrix[:, i].any():
+                continue
+            if not caps or not any(h.prov & term.prov == term.prov and nonnegative(
+                    space, tuple(x - y for x, y in zip(h.vec, term.vec)), caps, True) for h in held):
+                return False
+    return True
+
+
+def top_terms(amplitude: Content) -> Trop:
+    """The terms whose maximum is the largest exponent over *all* Hermite orders: those
+    of orders 0 and 1 (every order-n term is dominated by an order n-2 one, docs/truncation.md)."""
+    return tuple(t for order in amplitude[:2] for t in order)
+
+
+def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
+    return nonnegative(space, tuple(-x for x in term.vec), caps)
+
+
+def _series(space: Space, support: Support, base: Content, trunc: Truncation,
+            step: tuple[int, ...] | None = None, bit: int = 0,
+            caps: Caps = ()) -> tuple[list[tuple[int, Content]], bool]:
+    """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
+    and whether they are certified to give the whole series.
+
+    A finite support is used whole.  For an infinite one with tail `start, start+2, ...`,
+    powers are added until the next one, `j + 2`, is dominated by the tail powers up to
+    `j`; then so is every later one: `u_{m+2} = u_m * u_2` and the Hermite product is
+    monotone, so `u_{j+4} <= max_{m<=j} u_{m+2} <= max_{m<=j} u_m`, and so on.  When a
+    top term of `base` may be positive on the box, no such certificate exists (powers
+    grow): the powers up to the first check are used, uncertified."""
+    pw = [base]
+
+    def part(m: int) -> Content:
+        while len(pw) < m:
+            pw.append(hermite_product(space, pw[-1], base))
+        c = pw[m - 1]
+        return c if step is None else content_shift(c, tuple(m * x for x in step), bit)
+
+    if trunc.max_power is not None:
+        ms = support.upto(trunc.max_power)
+        whole = not support.infinite and all(m <= trunc.max_power for m in support.finite)
+        return [(m, part(m)) for m in ms], whole
+    if not support.infinite:
+        return [(m, part(m)) for m in sorted(support.finite)], True
+    first = support.start + (support.start - support.parity) % 2
+    j = max(first, trunc.max_order + 1 - (trunc.max_order + 1 - first) % 2)
+    certified = False
+    # A series whose terms may exceed one on the box cannot be certified by dominance.
+    hopeless = any(not _nonpositive(space, t, caps) for t in top_terms(base))
+    while not hopeless:
+        tail = content_max(space, *(part(m) for m in range(first, j + 1, 2)))
+        if covered(space, tail, part(j + 2), caps):
+            certified = True
+            break
+        if j + 2 > trunc.power_cap:
+            break
+        j += 2
+    ms = sorted({m for m in support.finite} | set(range(first, j + 1, 2)))
+    return [(m, part(m)) for m in ms], certified
+
+
+def taylor_top(act: Activation, j: int) -> int:
+    """`t_j`: the largest Taylor power `>= j` of `j`'s parity, so that the `He_j`
+    coefficient of `phi(s u)` grows like `s^(t_j)` for `s >> 1` (THEORY.md section 9).
+    A custom profile with no such power (inconsistent supports) gets no gain."""
+    assert act.taylor is not None and not act.taylor.infinite
+    return max((m for m in act.taylor.finite if m >= j and (m - j) % 2 == 0), default=j)
+
+
 def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
-    (with its eigenvalue) when `1 in J`.  With `only`, the amplitude is computed at that
+    (with its eigenvalue) when `1 in J`.  With `only`, the amplitude is kept at that
     Hermite order alone (the last layer needs only the target's order).
+
+    Input scale (THEORY.md section 9): `[s] = max(0, top terms)`.  A polynomial's
+    `j`-th power gains `(t_j - j)[s] >= 0`, i.e. the maximum of itself and its copies
+    shifted by `(t_j - j)` times each top term that may be positive.  A homogeneous
+    activation's would lose `(j - 1)[s]`; that rule is not implemented, so a kernel whose
+    input scale may exceed one carries `Caveat.SCALE`.
     """
-    orders = act.hermite.upto(trunc.max_power)
-    if not orders:
-        empty: Content = tuple(() for _ in kernel.amplitude)
-        return Kernel(empty, ())
     a = kernel.amplitude
-    top = max(orders)
-    if only is None:
-        pw = powers(space, a, top)
-        amplitude = content_max(space, *(pw[j - 1] for j in orders))
+    caveats = set(kernel.caveats)
+    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps)
+    if not whole:
+        caveats.add(Caveat.POWERS)
+    if not parts:
+        return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps)
+    tops = [t for t in top_terms(a) if not _nonpositive(space, t, kernel.caps)]
+    if tops and act.kind == "homogeneous" and any(j != 1 for j, _ in parts):
+        caveats.add(Caveat.SCALE)
+    if tops and act.kind == "polynomial" and act.taylor is not None:
+        grown = []
+        for j, c in parts:
+            gain = taylor_top(act, j) - j
+            grown.append(c if not gain else content_max(
+                space, c, *(content_shift(c, tuple(gain * x for x in t.vec), t.prov) for t in tops)))
+        amplitude = content_max(space, *grown)
     else:
-        # Powers below the top whole, then each power j in J at order `only` alone.
-        full = powers(space, a, top - 1) if top > 1 else []
-        parts = [a if j == 1 else hermite_product(space, full[j - 2], a, only) for j in orders]
-        amplitude = tuple(order if n == only else () for n, order in enumerate(content_max(space, *parts)))
-    features = kernel.features if 1 in orders else ()
-    return Kernel(amplitude, features)
+        amplitude = content_max(space, *(c for _, c in parts))
+    if only is not None:
+        amplitude = tuple(order if n == only else () for n, order in enumerate(amplitude))
+    features = kernel.features if any(j == 1 for j, _ in parts) else ()
+    return Kernel(amplitude, features, frozenset(caveats), kernel.caps)
 
 
 def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_form: tuple[int, ...],
@@ -124,31 +263,37 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
     bit = 1 << layer
     half_d = tuple(x // 2 for x in d_form)
     boosted = content_max(space, kernel.amplitude, f.amplitude(space, half_d, bit))
-    out = lazy(space, act, Kernel(boosted, kernel.features), trunc, only)
+    caps = kernel.caps + tuple((d_form, e.vec) for e in f.eigen)
+    out = lazy(space, act, Kernel(boosted, kernel.features, kernel.caveats, caps), trunc, only)
     if not out.features:
         return out
     amplified = Feature(tmax(space, f.eigen, shift(f.eigen, d_form, bit)), f.content)
-    return Kernel(out.amplitude, tuple((n, amplified if n == name else g) for n, g in out.features))
+    return out._replace(features=tuple((n, amplified if n == name else g) for n, g in out.features))
 
 
 def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, ...], bit: int,
-                  trunc: Truncation) -> Content:
-    """Hermite content of `sigma = phi(q f)` (THEORY.md section 4, last column).
+                  trunc: Truncation, caps: Caps = ()) -> tuple[Content, frozenset[str]]:
+    """Hermite content of `sigma = phi(q f)` (THEORY.md section 4, last column), and its
+    caveats.
 
     Analytic activations: `max_{m in T} (m[q] + c_{f^m}[n])`; positively homogeneous
-    ones: `[q] + max_{j in J} c_{f^j}[n]`.
+    ones: `[q] + max_{j in J} c_{f^j}[n]`, exact only when `f`'s top content is exactly
+    one (`z`); otherwise `phi(q f) = q s_f phi(f / s_f)` needs the scale `s_f` of `f`,
+    which is not implemented (`Caveat.SCALE`).
     """
+    caveats: set[str] = set()
     if act.taylor is not None:
-        ms = act.taylor.upto(trunc.max_power)
-        pw = powers(space, f.content, max(ms)) if ms else []
-        parts = [content_shift(pw[m - 1], tuple(m * x for x in q_form), bit) for m in ms]
+        parts, whole = _series(space, act.taylor, f.content, trunc, q_form, bit, caps)
     else:
-        js = act.hermite.upto(trunc.max_power)
-        pw = powers(space, f.content, max(js)) if js else []
-        parts = [content_shift(pw[j - 1], q_form, bit) for j in js]
+        series, whole = _series(space, act.hermite, f.content, trunc, caps=caps)
+        parts = [(j, content_shift(c, q_form, bit)) for j, c in series]
+        if any(j != 1 for j, _ in parts) and any(any(t.vec) for t in top_terms(f.content)):
+            caveats.add(Caveat.SCALE)
+    if not whole:
+        caveats.add(Caveat.POWERS)
     if not parts:
-        return tuple(() for _ in f.content)
-    return content_max(space, *parts)
+        return tuple(() for _ in f.content), frozenset(caveats)
+    return content_max(space, *(c for _, c in parts)), frozenset(caveats)
 
 
 def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel, layer: int, name: str,
@@ -160,6 +305,8 @@ def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel,
     assert f is not None, name
     bit = 1 << layer
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
-    sigma = Feature(eigen, spike_content(space, act, f, q_form, bit, trunc))
+    content, caveats = spike_content(space, act, f, q_form, bit, trunc, kernel.caps)
+    sigma = Feature(eigen, content)
     amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space))
-    return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),))
+    return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
+                  lazy_part.caveats | kernel.caveats | caveats, kernel.caps)
