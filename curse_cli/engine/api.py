@@ -39,10 +39,12 @@ class Options:
     max_order: int | None = None
     max_patterns: int = DEFAULT_MAX_PATTERNS
     workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
+    raise_by: int = 0  # tests: the safe truncation with this many more orders (and powers before the check)
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:
-            return safe_truncation(problem.degree, problem.depth)
+            safe = safe_truncation(problem.degree, problem.depth)
+            return safe._replace(max_order=safe.max_order + self.raise_by, power_cap=safe.power_cap + self.raise_by)
         return Truncation(max_order=self.max_order, max_power=self.max_order)
 
 

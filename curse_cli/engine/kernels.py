@@ -10,6 +10,24 @@ spectral components (`z`, the spikes `sigma_l`) that a layer can specialise on o
 amplify, with their eigenvalue and Hermite content.
 
 Each rule is a pure function `(kernel, ...) -> kernel`; a pattern is a fold over layers.
+
+Truncation (docs/truncation.md).  No exponent depends on the safe truncation
+(`safe_truncation`), because:
+
+* *Orders up to `k` suffice.*  Every content built here is downward closed: each term
+  at order `n >= 2` is dominated, with its provenance, by a term at order `n - 2` (true
+  of `z`, kept by maxima, shifts and Hermite products).  Then order `n` of a product
+  `x y` is reached from factor orders `<= max(n, 1)`: lower both factors by two while
+  the sum stays `>= n`, and a lone `(n + 1, 1)` to `(n - 1, 1)`.  So orders above the
+  target's never raise an order `<= k` anywhere, and the largest exponent over all
+  orders (the input scale `[s]`) is that of orders 0 and 1.
+* *Powers.*  A finite support (polynomials) is used whole.  An infinite series
+  `u_m` (erf's and tanh's odd powers, ReLU's even ones) is extended until its next
+  power `u_{j+2}` is dominated by the tail up to `j`; since `u_{m+2} = u_m u_2` and
+  the product is monotone, every later power is dominated too (`_series`).  Dominance
+  is tested on the free sizes' box, and where a GFL size `D` is involved also through
+  its cap `[D] + [lambda] <= 0`, which every programme imposes.
+* What is not certified is marked on the kernel (`Caveat`) and becomes a warning.
 """
 
 from __future__ import annotations
