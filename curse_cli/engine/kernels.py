@@ -22,11 +22,13 @@ Truncation (docs/truncation.md).  No exponent depends on the safe truncation
   target's never raise an order `<= k` anywhere, and the largest exponent over all
   orders (the input scale `[s]`) is that of orders 0 and 1.
 * *Powers.*  A finite support (polynomials) is used whole.  An infinite series
-  `u_m` (erf's and tanh's odd powers, ReLU's even ones) is extended until its next
-  power `u_{j+2}` is dominated by the tail up to `j`; since `u_{m+2} = u_m u_2` and
-  the product is monotone, every later power is dominated too (`_series`).  Dominance
-  is tested on the free sizes' box, and where a GFL size `D` is involved also through
-  its cap `[D] + [lambda] <= 0`, which every programme imposes.
+  `u_m` (erf's and tanh's odd powers, ReLU's even ones) whose terms are all `<= 0`
+  wherever a programme can be (checked on its top terms, on the free sizes' box and
+  through each GFL cap `[D] + [lambda] <= 0`) needs powers up to `k + 1` only: a
+  product of `r >= n + 2` factors reaching order `n` is dominated in value by one of
+  `r - 2` factors (`_series`).  The higher powers add terms that are no larger but rely
+  on more layers; they can only let a pattern that uses a layer nominally score, never
+  below the simpler pattern, so the prediction does not depend on them.
 * What is not certified is marked on the kernel (`Caveat`) and becomes a warning.
 """
 
@@ -42,7 +44,6 @@ from curse_cli.algebra.tropical import (
     Trop,
     content_max,
     content_shift,
-    dominance_matrix,
     dominates,
     hermite_product,
     prune,
@@ -152,24 +153,6 @@ def nonnegative(space: Space, vec: tuple[int, ...], caps: Caps = (), box_checked
     return False
 
 
-def covered(space: Space, base: Content, new: Content, caps: Caps = ()) -> bool:
-    """Whether every term of `new` is dominated (with its provenance) by a term of `base`,
-    order by order, wherever a programme can be: adding `new` to `base` changes nothing."""
-    for held, added in zip(base, new):
-        if not added:
-            continue
-        if not held:
-            return False
-        matrix = dominance_matrix(space, list(held), list(added))
-        for i, term in enumerate(added):
-            if matrix[:, i].any():
-                continue
-            if not caps or not any(h.prov & term.prov == term.prov and nonnegative(
-                    space, tuple(x - y for x, y in zip(h.vec, term.vec)), caps, True) for h in held):
-                return False
-    return True
-
-
 def top_terms(amplitude: Content) -> Trop:
     """The terms whose maximum is the largest exponent over *all* Hermite orders: those
     of orders 0 and 1 (every order-n term is dominated by an order n-2 one, docs/truncation.md)."""
@@ -186,12 +169,13 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
-    A finite support is used whole.  For an infinite one with tail `start, start+2, ...`,
-    powers are added until the next one, `j + 2`, is dominated by the tail powers up to
-    `j`; then so is every later one: `u_{m+2} = u_m * u_2` and the Hermite product is
-    monotone, so `u_{j+4} <= max_{m<=j} u_{m+2} <= max_{m<=j} u_m`, and so on.  When a
-    top term of `base` may be positive on the box, no such certificate exists (powers
-    grow): the powers up to the first check are used, uncertified."""
+    A finite support is used whole.  An infinite tail is used up to `max_order + 1`:
+    when every top term of `base` (hence every term, by downward closure) is `<= 0`
+    wherever a programme can be, a product of `r >= n + 2` factors reaching order `n`
+    is dominated in value by one of `r - 2` of them (docs/truncation.md, section 2), so
+    higher powers add only terms no larger than the ones kept.  When a top term may be
+    positive (a large input scale) there is no such bound: uncertified.
+    """
     pw = [base]
 
     def part(m: int) -> Content:
@@ -206,21 +190,8 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
         return [(m, part(m)) for m in ms], whole
     if not support.infinite:
         return [(m, part(m)) for m in sorted(support.finite)], True
-    first = support.start + (support.start - support.parity) % 2
-    j = max(first, trunc.max_order + 1 - (trunc.max_order + 1 - first) % 2)
-    certified = False
-    # A series whose terms may exceed one on the box cannot be certified by dominance.
-    hopeless = any(not _nonpositive(space, t, caps) for t in top_terms(base))
-    while not hopeless:
-        tail = content_max(space, *(part(m) for m in range(first, j + 1, 2)))
-        if covered(space, tail, part(j + 2), caps):
-            certified = True
-            break
-        if j + 2 > trunc.power_cap:
-            break
-        j += 2
-    ms = sorted({m for m in support.finite} | set(range(first, j + 1, 2)))
-    return [(m, part(m)) for m in ms], certified
+    certified = all(_nonpositive(space, t, caps) for t in top_terms(base))
+    return [(m, part(m)) for m in support.upto(trunc.max_order + 1)], certified
 
 
 def taylor_top(act: Activation, j: int) -> int:
