@@ -14,12 +14,12 @@ from typing import Any
 import click
 
 from curse_cli import __version__
-from curse_cli.engine.api import Options, PatternSpaceTooLarge, predict
+from curse_cli.engine.api import LimitExceeded, Options, PatternSpaceTooLarge, predict
 from curse_cli.engine.patterns import PatternError, enumerate_patterns, parse_pattern, pattern_name
-from curse_cli.cli.common import FORMAT, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
 from curse_cli.spec.load import LoadedSpec, SpecError, spec_json_schema
 
-USER_ERRORS = (SpecError, PatternError, PatternSpaceTooLarge)
+USER_ERRORS = (SpecError, PatternError, PatternSpaceTooLarge, LimitExceeded)
 
 
 class CurseGroup(click.Group):
@@ -95,13 +95,14 @@ def cli(debug: bool) -> None:
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
+@LIMITS
 def predict_cmd(spec: str, top: int | None, overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                max_patterns: int) -> None:
+                max_patterns: int, limits: dict) -> None:
     """Rank every pattern and give the sample-complexity exponent P*."""
     from curse_cli.cli import render
 
     loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns))
+    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits))
     _warn(pred)
     if fmt == "json":
         _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, top))
@@ -122,14 +123,15 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
+@LIMITS
 def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                max_patterns: int) -> None:
+                max_patterns: int, limits: dict) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
     from curse_cli.cli import render
 
     loaded = _load(spec, overrides)
     chosen = _patterns(loaded, names) if names else None
-    pred = predict(loaded.problem, Options(max_order, max_patterns), chosen)
+    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), chosen)
     _warn(pred)
     if fmt == "json":
         _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
@@ -143,14 +145,16 @@ def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], f
 @SET
 @FORMAT
 @MAX_ORDER
-def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None) -> None:
+@LIMITS
+def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None,
+                limits: dict) -> None:
     """The derivation of one pattern, step by step."""
     from curse_cli.cli import render
     from curse_cli.engine.explain import explain
 
     loaded = _load(spec, overrides)
     (pattern,) = _patterns(loaded, (name,))
-    ex = explain(loaded.problem, pattern, Options(max_order))
+    ex = explain(loaded.problem, pattern, Options(max_order, **limits))
     if fmt == "json":
         _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem))
     else:

@@ -16,14 +16,23 @@ from curse_cli.engine.energy import Box, Folder, Optimum, Program, build_program
 from curse_cli.engine.kernels import Caveat, Truncation, safe_truncation
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
+from curse_cli.engine.reach import parity_reachable, unreachable_from_supports
 from curse_cli.engine.report import EngineWarning, PatternReport, Prediction
 from curse_cli.algebra.tropical import Space
 
 DEFAULT_MAX_PATTERNS = 2000
+PATTERN_CEILING = 5000   # the most patterns --max-patterns accepts: a few minutes of scoring (four layers: 299 in 7 s)
+DEFAULT_MAX_DEPTH = 16
+DEFAULT_MAX_DEGREE = 24
+DEFAULT_MAX_POWER = 16
 
 
 class PatternSpaceTooLarge(ValueError):
     """More candidate patterns than the caller allowed."""
+
+
+class LimitExceeded(ValueError):
+    """A problem beyond one of the engine's work limits, refused before any work."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,10 @@ class Options:
     max_order: int | None = None
     max_patterns: int = DEFAULT_MAX_PATTERNS
     workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
-    raise_by: int = 0  # tests: the safe truncation with this many more orders (and powers before the check)
+    raise_by: int = 0  # tests: the safe truncation with this many more orders (and powers)
+    max_depth: int = DEFAULT_MAX_DEPTH      # hidden layers
+    max_degree: int = DEFAULT_MAX_DEGREE    # target degree k (a target no pattern reaches is answered anyway)
+    max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:
@@ -128,14 +140,38 @@ class Context:
 
 
 def check_size(problem: Problem, options: Options) -> int:
+    """The number of candidate patterns, or `PatternSpaceTooLarge`; the advised
+    `--max-patterns` is given only when it is within `PATTERN_CEILING` (it finishes)."""
     total = count_patterns(problem.activation, problem.depth)
     if total > options.max_patterns:
+        if total <= PATTERN_CEILING:
+            advice = f"raise it with --max-patterns {total}, or score chosen patterns"
+        else:
+            advice = (f"that is beyond what can be scored (--max-patterns accepts at most {PATTERN_CEILING}); "
+                      f"score chosen patterns")
         raise PatternSpaceTooLarge(
             f"{total} candidate patterns for a {problem.depth}-layer network exceed the limit of "
-            f"{options.max_patterns}; raise it with --max-patterns {total}, or score chosen patterns with "
-            f"'curse compare --pattern ...'"
+            f"{options.max_patterns}; {advice} with 'curse compare --pattern ...'"
         )
     return total
+
+
+def check_limits(problem: Problem, options: Options, degree: bool = True) -> None:
+    """Depth, the activation's powers and the target degree against their limits, before
+    any work (`LimitExceeded`, one line naming the limit and the option that raises it).
+    A target whose parity no pattern reaches is not refused for its degree: `predict`
+    answers it from the supports."""
+    if problem.depth > options.max_depth:
+        raise LimitExceeded(f"the network has {problem.depth} hidden layers, above the limit of {options.max_depth}; "
+                            f"raise it with --max-depth {problem.depth}")
+    act = problem.activation
+    top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
+    if top > options.max_power:
+        raise LimitExceeded(f"the activation has a term of order {top}, above the limit of {options.max_power}; "
+                            f"raise it with --max-power {top}")
+    if degree and problem.degree > options.max_degree and parity_reachable(act, problem.depth, problem.degree):
+        raise LimitExceeded(f"the target degree {problem.degree} is above the limit of {options.max_degree}; "
+                            f"raise it with --max-degree {problem.degree}")
 
 
 def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
@@ -217,7 +253,15 @@ def rank(reports: Iterable[PatternReport]) -> tuple[tuple[PatternReport, ...], t
 
 def predict(problem: Problem, options: Options = Options(),
             patterns: Iterable[Pattern] | None = None) -> Prediction:
-    """Score the given patterns (default: all of them) and rank them."""
+    """Score the given patterns (default: all of them) and rank them.  A target no
+    pattern can reach is answered from the activation's supports, before any work."""
+    check_limits(problem, options, degree=False)
+    if patterns is None:
+        reason = unreachable_from_supports(problem.activation, problem.depth, problem.degree)
+        if reason is not None:
+            return Prediction(problem, (), (), None, None, reason, options.truncation(problem).max_order,
+                              count_patterns(problem.activation, problem.depth))
+    check_limits(problem, options)
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
     chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth))
     reports, caveats = score_all(problem, options, chosen)
