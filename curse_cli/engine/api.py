@@ -12,7 +12,9 @@ from fractions import Fraction
 from typing import Iterable
 
 from curse_cli.engine.analysis import read_optimum
-from curse_cli.engine.energy import Box, Folder, Optimum, Program, build_program, build_space, minimise, search_bound
+from curse_cli.engine.energy import (
+    Box, Folder, Optimum, Program, build_program, build_space, minimise, pattern_variables, search_bound,
+)
 from curse_cli.engine.kernels import Caveat, Truncation, safe_truncation
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
@@ -94,11 +96,12 @@ class Context:
     """
 
     def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
-                 denominators: Iterable[int] = ()) -> None:
+                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None) -> None:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
-        self.space: Space = build_space(problem, box, denominators)
+        only = None if patterns is None else pattern_variables(patterns)
+        self.space: Space = build_space(problem, box, denominators, only)
         self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
         self.programs: dict[Pattern, Program] = {}
 
@@ -196,7 +199,7 @@ PARALLEL_MIN = 120  # below this many patterns a second process costs more than 
 
 def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
     """The patterns' reports and the caveats of their kernels."""
-    ctx = Context(problem, options)
+    ctx = Context(problem, options, patterns=patterns)
     reports = [ctx.score(p) for p in patterns]
     caveats = {c for p in patterns for c in ctx.programs[p].kernels[-1].caveats}
     return reports, caveats
@@ -273,7 +276,7 @@ def predict(problem: Problem, options: Options = Options(),
     else:
         p_star, p_exp = None, None
         if all(r.status == "unreachable" for r in reports):
-            reason = unreachable_reason(Context(problem, options), chosen)
+            reason = unreachable_reason(Context(problem, options, patterns=chosen), chosen)
         else:
             reason = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
     return Prediction(problem, ranked, winners, p_star, p_exp, reason,

@@ -55,8 +55,24 @@ def search_bound(problem: Problem, box: Box | None = None) -> int:
     return int(4 * (problem.degree + 2) * total) + 1
 
 
-def build_space(problem: Problem, box: Box | None = None, denominators: Iterable[int] = ()) -> Space:
-    """The symbols of a problem: its scales, then `M_l, q_l, D_l` for every layer.
+def pattern_variables(patterns: Iterable[Pattern]) -> frozenset[str]:
+    """The free sizes the given patterns use: `M_l, q_l` of a specialised layer, `D_l`
+    of an amplified feature."""
+    out: set[str] = set()
+    for pattern in patterns:
+        for l, step in enumerate(pattern, start=1):
+            if step.kind == "Sp":
+                out |= {var("M", l), var("q", l)}
+            elif step.kind == "GFL":
+                out.add(var("D", l, step.feature))
+    return frozenset(out)
+
+
+def build_space(problem: Problem, box: Box | None = None, denominators: Iterable[int] = (),
+                only: frozenset[str] | None = None) -> Space:
+    """The symbols of a problem: its scales, then `M_l, q_l, D_l` for every layer (with
+    `only`, just those free sizes: scoring a few patterns of a deep network then works
+    in their own variables, not in all of the pattern space's).
 
     Bounds: `0 <= [M_l] <= [N_l]`; `[q_l] <= 0` for bounded activations, `|[q_l]| <= Q`
     (`search_bound`); `0 <= [D_l]` and the amplified eigenvalue at most order one, so
@@ -70,6 +86,8 @@ def build_space(problem: Problem, box: Box | None = None, denominators: Iterable
         variables[var("D", l, Z)] = (Monomial(), problem.lambda0 ** -1)
         for m in range(1, l):
             variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
+    if only is not None:
+        variables = {name: bounds for name, bounds in variables.items() if name in only}
     dens = [Fraction(v).denominator for m in (*problem.widths, problem.chi, problem.lambda0, problem.ridge)
             for v in m.values()]
     return make_space(problem.scale_values(), variables, [*dens, *denominators], box)

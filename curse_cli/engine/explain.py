@@ -52,7 +52,7 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
 def explain(problem, pattern: Pattern, options) -> Explanation:
     """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
     check_limits(problem, options)
-    ctx = Context(problem, options)
+    ctx = Context(problem, options, patterns=[pattern])
     program, optimum, report = ctx.evaluate(pattern)
     space = ctx.space
     steps = []
