@@ -34,7 +34,7 @@ Truncation (docs/truncation.md).  No exponent depends on the safe truncation
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 from curse_cli.archs.problem import Activation, Support
 from curse_cli.algebra.tropical import (
@@ -165,7 +165,7 @@ def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
 
 def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             step: tuple[int, ...] | None = None, bit: int = 0,
-            caps: Caps = ()) -> tuple[list[tuple[int, Content]], bool]:
+            caps: Caps = (), only: int | None = None) -> tuple[list[tuple[int, Content]], bool]:
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
@@ -178,20 +178,30 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     """
     pw = [base]
 
-    def part(m: int) -> Content:
-        while len(pw) < m:
-            pw.append(hermite_product(space, pw[-1], base))
-        c = pw[m - 1]
-        return c if step is None else content_shift(c, tuple(m * x for x in step), bit)
+    def series(ms: Sequence[int]) -> list[tuple[int, Content]]:
+        """With `only`, the largest power is computed at that order alone (the caller
+        reads no other order of it)."""
+        out = []
+        for m in ms:
+            while len(pw) < m - 1:
+                pw.append(hermite_product(space, pw[-1], base))
+            if len(pw) < m:
+                last = m == ms[-1] and only is not None
+                c = hermite_product(space, pw[-1], base, only if last else None)
+                if not last:
+                    pw.append(c)
+            else:
+                c = pw[m - 1]
+            out.append((m, c if step is None else content_shift(c, tuple(m * x for x in step), bit)))
+        return out
 
     if trunc.max_power is not None:
-        ms = support.upto(trunc.max_power)
         whole = not support.infinite and all(m <= trunc.max_power for m in support.finite)
-        return [(m, part(m)) for m in ms], whole
+        return series(support.upto(trunc.max_power)), whole
     if not support.infinite:
-        return [(m, part(m)) for m in sorted(support.finite)], True
+        return series(sorted(support.finite)), True
     certified = all(_nonpositive(space, t, caps) for t in top_terms(base))
-    return [(m, part(m)) for m in support.upto(trunc.max_order + 1)], certified
+    return series(support.upto(trunc.max_order + 1)), certified
 
 
 def taylor_top(act: Activation, j: int) -> int:
@@ -217,7 +227,7 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     """
     a = kernel.amplitude
     caveats = set(kernel.caveats)
-    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps)
+    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps, only=only)
     if not whole:
         caveats.add(Caveat.POWERS)
     if not parts:
