@@ -94,15 +94,29 @@ def test_quartic_polynomial_three_layers_wide_first():
     assert not pred.warnings
 
 
-def test_relu_below_a_large_spike_is_flagged_not_certified():
-    """ReLU, widths [d^(1/2), d^(1/2), d^(3/4)], He_3, mean-field.  A q-specialised
-    ReLU layer (q >> 1) below another makes the input scale s of the layer above
-    exceed one, and the j-th Hadamard power enters with s^(2 - 2j) (THEORY 9).  That
-    rule is not implemented for homogeneous activations (a minimum inside the maximum,
-    docs/truncation.md section 3), so the engine must say the answer is not certified
-    rather than give a truncation-dependent exponent silently."""
+def test_relu_below_a_large_spike_is_normalised_by_its_input_scale():
+    """ReLU, widths [d^(1/2), d^(1/2), d^(3/4)], He_3, mean-field (chi = N3 = d^(3/4)).
+    ReLU is homogeneous of degree one: relu(q f) = q s_f relu(f / s_f), and below an
+    input scale s the j-th Hadamard power enters with s^(2 - 2j) (THEORY 9), so a
+    q-specialised layer's spike keeps its scale instead of growing like s^(2j).
+    Sp(z)-Sp(sigma1)-Sp(sigma2): sigma1 = q1 relu(z) (content q1 at orders 1 and even,
+    eigenvalue m1 - 1/2); sigma2 = relu(q2 sigma1) has content q2 + q1 at every order
+    (the j-th power of sigma1 gives j q1, less (j - 1) q1 for its scale), order 3
+    included; sigma3 likewise q3 + q2 + q1.  Costs C1 = m1 + 2 q1 + 1,
+    C2 = m2 + 2 q2 - (m1 - 1/2), C3 = m3 + 2 q3 - (m2 - 1/2); readout
+    R = 3/4 - (m3 - 3/4) - 2 (q1 + q2 + q3).  C1 + C2 + C3 + R = 7/2 whatever the
+    sizes, so [E] >= 7/8, reached by equalising the four (multipliers 1/4 each, every
+    m on a face): 7/8.  GFL(z)-Sp(z)-Sp(sigma2) ties: C1 = 1/2 + D1,
+    C2 = m2 + 2 q2 - (D1 - 1), C3 = m3 + 2 q3 - (m2 - 1/2), R = 3/2 - m3 - 2 (q2 + q3):
+    the sum is again 7/2.  Sp(z)-Sp(sigma1)-GP reads sigma2 lazily:
+    R = 3/4 - (m2 - 1/2) - 2 (q1 + q2), C1 + C2 + R = 11/4, so 11/12.  (The old rule let
+    the j-th power of a large spike grow like s^(2j): 4/5, 11/14, 7/9 as the cut-off rose.)"""
     pred = run(spec("relu", ["d^(1/2)", "d^(1/2)", "d^(3/4)"], 3, "mean-field"))
-    assert "scale" in {w.code for w in pred.warnings}
+    rows = by_name(pred)
+    assert pred.p_star_exponent == F(7, 8)
+    assert {"Sp(z)-Sp(sigma1)-Sp(sigma2)", "GFL(z)-Sp(z)-Sp(sigma2)"} <= {w.name for w in pred.winners}
+    assert rows["Sp(z)-Sp(sigma1)-GP"].exponent == F(11, 12)
+    assert not pred.warnings
 
 
 def test_max_order_is_honoured_exactly_with_a_warning():

@@ -81,9 +81,8 @@ def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[st
                       f"ones change nothing: exponents are not certified"))
     if Caveat.SCALE in caveats:
         out.append(EngineWarning(
-            "scale", f"{act.name} is homogeneous and some input scale may exceed one (a spike with q >> 1 below "
-                     f"another layer): the large-input-scale rule (THEORY.md section 9) is not implemented for it, "
-                     f"so exponents of such patterns are not certified"))
+            "scale", f"{act.name} is homogeneous and an input scale that may exceed one is not normalised "
+                     f"(THEORY.md section 9): exponents of such patterns are not certified"))
     return tuple(out)
 
 

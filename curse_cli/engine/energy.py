@@ -22,7 +22,9 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import Z, Kernel, Truncation, gfl, input_kernel, lazy, specialise, spike_name
+from curse_cli.engine.kernels import (
+    Z, Kernel, Truncation, gfl, input_kernel, lazy, normalises, specialise, spike_name,
+)
 from curse_cli.engine.patterns import Pattern
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
@@ -88,6 +90,12 @@ def build_space(problem: Problem, box: Box | None = None, denominators: Iterable
             variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
     if only is not None:
         variables = {name: bounds for name, bounds in variables.items() if name in only}
+    if normalises(problem.activation):
+        # Input scales of homogeneous layers (kernels.lazy) and of the features their
+        # spikes are built on (kernels.spike_content); only the programme bounds them.
+        for l in range(2, problem.depth + 1):
+            variables[var("s", l)] = (Monomial(), None)
+            variables[var("r", l)] = (q_max ** -problem.depth, None)
     dens = [Fraction(v).denominator for m in (*problem.widths, problem.chi, problem.lambda0, problem.ridge)
             for v in m.values()]
     return make_space(problem.scale_values(), variables, [*dens, *denominators], box)
@@ -140,10 +148,17 @@ class Folder:
         """The last hidden layer's kernel is only read at the target's order."""
         return self.problem.degree if self.restrict_last and length == self.problem.depth else None
 
+    def scale(self, kind: str, layer: int) -> tuple[str, tuple[int, ...]] | None:
+        """The size `[s_l]` (kind "s") or `[s_f]` of layer `l`'s feature (kind "r"), if the
+        space has it."""
+        name = var(kind, layer)
+        return (name, self.form(name)) if name in self.space.variables else None
+
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:
+            l = len(prefix) + 1
             self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
-                                      self.only(len(prefix) + 1))
+                                      self.only(l), self.scale("s", l))
         return self._lazy[prefix]
 
     def kernel(self, prefix: Pattern) -> Kernel:
@@ -158,11 +173,11 @@ class Folder:
             out = self.lazy_of(below)
         elif step.kind == "GFL":
             out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
-                      self.trunc, self.only(l))
+                      self.trunc, self.only(l), self.scale("s", l))
         else:
             out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
                              self.form(var("M", l)), self.form(var("q", l)),
-                             self.space.form(self.problem.widths[l - 1]), self.trunc)
+                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l))
         self._kernels[prefix] = out
         return out
 
@@ -213,6 +228,14 @@ def build_program(folder: Folder, pattern: Pattern) -> Program:
             decisions.append(Decision(l, tuple(
                 Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{step.feature}")
                 for e in feature.eigen)))
+    for name, term in dict.fromkeys(kernels[-1].floors):
+        if name not in variables:
+            variables.append(name)
+            # An upper bound far above any input scale, so that the programme has a vertex.
+            cap = folder.form(BASE, 2 * (problem.depth + 1) * folder.q_bound)
+            conditions.append(Option(_plus(folder.form(name), _neg(cap)), 0, f"{display(name)} <= d^Q (search bound)"))
+        conditions.append(Option(_plus(term.vec, _neg(folder.form(name))), 0,
+                                 f"{display(name)} >= the input scale (section 9)"))
     chi = space.form(problem.chi)
     readout = kernels[-1].amplitude[problem.degree] if problem.degree < len(kernels[-1].amplitude) else ()
     decisions.insert(0, Decision(0, tuple(

@@ -87,9 +87,18 @@ class Kernel(NamedTuple):
     caps: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
     """`(D form, eigenvalue term)` of each GFL layer below: `[D] + [lambda] <= 0` holds in
     every programme (the amplified eigenvalue is at most order one), not on the box."""
+    floors: tuple[tuple[str, Term], ...] = ()
+    """`(scale size, term)`: the programme must impose `[s] >= term` (the input scales of
+    homogeneous layers, `normalises`)."""
 
     def feature(self, name: str) -> Feature | None:
         return dict(self.features).get(name)
+
+
+def normalises(act: Activation) -> bool:
+    """Whether the activation is homogeneous with a power other than one: its layers
+    need their input scale `s` (THEORY.md section 9)."""
+    return act.kind == "homogeneous" and (act.hermite.infinite or any(j != 1 for j in act.hermite.finite))
 
 
 
@@ -165,7 +174,8 @@ def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
 
 def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             step: tuple[int, ...] | None = None, bit: int = 0,
-            caps: Caps = (), only: int | None = None) -> tuple[list[tuple[int, Content]], bool]:
+            caps: Caps = (), only: int | None = None,
+            normalised: bool = False) -> tuple[list[tuple[int, Content]], bool]:
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
@@ -174,7 +184,8 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     wherever a programme can be, a product of `r >= n + 2` factors reaching order `n`
     is dominated in value by one of `r - 2` of them (docs/truncation.md, section 2), so
     higher powers add only terms no larger than the ones kept.  When a top term may be
-    positive (a large input scale) there is no such bound: uncertified.
+    positive (a large input scale) there is no such bound: uncertified, unless the
+    caller `normalised` the series by that scale (each factor then `<= 0` again).
     """
     pw = [base]
 
@@ -200,7 +211,7 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
         return series(support.upto(trunc.max_power)), whole
     if not support.infinite:
         return series(sorted(support.finite)), True
-    certified = all(_nonpositive(space, t, caps) for t in top_terms(base))
+    certified = normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
     return series(support.upto(trunc.max_order + 1)), certified
 
 
@@ -212,7 +223,8 @@ def taylor_top(act: Activation, j: int) -> int:
     return max((m for m in act.taylor.finite if m >= j and (m - j) % 2 == 0), default=j)
 
 
-def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None) -> Kernel:
+def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
+         scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
@@ -220,20 +232,32 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     Hermite order alone (the last layer needs only the target's order).
 
     Input scale (THEORY.md section 9): `[s] = max(0, top terms)`.  A polynomial's
-    `j`-th power gains `(t_j - j)[s] >= 0`, i.e. the maximum of itself and its copies
+    `j`-th power gains `(t_j - j)[s] >= 0`: the maximum of itself and its copies
     shifted by `(t_j - j)` times each top term that may be positive.  A homogeneous
-    activation's would lose `(j - 1)[s]`; that rule is not implemented, so a kernel whose
-    input scale may exceed one carries `Caveat.SCALE`.
+    activation's loses `(j - 1)[s]`: with `scale` (the size `[s]` and its form), the
+    `j`-th power is shifted by `(1 - j)[s]` and the programme imposes `[s] >= 0` and
+    `[s] >=` each top term (`Kernel.floors`).  No programme gains from `[s]` above that
+    maximum (a larger `[s]` only lowers amplitudes, and the powers it lowers never set
+    the next layer's scale: docs/truncation.md, section 3), so the optimum has `[s]`
+    exactly the input scale.  Without `scale` (the first layer, whose input `K_0` is of
+    order one) a possibly large input scale is a `Caveat.SCALE`.
     """
     a = kernel.amplitude
     caveats = set(kernel.caveats)
-    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps, only=only)
+    floors = kernel.floors
+    homogeneous = act.kind == "homogeneous" and normalises(act)
+    normalised = homogeneous and scale is not None
+    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps, only=only, normalised=normalised)
     if not whole:
         caveats.add(Caveat.POWERS)
     if not parts:
-        return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps)
+        return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps, floors)
     tops = [t for t in top_terms(a) if not _nonpositive(space, t, kernel.caps)]
-    if tops and act.kind == "homogeneous" and any(j != 1 for j, _ in parts):
+    if normalised:
+        name, form = scale
+        floors = floors + tuple((name, t) for t in (Term(_zero(space), 0), *top_terms(a)))
+        parts = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in parts]
+    elif tops and homogeneous:
         caveats.add(Caveat.SCALE)
     if tops and act.kind == "polynomial" and act.taylor is not None:
         grown = []
@@ -247,11 +271,11 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     if only is not None:
         amplitude = tuple(order if n == only else () for n, order in enumerate(amplitude))
     features = kernel.features if any(j == 1 for j, _ in parts) else ()
-    return Kernel(amplitude, features, frozenset(caveats), kernel.caps)
+    return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
 
 def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_form: tuple[int, ...],
-        trunc: Truncation, only: int | None = None) -> Kernel:
+        trunc: Truncation, only: int | None = None, scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
     """GFL rule: the lazy rule on `K_{l-1}` with `[lambda_f]` raised by `[D_l]`.
 
     Products containing the amplified feature `j` times are raised by `j [D_l]`
@@ -263,7 +287,7 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
     half_d = tuple(x // 2 for x in d_form)
     boosted = content_max(space, kernel.amplitude, f.amplitude(space, half_d, bit))
     caps = kernel.caps + tuple((d_form, e.vec) for e in f.eigen)
-    out = lazy(space, act, Kernel(boosted, kernel.features, kernel.caveats, caps), trunc, only)
+    out = lazy(space, act, Kernel(boosted, kernel.features, kernel.caveats, caps, kernel.floors), trunc, only, scale)
     if not out.features:
         return out
     amplified = Feature(tmax(space, f.eigen, shift(f.eigen, d_form, bit)), f.content)
@@ -271,41 +295,52 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
 
 
 def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, ...], bit: int,
-                  trunc: Truncation, caps: Caps = ()) -> tuple[Content, frozenset[str]]:
-    """Hermite content of `sigma = phi(q f)` (THEORY.md section 4, last column), and its
-    caveats.
+                  trunc: Truncation, caps: Caps = (),
+                  scale: tuple[str, tuple[int, ...]] | None = None) -> tuple[Content, frozenset[str], tuple]:
+    """Hermite content of `sigma = phi(q f)` (THEORY.md section 4, last column), its
+    caveats and the floors it needs.
 
-    Analytic activations: `max_{m in T} (m[q] + c_{f^m}[n])`; positively homogeneous
-    ones: `[q] + max_{j in J} c_{f^j}[n]`, exact only when `f`'s top content is exactly
-    one (`z`); otherwise `phi(q f) = q s_f phi(f / s_f)` needs the scale `s_f` of `f`,
-    which is not implemented (`Caveat.SCALE`).
+    Analytic activations: `max_{m in T} (m[q] + c_{f^m}[n])`.  Positively homogeneous
+    ones: `phi(q f) = q s_f phi(f / s_f)` with `[s_f]` the top content of `f` (exactly
+    zero for `z`): `[q] + max_{j in J} (c_{f^j}[n] - (j - 1)[s_f])`.  With `scale` (the
+    size `[s_f]` and its form) the programme imposes `[s_f] >=` each top content term
+    (as for the lazy rule, no programme gains from a larger `[s_f]`); without it, a
+    feature whose top content is not exactly zero is a `Caveat.SCALE`.
     """
     caveats: set[str] = set()
+    floors: tuple = ()
     if act.taylor is not None:
         parts, whole = _series(space, act.taylor, f.content, trunc, q_form, bit, caps)
     else:
-        series, whole = _series(space, act.hermite, f.content, trunc, caps=caps)
-        parts = [(j, content_shift(c, q_form, bit)) for j, c in series]
-        if any(j != 1 for j, _ in parts) and any(any(t.vec) for t in top_terms(f.content)):
+        tops = top_terms(f.content)
+        unit_scale = all(not any(t.vec) for t in tops)
+        normalised = not unit_scale and scale is not None and normalises(act)
+        series, whole = _series(space, act.hermite, f.content, trunc, caps=caps, normalised=normalised)
+        if normalised:
+            name, form = scale
+            floors = tuple((name, t) for t in tops)
+            series = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in series]
+        elif any(j != 1 for j, _ in series) and not unit_scale:
             caveats.add(Caveat.SCALE)
+        parts = [(j, content_shift(c, q_form, bit)) for j, c in series]
     if not whole:
         caveats.add(Caveat.POWERS)
     if not parts:
-        return tuple(() for _ in f.content), frozenset(caveats)
-    return content_max(space, *(c for _, c in parts)), frozenset(caveats)
+        return tuple(() for _ in f.content), frozenset(caveats), floors
+    return content_max(space, *(c for _, c in parts)), frozenset(caveats), floors
 
 
 def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel, layer: int, name: str,
                m_form: tuple[int, ...], q_form: tuple[int, ...], width_form: tuple[int, ...],
-               trunc: Truncation) -> Kernel:
+               trunc: Truncation, scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
     """Sp rule (Claim i): `M_l` neurons with mean `q f` add a rank-one spike along
     `sigma_l = phi(q f)` with eigenvalue exponent `[M_l] - [N_l]` to the lazy part."""
     f = kernel.feature(name)
     assert f is not None, name
     bit = 1 << layer
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
-    content, caveats = spike_content(space, act, f, q_form, bit, trunc, kernel.caps)
+    content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
     sigma = Feature(eigen, content)
     amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space))
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
-                  lazy_part.caveats | kernel.caveats | caveats, kernel.caps)
+                  lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
