@@ -44,8 +44,8 @@ def test_reachable_orders_from_the_supports(act, depth, k, reached):
 
 
 def test_limits_are_checked_before_any_work_and_name_their_option():
-    with pytest.raises(LimitExceeded, match="--max-depth 17"):
-        predict(problem("erf", 17, 3))
+    with pytest.raises(LimitExceeded, match="--max-depth 13"):
+        predict(problem("erf", 13, 3))
     with pytest.raises(LimitExceeded, match="--max-degree 25"):
         predict(problem("erf", 1, 25))
     with pytest.raises(LimitExceeded, match="--max-power 17"):
