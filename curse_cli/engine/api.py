@@ -57,6 +57,8 @@ class Options:
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:
+            if unreachable_from_supports(problem.activation, problem.depth, problem.degree) is not None:
+                return Truncation(1, None, 1)   # no pattern carries He_k: nothing above order one is needed
             safe = safe_truncation(problem.degree, problem.depth)
             return safe._replace(max_order=safe.max_order + self.raise_by, power_cap=safe.power_cap + self.raise_by)
         return Truncation(max_order=self.max_order, max_power=self.max_order)

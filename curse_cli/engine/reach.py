@@ -82,11 +82,14 @@ def reachable(act: Activation, depth: int, degree: int) -> Orders:
 
 def unreachable_from_supports(act: Activation, depth: int, degree: int) -> str | None:
     """A one-line reason when no pattern can carry `He_degree` (None: some may)."""
-    if parity_reachable(act, depth, degree) and degree > 64:
+    if not parity_reachable(act, depth, degree):
+        orders = reachable(act, depth, 1)     # decided by parity alone, whatever the degree
+    elif degree > 64:
         return None   # decided by the enumeration, after the degree limit
-    orders = reachable(act, depth, degree)
-    if degree in orders:
-        return None
+    else:
+        orders = reachable(act, depth, degree)
+        if degree in orders:
+            return None
     parity = "even" if degree % 2 == 0 else "odd"
     top = orders.even if degree % 2 == 0 else orders.odd
     have = f"{parity} orders up to {top}" if top >= 0 else f"no {parity} order at all"
