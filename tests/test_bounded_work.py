@@ -61,3 +61,18 @@ def test_advised_max_patterns_is_one_that_finishes():
     assert "--max-patterns 2183339" not in str(big.value) and str(PATTERN_CEILING) in str(big.value)
     with pytest.raises(PatternSpaceTooLarge, match="--max-patterns 299"):
         predict(problem("erf", 4, 3), Options(max_patterns=10))
+
+
+def test_one_named_pattern_works_in_its_own_sizes():
+    """compare/explain of one pattern of a deep network: the symbol space holds that
+    pattern's free sizes (M_l, q_l of its specialised layers), not the M, q, D of every
+    layer and spike of the pattern space (12 layers: 102 of them)."""
+    from curse_cli.engine.api import Context
+    from curse_cli.engine.patterns import parse_pattern
+
+    prob = problem("erf", 12, 3)
+    name = "-".join(["Sp(z)", *(["GP"] * 10), "Sp(sigma1)"])
+    ctx = Context(prob, Options(workers=1), patterns=[parse_pattern(prob.activation, 12, name)])
+    assert set(ctx.space.variables) == {"#M1", "#q1", "#M12", "#q12"}
+    report = ctx.score(parse_pattern(prob.activation, 12, name))
+    assert report.exponent is not None
