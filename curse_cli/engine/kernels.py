@@ -11,8 +11,8 @@ amplify, with their eigenvalue and Hermite content.
 
 Each rule is a pure function `(kernel, ...) -> kernel`; a pattern is a fold over layers.
 
-Truncation (docs/truncation.md).  No exponent depends on the safe truncation
-(`safe_truncation`), because:
+Truncation (docs/truncation.md).  Raising the safe truncation (`safe_truncation`)
+changes neither P* nor the winners nor the exponent of any pattern it scores, because:
 
 * *Orders up to `k` suffice.*  Every content built here is downward closed: each term
   at order `n >= 2` is dominated, with its provenance, by a term at order `n - 2` (true
@@ -26,9 +26,11 @@ Truncation (docs/truncation.md).  No exponent depends on the safe truncation
   wherever a programme can be (checked on its top terms, on the free sizes' box and
   through each GFL cap `[D] + [lambda] <= 0`) needs powers up to `k + 1` only: a
   product of `r >= n + 2` factors reaching order `n` is dominated in value by one of
-  `r - 2` factors (`_series`).  The higher powers add terms that are no larger but rely
-  on more layers; they can only let a pattern that uses a layer nominally score, never
-  below the simpler pattern, so the prediction does not depend on them.
+  `r - 2` factors (`_series`).  ReLU's factors are `<= 0` once normalised by the input
+  scale (`lazy`, `spike_content`: THEORY.md section 9).  The higher powers add terms
+  that are no larger but rely on more layers; they can only let a pattern that uses a
+  layer nominally score (inconsistent at the default), never below the simpler
+  pattern, so the prediction does not depend on them.
 * What is not certified is marked on the kernel (`Caveat`) and becomes a warning.
 """
 
