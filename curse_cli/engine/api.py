@@ -71,16 +71,17 @@ def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[st
     caveats = set(caveats)
     k, n = problem.degree, options.max_order
     act = problem.activation
-    if n is not None and (n < k or Caveat.POWERS in caveats):
-        safe = max([k, *act.hermite.finite, *(act.taylor.finite if act.taylor else ())])
-        what = "its infinite series" if act.hermite.infinite or (act.taylor and act.taylor.infinite) else f"{safe}"
+    supports = [act.hermite, *([act.taylor] if act.taylor is not None else [])]
+    needed = max([k, *(m for sup in supports for m in sup.finite),
+                  *(max(sup.upto(k + 1), default=0) for sup in supports if sup.infinite)])
+    if n is not None and n < needed:
         out.append(EngineWarning(
-            "max-order", f"--max-order {n} is below the safe truncation (target order {k}; {act.name} powers up to "
-                         f"{what}): exponents may differ from the exact ones; omit it for the safe default"))
-    elif Caveat.POWERS in caveats:
+            "max-order", f"--max-order {n} is below the safe truncation (target order {k}, {act.name} powers up to "
+                         f"{needed}): exponents may differ from the exact ones; omit it for the safe default"))
+    if Caveat.POWERS in caveats and (n is None or n >= needed):
         out.append(EngineWarning(
-            "powers", f"the powers of {act.name} were cut at the cap without a certificate that the higher "
-                      f"ones change nothing: exponents are not certified"))
+            "powers", f"the powers of {act.name} were cut without a bound on the higher ones (an input scale "
+                      f"above one that is not normalised): exponents are not certified"))
     if Caveat.SCALE in caveats:
         out.append(EngineWarning(
             "scale", f"{act.name} is homogeneous and an input scale that may exceed one is not normalised "

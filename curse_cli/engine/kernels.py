@@ -208,12 +208,11 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             out.append((m, c if step is None else content_shift(c, tuple(m * x for x in step), bit)))
         return out
 
-    if trunc.max_power is not None:
-        whole = not support.infinite and all(m <= trunc.max_power for m in support.finite)
-        return series(support.upto(trunc.max_power)), whole
+    certified = not support.infinite or normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
+    if trunc.max_power is not None:   # an override: whether it reaches far enough is the caller's question
+        return series(support.upto(trunc.max_power)), certified and all(m <= trunc.max_power for m in support.finite)
     if not support.infinite:
         return series(sorted(support.finite)), True
-    certified = normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
     return series(support.upto(trunc.max_order + 1)), certified
 
 
