@@ -127,6 +127,10 @@ def test_max_order_is_honoured_exactly_with_a_warning():
     assert not pred.winners
     assert [w.code for w in pred.warnings] == ["max-order"]
     assert not run(spec("erf", ["d"], 3, "standard")).warnings
+    # At or above the safe truncation (orders 3, erf's odd powers up to 3): no warning.
+    assert not run(spec("erf", ["d"], 3, "standard"), Options(max_order=3, workers=1)).warnings
+    cubic = run(spec("cubic", ["d"], 1, "standard"), Options(max_order=2, workers=1))
+    assert [w.code for w in cubic.warnings] == ["max-order"]   # v^3 needs power 3
 
 
 POLYS = ["{polynomial: [0, 1, 0, 1]}", "{polynomial: [0, 0, 1, 0, 1]}"]
