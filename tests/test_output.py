@@ -32,13 +32,15 @@ def head(result) -> str:
 
 
 def test_the_header_echoes_what_changes_the_answer():
+    """The safe truncation tracks Hermite orders up to the target's degree (3 here), and
+    the header says so."""
     base = run("predict", THREE, env={"COLUMNS": "400"})
     variants = [("--set", "N1=2"), ("--set", "kappa=1/2"), ("--max-order", "5")]
     headers = {head(base)} | {head(run("predict", THREE, *v, env={"COLUMNS": "400"})) for v in variants}
     assert len(headers) == 1 + len(variants)
     text = head(base)
     for part in ("activation erf", "widths [N1, N2]", "degree 3", "scaling: standard", "target_variance 0",
-                 "ridge: kappa", "N1 = d", "max order 4"):
+                 "ridge: kappa", "N1 = d", "max order 3"):
         assert part in text, part
 
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from curse_cli.engine.limits import (
+    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, PATTERN_CEILING,
+)
+
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
-
-# engine.api.DEFAULT_MAX_PATTERNS, repeated so that --help need not import the engine
-# (tests/test_unix.py checks that the two agree).
-DEFAULT_MAX_PATTERNS = 2000
 
 
 class UserError(click.ClickException):
@@ -29,10 +29,30 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), d
 SET = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
                    help="Override a scale, e.g. --set N1=2 or --set 'N1=d^(3/2)'. Repeatable.")
 MAX_ORDER = click.option("--max-order", type=click.IntRange(1, 12), default=None,
-                         help="Highest Hermite order (and lazy power) tracked [default: target degree + 1].")
-MAX_PATTERNS = click.option("--max-patterns", type=click.IntRange(1), default=DEFAULT_MAX_PATTERNS, show_default=True,
+                         help="Expert override: highest Hermite order and activation power tracked, honoured exactly "
+                              "(a warning when below the safe truncation) [default: the safe truncation].")
+MAX_PATTERNS = click.option("--max-patterns", type=click.IntRange(1, PATTERN_CEILING), default=DEFAULT_MAX_PATTERNS,
+                            show_default=True,
                             help="Refuse to enumerate more candidate patterns than this.")
 SPEC = click.argument("spec", metavar="SPEC")
+
+
+def LIMITS(command):
+    """`--max-depth`, `--max-degree`, `--max-power`, passed on as one `limits` dict of
+    `Options` fields (the engine refuses a problem beyond them before any work)."""
+    import functools
+
+    @click.option("--max-depth", type=click.IntRange(1), default=DEFAULT_MAX_DEPTH, show_default=True,
+                  help="Refuse networks with more hidden layers than this.")
+    @click.option("--max-degree", type=click.IntRange(1), default=DEFAULT_MAX_DEGREE, show_default=True,
+                  help="Refuse targets of a higher degree (an unreachable one is still answered).")
+    @click.option("--max-power", type=click.IntRange(1), default=DEFAULT_MAX_POWER, show_default=True,
+                  help="Refuse activations with a higher Hermite order or Taylor power.")
+    @functools.wraps(command)
+    def wrapper(*args, max_depth: int, max_degree: int, max_power: int, **kwargs):
+        return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power), **kwargs)
+
+    return wrapper
 
 
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from curse_cli import __version__
-from curse_cli.cli.common import FORMAT, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
 
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # Library exceptions that are the user's input: (module, class), checked only once the
 # module is loaded (an error of a module never imported cannot have been raised).
 USER_ERRORS = (("curse_cli.spec.load", "SpecError"), ("curse_cli.engine.patterns", "PatternError"),
-               ("curse_cli.engine.api", "PatternSpaceTooLarge"))
+               ("curse_cli.engine.api", "PatternSpaceTooLarge"), ("curse_cli.engine.api", "LimitExceeded"))
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
 DEBUG = "--debug"
 
@@ -118,6 +118,12 @@ class CurseGroup(click.Group):
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
 
 
+def _warn(pred: Any) -> None:
+    """The library's structured warnings, one line each on stderr."""
+    for w in pred.warnings:
+        click.echo(f"Warning: {w.message}", err=True)
+
+
 def _emit_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
@@ -148,14 +154,16 @@ def cli(debug: bool) -> None:
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
+@LIMITS
 def predict_cmd(spec: str, top: int | None, overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                max_patterns: int) -> None:
+                max_patterns: int, limits: dict) -> None:
     """Rank every pattern and give the sample-complexity exponent P*."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns))
+    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits))
+    _warn(pred)
     if fmt == "json":
         _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, top))
     else:
@@ -177,15 +185,17 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
+@LIMITS
 def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                max_patterns: int) -> None:
+                max_patterns: int, limits: dict) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
     chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
-    pred = predict(loaded.problem, Options(max_order, max_patterns), chosen)
+    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), chosen)
+    _warn(pred)
     if fmt == "json":
         _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
     else:
@@ -198,7 +208,9 @@ def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], f
 @SET
 @FORMAT
 @MAX_ORDER
-def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None) -> None:
+@LIMITS
+def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None,
+                limits: dict) -> None:
     """The derivation of one pattern, step by step."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options
@@ -206,7 +218,7 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
 
     loaded = _load(spec, overrides)
     (pattern,) = _patterns(loaded, (name,))
-    options = Options(max_order)
+    options = Options(max_order, **limits)
     ex = explain(loaded.problem, pattern, options)
     order = options.truncation(loaded.problem).max_order
     if fmt == "json":

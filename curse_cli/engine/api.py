@@ -12,36 +12,78 @@ from fractions import Fraction
 from typing import Iterable
 
 from curse_cli.engine.analysis import read_optimum
-from curse_cli.engine.energy import Box, Folder, Optimum, Program, build_program, build_space, minimise, search_bound
-from curse_cli.engine.kernels import Truncation
+from curse_cli.engine.energy import (
+    Box, Folder, Optimum, Program, build_program, build_space, minimise, pattern_variables, search_bound,
+)
+from curse_cli.engine.kernels import Caveat, Truncation, safe_truncation
+from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
+    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, PATTERN_CEILING,
+)
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import PatternReport, Prediction
+from curse_cli.engine.reach import parity_reachable, unreachable_from_supports
+from curse_cli.engine.report import EngineWarning, PatternReport, Prediction
 from curse_cli.algebra.tropical import Space
-
-DEFAULT_MAX_PATTERNS = 2000
 
 
 class PatternSpaceTooLarge(ValueError):
     """More candidate patterns than the caller allowed."""
 
 
+class LimitExceeded(ValueError):
+    """A problem beyond one of the engine's work limits, refused before any work."""
+
+
 @dataclass(frozen=True)
 class Options:
     """Engine settings: the Hermite truncation and the enumeration limit.
 
-    `max_order` bounds the Hermite orders tracked and the lazy powers used (default:
-    the target degree plus one); `max_patterns` refuses pattern spaces larger than it.
+    `max_order=None` is the safe truncation (`kernels.safe_truncation`, which no
+    exponent depends on); an integer is an expert override honoured exactly as given:
+    the Hermite orders tracked and the lazy/Taylor powers used (a warning says when it
+    is below the safe truncation).  `max_patterns` refuses pattern spaces larger than it.
     """
 
     max_order: int | None = None
     max_patterns: int = DEFAULT_MAX_PATTERNS
     workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
+    raise_by: int = 0  # tests: the safe truncation with this many more orders (and powers)
+    max_depth: int = DEFAULT_MAX_DEPTH      # hidden layers
+    max_degree: int = DEFAULT_MAX_DEGREE    # target degree k (a target no pattern reaches is answered anyway)
+    max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
 
     def truncation(self, problem: Problem) -> Truncation:
-        n = self.max_order if self.max_order is not None else problem.degree + 1
-        n = max(n, problem.degree)
-        return Truncation(max_order=n, max_power=n)
+        if self.max_order is None:
+            if unreachable_from_supports(problem.activation, problem.depth, problem.degree) is not None:
+                return Truncation(1, None, 1)   # no pattern carries He_k: nothing above order one is needed
+            safe = safe_truncation(problem.degree, problem.depth)
+            return safe._replace(max_order=safe.max_order + self.raise_by, power_cap=safe.power_cap + self.raise_by)
+        return Truncation(max_order=self.max_order, max_power=self.max_order)
+
+
+def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[str]) -> tuple[EngineWarning, ...]:
+    """Structured warnings for a truncation that is not certified (the caveats collected
+    from the scored patterns' kernels, and an override below the target's order)."""
+    out = []
+    caveats = set(caveats)
+    k, n = problem.degree, options.max_order
+    act = problem.activation
+    supports = [act.hermite, *([act.taylor] if act.taylor is not None else [])]
+    needed = max([k, *(m for sup in supports for m in sup.finite),
+                  *(max(sup.upto(k + 1), default=0) for sup in supports if sup.infinite)])
+    if n is not None and n < needed:
+        out.append(EngineWarning(
+            "max-order", f"--max-order {n} is below the safe truncation (target order {k}, {act.name} powers up to "
+                         f"{needed}): exponents may differ from the exact ones; omit it for the safe default"))
+    if Caveat.POWERS in caveats and (n is None or n >= needed):
+        out.append(EngineWarning(
+            "powers", f"the powers of {act.name} were cut without a bound on the higher ones (an input scale "
+                      f"above one that is not normalised): exponents are not certified"))
+    if Caveat.SCALE in caveats:
+        out.append(EngineWarning(
+            "scale", f"{act.name} is homogeneous and an input scale that may exceed one is not normalised "
+                     f"(docs/theory.md section 9): exponents of such patterns are not certified"))
+    return tuple(out)
 
 
 class Context:
@@ -53,11 +95,12 @@ class Context:
     """
 
     def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
-                 denominators: Iterable[int] = ()) -> None:
+                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None) -> None:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
-        self.space: Space = build_space(problem, box, denominators)
+        only = None if patterns is None else pattern_variables(patterns)
+        self.space: Space = build_space(problem, box, denominators, only)
         self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
         self.programs: dict[Pattern, Program] = {}
 
@@ -99,14 +142,38 @@ class Context:
 
 
 def check_size(problem: Problem, options: Options) -> int:
+    """The number of candidate patterns, or `PatternSpaceTooLarge`; the advised
+    `--max-patterns` is given only when it is within `PATTERN_CEILING` (it finishes)."""
     total = count_patterns(problem.activation, problem.depth)
     if total > options.max_patterns:
+        if total <= PATTERN_CEILING:
+            advice = f"raise it with --max-patterns {total}, or score chosen patterns"
+        else:
+            advice = (f"that is beyond what can be scored (--max-patterns accepts at most {PATTERN_CEILING}); "
+                      f"score chosen patterns")
         raise PatternSpaceTooLarge(
             f"{total} candidate patterns for a {problem.depth}-layer network exceed the limit of "
-            f"{options.max_patterns}; raise it with --max-patterns {total}, or score chosen patterns with "
-            f"'curse compare --pattern ...'"
+            f"{options.max_patterns}; {advice} with 'curse compare --pattern ...'"
         )
     return total
+
+
+def check_limits(problem: Problem, options: Options, degree: bool = True) -> None:
+    """Depth, the activation's powers and the target degree against their limits, before
+    any work (`LimitExceeded`, one line naming the limit and the option that raises it).
+    A target whose parity no pattern reaches is not refused for its degree: `predict`
+    answers it from the supports."""
+    if problem.depth > options.max_depth:
+        raise LimitExceeded(f"the network has {problem.depth} hidden layers, above the limit of {options.max_depth}; "
+                            f"raise it with --max-depth {problem.depth}")
+    act = problem.activation
+    top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
+    if top > options.max_power:
+        raise LimitExceeded(f"the activation has a term of order {top}, above the limit of {options.max_power}; "
+                            f"raise it with --max-power {top}")
+    if degree and problem.degree > options.max_degree and parity_reachable(act, problem.depth, problem.degree):
+        raise LimitExceeded(f"the target degree {problem.degree} is above the limit of {options.max_degree}; "
+                            f"raise it with --max-degree {problem.degree}")
 
 
 def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
@@ -129,9 +196,12 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
 PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves
 
 
-def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
-    ctx = Context(problem, options)
-    return [ctx.score(p) for p in patterns]
+def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+    """The patterns' reports and the caveats of their kernels."""
+    ctx = Context(problem, options, patterns=patterns)
+    reports = [ctx.score(p) for p in patterns]
+    caveats = {c for p in patterns for c in ctx.programs[p].kernels[-1].caveats}
+    return reports, caveats
 
 
 def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern], list[Pattern]]:
@@ -149,10 +219,11 @@ def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern]
     return halves
 
 
-def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> list[PatternReport]:
-    """Every pattern's report, in the given order.  Large pattern spaces are split in
-    two halves of whole subtrees, one scored in a forked process: the results are the
-    same as in one process (each pattern depends only on its own prefix)."""
+def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+    """Every pattern's report, in the given order, and the caveats of their kernels.
+    Large pattern spaces are split in two halves of whole subtrees, one scored in a
+    forked process: the results are the same as in one process (each pattern depends
+    only on its own prefix)."""
     workers = options.workers if options.workers is not None else min(2, os.cpu_count() or 1)
     if workers < 2 or len(patterns) < PARALLEL_MIN:
         return _score_chunk(problem, options, patterns)
@@ -164,9 +235,11 @@ def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> li
     mine, theirs = _balanced_halves(patterns, problem.depth)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         future = pool.submit(_score_chunk, problem, options, theirs)
-        reports = dict(zip(mine, _score_chunk(problem, options, mine)))
-        reports.update(zip(theirs, future.result()))
-    return [reports[p] for p in patterns]
+        own, caveats = _score_chunk(problem, options, mine)
+        reports = dict(zip(mine, own))
+        other, more = future.result()
+        reports.update(zip(theirs, other))
+    return [reports[p] for p in patterns], caveats | more
 
 
 def rank(reports: Iterable[PatternReport]) -> tuple[tuple[PatternReport, ...], tuple[PatternReport, ...]]:
@@ -182,10 +255,19 @@ def rank(reports: Iterable[PatternReport]) -> tuple[tuple[PatternReport, ...], t
 
 def predict(problem: Problem, options: Options = Options(),
             patterns: Iterable[Pattern] | None = None) -> Prediction:
-    """Score the given patterns (default: all of them) and rank them."""
+    """Score the given patterns (default: all of them) and rank them.  A target no
+    pattern can reach is answered from the activation's supports, before any work."""
+    check_limits(problem, options, degree=False)
+    if patterns is None:
+        reason = unreachable_from_supports(problem.activation, problem.depth, problem.degree)
+        if reason is not None:
+            return Prediction(problem, (), (), None, None, reason, options.truncation(problem).max_order,
+                              count_patterns(problem.activation, problem.depth))
+    check_limits(problem, options)
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
-    chosen = list(patterns) if patterns is not None else list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
-    reports = score_all(problem, options, chosen)
+    chosen = list(patterns) if patterns is not None else list(
+        enumerate_patterns(problem.activation, problem.depth, problem.feature))
+    reports, caveats = score_all(problem, options, chosen)
     ranked, winners = rank(reports)
     if winners:
         p_star = problem.ridge * winners[0].energy
@@ -194,8 +276,9 @@ def predict(problem: Problem, options: Options = Options(),
     else:
         p_star, p_exp = None, None
         if all(r.status == "unreachable" for r in reports):
-            reason = unreachable_reason(Context(problem, options), chosen)
+            reason = unreachable_reason(Context(problem, options, patterns=chosen), chosen)
         else:
             reason = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
     return Prediction(problem, ranked, winners, p_star, p_exp, reason,
-                      options.truncation(problem).max_order, total)
+                      options.truncation(problem).max_order, total,
+                      truncation_warnings(problem, options, caveats))

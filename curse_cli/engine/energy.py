@@ -23,62 +23,14 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise, spike_name
+from curse_cli.engine.kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise
 from curse_cli.engine.patterns import Mechanism, Pattern
+from curse_cli.engine.symbols import (  # noqa: F401 - re-exported: the engine's symbols
+    Box, build_space, display, pattern_variables, search_bound, var,
+)
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.algebra.tropical import Space, make_space
-
-
-def var(kind: str, layer: int, feature: str | None = None) -> str:
-    """Internal name of a free size: `#M2`, `#q2`, or `#D2:z` (one `D` per amplified
-    feature, so that each carries its own bound).  `#` keeps them apart from the spec's
-    scale names (a scale may well be called `M2`); `display` gives `M2`, `D2`."""
-    return f"#{kind}{layer}" if feature is None else f"#{kind}{layer}:{feature}"
-
-
-def display(name: str) -> str:
-    return name.lstrip("#").split(":")[0]
-
-
-Box = dict[str, tuple[Fraction, Fraction]]
-"""Ranges of swept scale exponents (name -> (lo, hi)); see `tropical.Space`."""
-
-
-def search_bound(problem: Problem, box: Box | None = None) -> int:
-    """A bound on `|[q_l]|` far beyond any optimum, so that dominated exponents can be
-    dropped early.  A used spike of magnitude `q` costs at least `2|[q]|` in the readout
-    when `[q] < 0`, so optima sit well inside; the scorer reports any that touches it.
-    With a box, the largest scale values in it are used, so one bound serves them all."""
-    box = box or {}
-    values = {n: max([abs(v), *(abs(x) for x in box.get(n, ()))]) for n, v in problem.scales}
-
-    def size(m: Monomial) -> Fraction:   # the largest |[m]| over the box
-        return sum((abs(p) * (1 if n == BASE else values[n]) for n, p in m.items()), Fraction(0))
-
-    total = 1 + size(problem.lambda0) + size(problem.readout_factor) + sum(values.values())
-    return int(4 * (problem.degree + 2) * total) + 1
-
-
-def build_space(problem: Problem, box: Box | None = None, denominators: Iterable[int] = ()) -> Space:
-    """The symbols of a problem: its scales, then `M_l, q_l, D_l` for every layer.
-
-    Bounds: `0 <= [M_l] <= [N_l]`; `[q_l] <= 0` for bounded activations, `|[q_l]| <= Q`
-    (`search_bound`); `0 <= [D_l]` and the amplified eigenvalue at most order one, so
-    `[D_l] <= -[lambda_0]` on the input component and `[D_l] <= [N_m]` on the spike
-    `sigma_m`.
-    """
-    q_max = Monomial({BASE: search_bound(problem, box)})
-    variables: dict[str, tuple[Monomial | None, Monomial | None]] = {}
-    for l, width in enumerate(problem.widths, start=1):
-        variables[var("M", l)] = (Monomial(), width)
-        variables[var("q", l)] = (q_max ** -1, Monomial() if problem.activation.bounded else q_max)
-        variables[var("D", l, problem.feature)] = (Monomial(), problem.lambda0 ** -1)
-        for m in range(1, l):
-            variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
-    sizes = (*problem.widths, problem.chi, problem.lambda0, problem.ridge, problem.readout_factor)
-    dens = [Fraction(v).denominator for m in sizes for v in m.values()]
-    return make_space(problem.scale_values(), variables, [*dens, *denominators], box)
+from curse_cli.algebra.tropical import Space
 
 
 class Role(Enum):
@@ -90,6 +42,7 @@ class Role(Enum):
     WIDTH = "width"          # M_l <= N_l
     CAP = "cap"              # q_l <= 1 (bounded), D_l lambda_f <= 1
     SEARCH = "search bound"  # |[q_l]| <= Q, far beyond any optimum
+    SCALE = "input scale"    # [s_l] >= each top term of the kernel below (docs/theory.md section 9)
 
 
 class Option(NamedTuple):
@@ -143,10 +96,17 @@ class Folder:
         """The last hidden layer's kernel is only read at the target's order."""
         return self.problem.degree if self.restrict_last and length == self.problem.depth else None
 
+    def scale(self, kind: str, layer: int) -> tuple[str, tuple[int, ...]] | None:
+        """The size `[s_l]` (kind "s") or `[s_f]` of layer `l`'s feature (kind "r"), if the
+        space has it."""
+        name = var(kind, layer)
+        return (name, self.form(name)) if name in self.space.variables else None
+
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:
+            l = len(prefix) + 1
             self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
-                                      self.only(len(prefix) + 1))
+                                      self.only(l), self.scale("s", l))
         return self._lazy[prefix]
 
     def kernel(self, prefix: Pattern) -> Kernel:
@@ -161,11 +121,11 @@ class Folder:
             out = self.lazy_of(below)
         elif step.kind is Mechanism.GFL:
             out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
-                      self.trunc, self.only(l))
+                      self.trunc, self.only(l), self.scale("s", l))
         else:
             out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
                              self.form(var("M", l)), self.form(var("q", l)),
-                             self.space.form(self.problem.widths[l - 1]), self.trunc)
+                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l))
         self._kernels[prefix] = out
         return out
 
@@ -217,6 +177,15 @@ def build_program(folder: Folder, pattern: Pattern) -> Program:
                 Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{step.feature}",
                        Role.COST, l)
                 for e in feature.eigen)))
+    for name, term in dict.fromkeys(kernels[-1].floors):
+        if name not in variables:
+            variables.append(name)
+            # An upper bound far above any input scale, so that the programme has a vertex.
+            cap = folder.form(BASE, 2 * (problem.depth + 1) * folder.q_bound)
+            conditions.append(Option(_plus(folder.form(name), _neg(cap)), 0, f"{display(name)} <= d^Q (search bound)",
+                                     Role.SEARCH, 0))
+        conditions.append(Option(_plus(term.vec, _neg(folder.form(name))), 0,
+                                 f"{display(name)} >= the input scale (section 9)", Role.SCALE, 0))
     chi = space.form(problem.chi * problem.readout_factor)
     readout = kernels[-1].amplitude[problem.degree] if problem.degree < len(kernels[-1].amplitude) else ()
     label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from curse_cli.engine.analysis import form_label
 from curse_cli.engine.energy import display
-from curse_cli.engine.api import Context
+from curse_cli.engine.api import Context, check_limits
 from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.engine.report import ExplainStep, Explanation, KernelLine
@@ -52,7 +52,8 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
 
 def explain(problem, pattern: Pattern, options) -> Explanation:
     """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
-    ctx = Context(problem, options)
+    check_limits(problem, options)
+    ctx = Context(problem, options, patterns=[pattern])
     program, optimum, report = ctx.evaluate(pattern)
     space = ctx.space
     steps = []

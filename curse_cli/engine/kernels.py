@@ -10,13 +10,35 @@ spectral components (`z`, the spikes `sigma_l`) that a layer can specialise on o
 amplify, with their eigenvalue and Hermite content.
 
 Each rule is a pure function `(kernel, ...) -> kernel`; a pattern is a fold over layers.
+
+Truncation (docs/truncation.md).  Raising the safe truncation (`safe_truncation`)
+changes neither P* nor the winners nor the exponent of any pattern it scores, because:
+
+* *Orders up to `k` suffice.*  Every content built here is downward closed: each term
+  at order `n >= 2` is dominated, with its provenance, by a term at order `n - 2` (true
+  of `z`, kept by maxima, shifts and Hermite products).  Then order `n` of a product
+  `x y` is reached from factor orders `<= max(n, 1)`: lower both factors by two while
+  the sum stays `>= n`, and a lone `(n + 1, 1)` to `(n - 1, 1)`.  So orders above the
+  target's never raise an order `<= k` anywhere, and the largest exponent over all
+  orders (the input scale `[s]`) is that of orders 0 and 1.
+* *Powers.*  A finite support (polynomials) is used whole.  An infinite series
+  `u_m` (erf's and tanh's odd powers, ReLU's even ones) whose terms are all `<= 0`
+  wherever a programme can be (checked on its top terms, on the free sizes' box and
+  through each GFL cap `[D] + [lambda] <= 0`) needs powers up to `k + 1` only: a
+  product of `r >= n + 2` factors reaching order `n` is dominated in value by one of
+  `r - 2` factors (`_series`).  ReLU's factors are `<= 0` once normalised by the input
+  scale (`lazy`, `spike_content`: docs/theory.md section 9).  The higher powers add terms
+  that are no larger but rely on more layers; they can only let a pattern that uses a
+  layer nominally score (inconsistent at the default), never below the simpler
+  pattern, so the prediction does not depend on them.
+* What is not certified is marked on the kernel (`Caveat`) and becomes a warning.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
-from curse_cli.archs.problem import Activation
+from curse_cli.archs.problem import Activation, Support
 from curse_cli.algebra.tropical import (
     Content,
     Space,
@@ -24,8 +46,8 @@ from curse_cli.algebra.tropical import (
     Trop,
     content_max,
     content_shift,
+    dominates,
     hermite_product,
-    powers,
     prune,
     shift,
     tmax,
@@ -56,21 +78,56 @@ class Feature(NamedTuple):
 
 
 class Kernel(NamedTuple):
-    """Aggregated amplitudes per Hermite order (0..n_max) and the named components."""
+    """Aggregated amplitudes per Hermite order (0..n_max) and the named components.
+
+    `caveats` name the rules applied on the way that are not certified exact (see
+    `Caveat`); empty for every kernel the safe truncation certifies."""
 
     amplitude: Content
     features: tuple[tuple[str, Feature], ...]
+    caveats: frozenset[str] = frozenset()
+    caps: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
+    """`(D form, eigenvalue term)` of each GFL layer below: `[D] + [lambda] <= 0` holds in
+    every programme (the amplified eigenvalue is at most order one), not on the box."""
+    floors: tuple[tuple[str, Term], ...] = ()
+    """`(scale size, term)`: the programme must impose `[s] >= term` (the input scales of
+    homogeneous layers, `normalises`)."""
 
     def feature(self, name: str) -> Feature | None:
         return dict(self.features).get(name)
 
 
+def normalises(act: Activation) -> bool:
+    """Whether the activation is homogeneous with a power other than one: its layers
+    need their input scale `s` (docs/theory.md section 9)."""
+    return act.kind == "homogeneous" and (act.hermite.infinite or any(j != 1 for j in act.hermite.finite))
+
+
 
 class Truncation(NamedTuple):
-    """Hermite orders tracked (0..max_order) and the largest lazy power `j` used."""
+    """Hermite orders tracked (0..max_order) and the lazy/Taylor powers used.
+
+    `max_power=None` is the safe rule: every power of a finite support, and for an
+    infinite support (erf, tanh, ReLU) powers until the series is certified stable
+    (`_series`), at most `power_cap`.  An integer is an expert override: the powers up
+    to it, nothing certified."""
 
     max_order: int
-    max_power: int
+    max_power: int | None = None
+    power_cap: int = 0
+
+
+def safe_truncation(degree: int, depth: int) -> Truncation:
+    """The truncation no exponent depends on (module docstring): orders up to the target
+    degree, every power the certificate needs (cap: degree + 2 depth + 3)."""
+    return Truncation(max(degree, 1), None, max(degree, 1) + 2 * depth + 3)
+
+
+class Caveat:
+    """Why a kernel is not certified exact (collected, then reported as warnings)."""
+
+    POWERS = "powers"     # an infinite power series was cut at the cap or by an override
+    SCALE = "scale"       # a homogeneous activation below an input scale that may exceed one
 
 
 def _zero(space: Space) -> tuple[int, ...]:
@@ -88,33 +145,139 @@ def input_kernel(space: Space, lambda0: tuple[int, ...], trunc: Truncation, name
     return Kernel(amplitude=z.amplitude(space), features=((name, z),))
 
 
-def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None) -> Kernel:
+Caps = tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+
+
+def nonnegative(space: Space, vec: tuple[int, ...], caps: Caps = (), box_checked: bool = False) -> bool:
+    """Whether the form `vec` is `>= 0` wherever a programme can be: on the free sizes'
+    box, or after eliminating a GFL size `D` through its cap `[D] + [lambda] <= 0`
+    (for `beta < 0`: `beta [D] >= -beta [lambda]` there).  `box_checked`: the box test
+    is known to fail, try only the eliminations."""
+    if not box_checked and dominates(space, Term(vec, 0), Term(_zero(space), 0)):
+        return True
+    for d_form, eigen in caps:
+        col = next(i for i, x in enumerate(d_form) if x)
+        beta = vec[col]
+        if beta < 0:
+            scaled = tuple(space.unit * v - beta * (x + e) for v, x, e in zip(vec, d_form, eigen))
+            if nonnegative(space, scaled, tuple(c for c in caps if c[0] != d_form)):
+                return True
+    return False
+
+
+def top_terms(amplitude: Content) -> Trop:
+    """The terms whose maximum is the largest exponent over *all* Hermite orders: those
+    of orders 0 and 1 (every order-n term is dominated by an order n-2 one, docs/truncation.md)."""
+    return tuple(t for order in amplitude[:2] for t in order)
+
+
+def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
+    return nonnegative(space, tuple(-x for x in term.vec), caps)
+
+
+def _series(space: Space, support: Support, base: Content, trunc: Truncation,
+            step: tuple[int, ...] | None = None, bit: int = 0,
+            caps: Caps = (), only: int | None = None,
+            normalised: bool = False) -> tuple[list[tuple[int, Content]], bool]:
+    """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
+    and whether they are certified to give the whole series.
+
+    A finite support is used whole.  An infinite tail is used up to `max_order + 1`:
+    when every top term of `base` (hence every term, by downward closure) is `<= 0`
+    wherever a programme can be, a product of `r >= n + 2` factors reaching order `n`
+    is dominated in value by one of `r - 2` of them (docs/truncation.md, section 2), so
+    higher powers add only terms no larger than the ones kept.  When a top term may be
+    positive (a large input scale) there is no such bound: uncertified, unless the
+    caller `normalised` the series by that scale (each factor then `<= 0` again).
+    """
+    pw = [base]
+
+    def series(ms: Sequence[int]) -> list[tuple[int, Content]]:
+        """With `only`, the largest power is computed at that order alone (the caller
+        reads no other order of it)."""
+        out = []
+        for m in ms:
+            while len(pw) < m - 1:
+                pw.append(hermite_product(space, pw[-1], base))
+            if len(pw) < m:
+                last = m == ms[-1] and only is not None
+                c = hermite_product(space, pw[-1], base, only if last else None)
+                if not last:
+                    pw.append(c)
+            else:
+                c = pw[m - 1]
+            out.append((m, c if step is None else content_shift(c, tuple(m * x for x in step), bit)))
+        return out
+
+    certified = not support.infinite or normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
+    if trunc.max_power is not None:   # an override: whether it reaches far enough is the caller's question
+        return series(support.upto(trunc.max_power)), certified and all(m <= trunc.max_power for m in support.finite)
+    if not support.infinite:
+        return series(sorted(support.finite)), True
+    return series(support.upto(trunc.max_order + 1)), certified
+
+
+def taylor_top(act: Activation, j: int) -> int:
+    """`t_j`: the largest Taylor power `>= j` of `j`'s parity, so that the `He_j`
+    coefficient of `phi(s u)` grows like `s^(t_j)` for `s >> 1` (docs/theory.md section 9).
+    A custom profile with no such power (inconsistent supports) gets no gain."""
+    assert act.taylor is not None and not act.taylor.infinite
+    return max((m for m in act.taylor.finite if m >= j and (m - j) % 2 == 0), default=j)
+
+
+def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
+         scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
-    (with its eigenvalue) when `1 in J`.  With `only`, the amplitude is computed at that
+    (with its eigenvalue) when `1 in J`.  With `only`, the amplitude is kept at that
     Hermite order alone (the last layer needs only the target's order).
+
+    Input scale (docs/theory.md section 9): `[s] = max(0, top terms)`.  A polynomial's
+    `j`-th power gains `(t_j - j)[s] >= 0`: the maximum of itself and its copies
+    shifted by `(t_j - j)` times each top term that may be positive.  A homogeneous
+    activation's loses `(j - 1)[s]`: with `scale` (the size `[s]` and its form), the
+    `j`-th power is shifted by `(1 - j)[s]` and the programme imposes `[s] >= 0` and
+    `[s] >=` each top term (`Kernel.floors`).  No programme gains from `[s]` above that
+    maximum (a larger `[s]` only lowers amplitudes, and the powers it lowers never set
+    the next layer's scale: docs/truncation.md, section 3), so the optimum has `[s]`
+    exactly the input scale.  Without `scale` (the first layer, whose input `K_0` is of
+    order one) a possibly large input scale is a `Caveat.SCALE`.
     """
-    orders = act.hermite.upto(trunc.max_power)
-    if not orders:
-        empty: Content = tuple(() for _ in kernel.amplitude)
-        return Kernel(empty, ())
     a = kernel.amplitude
-    top = max(orders)
-    if only is None:
-        pw = powers(space, a, top)
-        amplitude = content_max(space, *(pw[j - 1] for j in orders))
+    caveats = set(kernel.caveats)
+    floors = kernel.floors
+    homogeneous = act.kind == "homogeneous" and normalises(act)
+    normalised = homogeneous and scale is not None
+    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps, only=only, normalised=normalised)
+    if not whole:
+        caveats.add(Caveat.POWERS)
+    if not parts:
+        return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps, floors)
+    tops = [t for t in top_terms(a) if not _nonpositive(space, t, kernel.caps)]
+    if normalised:
+        name, form = scale
+        floors = floors + tuple((name, t) for t in (Term(_zero(space), 0), *top_terms(a)))
+        parts = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in parts]
+    elif tops and homogeneous:
+        caveats.add(Caveat.SCALE)
+    if tops and act.kind == "polynomial" and act.taylor is not None:
+        grown = []
+        for j, c in parts:
+            gain = taylor_top(act, j) - j
+            grown.append(c if not gain else content_max(
+                space, c, *(content_shift(c, tuple(gain * x for x in t.vec), t.prov) for t in tops)))
+        amplitude = content_max(space, *grown)
     else:
-        # Powers below the top whole, then each power j in J at order `only` alone.
-        full = powers(space, a, top - 1) if top > 1 else []
-        parts = [a if j == 1 else hermite_product(space, full[j - 2], a, only) for j in orders]
-        amplitude = tuple(order if n == only else () for n, order in enumerate(content_max(space, *parts)))
-    features = kernel.features if 1 in orders else ()
-    return Kernel(amplitude, features)
+        amplitude = content_max(space, *(c for _, c in parts))
+    if only is not None:
+        amplitude = tuple(order if n == only else () for n, order in enumerate(amplitude))
+    features = kernel.features if any(j == 1 for j, _ in parts) else ()
+    return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
 
 def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_form: tuple[int, ...],
-        trunc: Truncation, only: int | None = None) -> Kernel:
+        trunc: Truncation, only: int | None = None, scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
     """GFL rule: the lazy rule on `K_{l-1}` with `[lambda_f]` raised by `[D_l]`.
 
     Products containing the amplified feature `j` times are raised by `j [D_l]`
@@ -125,42 +288,61 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
     bit = 1 << layer
     half_d = tuple(x // 2 for x in d_form)
     boosted = content_max(space, kernel.amplitude, f.amplitude(space, half_d, bit))
-    out = lazy(space, act, Kernel(boosted, kernel.features), trunc, only)
+    caps = kernel.caps + tuple((d_form, e.vec) for e in f.eigen)
+    out = lazy(space, act, Kernel(boosted, kernel.features, kernel.caveats, caps, kernel.floors), trunc, only, scale)
     if not out.features:
         return out
     amplified = Feature(tmax(space, f.eigen, shift(f.eigen, d_form, bit)), f.content)
-    return Kernel(out.amplitude, tuple((n, amplified if n == name else g) for n, g in out.features))
+    return out._replace(features=tuple((n, amplified if n == name else g) for n, g in out.features))
 
 
 def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, ...], bit: int,
-                  trunc: Truncation) -> Content:
-    """Hermite content of `sigma = phi(q f)` (docs/theory.md section 4, last column).
+                  trunc: Truncation, caps: Caps = (),
+                  scale: tuple[str, tuple[int, ...]] | None = None) -> tuple[Content, frozenset[str], tuple]:
+    """Hermite content of `sigma = phi(q f)` (docs/theory.md section 4, last column), its
+    caveats and the floors it needs.
 
-    Analytic activations: `max_{m in T} (m[q] + c_{f^m}[n])`; positively homogeneous
-    ones: `[q] + max_{j in J} c_{f^j}[n]`.
+    Analytic activations: `max_{m in T} (m[q] + c_{f^m}[n])`.  Positively homogeneous
+    ones: `phi(q f) = q s_f phi(f / s_f)` with `[s_f]` the top content of `f` (exactly
+    zero for `z`): `[q] + max_{j in J} (c_{f^j}[n] - (j - 1)[s_f])`.  With `scale` (the
+    size `[s_f]` and its form) the programme imposes `[s_f] >=` each top content term
+    (as for the lazy rule, no programme gains from a larger `[s_f]`); without it, a
+    feature whose top content is not exactly zero is a `Caveat.SCALE`.
     """
+    caveats: set[str] = set()
+    floors: tuple = ()
     if act.taylor is not None:
-        ms = act.taylor.upto(trunc.max_power)
-        pw = powers(space, f.content, max(ms)) if ms else []
-        parts = [content_shift(pw[m - 1], tuple(m * x for x in q_form), bit) for m in ms]
+        parts, whole = _series(space, act.taylor, f.content, trunc, q_form, bit, caps)
     else:
-        js = act.hermite.upto(trunc.max_power)
-        pw = powers(space, f.content, max(js)) if js else []
-        parts = [content_shift(pw[j - 1], q_form, bit) for j in js]
+        tops = top_terms(f.content)
+        unit_scale = all(not any(t.vec) for t in tops)
+        normalised = not unit_scale and scale is not None and normalises(act)
+        series, whole = _series(space, act.hermite, f.content, trunc, caps=caps, normalised=normalised)
+        if normalised:
+            name, form = scale
+            floors = tuple((name, t) for t in tops)
+            series = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in series]
+        elif any(j != 1 for j, _ in series) and not unit_scale:
+            caveats.add(Caveat.SCALE)
+        parts = [(j, content_shift(c, q_form, bit)) for j, c in series]
+    if not whole:
+        caveats.add(Caveat.POWERS)
     if not parts:
-        return tuple(() for _ in f.content)
-    return content_max(space, *parts)
+        return tuple(() for _ in f.content), frozenset(caveats), floors
+    return content_max(space, *(c for _, c in parts)), frozenset(caveats), floors
 
 
 def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel, layer: int, name: str,
                m_form: tuple[int, ...], q_form: tuple[int, ...], width_form: tuple[int, ...],
-               trunc: Truncation) -> Kernel:
+               trunc: Truncation, scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
     """Sp rule (Claim i): `M_l` neurons with mean `q f` add a rank-one spike along
     `sigma_l = phi(q f)` with eigenvalue exponent `[M_l] - [N_l]` to the lazy part."""
     f = kernel.feature(name)
     assert f is not None, name
     bit = 1 << layer
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
-    sigma = Feature(eigen, spike_content(space, act, f, q_form, bit, trunc))
+    content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
+    sigma = Feature(eigen, content)
     amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space))
-    return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),))
+    return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
+                  lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)

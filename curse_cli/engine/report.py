@@ -54,6 +54,14 @@ class PatternReport(NamedTuple):
         return self.status == "optimal"
 
 
+class EngineWarning(NamedTuple):
+    """Something the caller should know about a result that is still returned: `code`
+    (stable, for programs: max-order, powers, scale) and a one-line `message`."""
+
+    code: str
+    message: str
+
+
 class Prediction(NamedTuple):
     """Every pattern ranked, the winner(s) and the sample-complexity exponent."""
 
@@ -65,6 +73,7 @@ class Prediction(NamedTuple):
     unreachable: str | None
     max_order: int
     total_patterns: int
+    warnings: tuple[EngineWarning, ...] = ()
 
     @property
     def energy_exponent(self) -> Fraction | None:

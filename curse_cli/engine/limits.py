@@ -1,0 +1,9 @@
+"""The engine's limits on work, as plain constants: the CLI shows them as option defaults
+without importing the engine (so `--help` stays fast), and the engine checks them before
+any work (`api.check_limits`)."""
+
+DEFAULT_MAX_PATTERNS = 2000
+PATTERN_CEILING = 5000     # the most patterns --max-patterns accepts: a few minutes of scoring (four layers: 299 in 7 s)
+DEFAULT_MAX_DEPTH = 12     # a 12-layer chain of specialisations scores in ~5 s; 16 layers take a minute
+DEFAULT_MAX_DEGREE = 24
+DEFAULT_MAX_POWER = 16

@@ -1,0 +1,78 @@
+"""Bounded work, decided up front (issue 9, section 3)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from curse_cli.archs.activations import builtin
+from curse_cli.engine.api import PATTERN_CEILING, LimitExceeded, Options, PatternSpaceTooLarge, predict
+from curse_cli.engine.reach import reachable, unreachable_from_supports
+from curse_cli.spec.load import load_spec_text
+
+
+def problem(act: str, depth: int, k: int):
+    widths = ", ".join(["d"] * depth)
+    return load_spec_text(f"architecture: {{kind: fcn, activation: {act}, widths: [{widths}]}}\n"
+                          f"target: {{kind: hermite, degree: {k}}}\nscaling: standard\n", "t.yaml").problem
+
+
+def test_parity_answers_a_huge_even_target_of_an_odd_activation_at_once():
+    """erf is odd (J = T = odd orders): every kernel is an odd function of z, so He_1000
+    is unreachable whatever the depth; no pattern is enumerated."""
+    start = time.perf_counter()
+    pred = predict(problem("erf", 2, 1000))
+    assert time.perf_counter() - start < 2
+    assert pred.patterns == () and not pred.winners
+    assert "He_1000" in pred.unreachable and "no even order" in pred.unreachable
+
+
+@pytest.mark.parametrize("act, depth, k, reached", [
+    ("relu", 1, 3, False),       # J = {1, even}: one layer gives orders 1 and even only
+    ("relu", 2, 3, True),        # He_1 He_2 contains He_3
+    ("quadratic", 2, 4, True),   # (z^2)^2 reaches order 4
+    ("quadratic", 2, 6, False),  # two squarings: degree 4 at most
+    ("quadratic", 3, 3, False),  # even functions only
+    ("cubic", 1, 5, False),      # z^3: orders 1, 3
+    ("cubic", 2, 9, True),       # (z^3)^3
+    ("linear", 3, 2, False),
+])
+def test_reachable_orders_from_the_supports(act, depth, k, reached):
+    assert (k in reachable(builtin(act), depth, k)) is reached
+    assert (unreachable_from_supports(builtin(act), depth, k) is None) is reached
+
+
+def test_limits_are_checked_before_any_work_and_name_their_option():
+    with pytest.raises(LimitExceeded, match="--max-depth 13"):
+        predict(problem("erf", 13, 3))
+    with pytest.raises(LimitExceeded, match="--max-degree 25"):
+        predict(problem("erf", 1, 25))
+    with pytest.raises(LimitExceeded, match="--max-power 17"):
+        predict(problem("{polynomial: [0, 1, " + "0, " * 15 + "1]}", 1, 1))
+    assert predict(problem("erf", 1, 25), Options(max_degree=25)).p_star_exponent is not None
+
+
+def test_advised_max_patterns_is_one_that_finishes():
+    """Eight erf layers have 2,183,339 patterns: no --max-patterns value is advised
+    beyond the ceiling; four layers (299) advise exactly their count."""
+    with pytest.raises(PatternSpaceTooLarge) as big:
+        predict(problem("erf", 8, 3))
+    assert "--max-patterns 2183339" not in str(big.value) and str(PATTERN_CEILING) in str(big.value)
+    with pytest.raises(PatternSpaceTooLarge, match="--max-patterns 299"):
+        predict(problem("erf", 4, 3), Options(max_patterns=10))
+
+
+def test_one_named_pattern_works_in_its_own_sizes():
+    """compare/explain of one pattern of a deep network: the symbol space holds that
+    pattern's free sizes (M_l, q_l of its specialised layers), not the M, q, D of every
+    layer and spike of the pattern space (12 layers: 102 of them)."""
+    from curse_cli.engine.api import Context
+    from curse_cli.engine.patterns import parse_pattern
+
+    prob = problem("erf", 12, 3)
+    name = "-".join(["Sp(z)", *(["GP"] * 10), "Sp(sigma1)"])
+    ctx = Context(prob, Options(workers=1), patterns=[parse_pattern(prob.activation, 12, name)])
+    assert set(ctx.space.variables) == {"#M1", "#q1", "#M12", "#q12"}
+    report = ctx.score(parse_pattern(prob.activation, 12, name))
+    assert report.exponent is not None
