@@ -1,4 +1,4 @@
-"""No answer depends on the truncation (issue 9, section 1; docs/truncation.md).
+"""No answer depends on the truncation (issue 9, section 1; docs/theory.md section 9).
 
 The four specs of the issue's table are regression tests with values derived by hand
 in each docstring; a property test checks, on random small specs, that the default
@@ -145,7 +145,7 @@ def test_default_truncation_equals_default_plus_three(act, ws, k, scaling, varia
     """Raising the safe truncation by three orders (and so the powers of an infinite
     series) changes neither P* nor the winners, nor the exponent of any pattern scored
     at the default.  The higher powers of erf/tanh/ReLU only add terms dominated in value
-    that rely on more layers (docs/truncation.md, section 2): a pattern that uses a layer
+    that rely on more layers (docs/theory.md section 9.2): a pattern that uses a layer
     only through such a term is inconsistent at the default and may score at the higher
     truncation, never below P*.  A spec that is not certified says so at both."""
     text = spec(act, [f"d^({w})" for w in ws], k, scaling) + f"data: {{target_variance: \"{variance}\"}}\n"

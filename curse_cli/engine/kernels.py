@@ -11,7 +11,7 @@ amplify, with their eigenvalue and Hermite content.
 
 Each rule is a pure function `(kernel, ...) -> kernel`; a pattern is a fold over layers.
 
-Truncation (docs/truncation.md).  Raising the safe truncation (`safe_truncation`)
+Truncation (docs/theory.md section 9).  Raising the safe truncation (`safe_truncation`)
 changes neither P* nor the winners nor the exponent of any pattern it scores, because:
 
 * *Orders up to `k` suffice.*  Every content built here is downward closed: each term
@@ -167,7 +167,7 @@ def nonnegative(space: Space, vec: tuple[int, ...], caps: Caps = (), box_checked
 
 def top_terms(amplitude: Content) -> Trop:
     """The terms whose maximum is the largest exponent over *all* Hermite orders: those
-    of orders 0 and 1 (every order-n term is dominated by an order n-2 one, docs/truncation.md)."""
+    of orders 0 and 1 (every order-n term is dominated by an order n-2 one, docs/theory.md section 9)."""
     return tuple(t for order in amplitude[:2] for t in order)
 
 
@@ -185,7 +185,7 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     A finite support is used whole.  An infinite tail is used up to `max_order + 1`:
     when every top term of `base` (hence every term, by downward closure) is `<= 0`
     wherever a programme can be, a product of `r >= n + 2` factors reaching order `n`
-    is dominated in value by one of `r - 2` of them (docs/truncation.md, section 2), so
+    is dominated in value by one of `r - 2` of them (docs/theory.md section 9.2), so
     higher powers add only terms no larger than the ones kept.  When a top term may be
     positive (a large input scale) there is no such bound: uncertified, unless the
     caller `normalised` the series by that scale (each factor then `<= 0` again).
@@ -240,7 +240,7 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     `j`-th power is shifted by `(1 - j)[s]` and the programme imposes `[s] >= 0` and
     `[s] >=` each top term (`Kernel.floors`).  No programme gains from `[s]` above that
     maximum (a larger `[s]` only lowers amplitudes, and the powers it lowers never set
-    the next layer's scale: docs/truncation.md, section 3), so the optimum has `[s]`
+    the next layer's scale: docs/theory.md section 9.3), so the optimum has `[s]`
     exactly the input scale.  Without `scale` (the first layer, whose input `K_0` is of
     order one) a possibly large input scale is a `Caveat.SCALE`.
     """

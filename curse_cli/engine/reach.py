@@ -1,7 +1,7 @@
 """Which Hermite orders any pattern can reach, from the activation's supports alone.
 
 Used to answer an unreachable target at once, before any enumeration (issue 9,
-section 3).  Every content the rules build is downward closed (docs/truncation.md): an
+section 3).  Every content the rules build is downward closed (docs/theory.md section 9): an
 order `n >= 2` comes with `n - 2`.  So the orders a kernel can carry are described by
 two numbers, the largest even and the largest odd order (`-1`: none), and a Hermite
 product of two such sets is again one (`He_a He_b` reaches `a + b` with its parity, and
