@@ -16,6 +16,19 @@ MEASURES = ("gaussian", "hypercube")
 _NORM_DRAWS = 1 << 16
 
 
+def activations(xp, erf) -> dict:
+    """The builtin activations written with an array module `xp` (numpy or jax.numpy)
+    and its `erf`: one table for the sampled network and for the GP baseline."""
+    return {
+        "erf": erf,
+        "tanh": xp.tanh,
+        "relu": lambda v: xp.maximum(v, 0.0),
+        "linear": lambda v: v,
+        "quadratic": lambda v: v * v,
+        "cubic": lambda v: v * v * v,
+    }
+
+
 def teacher(d: int) -> np.ndarray:
     return np.ones(d) / math.sqrt(d)
 

@@ -21,18 +21,12 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.special import erf
 
+from .data import activations
 from .model import Network
 
 QUADRATURE_NODES = 40
 
-_NUMPY = {
-    "erf": erf,
-    "tanh": np.tanh,
-    "relu": lambda v: np.maximum(v, 0.0),
-    "linear": lambda v: v,
-    "quadratic": lambda v: v * v,
-    "cubic": lambda v: v * v * v,
-}
+_NUMPY = activations(np, erf)
 
 
 def _erf(s11, s12, s22):

@@ -25,15 +25,10 @@ import jax.numpy as jnp  # noqa: E402
 from jax.scipy.linalg import cho_solve  # noqa: E402
 from jax.scipy.special import erf  # noqa: E402
 
+from .data import activations  # noqa: E402
+
 # name -> (phi, polynomial coefficients or None); polynomials are also given by coefficients.
-_NAMED = {
-    "erf": erf,
-    "tanh": jnp.tanh,
-    "relu": lambda v: jnp.maximum(v, 0.0),
-    "linear": lambda v: v,
-    "quadratic": lambda v: v * v,
-    "cubic": lambda v: v * v * v,
-}
+_NAMED = activations(jnp, erf)
 NAMED_ACTIVATIONS = tuple(_NAMED)
 
 
