@@ -283,3 +283,13 @@ def test_ldt_refuses_other_kinds_in_one_line():
     result = run("ldt", str(ROOT / "specs" / "attention_cubic.yaml"))
     assert result.exit_code == 2
     assert "kind: fcn" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_fewer_samples_than_dimensions_is_no_note_for_a_cnn():
+    """[P*] = 3/4 < 1 is the paper's convolutional result (a filter has S = d^(1/2)
+    entries, seen d/S times per sample), not a result outside the heuristic's range."""
+    import json
+
+    doc = json.loads(run("predict", str(ROOT / "specs" / "cnn_erf.yaml"), "--format", "json").output)
+    assert doc["prediction"]["p_star_exponent"] == "3/4"
+    assert "p_star_below_one" not in [n["code"] for n in doc["notes"]]

@@ -18,8 +18,9 @@ class Note:
 
 
 def range_notes(p_star_exponent: Fraction | None, ridge_exponent: Fraction, chi_exponent: Fraction,
-                ridge_name: str) -> list[Note]:
-    """The notes that apply to a prediction with these exponents (none without one)."""
+                ridge_name: str, below_one: bool = True) -> list[Note]:
+    """The notes that apply to a prediction with these exponents (none without one);
+    `below_one`: whether `[P*] < 1` is out of range for this architecture."""
     if p_star_exponent is None:
         return []
     notes = []
@@ -29,7 +30,7 @@ def range_notes(p_star_exponent: Fraction | None, ridge_exponent: Fraction, chi_
             f"vacuous: [P*] = {p} <= 0, a number of samples that does not grow with d; the ridge "
             f"{ridge_name} = {format_monomial({'d': ridge_exponent})} and the readout scale chi = "
             f"{format_monomial({'d': chi_exponent})} set it, and the heuristic's lower bound says nothing here")))
-    elif p_star_exponent < 1:
+    elif p_star_exponent < 1 and below_one:
         notes.append(Note("p_star_below_one", (
             f"outside the heuristic's range: [P*] = {p} < 1 means fewer samples than input dimensions")))
     if ridge_exponent < 0:

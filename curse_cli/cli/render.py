@@ -48,7 +48,11 @@ def notes_of(pred: Prediction) -> list[Note]:
     values = problem.scale_values()
     ridge = problem.ridge.exponent(values)
     ridge_name = next(iter(problem.ridge), "kappa")
-    return range_notes(pred.p_star_exponent, ridge, problem.chi.exponent(values), ridge_name)
+    # Fewer samples than input dimensions is out of range for a fully connected network,
+    # which must find a direction of R^d; a convolutional filter has only S entries, seen
+    # d/S times per sample (the paper's d^(3/4)), so the note does not apply to it.
+    return range_notes(pred.p_star_exponent, ridge, problem.chi.exponent(values), ridge_name,
+                       below_one=problem.kind != "cnn")
 
 
 def shown_patterns(pred: Prediction, top: int | None) -> list[PatternReport]:
@@ -221,8 +225,6 @@ WIDE = 120  # below this many columns, `predict`'s table puts the sizes under E
 
 def prediction_table(pred: Prediction, top: int | None = None) -> Table:
     table = Table(show_edge=False, header_style="bold")
-    # Narrow terminals: E and the sizes share a column (the sizes below E), so that no
-    # factor of a formula and no pattern name has to be cut.
     # Narrow terminals: E and the sizes share a column (the sizes below E), and the name
     # and formula columns get fixed widths of at least their widest piece, so that the
     # table squeezes the corner and note columns rather than cut a name or a factor.
@@ -233,7 +235,7 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Table:
     sizes = [listing(_sizes(r)) if r.scored else None for r in rows]
     if narrow:
         formulas = energies + [x for x in sizes if x is not None]
-        fixed = {"pattern": _fit(names, 18), "E ∝, sizes": _fit(formulas, 24)}
+        fixed = {"pattern": _fit(names, 18, "pattern"), "E ∝, sizes": _fit(formulas, 24, "E ∝, sizes")}
         columns = ["#", "pattern", "corner", "[E]", "E ∝, sizes", "note"]
     else:
         fixed = {}
@@ -250,12 +252,12 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Table:
     return layout.no_cut(table)
 
 
-def _fit(cells: list[layout.Pieces], share: int) -> int:
-    """A column width: the widest piece (never cut), or up to `share` when the cells are
-    longer (fewer lines)."""
+def _fit(cells: list[layout.Pieces], share: int, header: str) -> int:
+    """A column width: the widest piece or the header (never cut), or up to `share`
+    when the cells are longer (fewer lines)."""
     widest = max((max(len(p.rstrip()) for p in c.pieces) for c in cells), default=1)
     longest = max((len(str(c).rstrip()) for c in cells), default=1)
-    return max(widest, min(longest, share))
+    return max(widest, len(header), min(longest, share))
 
 
 def _notes_text(pred: Prediction) -> list[Text]:
