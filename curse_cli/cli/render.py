@@ -117,6 +117,7 @@ def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top
                 for t in pred.winners
             ] if pred.tied else [],
         }
+    ranks = pred.ranks()
     return {
         "schema": PREDICT_SCHEMA,
         "spec": {"origin": origin, **spec_doc},
@@ -125,7 +126,7 @@ def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top
         "prediction": prediction,
         "unreachable": pred.unreachable,
         "notes": [{"code": n.code, "text": n.text} for n in notes_of(pred)],
-        "patterns": [pattern_json(p, pred.rank_of(p)) for p in patterns],
+        "patterns": [pattern_json(p, ranks.get(p.name)) for p in patterns],
     }
 
 
@@ -243,8 +244,9 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Table:
     for col in columns:
         table.add_column(col, justify="right" if col in ("#", "[E]") else "left", width=fixed.get(col),
                          style="dim" if col == "note" else None, overflow="fold")
+    ranks = pred.ranks()
     for report, name, energy, size in zip(rows, names, energies, sizes):
-        rank = pred.rank_of(report)
+        rank = ranks.get(report.name)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
         cells = [Group(energy, size) if size is not None else energy] if narrow else [energy, size or ""]
         table.add_row("" if rank is None else str(rank), name, _corner_text(report) if report.scored else "",

@@ -84,11 +84,22 @@ class Prediction(NamedTuple):
         return len(self.winners) > 1
 
     def rank_of(self, report: PatternReport) -> int | None:
-        """Competition rank (1, 1, 3, ...) among proper optima; None for the rest."""
+        """Competition rank (1, 1, 3, ...) among proper optima; None for the rest.
+        One pattern's; for all of them at once use `ranks` (linear, not quadratic)."""
         if not report.counts:
             return None
         better = sum(1 for p in self.patterns if p.counts and p.tie_key < report.tie_key)
         return better + 1
+
+    def ranks(self) -> dict[str, int]:
+        """Every proper optimum's competition rank, by name, in one sort: a pattern's
+        rank is one plus the number of proper optima strictly better than it, i.e. the
+        position of the first of its ties."""
+        out: dict[str, int] = {}
+        first: dict[tuple, int] = {}
+        for position, p in enumerate(sorted((p for p in self.patterns if p.counts), key=lambda p: p.tie_key)):
+            out[p.name] = first.setdefault(p.tie_key, position + 1)
+        return out
 
 
 class KernelLine(NamedTuple):
