@@ -169,7 +169,7 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
     act = problem.activation
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
     if top > options.max_power:
-        raise LimitExceeded(f"the activation has a term of order {top}, above the limit of {options.max_power}; "
+        raise LimitExceeded(f"the activation {act.name} has a term of order {top}, above the limit of {options.max_power}; "
                             f"raise it with --max-power {top}")
     if degree and problem.degree > options.max_degree and parity_reachable(act, problem.depth, problem.degree):
         raise LimitExceeded(f"the target degree {problem.degree} is above the limit of {options.max_degree}; "
