@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
 from typing import Any
 
@@ -179,6 +180,9 @@ def simulate_cmd(spec: str, ds, p_ratios, width_factor, kappa, chains, warmup, s
     todo = [pt for pt in wanted if pt not in done]
     results = dict(done)
     fh = _open_out(out, doc, done)
+    # Ctrl-C is handled here, not by the entry point's handler (which leaves at once):
+    # the finished points are already in --out, and the user is told how to resume.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         _run(todo, results, fh, lambda d, p: run_point(setup, settings, d, p))
     except KeyboardInterrupt:
@@ -187,6 +191,8 @@ def simulate_cmd(spec: str, ds, p_ratios, width_factor, kappa, chains, warmup, s
         where = f"; {len(results)} points are in {out}, rerun with --resume" if out else ""
         click.echo(f"interrupted{where}", err=True)
         sys.exit(130)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if fh is not None:
         fh.close()
     report = summarise(doc, facts.predicted, [results[pt] for pt in wanted], seed, tolerance)
