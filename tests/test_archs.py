@@ -286,10 +286,11 @@ def test_ldt_refuses_other_kinds_in_one_line():
 
 
 def test_fewer_samples_than_dimensions_is_no_note_for_a_cnn():
-    """[P*] = 3/4 < 1 is the paper's convolutional result (a filter has S = d^(1/2)
-    entries, seen d/S times per sample), not a result outside the heuristic's range."""
+    """[P*] = 3/4 < 1 is the paper's convolutional result, not a result outside the
+    heuristic's range: the direction to be learned is a filter of S = d^(1/2) entries,
+    and 3/4 >= [S] = 1/2."""
     import json
 
     doc = json.loads(run("predict", str(ROOT / "specs" / "cnn_erf.yaml"), "--format", "json").output)
     assert doc["prediction"]["p_star_exponent"] == "3/4"
-    assert "p_star_below_one" not in [n["code"] for n in doc["notes"]]
+    assert "p_star_below_dimension" not in [n["code"] for n in doc["notes"]]

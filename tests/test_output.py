@@ -101,12 +101,12 @@ def test_piped_output_follows_columns():
 
 def test_notes_for_results_outside_the_range():
     """At [N] = 0 the two-layer erf network's best energy is (N d^3)^(1/4) = d^(3/4) (README's
-    sweep table, row a); with [kappa] = -1/2, [P*] = 3/4 - 1/2 = 1/4 < 1, and the ridge is
+    sweep table, row a); with [kappa] = -1/2, [P*] = 3/4 - 1/2 = 1/4 < 1 (w* has d entries), and the ridge is
     negative.  At [kappa] = -1, [P*] = -1/4 <= 0: vacuous.  Standard scaling (chi = 1) never
     gets the mean-field note."""
     doc = json.loads(run("predict", TWO, "--set", "N=0", "--set", "kappa=-1/2", "--format", "json").output)
     assert doc["prediction"]["p_star_exponent"] == "1/4"
-    assert [n["code"] for n in doc["notes"]] == ["p_star_below_one", "negative_ridge"]
+    assert [n["code"] for n in doc["notes"]] == ["p_star_below_dimension", "negative_ridge"]
     doc = json.loads(run("predict", TWO, "--set", "N=0", "--set", "kappa=-1", "--format", "json").output)
     assert [n["code"] for n in doc["notes"]] == ["p_star_vacuous", "negative_ridge"]
     assert json.loads(run("predict", THREE, "--format", "json").output)["notes"] == []

@@ -60,6 +60,7 @@ def resolve(block: AttentionBlock, target: TwoTokenTarget, data, sizes: Sizes) -
         feature="uv",
         lambda0=Monomial({BASE: -2}),
         readout_factor=length * Monomial({BASE: 1}),
+        dimension=Monomial({BASE: 1}),
         limits=(width_limit(heads, "architecture.heads"),
                 Limit(length, Fraction(0), None, "architecture.length", "a sequence length",
                       "a sequence has at least one token", "at least 1")),

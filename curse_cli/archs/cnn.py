@@ -48,6 +48,7 @@ def resolve(block: CnnBlock, target: HermiteTarget, data, sizes: Sizes) -> Netwo
         feature="z",
         lambda0=Monomial({BASE: data.target_variance}) / patch,
         readout_factor=patches if per_patch else Monomial(),
+        dimension=patch,
         limits=(width_limit(channels, "architecture.channels"),
                 Limit(patch, Fraction(0), Fraction(1), "architecture.patch", "the patch size",
                       "a patch holds between 1 and d inputs", "between 1 and d")),

@@ -40,6 +40,7 @@ def resolve(block: FcnBlock, target: HermiteTarget, data, sizes: Sizes) -> Netwo
         feature="z",
         lambda0=Monomial({BASE: data.target_variance - 1}),
         readout_factor=Monomial(),
+        dimension=Monomial({BASE: 1}),
         limits=tuple(width_limit(w, p) for w, p in zip(widths, paths)),
         words=Words(network=f"{depth} hidden layer{'s' if depth > 1 else ''}",
                     target=f"He_{target.degree}(w*.x)"),

@@ -110,7 +110,10 @@ class Problem:
     Sizes are monomials of scale names (`N1`, or `d^2` as `{d: 2}`); `scales` gives each
     named scale's exponent of d (d itself is implicit, exponent 1).  `degree` is the
     Hermite order the readout reads; `feature` names the input component (eigenvalue
-    `lambda0`); the readout term is `chi * readout_factor / <y|K_L|y>`.
+    `lambda0`); the readout term is `chi * readout_factor / <y|K_L|y>`.  `dimension` is
+    the number of entries of the direction the network must find (d for a fully
+    connected first layer or attention's u, v, w; S for a convolutional filter): fewer
+    samples than that is outside the heuristic's range.
     """
 
     activation: Activation
@@ -125,6 +128,7 @@ class Problem:
     kind: str = "fcn"
     feature: str = "z"
     readout_factor: Monomial = Monomial()
+    dimension: Monomial = Monomial({BASE: 1})
     # How the sizes are bounded and described: checked and shown, never computed with,
     # so two problems with the same mathematics are equal whatever their words.
     limits: tuple[Limit, ...] = field(default=(), compare=False)

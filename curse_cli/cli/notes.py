@@ -1,5 +1,5 @@
 """Notes for a prediction outside the heuristic's range (README, Limits of validity):
-fewer samples than input dimensions, a vanishing ridge, a `P*` that does not grow with d,
+fewer samples than the direction to be learned has entries, a vanishing ridge, a `P*` that does not grow with d,
 a growing readout scale (mean-field) with a vanishing ridge, where `P*` can be vacuous.
 Each note is a code (stable, for JSON readers) and a sentence."""
 
@@ -18,9 +18,10 @@ class Note:
 
 
 def range_notes(p_star_exponent: Fraction | None, ridge_exponent: Fraction, chi_exponent: Fraction,
-                ridge_name: str, below_one: bool = True) -> list[Note]:
+                ridge_name: str, dimension_exponent: Fraction = Fraction(1)) -> list[Note]:
     """The notes that apply to a prediction with these exponents (none without one);
-    `below_one`: whether `[P*] < 1` is out of range for this architecture."""
+    `dimension_exponent`: that of the direction the network must find (1 for d entries,
+    `[S]` for a convolutional filter), below which `P*` is out of range."""
     if p_star_exponent is None:
         return []
     notes = []
@@ -30,9 +31,10 @@ def range_notes(p_star_exponent: Fraction | None, ridge_exponent: Fraction, chi_
             f"vacuous: [P*] = {p} <= 0, a number of samples that does not grow with d; the ridge "
             f"{ridge_name} = {format_monomial({'d': ridge_exponent})} and the readout scale chi = "
             f"{format_monomial({'d': chi_exponent})} set it, and the heuristic's lower bound says nothing here")))
-    elif p_star_exponent < 1 and below_one:
-        notes.append(Note("p_star_below_one", (
-            f"outside the heuristic's range: [P*] = {p} < 1 means fewer samples than input dimensions")))
+    elif p_star_exponent < dimension_exponent:
+        notes.append(Note("p_star_below_dimension", (
+            f"outside the heuristic's range: [P*] = {p} < {format_fraction(dimension_exponent)} means fewer "
+            "samples than the direction to be learned has entries")))
     if ridge_exponent < 0:
         notes.append(Note("negative_ridge", (
             f"negative ridge exponent [{ridge_name}] = {format_fraction(ridge_exponent)}: the ridge vanishes as d "

@@ -38,21 +38,14 @@ def p_star_text(problem: Problem, energy: Monomial) -> str:
     return f"{ridge} {body}" if ridge != "1" else body
 
 
-def scales_text(problem: Problem) -> str:
-    return ", ".join(f"{n} = {format_monomial({'d': v}) if v else '1'}" for n, v in problem.scales)
-
-
 def notes_of(pred: Prediction) -> list[Note]:
     """The notes for a prediction outside the heuristic's range (`notes.range_notes`)."""
     problem = pred.problem
     values = problem.scale_values()
     ridge = problem.ridge.exponent(values)
     ridge_name = next(iter(problem.ridge), "kappa")
-    # Fewer samples than input dimensions is out of range for a fully connected network,
-    # which must find a direction of R^d; a convolutional filter has only S entries, seen
-    # d/S times per sample (the paper's d^(3/4)), so the note does not apply to it.
     return range_notes(pred.p_star_exponent, ridge, problem.chi.exponent(values), ridge_name,
-                       below_one=problem.kind != "cnn")
+                       problem.dimension.exponent(values))
 
 
 def shown_patterns(pred: Prediction, top: int | None) -> list[PatternReport]:
@@ -177,10 +170,6 @@ def _sizes(report: PatternReport) -> list[str]:
             if q.formula != Monomial() or q.label.startswith("D"):
                 parts.append(f"{q.label} ∝ {q.formula}")
     return parts or ["—"]
-
-
-def _sizes_text(report: PatternReport) -> str:
-    return ", ".join(_sizes(report))
 
 
 def _corner_text(report: PatternReport) -> str:

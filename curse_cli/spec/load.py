@@ -415,6 +415,7 @@ def _resolve(
         kind=arch.kind,
         feature=net.feature,
         readout_factor=net.readout_factor,
+        dimension=net.dimension,
         limits=net.limits,
         words=net.words,
     )
