@@ -21,7 +21,7 @@ from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re
 )
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.reach import parity_reachable, unreachable_from_supports
+from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
 from curse_cli.engine.report import EngineWarning, PatternReport, Prediction
 from curse_cli.algebra.tropical import Space
 
@@ -178,19 +178,13 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
 
 def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
     problem = ctx.problem
-    act = problem.activation
     k = problem.degree
     reached = ctx.reached_orders(patterns)
     orders = ", ".join(map(str, reached)) or "none"
-    reason = (f"no pattern reaches He_{k}({problem.feature}): in every pattern the last hidden layer's kernel has no component "
-              f"with He_{k} content (orders reached: {orders}; tracked up to {ctx.truncation.max_order})")
-    hermite = act.hermite
-    if k % 2 == 1 and not any(j % 2 == 1 and j > 1 for j in hermite.upto(ctx.truncation.max_order + 2)):
-        reason += (f"; {act.name} has no odd Hermite order above 1 (J = {hermite.describe()}), "
-                   f"so He_{k} needs a product of odd and even features, which takes more hidden layers")
-    elif k % 2 == 0 and not any(j % 2 == 0 for j in hermite.upto(ctx.truncation.max_order + 2)):
-        reason += f"; {act.name} is odd (J = {hermite.describe()}): it never produces an even order from z"
-    return reason
+    reason = (f"no pattern reaches He_{k}({problem.feature}): in every pattern the last hidden layer's kernel "
+              f"has no component with He_{k} content (orders reached: {orders}; tracked up to "
+              f"{ctx.truncation.max_order})")
+    return reason + parity_hint(problem.activation, k)
 
 
 PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves

@@ -96,13 +96,19 @@ def unreachable_from_supports(act: Activation, depth: int, degree: int) -> str |
     reason = (f"no pattern reaches He_{degree}(z): from {act.name}'s supports (J = {act.hermite.describe()}"
               + (f", T = {act.taylor.describe()}" if act.taylor is not None else "")
               + f") a {depth}-layer network's last kernel carries {have}")
+    return reason + parity_hint(act, degree)
+
+
+def parity_hint(act: Activation, degree: int) -> str:
+    """Why the activation's Hermite orders miss `He_degree`'s parity, when they do
+    (`; ...`), else nothing."""
     js = act.hermite.upto(degree + 2)
     if degree % 2 == 1 and not any(j % 2 == 1 and j > 1 for j in js):
-        reason += (f"; {act.name} has no odd Hermite order above 1, so He_{degree} needs a product of odd and "
-                   f"even features, which takes more hidden layers")
-    elif degree % 2 == 0 and not any(j % 2 == 0 for j in js):
-        reason += f"; {act.name} is odd: it never produces an even order from z"
-    return reason
+        return (f"; {act.name} has no odd Hermite order above 1 (J = {act.hermite.describe()}), so He_{degree} "
+                f"needs a product of odd and even features, which takes more hidden layers")
+    if degree % 2 == 0 and not any(j % 2 == 0 for j in js):
+        return f"; {act.name} is odd (J = {act.hermite.describe()}): it never produces an even order from z"
+    return ""
 
 
 def parity_reachable(act: Activation, depth: int, degree: int) -> bool:
