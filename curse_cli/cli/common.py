@@ -6,7 +6,7 @@ here, not from `main`, so that no module imports the group that loads it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
@@ -16,6 +16,37 @@ from curse_cli.engine.limits import (
 
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
+
+
+class NumberList(click.ParamType):
+    """A comma list of numbers (`read`: int or float), each satisfying `ok` (said by
+    `rule`), at least `at_least` of them (`why`), returned ascending; a repeated value
+    is an error, or dropped with `dedupe`."""
+
+    def __init__(self, name: str, read: Callable[[str], float], example: str, ok: Callable[[float], bool],
+                 rule: str, at_least: int = 1, why: str = "", dedupe: bool = False) -> None:
+        self.name, self.read, self.example, self.ok, self.rule = name, read, example, ok, rule
+        self.at_least, self.why, self.dedupe = at_least, why, dedupe
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple:
+        if isinstance(value, tuple):
+            return value
+        noun = "an integer" if self.read is int else "a number"
+        out = []
+        for item in str(value).split(","):
+            text = item.strip()
+            try:
+                x = self.read(text)
+            except ValueError:
+                self.fail(f"{text!r} is not {noun}; give a comma list such as {self.example}", param, ctx)
+            if not self.ok(x):
+                self.fail(f"{self.rule}, got {text!r}", param, ctx)
+            out.append(x)
+        if not self.dedupe and len(set(out)) != len(out):
+            self.fail("the values must be distinct", param, ctx)
+        if len(out) < self.at_least:
+            self.fail(f"give at least {self.at_least} values ({self.why}), e.g. {self.example}", param, ctx)
+        return tuple(sorted(set(out)))
 
 
 class UserError(click.ClickException):

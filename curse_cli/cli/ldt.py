@@ -59,7 +59,7 @@ from typing import Any
 
 import click
 
-from curse_cli.cli.common import UserError, load as load_spec
+from curse_cli.cli.common import NumberList, UserError, load as load_spec
 
 DEFAULT_TOLERANCE = 0.05  # ldt.verdict.DEFAULT_TOLERANCE, repeated so that --help need not load scipy
 
@@ -68,29 +68,11 @@ MAX_D = 1e12  # measured: 1e16 still runs in 5 s; 1e30 asks for 29 TiB
 SCALE_RANGE = (Fraction(1, 10**6), Fraction(10**6))
 
 
-class DList(click.ParamType):
-    """A comma list of input dimensions, each a number >= 2; returned ascending."""
-
-    name = "D,D,..."
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[float, ...]:
-        if isinstance(value, tuple):
-            return value
-        ds = []
-        for item in str(value).split(","):
-            try:
-                d = float(item.strip())
-            except ValueError:
-                self.fail(f"{item.strip()!r} is not a number; give a comma list such as 100,1000,10000", param, ctx)
-            if not (math.isfinite(d) and 2 <= d <= MAX_D):
-                self.fail(f"every d must be a number from 2 to {MAX_D:.0e} (the bound's grids grow with d), "
-                          f"got {item.strip()!r}", param, ctx)
-            ds.append(d)
-        if len(set(ds)) != len(ds):
-            self.fail("the values must be distinct", param, ctx)
-        if len(ds) < 2:
-            self.fail("give at least two values (a slope needs two points), e.g. 1000,10000", param, ctx)
-        return tuple(sorted(ds))
+D_VALUES = NumberList(
+    "D,D,...", float, "100,1000,10000",
+    lambda d: math.isfinite(d) and 2 <= d <= MAX_D,
+    f"every d must be a number from 2 to {MAX_D:.0e} (the bound's grids grow with d)",
+    at_least=2, why="a slope needs two points")
 
 
 class Positive(click.ParamType):
@@ -133,7 +115,7 @@ class Tolerance(click.ParamType):
 
 @click.command("ldt")
 @click.argument("spec", metavar="SPEC")
-@click.option("--d", "ds", type=DList(), default=DEFAULT_DS, show_default=True,
+@click.option("--d", "ds", type=D_VALUES, default=DEFAULT_DS, show_default=True,
               help="Input dimensions to scan (comma list, each >= 2); widths are the spec's scales at each d.")
 @click.option("--alpha", type=Positive(), default="1/2", show_default=True, help="Target alignment alpha.")
 @click.option("--sigma-w", type=Positive(), default="1", show_default=True, help="First-layer weight scale.")

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from curse_cli.cli.common import UserError
+from curse_cli.cli.common import NumberList, UserError
 from curse_cli.cli.layout import console
 from curse_cli.cli.plotfile import PlotError, check_plot, save
 from curse_cli.simulate.report import ResumeError, header_line, point_line, read_jsonl, report_csv, report_json
@@ -26,44 +26,10 @@ INSTALL_HINT = "pip install 'curse[simulate]' (or pip install '.[simulate]' from
 DEFAULT_RATIOS = "0.5,1,2,4,8,16"
 
 
-class IntList(click.ParamType):
-    name = "D,D,..."
-
-    def convert(self, value: Any, param, ctx) -> tuple[int, ...]:
-        if isinstance(value, tuple):
-            return value
-        out = []
-        for item in str(value).split(","):
-            try:
-                d = int(item.strip())
-            except ValueError:
-                self.fail(f"{item.strip()!r} is not an integer; give a comma list such as 8,16,32", param, ctx)
-            if d < 2:
-                self.fail(f"every d must be an integer >= 2, got {d}", param, ctx)
-            out.append(d)
-        if len(set(out)) != len(out):
-            self.fail("the values must be distinct", param, ctx)
-        return tuple(sorted(out))
-
-
-class RatioList(click.ParamType):
-    name = "R,R,..."
-
-    def convert(self, value: Any, param, ctx) -> tuple[float, ...]:
-        if isinstance(value, tuple):
-            return value
-        out = []
-        for item in str(value).split(","):
-            try:
-                r = float(item.strip())
-            except ValueError:
-                self.fail(f"{item.strip()!r} is not a number; give a comma list such as 0.5,1,2,4", param, ctx)
-            if not (math.isfinite(r) and r > 0):
-                self.fail(f"every ratio must be a positive number, got {item.strip()!r}", param, ctx)
-            out.append(r)
-        if len(out) < 2:
-            self.fail("give at least two ratios (a curve needs two points), e.g. 1,2,4,8", param, ctx)
-        return tuple(sorted(set(out)))
+D_VALUES = NumberList("D,D,...", int, "8,16,32", lambda d: d >= 2, "every d must be an integer >= 2")
+P_RATIOS = NumberList("R,R,...", float, "0.5,1,2,4", lambda r: math.isfinite(r) and r > 0,
+                       "every ratio must be a positive number", at_least=2, why="a curve needs two points",
+                       dedupe=True)
 
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
@@ -100,9 +66,9 @@ def _check_device(device: str) -> None:
 
 @click.command("simulate", cls=OneLineCommand)
 @click.argument("spec", metavar="SPEC")
-@click.option("--d", "ds", type=IntList(), default="8,16,32", show_default=True,
+@click.option("--d", "ds", type=D_VALUES, default="8,16,32", show_default=True,
               help="Input dimensions (comma list of integers >= 2); widths N_l = round(width-factor d^[N_l]).")
-@click.option("--p-ratio", "p_ratios", type=RatioList(), default=DEFAULT_RATIOS, show_default=True,
+@click.option("--p-ratio", "p_ratios", type=P_RATIOS, default=DEFAULT_RATIOS, show_default=True,
               help="Sample sizes P = round(r d^[P*]) for each ratio r (comma list).")
 @click.option("--width-factor", type=POSITIVE, default=1.0, show_default=True, help="Widths are this times d^[N_l].")
 @click.option("--kappa", type=POSITIVE, default=0.01, show_default=True, help="Noise variance / temperature.")
