@@ -12,7 +12,6 @@ from fractions import Fraction as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curse_cli.archs.activations import builtin, from_polynomial
 from curse_cli.engine.api import Options, predict
 from curse_cli.spec.load import load_spec_text
 

@@ -138,7 +138,7 @@ def ldt_cmd(spec: str, ds: tuple[float, ...], alpha: Fraction, sigma_w: Fraction
     """
     # The numerics and their rendering load only when this command runs.
     from curse_cli.cli.ldt_render import _check_plot, ldt_json, ldt_view, write_plot
-    from curse_cli.cli.render import console
+    from curse_cli.cli.layout import console
     from curse_cli.ldt.report import LdtError, LdtOptions, ldt_report
 
     if plot is not None:

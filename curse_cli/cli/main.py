@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from curse_cli import __version__
-from curse_cli.cli.common import FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, load as _load
 
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
@@ -129,7 +129,7 @@ def _emit_json(doc: Any) -> None:
 
 
 def _print(view: Any) -> None:
-    from curse_cli.cli.render import console
+    from curse_cli.cli.layout import console
 
     console().print(view)
 

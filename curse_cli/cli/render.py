@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from curse_cli.cli import layout
-from curse_cli.cli.layout import console, formula, listing, safe  # noqa: F401 - console is re-exported
+from curse_cli.cli.layout import formula, listing, safe
 from curse_cli.cli.notes import Note, range_notes
 
 from curse_cli.engine.patterns import Mechanism, Pattern, pattern_name

@@ -13,7 +13,6 @@ import math
 import os
 import signal
 import sys
-from typing import Any
 
 import click
 

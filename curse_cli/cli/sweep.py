@@ -116,7 +116,7 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
     elif fmt == "csv":
         click.echo(sweep_csv(result), nl=False)
     else:
-        from curse_cli.cli.render import console
+        from curse_cli.cli.layout import console
 
         order = Options(max_order).truncation(loaded.problem).max_order
         console().print(sweep_view(result, loaded.document, loaded.origin, [f"max order {order}"]))

@@ -15,7 +15,8 @@ from math import gcd, lcm
 from typing import Sequence
 
 from curse_cli.solve import lp
-from curse_cli.engine.energy import Optimum, Role, display, search, var, without_amplification
+from curse_cli.engine.energy import Optimum, Role, search, without_amplification
+from curse_cli.engine.symbols import display, var
 from curse_cli.engine.patterns import Mechanism, pattern_name
 from curse_cli.engine.report import LayerReport, PatternReport, Quantity
 from curse_cli.algebra.scales import BASE, Monomial, format_monomial

@@ -12,9 +12,8 @@ from fractions import Fraction
 from typing import Iterable
 
 from curse_cli.engine.analysis import read_optimum
-from curse_cli.engine.energy import (
-    Box, Folder, Optimum, Program, build_program, build_space, minimise, pattern_variables, search_bound,
-)
+from curse_cli.engine.energy import Folder, Optimum, Program, build_program, minimise
+from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
 from curse_cli.engine.kernels import Caveat, Truncation, safe_truncation
 from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
     DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, PATTERN_CEILING,

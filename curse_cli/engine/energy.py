@@ -25,9 +25,7 @@ import numpy as np
 from curse_cli.solve import lp
 from curse_cli.engine.kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise
 from curse_cli.engine.patterns import Mechanism, Pattern
-from curse_cli.engine.symbols import (  # noqa: F401 - re-exported: the engine's symbols
-    Box, build_space, display, pattern_variables, search_bound, var,
-)
+from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
 from curse_cli.algebra.tropical import Space

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from curse_cli.engine.analysis import form_label
-from curse_cli.engine.energy import display
+from curse_cli.engine.symbols import display
 from curse_cli.engine.api import Context, check_limits
 from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern

@@ -14,7 +14,7 @@ from typing import Any
 from curse_cli.algebra.scales import format_fraction, format_monomial
 from curse_cli.engine.api import Options, predict
 from curse_cli.engine.patterns import Mechanism
-from curse_cli.spec.load import SpecError, load_spec  # noqa: F401 - re-exported for the command
+from curse_cli.spec.load import load_spec
 
 from .report import Predicted
 
