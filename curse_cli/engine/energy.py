@@ -23,7 +23,7 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import Kernel, Truncation, gfl, input_kernel, lazy, specialise
+from curse_cli.engine.kernels import Feature, Kernel, Truncation, gfl, input_kernel, lazy, specialise
 from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
@@ -136,61 +136,87 @@ def _plus(*vecs: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(sum(xs) for xs in zip(*vecs))
 
 
+class Rows:
+    """The rows of a programme, layer by layer (docs/theory.md section 3's table, section
+    5's readout): shared by a pattern's programme and a prefix's relaxed one (`bound`)."""
+
+    def __init__(self, folder: Folder) -> None:
+        self.folder = folder
+        self.terms: list[Option] = []
+        self.conditions: list[Option] = []
+        self.decisions: list[Decision] = []
+        self.variables: list[str] = []
+        self.required = 0
+
+    def gfl(self, l: int, name: str, feature: Feature, required: bool = True) -> None:
+        """A GFL layer amplifying `name`: cost `N_l D_l`, `D_l >= 1`, `D_l lambda <= 1`."""
+        folder = self.folder
+        width = folder.space.form(folder.problem.widths[l - 1])
+        d = folder.form(var("D", l, name))
+        self.variables.append(var("D", l, name))
+        self.required |= (1 << l) if required else 0
+        self.terms.append(Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}", Role.COST, l))
+        self.conditions.append(Option(_neg(d), 0, f"D{l} >= 1", Role.FLOOR, l))
+        for e in feature.eigen:
+            self.conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{name} <= 1", Role.CAP, l))
+
+    def sp(self, l: int, name: str, feature: Feature, required: bool = True) -> None:
+        """A specialised layer on `name`: cost `min_e M_l q_l^2 / lambda_e`, `1 <= M_l <= N_l`,
+        `q_l` within its bounds."""
+        folder, problem = self.folder, self.folder.problem
+        width = folder.space.form(problem.widths[l - 1])
+        m, q = folder.form(var("M", l)), folder.form(var("q", l))
+        self.variables += [var("M", l), var("q", l)]
+        self.required |= (1 << l) if required else 0
+        conditions = self.conditions
+        conditions.append(Option(_neg(m), 0, f"M{l} >= 1", Role.FLOOR, l))
+        conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}", Role.WIDTH, l))
+        bound = folder.form(BASE, folder.q_bound)
+        conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)", Role.SEARCH, l))
+        if problem.activation.bounded:
+            conditions.append(Option(q, 0, f"q{l} <= 1 (bounded activation)", Role.CAP, l))
+        else:
+            conditions.append(Option(_plus(q, _neg(bound)), 0, f"q{l} <= d^Q (search bound)", Role.SEARCH, l))
+        cost = _plus(m, folder.form(var("q", l), 2))
+        self.decisions.append(Decision(l, tuple(
+            Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{name}", Role.COST, l)
+            for e in feature.eigen)))
+
+    def program(self, pattern: Pattern, kernels: tuple[Kernel, ...]) -> Program:
+        """The programme, with the input-scale floors and the readout of the last kernel."""
+        folder, problem = self.folder, self.folder.problem
+        variables, conditions = list(self.variables), list(self.conditions)
+        last = kernels[-1]
+        for name, term in dict.fromkeys(last.floors):
+            if name not in variables:
+                variables.append(name)
+                # An upper bound far above any input scale, so that the programme has a vertex.
+                cap = folder.form(BASE, 2 * (problem.depth + 1) * folder.q_bound)
+                conditions.append(Option(_plus(folder.form(name), _neg(cap)), 0,
+                                         f"{display(name)} <= d^Q (search bound)", Role.SEARCH, 0))
+            conditions.append(Option(_plus(term.vec, _neg(folder.form(name))), 0,
+                                     f"{display(name)} >= the input scale (section 9)", Role.SCALE, 0))
+        chi = folder.space.form(problem.chi * problem.readout_factor)
+        readout = last.amplitude[problem.degree] if problem.degree < len(last.amplitude) else ()
+        label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \
+            f"readout chi {problem.readout_factor} / <y|K|y>"
+        decisions = [Decision(0, tuple(Option(_plus(chi, _neg(tuple(2 * x for x in a.vec))), a.prov, label,
+                                              Role.READOUT, 0) for a in readout)), *self.decisions]
+        return Program(pattern, kernels, tuple(self.terms), tuple(conditions), tuple(decisions), self.required,
+                       tuple(variables))
+
+
 def build_program(folder: Folder, pattern: Pattern) -> Program:
     """The rows of a pattern's energy (docs/theory.md section 3's table, section 5's readout)."""
-    problem, space = folder.problem, folder.space
     kernels = tuple(folder.kernel(pattern[:l]) for l in range(len(pattern) + 1))
-    terms: list[Option] = []
-    conditions: list[Option] = []
-    decisions: list[Decision] = []
-    variables: list[str] = []
-    required = 0
+    rows = Rows(folder)
     for l, step in enumerate(pattern, start=1):
-        width = space.form(problem.widths[l - 1])
         if step.kind is Mechanism.GP:
             continue
-        required |= 1 << l
         feature = kernels[l - 1].feature(step.feature)
         assert feature is not None
-        if step.kind is Mechanism.GFL:
-            d = folder.form(var("D", l, step.feature))
-            variables.append(var("D", l, step.feature))
-            terms.append(Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}", Role.COST, l))
-            conditions.append(Option(_neg(d), 0, f"D{l} >= 1", Role.FLOOR, l))
-            for e in feature.eigen:
-                conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{step.feature} <= 1", Role.CAP, l))
-        else:
-            m, q = folder.form(var("M", l)), folder.form(var("q", l))
-            variables += [var("M", l), var("q", l)]
-            conditions.append(Option(_neg(m), 0, f"M{l} >= 1", Role.FLOOR, l))
-            conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}", Role.WIDTH, l))
-            bound = folder.form(BASE, folder.q_bound)
-            conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)", Role.SEARCH, l))
-            if problem.activation.bounded:
-                conditions.append(Option(q, 0, f"q{l} <= 1 (bounded activation)", Role.CAP, l))
-            else:
-                conditions.append(Option(_plus(q, _neg(bound)), 0, f"q{l} <= d^Q (search bound)", Role.SEARCH, l))
-            cost = _plus(m, folder.form(var("q", l), 2))
-            decisions.append(Decision(l, tuple(
-                Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{step.feature}",
-                       Role.COST, l)
-                for e in feature.eigen)))
-    for name, term in dict.fromkeys(kernels[-1].floors):
-        if name not in variables:
-            variables.append(name)
-            # An upper bound far above any input scale, so that the programme has a vertex.
-            cap = folder.form(BASE, 2 * (problem.depth + 1) * folder.q_bound)
-            conditions.append(Option(_plus(folder.form(name), _neg(cap)), 0, f"{display(name)} <= d^Q (search bound)",
-                                     Role.SEARCH, 0))
-        conditions.append(Option(_plus(term.vec, _neg(folder.form(name))), 0,
-                                 f"{display(name)} >= the input scale (section 9)", Role.SCALE, 0))
-    chi = space.form(problem.chi * problem.readout_factor)
-    readout = kernels[-1].amplitude[problem.degree] if problem.degree < len(kernels[-1].amplitude) else ()
-    label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \
-        f"readout chi {problem.readout_factor} / <y|K|y>"
-    decisions.insert(0, Decision(0, tuple(
-        Option(_plus(chi, _neg(tuple(2 * x for x in a.vec))), a.prov, label, Role.READOUT, 0) for a in readout)))
-    return Program(pattern, kernels, tuple(terms), tuple(conditions), tuple(decisions), required, tuple(variables))
+        (rows.gfl if step.kind is Mechanism.GFL else rows.sp)(l, step.feature, feature)
+    return rows.program(pattern, kernels)
 
 
 def without_amplification(space: Space, program: Program, layer: int, feature: str) -> Program:
