@@ -21,7 +21,8 @@ from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
-from curse_cli.engine.report import EngineWarning, PatternReport, Prediction
+from curse_cli.engine.report import Bounded, EngineWarning, PatternReport, Prediction
+from curse_cli.engine.search import best_first
 from curse_cli.algebra.tropical import Space
 
 
@@ -94,12 +95,13 @@ class Context:
     """
 
     def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
-                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None) -> None:
+                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None,
+                 relaxed: bool = False) -> None:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
         only = None if patterns is None else pattern_variables(patterns)
-        self.space: Space = build_space(problem, box, denominators, only)
+        self.space: Space = build_space(problem, box, denominators, only, relaxed)
         self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
         self.programs: dict[Pattern, Program] = {}
 
@@ -113,11 +115,16 @@ class Context:
     def score(self, pattern: Pattern) -> PatternReport:
         return self.evaluate(pattern)[2]
 
-    def evaluate(self, pattern: Pattern) -> tuple[Program, Optimum | None, PatternReport]:
+    def program(self, pattern: Pattern) -> Program:
+        """The pattern's programme (not kept: `evaluate` keeps those it scores)."""
+        return self.programs.get(pattern) or build_program(self.folder, pattern)
+
+    def evaluate(self, pattern: Pattern, program: Program | None = None) -> tuple[Program, Optimum | None, PatternReport]:
         """The pattern's programme, its exact optimum (None if it has none) and report."""
-        program = self.programs.get(pattern)
+        program = program or self.programs.get(pattern)
         if program is None:
-            program = self.programs[pattern] = build_program(self.folder, pattern)
+            program = build_program(self.folder, pattern)
+        self.programs[pattern] = program
         name = pattern_name(pattern)
         if not program.decisions[0].options:
             return program, None, PatternReport(
@@ -247,9 +254,12 @@ def rank(reports: Iterable[PatternReport]) -> tuple[tuple[PatternReport, ...], t
 
 
 def predict(problem: Problem, options: Options = Options(),
-            patterns: Iterable[Pattern] | None = None) -> Prediction:
-    """Score the given patterns (default: all of them) and rank them.  A target no
-    pattern can reach is answered from the activation's supports, before any work."""
+            patterns: Iterable[Pattern] | None = None, top: int | None = None) -> Prediction:
+    """Score the given patterns (default: all of them) and rank them; with `top`, find
+    the `top` best proper patterns and every tie by best-first search instead
+    (`engine.search`: the same patterns full ranking puts first), without scoring the
+    rest.  A target no pattern can reach is answered from the activation's supports,
+    before any work."""
     check_limits(problem, options, degree=False)
     if patterns is None:
         reason = unreachable_from_supports(problem.activation, problem.depth, problem.degree)
@@ -257,21 +267,39 @@ def predict(problem: Problem, options: Options = Options(),
             return Prediction(problem, (), (), None, None, reason, options.truncation(problem).max_order,
                               count_patterns(problem.activation, problem.depth))
     check_limits(problem, options)
+    if patterns is None and top is not None:
+        return _searched(problem, options, top)
     total = check_size(problem, options) if patterns is None else count_patterns(problem.activation, problem.depth)
     chosen = list(patterns) if patterns is not None else list(
         enumerate_patterns(problem.activation, problem.depth, problem.feature))
     reports, caveats = score_all(problem, options, chosen)
     ranked, winners = rank(reports)
     if winners:
-        p_star = problem.ridge * winners[0].energy
-        p_exp = p_star.exponent(problem.scale_values())
         reason = None
+    elif all(r.status == "unreachable" for r in reports):
+        reason = unreachable_reason(Context(problem, options, patterns=chosen), chosen)
     else:
-        p_star, p_exp = None, None
-        if all(r.status == "unreachable" for r in reports):
-            reason = unreachable_reason(Context(problem, options, patterns=chosen), chosen)
-        else:
-            reason = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
-    return Prediction(problem, ranked, winners, p_star, p_exp, reason,
-                      options.truncation(problem).max_order, total,
-                      truncation_warnings(problem, options, caveats))
+        reason = NO_PROPER
+    return _prediction(problem, options, ranked, winners, reason, total, caveats)
+
+
+NO_PROPER = "no pattern has a proper optimum: each one either misses the target or leaves a layer unused"
+
+
+def _prediction(problem: Problem, options: Options, ranked, winners, reason: str | None, total: int,
+                caveats: Iterable[str], bounded: Bounded | None = None) -> Prediction:
+    p_star = problem.ridge * winners[0].energy if winners else None
+    p_exp = p_star.exponent(problem.scale_values()) if p_star is not None else None
+    return Prediction(problem, ranked, winners, p_star, p_exp, reason, options.truncation(problem).max_order, total,
+                      truncation_warnings(problem, options, caveats), bounded)
+
+
+def _searched(problem: Problem, options: Options, top: int) -> Prediction:
+    """`predict` by best-first search for the `top` best proper patterns."""
+    ctx = Context(problem, options, relaxed=True)
+    found = best_first(ctx, top)
+    ranked, winners = rank(found.reports)
+    total = count_patterns(problem.activation, problem.depth)
+    caveats = {c for program in ctx.programs.values() for c in program.kernels[-1].caveats}
+    bounded = Bounded(total - len(ranked), found.theta, found.scored, found.expanded)
+    return _prediction(problem, options, ranked, winners, None if winners else NO_PROPER, total, caveats, bounded)

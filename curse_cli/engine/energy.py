@@ -403,14 +403,15 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], n
 
 
 def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = float("inf"),
-           nudge: float | None = None) -> tuple[float, tuple[Option, ...], RowCache] | None:
+           nudge: float | None = None, first: bool = False) -> tuple[float, tuple[Option, ...], RowCache] | None:
     """The best branch in floating point: its value, its choice of options (None: no
     branch uses every layer and beats `cutoff`).
 
     Depth first over the decisions; a branch is skipped when a cheap bound (each row's
     minimum over the box, or `combined_bound` of a complete branch) cannot beat the
     best so far; only the survivors' LPs are solved.  Values are taken at the point
-    nudged by `nudge` (default: the space's; 0: the point itself).
+    nudged by `nudge` (default: the space's; 0: the point itself).  With `first`, the
+    first branch found below `cutoff` is returned (whether any beats it, not the best).
     """
     decisions = program.decisions
     if any(not d.options for d in decisions):
@@ -432,7 +433,7 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
             return
         for low, option in ordered[k]:
             bound = max(cheap, low)
-            if bound >= best[0] - tol:
+            if bound >= best[0] - tol or (first and best[1] is not None):
                 break
             walk(k + 1, chosen + (option,), bound)
 

@@ -82,23 +82,26 @@ def enumerate_patterns(act: Activation, depth: int, source: str = Z) -> Iterator
 
 
 def count_patterns(act: Activation, depth: int) -> int:
-    """How many patterns `enumerate_patterns` yields, without listing them.
+    """How many patterns `enumerate_patterns` yields, without listing them."""
+    return count_completions(act, (), depth)
 
-    The count depends only on how many spikes are available, so a small dynamic
-    programme over that number suffices.
+
+def count_completions(act: Activation, prefix: Pattern, depth: int) -> int:
+    """How many patterns of `depth` layers begin with `prefix`, without listing them.
+
+    A layer has `1 + 2F` options when its input kernel has `F` named components, and
+    `F` evolves simply: with a linear term (`1 in J`) every component survives and a
+    specialised layer adds its spike; without, only the spike of a specialised layer
+    directly below remains.  So a small dynamic programme over `F` suffices.
     """
     keeps = 1 in act.hermite
-    # state: (number of surviving spikes, did the previous layer specialise, z alive)
-    states: dict[tuple[int, bool, bool], int] = {(0, False, True): 1}
-    for _ in range(depth):
-        nxt: dict[tuple[int, bool, bool], int] = {}
-        for (spikes, last_sp, z_alive), count in states.items():
-            feats = int(z_alive) + spikes
-            survive = spikes if keeps else 0
-            z_next = z_alive and keeps
-            for key, ways in (((survive, False, z_next), 1 + feats), ((survive + 1 if keeps else 1, True, z_next), feats)):
+    states: dict[int, int] = {len(available_features(act, prefix)): 1}
+    for _ in range(depth - len(prefix)):
+        nxt: dict[int, int] = {}
+        for feats, count in states.items():
+            for after, ways in (((feats if keeps else 0), 1 + feats), ((feats + 1 if keeps else 1), feats)):
                 if ways:
-                    nxt[key] = nxt.get(key, 0) + count * ways
+                    nxt[after] = nxt.get(after, 0) + count * ways
         states = nxt
     return sum(states.values())
 

@@ -62,8 +62,21 @@ class EngineWarning(NamedTuple):
     message: str
 
 
+class Bounded(NamedTuple):
+    """What a best-first search (`engine.search`) left unranked: `patterns` patterns,
+    none of them a proper optimum with `[E] <= above` (None: fewer proper optima exist
+    than were asked for, so those left have none at all); `scored` patterns were scored
+    exactly on the way and `expanded` prefixes expanded."""
+
+    patterns: int
+    above: Fraction | None
+    scored: int
+    expanded: int
+
+
 class Prediction(NamedTuple):
-    """Every pattern ranked, the winner(s) and the sample-complexity exponent."""
+    """The patterns ranked (all of them, or the best found by a search: then `bounded`
+    says what was left), the winner(s) and the sample-complexity exponent."""
 
     problem: Problem
     patterns: tuple[PatternReport, ...]
@@ -74,6 +87,7 @@ class Prediction(NamedTuple):
     max_order: int
     total_patterns: int
     warnings: tuple[EngineWarning, ...] = ()
+    bounded: Bounded | None = None
 
     @property
     def energy_exponent(self) -> Fraction | None:

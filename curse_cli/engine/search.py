@@ -1,0 +1,144 @@
+"""Best-first search for the best patterns without scoring every one (docs/theory.md
+section 11).
+
+Prefixes are expanded in the order of a lower bound on every completion's energy
+(`bound.relaxed_program`), and a prefix is *bounded away* once its bound exceeds
+`theta`, the energy of the `top`-th best proper pattern found so far: no completion can
+then beat or tie it.  A child is pushed with its parent's bound and its own bound is
+computed only when it is taken (most children are bounded away with their parent's).
+A prefix's bound is first computed without relaxing any layer with GFL (much cheaper);
+it holds for `theta` up to the smallest remaining width, and is recomputed with GFL
+only when it would bound the prefix away but does not hold at `theta` (by then `theta`
+has often fallen below the widths).  Until `top` proper patterns are known there is no
+`theta`: the search then dives depth first (GP before GFL before Sp) without bounds,
+which would cost more than they save.
+Complete patterns are scored exactly, after a float check against `theta`.  So the
+patterns returned are exactly the proper optima with `[E] <= theta` at the end, the same
+as full enumeration would rank first, ties included, whatever the order of expansion.
+
+Comparisons with `theta` are made at the spec's point in floating point with a margin
+(`MARGIN`) on the side of keeping: a prefix is dropped only when its bound exceeds
+`theta` by more than the margin, far above the solver's tolerance, so a float error can
+only make the search keep more, never lose a pattern.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from fractions import Fraction
+from typing import NamedTuple
+
+from curse_cli.engine.bound import Relaxed, relaxed_program
+from curse_cli.engine.energy import search
+from curse_cli.engine.patterns import Mechanism, Pattern, count_completions, layer_options
+from curse_cli.engine.report import PatternReport
+
+MARGIN = 1e-6
+ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
+
+
+class Found(NamedTuple):
+    """What a search returns: the proper optima with `[E] <= theta` (every tie kept) and
+    `theta` (None when fewer than `top` proper patterns exist: then no pattern was
+    bounded away for its energy, only for having no proper optimum).  For the record:
+    how many patterns were scored exactly, how many lie in subtrees dropped by a bound
+    (`pruned`; with `scored`, every pattern exactly once) and how many prefixes were
+    expanded."""
+
+    reports: tuple[PatternReport, ...]
+    theta: Fraction | None
+    scored: int
+    pruned: int
+    expanded: int
+
+
+class _Best:
+    """The proper optima found so far and `theta`, the `top`-th best exponent."""
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        self.reports: list[PatternReport] = []
+
+    @property
+    def theta(self) -> Fraction | None:
+        if len(self.reports) < self.top:
+            return None
+        return sorted(r.exponent for r in self.reports)[self.top - 1]
+
+    def beyond(self, value: float) -> bool:
+        """Whether `value` (a float lower bound) lies above `theta` by more than the margin."""
+        theta = self.theta
+        return theta is not None and value > float(theta) + MARGIN
+
+    def add(self, report: PatternReport) -> None:
+        if report.counts:
+            self.reports.append(report)
+
+    def kept(self) -> tuple[PatternReport, ...]:
+        theta = self.theta
+        return tuple(r for r in self.reports if theta is None or r.exponent <= theta)
+
+
+def best_first(ctx, top: int) -> Found:
+    """The `top` best proper patterns of `ctx.problem` (and every tie), by best-first
+    search over prefixes.  `ctx` is an `api.Context` built with `relaxed=True`."""
+    problem, folder = ctx.problem, ctx.folder
+    act, depth, space = problem.activation, problem.depth, ctx.space
+    point = problem.scale_values()
+    widths = [w.exponent(point) for w in problem.widths]
+    best = _Best(top)
+    pruned = scored = expanded = 0
+    order = itertools.count()
+    # (bound, -length, tie, prefix, its relaxed programme: None until computed); the
+    # root is expanded at once, its children inherit its bound until their own is known
+    heap: list[tuple[float, int, int, Pattern, Relaxed | None]] = [(float("-inf"), 0, 0, (), ROOT)]
+
+    def cutoff() -> float:
+        theta = best.theta
+        return float("inf") if theta is None else float(theta) + MARGIN
+
+    def bound(prefix: Pattern, relaxed: Relaxed) -> None:
+        """Push `prefix` with its relaxed optimum, or count it bounded away: with `theta`
+        known, any branch below it will do (the prefix is expanded next); without, the
+        optimum orders the search."""
+        nonlocal pruned
+        theta = best.theta
+        found = search(space, relaxed.program, cutoff=cutoff(), nudge=0.0, first=True)
+        if found is not None:
+            heapq.heappush(heap, (found[0], -len(prefix), next(order), prefix, relaxed))
+        elif relaxed.holds(theta):
+            pruned += count_completions(act, prefix, depth)
+        elif theta is not None:   # no branch below theta without GFL, which may be needed
+            bound(prefix, relaxed_program(folder, prefix, theta))
+        else:                     # no branch uses every layer: kept for when theta is known
+            heapq.heappush(heap, (float("inf"), -len(prefix), next(order), prefix, relaxed))
+
+    while heap:
+        value, _, _, prefix, relaxed = heapq.heappop(heap)
+        if relaxed is None and best.theta is not None:
+            # First the cheap bound without GFL; the one with GFL only where that would
+            # bound the prefix away but does not hold at theta.
+            bound(prefix, relaxed_program(folder, prefix))
+            continue
+        if best.beyond(value):
+            bound(prefix, relaxed)   # again, at the current theta
+            continue
+        expanded += 1
+        theta = best.theta
+        for step in layer_options(act, prefix, problem.feature):
+            child = prefix + (step,)
+            layer = len(child)
+            if step.kind is Mechanism.GFL and theta is not None and widths[layer - 1] >= theta:
+                pruned += count_completions(act, child, depth)   # its cost alone reaches theta
+                continue
+            if layer < depth:
+                heapq.heappush(heap, (value, -layer, next(order), child, None))
+                continue
+            program = ctx.program(child)
+            if search(space, program, cutoff=cutoff(), nudge=0.0, first=True) is None:
+                pruned += 1
+                continue
+            scored += 1
+            best.add(ctx.evaluate(child, program)[2])
+    return Found(best.kept(), best.theta, scored, pruned, expanded)

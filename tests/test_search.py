@@ -1,0 +1,110 @@
+"""Best-first search (engine/search.py, docs/theory.md section 11) against full ranking.
+
+The search must return exactly the proper optima full enumeration ranks at or below the
+`top`-th best energy, ties included, with the same formulas; every other pattern is
+either scored or lies in a subtree it bounded away, each exactly once.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from curse_cli.engine.api import Context, Options, predict
+from curse_cli.engine.bound import relaxed_program
+from curse_cli.engine.energy import search
+from curse_cli.engine.patterns import count_completions, count_patterns, enumerate_patterns
+from curse_cli.engine.search import best_first
+from curse_cli.archs.activations import BUILTIN_NAMES, builtin
+from curse_cli.spec.load import load_spec_text
+
+ONE = Options(workers=1)
+
+
+def spec(act: str, widths: list[str], k: int, scaling: str) -> str:
+    ws = ", ".join(f'"d^({w})"' for w in widths)
+    return (f"architecture: {{kind: fcn, activation: {act}, widths: [{ws}]}}\n"
+            f"target: {{kind: hermite, degree: {k}}}\nscaling: {scaling}\n")
+
+
+def first_k(full, top: int):
+    """The proper optima full ranking puts at or below the `top`-th best energy."""
+    proper = sorted(r.exponent for r in full.patterns if r.counts)
+    if not proper:
+        return set(), None
+    theta = proper[min(top, len(proper)) - 1] if len(proper) >= top else None
+    return {(r.name, r.exponent, str(r.energy)) for r in full.patterns
+            if r.counts and (theta is None or r.exponent <= theta)}, theta
+
+
+def check(text: str, top: int) -> None:
+    problem = load_spec_text(text, "t.yaml").problem
+    full = predict(problem, ONE)
+    searched = predict(problem, ONE, top=top)
+    want, theta = first_k(full, top)
+    got = {(r.name, r.exponent, str(r.energy)) for r in searched.patterns}
+    assert got == want
+    assert searched.p_star == full.p_star
+    assert [w.name for w in searched.winners] == [w.name for w in full.winners]
+    if searched.bounded is not None:   # None: answered from the supports, no search
+        assert searched.bounded.above == theta
+        assert searched.bounded.patterns + len(searched.patterns) == full.total_patterns
+        assert {w.code for w in searched.warnings} <= {w.code for w in full.warnings}
+
+
+ACTS = ["erf", "tanh", "relu", "cubic", "quadratic", "{polynomial: [0, 1, 0, 1]}"]
+WIDTHS = ["1/2", "1", "3/2", "2"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(ACTS), st.lists(st.sampled_from(WIDTHS), min_size=1, max_size=3), st.integers(1, 4),
+       st.sampled_from(["standard", "mean-field"]), st.sampled_from([1, 2, 5]))
+def test_search_finds_what_full_ranking_puts_first(act, widths, k, scaling, top):
+    """Depths 1-3 over the builtin activations and a polynomial, both scalings."""
+    check(spec(act, widths, k, scaling), top)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["erf", "tanh"]), st.lists(st.sampled_from(WIDTHS), min_size=4, max_size=4),
+       st.sampled_from([1, 3]), st.sampled_from(["standard", "mean-field"]), st.sampled_from([1, 3]))
+def test_search_at_depth_four(act, widths, k, scaling, top):
+    """Depth 4 (299 patterns), where most of the space is bounded away."""
+    check(spec(act, widths, k, scaling), top)
+
+
+def test_every_pattern_is_scored_or_pruned_exactly_once():
+    """At N = d^2 for four erf layers: scored + pruned = 299, and the search scores far
+    fewer patterns than there are."""
+    problem = load_spec_text(spec("erf", ["2"] * 4, 3, "standard"), "t.yaml").problem
+    found = best_first(Context(problem, ONE, relaxed=True), 3)
+    assert found.scored + found.pruned == count_patterns(problem.activation, 4) == 299
+    assert found.scored < 60
+
+
+def test_the_relaxed_programme_bounds_every_completion():
+    """For every prefix of three erf layers at N = d, the relaxed optimum (with GFL where
+    the width is below theta) is at most the exponent of every proper completion."""
+    problem = load_spec_text(spec("erf", ["1", "1", "1"], 3, "standard"), "t.yaml").problem
+    full = predict(problem, ONE)
+    ctx = Context(problem, ONE, relaxed=True)
+    theta = max(r.exponent for r in full.patterns if r.counts)
+    for prefix in {p.pattern[:l] for p in full.patterns for l in range(1, 3)}:
+        relaxed = relaxed_program(ctx.folder, prefix, theta)
+        assert relaxed.holds(theta)
+        found = search(ctx.space, relaxed.program, nudge=0.0)
+        completions = [r.exponent for r in full.patterns if r.counts and r.pattern[:len(prefix)] == prefix]
+        if completions:
+            assert found is not None and found[0] <= float(min(completions)) + 1e-9, prefix
+        assert count_completions(problem.activation, prefix, 3) == sum(
+            1 for r in full.patterns if r.pattern[:len(prefix)] == prefix)
+
+
+def test_count_completions_matches_enumeration():
+    for name in BUILTIN_NAMES:
+        act = builtin(name)
+        for depth in range(1, 5):
+            patterns = list(enumerate_patterns(act, depth))
+            assert count_patterns(act, depth) == len(patterns)
+            for p in patterns[::7]:
+                for l in range(depth + 1):
+                    assert count_completions(act, p[:l], depth) == sum(1 for q in patterns if q[:l] == p[:l])
