@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_every_bundled_spec_predicts(spec):
     result = run("predict", str(spec))
     assert result.exit_code == 0, result.output
     doc = json.loads(run("predict", str(spec), "--format", "json").output)
-    assert doc["schema"] == "curse.predict/2"
+    assert doc["schema"] == "curse.predict/3"
 
 
 def test_predict_json_follows_the_schema():
@@ -64,11 +65,22 @@ def test_set_overrides_and_exact_exponent_strings():
     assert doc["prediction"]["energy_exponent"] == "7/8"
 
 
-def test_top_limits_rows():
+def test_top_finds_the_best_and_all_ranks_every_pattern():
     # With N1 = d^2 the tie of the proportional point breaks: GP-Sp(z), which does not
-    # grow with N1, wins alone (README), so --top 2 shows exactly two rows.
+    # grow with N1, wins alone (README).  --top 2 finds the proper optima at or below the
+    # second-best energy, every tie included: the same ones --all ranks first.
+    every = json.loads(run("predict", THREE, "--set", "N1=2", "--all", "--format", "json").output)
+    assert len(every["patterns"]) == 11 and every["search"] is None
+    proper = [p for p in every["patterns"] if p["rank"] is not None]
+    second = sorted(Fraction(p["energy_exponent"]) for p in proper)[1]
     doc = json.loads(run("predict", THREE, "--set", "N1=2", "--top", "2", "--format", "json").output)
-    assert len(doc["patterns"]) == 2 and doc["patterns"][0]["name"] == "GP-Sp(z)"
+    assert doc["patterns"][0]["name"] == "GP-Sp(z)"
+    assert {p["name"] for p in doc["patterns"]} == {p["name"] for p in proper if Fraction(p["energy_exponent"]) <= second}
+    assert doc["search"]["bounded"] == 11 - len(doc["patterns"])
+    assert doc["search"]["bounded_energy_above"] == str(second)
+    # With --all, --top only limits the rows shown.
+    shown = json.loads(run("predict", THREE, "--set", "N1=2", "--all", "--top", "2", "--format", "json").output)
+    assert [p["name"] for p in shown["patterns"]] == [p["name"] for p in every["patterns"][:2]]
 
 
 def test_unreachable_target_is_a_plain_answer():
@@ -91,7 +103,7 @@ def test_stdin_spec():
 def test_compare_and_explain():
     result = run("compare", THREE, "-p", "GP-Sp(z)", "-p", "Sp(z)-Sp(sigma1)", "--format", "json")
     doc = json.loads(result.output)
-    assert doc["schema"] == "curse.compare/2"
+    assert doc["schema"] == "curse.compare/3"
     assert [p["name"] for p in doc["patterns"]] == ["GP-Sp(z)", "Sp(z)-Sp(sigma1)"]
     table = run("compare", THREE)
     assert table.exit_code == 0 and "layer-2 cost" in table.output
@@ -131,7 +143,7 @@ def test_directory_missing_file_and_bad_pattern(tmp_path):
 
 
 def test_too_many_patterns_is_refused_with_a_flag_to_raise_it():
-    result = run("predict", str(ROOT / "specs" / "four_layer_erf.yaml"), "--max-patterns", "10")
+    result = run("predict", str(ROOT / "specs" / "four_layer_erf.yaml"), "--all", "--max-patterns", "10")
     assert result.exit_code == 2
     assert "--max-patterns 299" in result.output
 

@@ -66,7 +66,7 @@ def test_a_name_with_control_characters_is_escaped(tmp_path):
 def test_top_never_hides_a_tied_winner():
     doc = json.loads(run("predict", THREE, "--top", "1", "--format", "json").output)
     assert {p["name"] for p in doc["patterns"]} == TABLE_1_TIE
-    table = run("predict", THREE, "--top", "1", env={"COLUMNS": "200"}).output
+    table = run("predict", THREE, "--all", "--top", "1", env={"COLUMNS": "200"}).output
     assert "3 of 11 patterns shown" in table  # the README table has 11 rows
 
 
@@ -119,7 +119,7 @@ def test_notes_for_results_outside_the_range():
 
 def test_one_naming_convention_and_new_schema_versions():
     predict = json.loads(run("predict", THREE, "--format", "json").output)
-    assert predict["schema"] == "curse.predict/2"
+    assert predict["schema"] == "curse.predict/3"
     assert {"p_star", "p_star_exponent"} <= set(predict["prediction"]) and "P_star" not in predict["prediction"]
     patterns = json.loads(run("patterns", THREE, "--format", "json").output)
     assert patterns["schema"] == "curse.patterns/2"

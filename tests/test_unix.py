@@ -109,7 +109,7 @@ def _running(pid: int) -> bool:
 def test_a_signal_ends_the_run_and_its_workers(sig, code):
     """The four-layer spec scores 1000+ patterns in two processes for seconds; a signal
     ends both within a second, with 128 + signal and nothing on stdout."""
-    proc = subprocess.Popen([*CURSE, "predict", FOUR, "--format", "json"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*CURSE, "predict", FOUR, "--all", "--format", "json"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=ENV)
     deadline = time.monotonic() + 20
     kids: list[int] = []

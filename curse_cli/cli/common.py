@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from curse_cli.engine.limits import (
-    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, PATTERN_CEILING,
+    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, DEFAULT_TOP, PATTERN_CEILING,
 )
 
 if TYPE_CHECKING:
@@ -64,7 +64,25 @@ MAX_ORDER = click.option("--max-order", type=click.IntRange(1, 12), default=None
                               "(a warning when below the safe truncation) [default: the safe truncation].")
 MAX_PATTERNS = click.option("--max-patterns", type=click.IntRange(1, PATTERN_CEILING), default=DEFAULT_MAX_PATTERNS,
                             show_default=True,
-                            help="Refuse to enumerate more candidate patterns than this.")
+                            help="With --all: refuse to score more candidate patterns than this.")
+
+
+def SEARCH(command):
+    """`--top K` and `--all`, passed on as `top`: the number of best patterns to find by
+    best-first search (None: rank every pattern), and `show`: how many rows to show."""
+    import functools
+
+    @click.option("--top", type=click.IntRange(1), default=None, metavar="K",
+                  help=f"Find the K best patterns (and every tie) by best-first search, bounding the rest away "
+                       f"[default: {DEFAULT_TOP}]; with --all, show only the first K.")
+    @click.option("--all", "rank_all", is_flag=True, help="Score and rank every pattern (up to --max-patterns).")
+    @functools.wraps(command)
+    def wrapper(*args, top: int | None, rank_all: bool, **kwargs):
+        if rank_all:
+            return command(*args, top=None, show=top, **kwargs)
+        return command(*args, top=top or DEFAULT_TOP, show=None, **kwargs)
+
+    return wrapper
 SPEC = click.argument("spec", metavar="SPEC")
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from curse_cli import __version__
-from curse_cli.cli.common import FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, load as _load
+from curse_cli.cli.common import FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SET, SPEC, load as _load
 
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
@@ -149,25 +149,28 @@ def cli(debug: bool) -> None:
 
 @cli.command("predict")
 @SPEC
-@click.option("--top", type=click.IntRange(1), default=None, help="Show only the first K patterns.")
+@SEARCH
 @SET
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
 @LIMITS
-def predict_cmd(spec: str, top: int | None, overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                max_patterns: int, limits: dict) -> None:
-    """Rank every pattern and give the sample-complexity exponent P*."""
+def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], fmt: str,
+                max_order: int | None, max_patterns: int, limits: dict) -> None:
+    """Find the best patterns and give the sample-complexity exponent P*.
+
+    By default the five best patterns (and every tie) are found by best-first search,
+    which bounds the others away without scoring them; --all ranks every pattern."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits))
+    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), top=top)
     _warn(pred)
     if fmt == "json":
-        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, top))
+        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show, top))
     else:
-        _print(render.prediction_view(pred, loaded.document, loaded.origin, top))
+        _print(render.prediction_view(pred, loaded.document, loaded.origin, show))
 
 
 def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
@@ -180,24 +183,25 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @cli.command("compare")
 @SPEC
 @click.option("--pattern", "-p", "names", multiple=True, metavar="NAME",
-              help="A pattern to include, e.g. 'Sp(z)-Sp(sigma1)'. Repeatable; default: all.")
+              help="A pattern to include, e.g. 'Sp(z)-Sp(sigma1)'. Repeatable; default: the best ones (--top, --all).")
+@SEARCH
 @SET
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
 @LIMITS
-def compare_cmd(spec: str, names: tuple[str, ...], overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                max_patterns: int, limits: dict) -> None:
+def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | None, overrides: tuple[str, ...],
+                fmt: str, max_order: int | None, max_patterns: int, limits: dict) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
     chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
-    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), chosen)
+    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), chosen, None if chosen else top)
     _warn(pred)
     if fmt == "json":
-        _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
+        _emit_json(render.compare_json(pred, loaded.document, loaded.origin, None if chosen else top))
     else:
         _print(render.compare_view(pred, loaded.document, loaded.origin))
 

@@ -19,8 +19,8 @@ from curse_cli.archs.problem import Problem
 from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Quantity
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
 
-PREDICT_SCHEMA = "curse.predict/2"
-COMPARE_SCHEMA = "curse.compare/2"
+PREDICT_SCHEMA = "curse.predict/3"
+COMPARE_SCHEMA = "curse.compare/3"
 EXPLAIN_SCHEMA = "curse.explain/2"
 PATTERNS_SCHEMA = "curse.patterns/2"
 
@@ -93,9 +93,20 @@ def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
     }
 
 
-def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top: int | None = None) -> dict[str, Any]:
+def search_json(pred: Prediction, top: int | None) -> dict[str, Any] | None:
+    """How the patterns were found: None when every pattern was ranked (`--all`, or the
+    patterns named), else the best-first search's account of the rest."""
+    b = pred.bounded
+    if b is None:
+        return None
+    return {"top": top, "ranked": len(pred.patterns), "bounded": b.patterns,
+            "bounded_energy_above": frac(b.above), "scored": b.scored, "expanded": b.expanded}
+
+
+def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, show: int | None = None,
+                    top: int | None = None) -> dict[str, Any]:
     problem = pred.problem
-    patterns = shown_patterns(pred, top)
+    patterns = shown_patterns(pred, show)
     prediction: dict[str, Any] | None = None
     if pred.winners:
         w = pred.winners[0]
@@ -119,12 +130,14 @@ def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top
         "prediction": prediction,
         "unreachable": pred.unreachable,
         "notes": [{"code": n.code, "text": n.text} for n in notes_of(pred)],
+        "total_patterns": pred.total_patterns,
+        "search": search_json(pred, top),
         "patterns": [pattern_json(p, ranks.get(p.name)) for p in patterns],
     }
 
 
-def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
-    doc = prediction_json(pred, spec_doc, origin)
+def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top: int | None = None) -> dict[str, Any]:
+    doc = prediction_json(pred, spec_doc, origin, top=top)
     doc["schema"] = COMPARE_SCHEMA
     return doc
 
@@ -271,7 +284,21 @@ def prediction_view(pred: Prediction, document: dict[str, Any], origin: str, top
     shown = len(shown_rows)
     if shown < len(pred.patterns):
         parts.append(Text(f"{shown} of {len(pred.patterns)} patterns shown (--top)", style="dim"))
+    parts += bounded_text(pred)
     return Group(*parts)
+
+
+def bounded_text(pred: Prediction) -> list[Text]:
+    """What a best-first search left unranked, with its bound (nothing after --all)."""
+    b = pred.bounded
+    if b is None or not b.patterns:
+        return []
+    if b.above is None:
+        what = "none has a proper optimum"
+    else:
+        what = f"none is a proper optimum with [E] ≤ {frac(b.above)}"
+    return [Text(f"{b.patterns:,} more patterns bounded away: {what} (best-first search scored {b.scored:,} "
+                 f"exactly; --all ranks every pattern)", style="dim")]
 
 
 def _cost_cell(layer: LayerReport) -> str:
@@ -300,8 +327,9 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
         table.add_row(layout.name(report.name), *(formula(_cost_cell(l)) for l in report.layers), formula(readout),
                       listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent),
                       style="" if report.counts else "dim")
-    scope = "" if len(pred.patterns) == pred.total_patterns else " (of the compared ones)"
-    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), layout.no_cut(table))
+    scope = "" if len(pred.patterns) == pred.total_patterns or pred.bounded else " (of the compared ones)"
+    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), layout.no_cut(table),
+                 *bounded_text(pred))
 
 
 def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], origin: str,

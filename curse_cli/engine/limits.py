@@ -7,3 +7,4 @@ PATTERN_CEILING = 5000     # the most patterns --max-patterns accepts: a few min
 DEFAULT_MAX_DEPTH = 12     # a 12-layer chain of specialisations scores in ~5 s; 16 layers take a minute
 DEFAULT_MAX_DEGREE = 24
 DEFAULT_MAX_POWER = 16
+DEFAULT_TOP = 5            # patterns predict and compare rank by best-first search unless --all
