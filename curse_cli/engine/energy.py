@@ -86,6 +86,14 @@ class Folder:
         self._kernels: dict[Pattern, Kernel] = {
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
+        self._rows: dict[tuple, object] = {}
+
+    def rows(self, key: tuple, make):
+        """A layer's rows, built once per (kind, layer, feature, eigenvalue terms)."""
+        held = self._rows.get(key)
+        if held is None:
+            held = self._rows[key] = make()
+        return held
 
     def form(self, name: str, coefficient: int = 1) -> tuple[int, ...]:
         return self.space.form({name: Fraction(coefficient)})
@@ -150,27 +158,36 @@ class Rows:
 
     def gfl(self, l: int, name: str, feature: Feature, required: bool = True) -> None:
         """A GFL layer amplifying `name`: cost `N_l D_l`, `D_l >= 1`, `D_l lambda <= 1`."""
+        self.variables.append(var("D", l, name))
+        self.required |= (1 << l) if required else 0
+        term, conditions = self.folder.rows(("gfl", l, name, feature.eigen), lambda: self._gfl(l, name, feature))
+        self.terms.append(term)
+        self.conditions += conditions
+
+    def _gfl(self, l: int, name: str, feature: Feature) -> tuple[Option, tuple[Option, ...]]:
         folder = self.folder
         width = folder.space.form(folder.problem.widths[l - 1])
         d = folder.form(var("D", l, name))
-        self.variables.append(var("D", l, name))
-        self.required |= (1 << l) if required else 0
-        self.terms.append(Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}", Role.COST, l))
-        self.conditions.append(Option(_neg(d), 0, f"D{l} >= 1", Role.FLOOR, l))
+        conditions = [Option(_neg(d), 0, f"D{l} >= 1", Role.FLOOR, l)]
         for e in feature.eigen:
-            self.conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{name} <= 1", Role.CAP, l))
+            conditions.append(Option(_plus(e.vec, d), 0, f"D{l} lambda_{name} <= 1", Role.CAP, l))
+        return Option(_plus(width, d), 0, f"layer {l}: GFL cost N{l} D{l}", Role.COST, l), tuple(conditions)
 
     def sp(self, l: int, name: str, feature: Feature, required: bool = True) -> None:
         """A specialised layer on `name`: cost `min_e M_l q_l^2 / lambda_e`, `1 <= M_l <= N_l`,
         `q_l` within its bounds."""
+        self.variables += [var("M", l), var("q", l)]
+        self.required |= (1 << l) if required else 0
+        conditions, decision = self.folder.rows(("sp", l, name, feature.eigen), lambda: self._sp(l, name, feature))
+        self.conditions += conditions
+        self.decisions.append(decision)
+
+    def _sp(self, l: int, name: str, feature: Feature) -> tuple[tuple[Option, ...], Decision]:
         folder, problem = self.folder, self.folder.problem
         width = folder.space.form(problem.widths[l - 1])
         m, q = folder.form(var("M", l)), folder.form(var("q", l))
-        self.variables += [var("M", l), var("q", l)]
-        self.required |= (1 << l) if required else 0
-        conditions = self.conditions
-        conditions.append(Option(_neg(m), 0, f"M{l} >= 1", Role.FLOOR, l))
-        conditions.append(Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}", Role.WIDTH, l))
+        conditions = [Option(_neg(m), 0, f"M{l} >= 1", Role.FLOOR, l),
+                      Option(_plus(m, _neg(width)), 0, f"M{l} <= N{l}", Role.WIDTH, l)]
         bound = folder.form(BASE, folder.q_bound)
         conditions.append(Option(_plus(_neg(q), _neg(bound)), 0, f"q{l} >= d^-Q (search bound)", Role.SEARCH, l))
         if problem.activation.bounded:
@@ -178,9 +195,9 @@ class Rows:
         else:
             conditions.append(Option(_plus(q, _neg(bound)), 0, f"q{l} <= d^Q (search bound)", Role.SEARCH, l))
         cost = _plus(m, folder.form(var("q", l), 2))
-        self.decisions.append(Decision(l, tuple(
+        return tuple(conditions), Decision(l, tuple(
             Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{name}", Role.COST, l)
-            for e in feature.eigen)))
+            for e in feature.eigen))
 
     def program(self, pattern: Pattern, kernels: tuple[Kernel, ...]) -> Program:
         """The programme, with the input-scale floors and the readout of the last kernel."""
@@ -200,8 +217,10 @@ class Rows:
         readout = last.amplitude[problem.degree] if problem.degree < len(last.amplitude) else ()
         label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \
             f"readout chi {problem.readout_factor} / <y|K|y>"
-        decisions = [Decision(0, tuple(Option(_plus(chi, _neg(tuple(2 * x for x in a.vec))), a.prov, label,
-                                              Role.READOUT, 0) for a in readout)), *self.decisions]
+        vecs = (np.array(chi, dtype=object) - 2 * np.array([a.vec for a in readout], dtype=object)).tolist() \
+            if readout else []
+        decisions = [Decision(0, tuple(Option(tuple(v), a.prov, label, Role.READOUT, 0)
+                                       for v, a in zip(vecs, readout))), *self.decisions]
         return Program(pattern, kernels, tuple(self.terms), tuple(conditions), tuple(decisions), self.required,
                        tuple(variables))
 
