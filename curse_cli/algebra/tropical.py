@@ -364,26 +364,37 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
         return _prune_box(space, vecs, provs)
     if not space.fits_int64:
         return _prune_exact(space, vecs, provs)
+    if len(vecs) <= 1:
+        return list(range(len(vecs)))
     ar = space.arrays
     f = space.first_variable
-    m = len(vecs)
     a0, a1 = _base(vecs, ar)
-    keys = np.concatenate([vecs[:, f:], provs[:, None]], axis=1)
+    rows = _best_of_classes(vecs[:, f:], provs, a0, a1)
+    if len(rows) <= 1:
+        return rows.tolist()
+    # From here on, the surviving rows only (`rows` is sorted, so their positions keep
+    # the order the tie-break needs), and only the free sizes some of them use.
+    vecs, a0, a1 = vecs[rows], a0[rows], a1[rows]
+    used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
+    view = _View(vecs[:, np.r_[:f, f + used]], provs[rows], ar, used, (a0, a1))
+    local = np.arange(len(rows))
+    if len(rows) <= CHUNK:
+        return rows[view.prune(local)].tolist()
+    view.sieve(local)
+    return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
+
+
+def _best_of_classes(free: np.ndarray, provs: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+    """The sorted indices of the largest row (value, then derivative at the point; the
+    last on a tie) of each class of rows with the same free-size part and provenance:
+    the others differ from it by a constant, so it dominates them."""
+    m = len(free)
+    keys = np.concatenate([free, provs[:, None]], axis=1)
     order = np.lexsort((np.arange(m), a1, a0, *keys.T[::-1]))
     ordered = keys[order]
     last = np.ones(m, dtype=bool)
     last[:-1] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    rows = np.sort(order[last])
-    if len(rows) <= 1:
-        return rows.tolist()
-    # Drop free-size columns that are zero in every surviving row.
-    used = np.flatnonzero((vecs[rows, f:] != 0).any(axis=0))
-    cols = np.concatenate([np.arange(f), f + used])
-    view = _View(vecs[:, cols], provs, ar, used, (a0, a1))
-    if len(rows) <= CHUNK:
-        return sorted(view.prune(rows))
-    view.sieve(rows)
-    return _in_chunks(view, rows[np.lexsort((-a1[rows], -a0[rows]))])
+    return np.sort(order[last])
 
 
 def _base(vecs: np.ndarray, ar: dict) -> tuple[np.ndarray, np.ndarray]:
