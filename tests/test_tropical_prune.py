@@ -14,7 +14,9 @@ from fractions import Fraction as F
 import numpy as np
 
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.algebra.tropical import CHUNK, Space, Term, dominates, make_space, prune, prune_arrays
+from curse_cli.algebra.tropical import (
+    CHUNK, PACK_MIN, Space, Term, _class_codes, dominates, make_space, prune, prune_arrays,
+)
 
 SCALES = ("N1", "N2", "K")
 
@@ -103,7 +105,7 @@ def reference(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
     return sorted(kept)
 
 
-SIZES = (0, 1, 2, 3, 5, 8, 20, 60, 96, 97, 150, 250, 400)
+SIZES = (0, 1, 2, 3, 5, 8, 20, 60, 96, 97, 150, 300, 400)
 
 
 def test_prune_arrays_matches_the_pairwise_reference():
@@ -133,6 +135,22 @@ def test_ties_across_chunks_keep_the_row_kept_first():
     pinned = make_space({"N": F(1)}, {"M": (Monomial(), Monomial({"N": 1})), "D": (Monomial(), Monomial())})
     rows = np.array([[0, 0, 0, d] for d in range(150)], dtype=np.int64)
     assert prune_arrays(pinned, rows, none[:150]) == reference(pinned, rows, none[:150]) == [95]
+
+
+def test_wide_coefficients_are_grouped_without_packing():
+    """Many rows (at least PACK_MIN) whose free-size columns span more than 2^62
+    together cannot be packed into one class code: the classes are then found by
+    sorting every column."""
+    rng = random.Random(3)
+    space = make_space({"N": F(1)}, {f"x{k}": (Monomial(), Monomial({"N": 1})) for k in range(3)})
+    u = space.unit
+    pool = [[rng.randint(-2, 2) * u, rng.randint(-2, 2) * u, *(rng.randint(-2**21, 2**21) for _ in range(3))]
+            for _ in range(100)]
+    pool[:2] = [[0, 0, *[-2**21] * 3], [0, 0, *[2**21] * 3]]  # each column spans 2^22 + 1 values
+    vecs = np.array(pool[:2] + [rng.choice(pool) for _ in range(298)], dtype=np.int64)
+    provs = np.array([rng.randrange(4) for _ in range(300)], dtype=np.int64)
+    assert len(vecs) >= PACK_MIN and _class_codes(np.concatenate([vecs[:, 2:], provs[:, None]], axis=1)) is None
+    assert prune_arrays(space, vecs, provs) == reference(space, vecs, provs)
 
 
 def test_prune_returns_the_surviving_terms_in_order():

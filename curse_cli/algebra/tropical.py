@@ -15,7 +15,7 @@ import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from math import lcm
+from math import lcm, prod
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
@@ -384,17 +384,54 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
 
 
+PACK_MIN = 256
+
+
 def _best_of_classes(free: np.ndarray, provs: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
     """The sorted indices of the largest row (value, then derivative at the point; the
     last on a tie) of each class of rows with the same free-size part and provenance:
-    the others differ from it by a constant, so it dominates them."""
+    the others differ from it by a constant, so it dominates them.
+
+    Few rows are sorted by every column, then value, derivative and index; many by one
+    packed class code (`_class_codes`), the class maxima then taken without sorting.
+    """
     m = len(free)
     keys = np.concatenate([free, provs[:, None]], axis=1)
+    code = _class_codes(keys) if m >= PACK_MIN else None
+    if code is not None:
+        return _best_by_code(code, a0, a1)
     order = np.lexsort((np.arange(m), a1, a0, *keys.T[::-1]))
     ordered = keys[order]
     last = np.ones(m, dtype=bool)
     last[:-1] = (ordered[1:] != ordered[:-1]).any(axis=1)
     return np.sort(order[last])
+
+
+def _class_codes(keys: np.ndarray) -> np.ndarray | None:
+    """One integer per row, equal exactly for equal rows: the columns' offsets from
+    their minima in mixed radix (None if the product of the ranges exceeds 2^62)."""
+    low, high = keys.min(axis=0), keys.max(axis=0)
+    used = np.flatnonzero(high > low)
+    spans = [int(h) - int(l) + 1 for h, l in zip(high[used], low[used])]
+    if prod(spans) >= 2**62:
+        return None
+    return (keys[:, used] - low[used]) @ np.cumprod([1, *spans], dtype=np.int64)[:-1]
+
+
+def _best_by_code(code: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+    """`_best_of_classes` given class codes: one stable sort by code, then per class
+    the rows of largest value, of those the ones of largest derivative, of those the
+    last (a stable sort keeps each class in index order)."""
+    order = np.argsort(code, kind="stable")
+    first = np.ones(len(code), dtype=bool)
+    first[1:] = code[order[1:]] != code[order[:-1]]
+    starts = np.flatnonzero(first)
+    cls = np.cumsum(first) - 1  # each sorted row's class
+    value = a0[order]
+    best = value == np.maximum.reduceat(value, starts)[cls]
+    slope = np.where(best, a1[order], np.iinfo(np.int64).min)  # rows already out get the minimum
+    best &= slope == np.maximum.reduceat(slope, starts)[cls]
+    return np.sort(np.maximum.reduceat(np.where(best, order, -1), starts))
 
 
 def _base(vecs: np.ndarray, ar: dict) -> tuple[np.ndarray, np.ndarray]:
