@@ -376,7 +376,7 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     # the order the tie-break needs), and only the free sizes some of them use.
     vecs, a0, a1 = vecs[rows], a0[rows], a1[rows]
     used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
-    view = _View(vecs[:, np.r_[:f, f + used]], provs[rows], ar, used, (a0, a1))
+    view = _View(vecs[:, np.concatenate([np.arange(f), f + used])], provs[rows], ar, used, (a0, a1))
     local = np.arange(len(rows))
     if len(rows) <= CHUNK:
         return rows[view.prune(local)].tolist()
