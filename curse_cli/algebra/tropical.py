@@ -272,7 +272,7 @@ def _probe_corners(lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     If `a` dominates `b`, `a - b` is >= 0 on the box, so at each corner.  A size with
     only one bound stands at it: `a - b` can only be bounded below if its coefficient has
     the sign for which that bound is the minimum.  A size without bounds stands at 0:
-    `a` and `b` must agree there.
+    `a` and `b` must have the same coefficient there.
     """
     picks = (lambda k: True, lambda k: False, lambda k: k % 2 == 0, lambda k: k % 2 == 1)
 
@@ -348,6 +348,7 @@ def prune(space: Space, terms: Iterable[Term]) -> Trop:
 
 
 CHUNK = 96
+PACK_MIN = 256  # from this many rows on, classes are found by one packed key (`_best_of_classes`)
 
 
 def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
@@ -377,14 +378,10 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     vecs, a0, a1 = vecs[rows], a0[rows], a1[rows]
     used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
     view = _View(vecs[:, np.concatenate([np.arange(f), f + used])], provs[rows], ar, used, (a0, a1))
-    local = np.arange(len(rows))
     if len(rows) <= CHUNK:
-        return rows[view.prune(local)].tolist()
-    view.sieve(local)
+        return rows[view.prune(np.arange(len(rows)))].tolist()
+    view.sieve()
     return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
-
-
-PACK_MIN = 256
 
 
 def _best_of_classes(free: np.ndarray, provs: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
@@ -503,7 +500,7 @@ def _prune_exact(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
 class _View:
     """Rows restricted to the columns in use, with the matching bounds and each row's
     constant-and-scale part at the point (`base`: value and derivative arrays); after
-    `sieve`, the ranks of the rows to be compared at the probe corners."""
+    `sieve`, the rows' ranks at the probe corners."""
 
     def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray,
                  base: tuple[np.ndarray, np.ndarray]) -> None:
@@ -517,44 +514,45 @@ class _View:
         self.used, self.corners = used, ar["probes"]
         self.ranks: np.ndarray | None = None
 
-    def sieve(self, rows: np.ndarray) -> None:
-        """Rank `rows` at the probe corners, so that `matrix` tests exactly only the pairs
-        the ranks leave: worth it for many rows (the ranks cost about what a small dense
-        matrix does).  Not when a size in use has crossed bounds or sums could overflow."""
+    def sieve(self) -> None:
+        """Rank the rows at the probe corners, so that `matrix` tests exactly only the
+        pairs the ranks leave: worth it for many rows (the ranks cost about what a small
+        dense matrix does).  Not when a size in use has crossed bounds or sums could
+        overflow."""
         x0, x1, ordered = self.corners
-        if ordered[self.used].all() and self._fits_int64(rows):
-            self.ranks = self._probe_ranks(x0[:, self.used], x1[:, self.used], rows)
+        if ordered[self.used].all() and self._fits_int64():
+            self.ranks = self._probe_ranks(x0[:, self.used], x1[:, self.used])
 
-    def _fits_int64(self, rows: np.ndarray) -> bool:
+    def _fits_int64(self) -> bool:
         """Whether no sum in `_dominates` or `_probe_ranks` can overflow 64-bit integers
-        for these rows (otherwise ranks could rule out a pair the exact test accepts).
-        Each is bounded by twice the largest base plus twice the largest coefficient
-        times the sum of the bounds' sizes (and of the missing flags)."""
+        (otherwise ranks could rule out a pair the exact test accepts).  Each is bounded
+        by twice the largest base plus twice the largest coefficient times the sum of
+        the bounds' sizes (and of the missing flags)."""
         parts = ((self.base0, self.lo0, self.up0), (self.base1, self.lo1, self.up1))
-        if len(rows) == 0 or any(a.dtype != np.int64 for part in parts for a in part):
+        if any(a.dtype != np.int64 for part in parts for a in part):
             return False
-        coef = np.abs(self.vecs[rows, self.f:].astype(np.float64)).max(initial=0.0)
+        coef = np.abs(self.vecs[:, self.f:].astype(np.float64)).max(initial=0.0)
         for base, lo, up in parts:
             reach = np.abs(lo.astype(np.float64)).sum() + np.abs(up.astype(np.float64)).sum() + len(lo)
-            if 2 * np.abs(base[rows].astype(np.float64)).max() + 2 * coef * reach >= 2.0**62:
+            if 2 * np.abs(base.astype(np.float64)).max(initial=0.0) + 2 * coef * reach >= 2.0**62:
                 return False
         return True
 
-    def _probe_ranks(self, x0: np.ndarray, x1: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """`ranks[p, r]`: the rank of row r among `rows` at probe corner p, comparing
-        (value, derivative) lexicographically; equal pairs share a rank.  A row can only
+    def _probe_ranks(self, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+        """`ranks[p, r]`: the rank of row r at probe corner p, comparing (value,
+        derivative) lexicographically; equal pairs share a rank.  A row can only
         dominate another if its rank is at least as high at every corner
         (`_probe_corners`)."""
-        sub = self.vecs[rows, self.f:]
-        v0 = self.base0[rows, None] + sub @ x0.T
-        v1 = self.base1[rows, None] + sub @ x1.T
-        ranks = np.zeros((len(x0), len(self.vecs)), dtype=np.int64)
+        sub = self.vecs[:, self.f:]
+        v0 = self.base0[:, None] + sub @ x0.T
+        v1 = self.base1[:, None] + sub @ x1.T
+        ranks = np.empty((len(x0), len(sub)), dtype=np.int64)
         for p in range(len(x0)):
             order = np.lexsort((v1[:, p], v0[:, p]))
             a, b = v0[order, p], v1[order, p]
             step = np.ones(len(order), dtype=np.int64)
             step[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-            ranks[p, rows[order]] = np.cumsum(step)
+            ranks[p, order] = np.cumsum(step)
         return ranks
 
     def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
