@@ -15,7 +15,7 @@ import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from math import lcm
+from math import lcm, prod
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
@@ -245,6 +245,7 @@ def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
         "p1": _ints([x * unit for x in direction[:f]]),
         "lower": bound_arrays(lower),
         "upper": bound_arrays(upper),
+        "probes": _probe_corners(lower, upper),
     }
     if ranges is not None:
         def form_matrix(which: int) -> tuple[np.ndarray, np.ndarray]:
@@ -259,6 +260,30 @@ def _assemble(names, variables, unit, point, direction, forms, ranges) -> Space:
             "hi": _ints([unit, *(hi for _, hi in ranges)]),
         }
     return Space(names, variables, unit, point, direction, lower, upper, arrays, ranges, forms)
+
+
+def _probe_corners(lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Corners of the free sizes' box at which `_View` ranks every row, to rule out pairs
+    that cannot dominate: all sizes at their lower bounds, all at their upper bounds,
+    and the two alternating mixes.  Returns their (value, derivative) parts as (corner,
+    size) arrays, and per size whether its bounds are ordered (lower <= upper), without
+    which its corners are not in the box.
+
+    If `a` dominates `b`, `a - b` is >= 0 on the box, so at each corner.  A size with
+    only one bound stands at it: `a - b` can only be bounded below if its coefficient has
+    the sign for which that bound is the minimum.  A size without bounds stands at 0:
+    `a` and `b` must have the same coefficient there.
+    """
+    picks = (lambda k: True, lambda k: False, lambda k: k % 2 == 0, lambda k: k % 2 == 1)
+
+    def corner(lo: tuple[int, int] | None, hi: tuple[int, int] | None, at_lower: bool) -> tuple[int, int]:
+        first, second = (lo, hi) if at_lower else (hi, lo)
+        return first if first is not None else second if second is not None else (0, 0)
+
+    corners = [corner(lo, hi, pick(k)) for pick in picks for k, (lo, hi) in enumerate(zip(lower, upper))]
+    x0, x1 = (_ints([c[part] for c in corners]).reshape(len(picks), len(lower)) for part in (0, 1))
+    ordered = np.array([lo is None or hi is None or lo <= hi for lo, hi in zip(lower, upper)], dtype=bool)
+    return x0, x1, ordered
 
 
 def box_minimum(space: Space, vec: Sequence[int]) -> int | None:
@@ -323,6 +348,7 @@ def prune(space: Space, terms: Iterable[Term]) -> Trop:
 
 
 CHUNK = 96
+PACK_MIN = 256  # from this many rows on, classes are found by one packed key (`_best_of_classes`)
 
 
 def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
@@ -331,43 +357,105 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     First, rows with the same free-size part and provenance differ by a constant: keep
     the largest of each group (the last one on a tie).  Then compare all pairs; of rows
     that dominate each other, the last is kept.  Many rows are taken strongest first in
-    chunks, each compared with the rows kept so far, so no huge matrix is ever built.
+    chunks, each compared with the rows kept so far, so no huge matrix is ever built;
+    there, ranks at a few corners of the box rule out most pairs before the exact test
+    (`_View.sieve`).
     """
     if space.box is not None:
         return _prune_box(space, vecs, provs)
     if not space.fits_int64:
         return _prune_exact(space, vecs, provs)
+    if len(vecs) <= 1:
+        return list(range(len(vecs)))
     ar = space.arrays
     f = space.first_variable
-    m = len(vecs)
-    a0 = vecs[:, :f] @ ar["p0"]
-    a1 = vecs[:, :f] @ ar["p1"]
-    keys = np.concatenate([vecs[:, f:], provs[:, None]], axis=1)
+    a0, a1 = _base(vecs, ar)
+    rows = _best_of_classes(vecs[:, f:], provs, a0, a1)
+    if len(rows) <= 1:
+        return rows.tolist()
+    # From here on, the surviving rows only (`rows` is sorted, so their positions keep
+    # the order the tie-break needs), and only the free sizes some of them use.
+    vecs, a0, a1 = vecs[rows], a0[rows], a1[rows]
+    used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
+    view = _View(vecs[:, np.concatenate([np.arange(f), f + used])], provs[rows], ar, used, (a0, a1))
+    if len(rows) <= CHUNK:
+        return rows[view.prune(np.arange(len(rows)))].tolist()
+    view.sieve()
+    return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
+
+
+def _best_of_classes(free: np.ndarray, provs: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+    """The sorted indices of the largest row (value, then derivative at the point; the
+    last on a tie) of each class of rows with the same free-size part and provenance:
+    the others differ from it by a constant, so it dominates them.
+
+    Few rows are sorted by every column, then value, derivative and index; many by one
+    packed class code (`_class_codes`), the class maxima then taken without sorting.
+    """
+    m = len(free)
+    keys = np.concatenate([free, provs[:, None]], axis=1)
+    code = _class_codes(keys) if m >= PACK_MIN else None
+    if code is not None:
+        return _best_by_code(code, a0, a1)
     order = np.lexsort((np.arange(m), a1, a0, *keys.T[::-1]))
     ordered = keys[order]
     last = np.ones(m, dtype=bool)
     last[:-1] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    rows = np.sort(order[last])
-    if len(rows) <= 1:
-        return rows.tolist()
-    # Drop free-size columns that are zero in every surviving row.
-    used = np.flatnonzero((vecs[rows, f:] != 0).any(axis=0))
-    cols = np.concatenate([np.arange(f), f + used])
-    view = _View(vecs[:, cols], provs, ar, used)
-    if len(rows) <= CHUNK:
-        return sorted(view.prune(rows))
-    return _in_chunks(view, rows[np.lexsort((-a1[rows], -a0[rows]))])
+    return np.sort(order[last])
+
+
+def _class_codes(keys: np.ndarray) -> np.ndarray | None:
+    """One integer per row, equal exactly for equal rows: the columns' offsets from
+    their minima in mixed radix (None if the product of the ranges exceeds 2^62)."""
+    low, high = keys.min(axis=0), keys.max(axis=0)
+    used = np.flatnonzero(high > low)
+    spans = [int(h) - int(l) + 1 for h, l in zip(high[used], low[used])]
+    if prod(spans) >= 2**62:
+        return None
+    return (keys[:, used] - low[used]) @ np.cumprod([1, *spans], dtype=np.int64)[:-1]
+
+
+def _best_by_code(code: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+    """`_best_of_classes` given class codes: one stable sort by code, then per class
+    the rows of largest value, of those the ones of largest derivative, of those the
+    last (a stable sort keeps each class in index order)."""
+    order = np.argsort(code, kind="stable")
+    first = np.ones(len(code), dtype=bool)
+    first[1:] = code[order[1:]] != code[order[:-1]]
+    starts = np.flatnonzero(first)
+    cls = np.cumsum(first) - 1  # each sorted row's class
+    value = a0[order]
+    best = value == np.maximum.reduceat(value, starts)[cls]
+    slope = np.where(best, a1[order], np.iinfo(np.int64).min)  # rows already out get the minimum
+    best &= slope == np.maximum.reduceat(slope, starts)[cls]
+    return np.sort(np.maximum.reduceat(np.where(best, order, -1), starts))
+
+
+def _base(vecs: np.ndarray, ar: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's constant-and-scale part at the point: value and derivative."""
+    f = len(ar["p0"])
+    return vecs[:, :f] @ ar["p0"], vecs[:, :f] @ ar["p1"]
 
 
 def _in_chunks(view: _View, rows: np.ndarray) -> list[int]:
     """Prune many rows, taken strongest first in chunks, each chunk compared with the
-    rows kept so far (so no huge matrix is built); the survivors in order."""
+    rows kept so far (so no huge matrix is built); the survivors in order.
+
+    A chunk's rows dominated by a kept row are dropped; then the kept rows and the rest
+    of the chunk are pruned together.  That needs no comparison of kept rows with each
+    other (they survived together) and no tie-break between a kept and a chunk row (no
+    kept row dominates a remaining chunk row, so a chunk row dominating a kept row
+    beats it): only the chunk is pruned within itself, a quadratic cost in the chunk
+    instead of in all the rows kept.
+    """
     kept = np.empty(0, dtype=np.int64)
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
         if len(kept):
             chunk = chunk[~view.matrix(kept, chunk).any(axis=0)]
-        kept = np.array(view.prune(np.concatenate([kept, chunk])), dtype=np.int64)
+            if len(chunk):
+                kept = kept[~view.matrix(chunk, kept).any(axis=0)]
+        kept = np.concatenate([kept, np.array(view.prune(chunk), dtype=np.int64)])
     return sorted(kept.tolist())
 
 
@@ -410,37 +498,89 @@ def _prune_exact(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
 
 
 class _View:
-    """Rows restricted to the columns in use, with the matching bounds."""
+    """Rows restricted to the columns in use, with the matching bounds and each row's
+    constant-and-scale part at the point (`base`: value and derivative arrays); after
+    `sieve`, the rows' ranks at the probe corners."""
 
-    def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray) -> None:
+    def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray,
+                 base: tuple[np.ndarray, np.ndarray]) -> None:
         self.vecs, self.provs = vecs, provs
         self.f = len(ar["p0"])
-        self.p0, self.p1 = ar["p0"], ar["p1"]
+        self.base0, self.base1 = base
         self.lo_missing, self.lo0, self.lo1 = (x[used] for x in ar["lower"])
         self.up_missing, self.up0, self.up1 = (x[used] for x in ar["upper"])
         self.lo_missing = self.lo_missing.astype(np.int64)  # for matrix products
         self.up_missing = self.up_missing.astype(np.int64)
+        self.used, self.corners = used, ar["probes"]
+        self.ranks: np.ndarray | None = None
+
+    def sieve(self) -> None:
+        """Rank the rows at the probe corners, so that `matrix` tests exactly only the
+        pairs the ranks leave: worth it for many rows (the ranks cost about what a small
+        dense matrix does).  Not when a size in use has crossed bounds or sums could
+        overflow."""
+        x0, x1, ordered = self.corners
+        if ordered[self.used].all() and self._fits_int64():
+            self.ranks = self._probe_ranks(x0[:, self.used], x1[:, self.used])
+
+    def _fits_int64(self) -> bool:
+        """Whether no sum in `_dominates` or `_probe_ranks` can overflow 64-bit integers
+        (otherwise ranks could rule out a pair the exact test accepts).  Each is bounded
+        by twice the largest base plus twice the largest coefficient times the sum of
+        the bounds' sizes (and of the missing flags)."""
+        parts = ((self.base0, self.lo0, self.up0), (self.base1, self.lo1, self.up1))
+        if any(a.dtype != np.int64 for part in parts for a in part):
+            return False
+        coef = np.abs(self.vecs[:, self.f:].astype(np.float64)).max(initial=0.0)
+        for base, lo, up in parts:
+            reach = np.abs(lo.astype(np.float64)).sum() + np.abs(up.astype(np.float64)).sum() + len(lo)
+            if 2 * np.abs(base.astype(np.float64)).max(initial=0.0) + 2 * coef * reach >= 2.0**62:
+                return False
+        return True
+
+    def _probe_ranks(self, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+        """`ranks[p, r]`: the rank of row r at probe corner p, comparing (value,
+        derivative) lexicographically; equal pairs share a rank.  A row can only
+        dominate another if its rank is at least as high at every corner
+        (`_probe_corners`)."""
+        sub = self.vecs[:, self.f:]
+        v0 = self.base0[:, None] + sub @ x0.T
+        v1 = self.base1[:, None] + sub @ x1.T
+        ranks = np.empty((len(x0), len(sub)), dtype=np.int64)
+        for p in range(len(x0)):
+            order = np.lexsort((v1[:, p], v0[:, p]))
+            a, b = v0[order, p], v1[order, p]
+            step = np.ones(len(order), dtype=np.int64)
+            step[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+            ranks[p, order] = np.cumsum(step)
+        return ranks
 
     def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """`out[j, i]`: row j dominates column-term i.
+        """`out[j, i]`: row j dominates column-term i.  The provenance cover and the
+        probe ranks, one comparison each, rule out most pairs; the others are tested
+        exactly (`_dominates`)."""
+        out = (self.provs[cols][None, :] & ~self.provs[rows][:, None]) == 0
+        if self.ranks is not None:
+            for rank in self.ranks:
+                out &= rank[rows][:, None] >= rank[cols][None, :]
+        j, i = np.nonzero(out)
+        out[j, i] = self._dominates(rows[j], cols[i])
+        return out
 
-        The constant-and-scale part is linear, so it is evaluated per term and then
+    def _dominates(self, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+        """Whether row `top[n]` dominates row `bottom[n]`, provenance aside, for each n.
+
+        The constant-and-scale part is linear, so it is evaluated per row and then
         differenced; the free-size part splits by sign: positive coefficients meet the
         lower bounds, negative ones the upper bounds (a missing bound: unbounded)."""
         f = self.f
-        top, bottom = self.vecs[rows], self.vecs[cols]
-        a = (top[:, :f] @ self.p0)[:, None] - (bottom[:, :f] @ self.p0)[None, :]
-        b = (top[:, :f] @ self.p1)[:, None] - (bottom[:, :f] @ self.p1)[None, :]
-        coef = top[:, None, f:] - bottom[None, :, f:]
+        coef = self.vecs[top, f:] - self.vecs[bottom, f:]
         cp = np.maximum(coef, 0)
         cn = np.minimum(coef, 0)
         unbounded = (cp @ self.lo_missing > 0) | (cn @ self.up_missing < 0)
-        a = a + cp @ self.lo0 + cn @ self.up0
-        b = b + cp @ self.lo1 + cn @ self.up1
-        ge = (a > 0) | ((a == 0) & (b >= 0))
-        pr, pc = self.provs[rows], self.provs[cols]
-        covers = (pc[None, :] & ~pr[:, None]) == 0
-        return ge & ~unbounded & covers
+        a = self.base0[top] - self.base0[bottom] + cp @ self.lo0 + cn @ self.up0
+        b = self.base1[top] - self.base1[bottom] + cp @ self.lo1 + cn @ self.up1
+        return ((a > 0) | ((a == 0) & (b >= 0))) & ~unbounded
 
     def prune(self, rows: np.ndarray) -> list[int]:
         m = len(rows)
@@ -488,7 +628,7 @@ def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.nda
     f = space.first_variable
     every_column = np.arange(vecs.shape[1] - f)
     view = (_BoxView(vecs, provs, space, every_column) if space.box is not None
-            else _View(vecs, provs, space.arrays, every_column))
+            else _View(vecs, provs, space.arrays, every_column, _base(vecs, space.arrays)))
     out = view.matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
     if cols is rows:
         np.fill_diagonal(out, False)
