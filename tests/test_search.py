@@ -108,3 +108,19 @@ def test_count_completions_matches_enumeration():
             for p in patterns[::7]:
                 for l in range(depth + 1):
                     assert count_completions(act, p[:l], depth) == sum(1 for q in patterns if q[:l] == p[:l])
+
+
+def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
+    """predict and compare search up to six hidden layers by default (a seventh costs
+    minutes); explain one pattern of seven layers still works under its own limit."""
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    widths = ", ".join(f'"d"' for _ in range(7))
+    text = f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\ntarget: {{kind: hermite, degree: 3}}\n"
+    for command in ("predict", "compare"):
+        result = CliRunner().invoke(cli, [command, "-"], input=text)
+        assert result.exit_code == 2 and "--max-depth 7" in result.output, result.output
+    chain = "-".join(["GP"] * 6 + ["Sp(z)"])
+    assert CliRunner().invoke(cli, ["explain", "-", "-p", chain], input=text).exit_code == 0

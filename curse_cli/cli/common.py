@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from curse_cli.engine.limits import (
-    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, DEFAULT_TOP, PATTERN_CEILING,
+    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, DEFAULT_SEARCH_DEPTH, DEFAULT_TOP,
+    PATTERN_CEILING,
 )
 
 if TYPE_CHECKING:
@@ -86,22 +87,31 @@ def SEARCH(command):
 SPEC = click.argument("spec", metavar="SPEC")
 
 
-def LIMITS(command):
-    """`--max-depth`, `--max-degree`, `--max-power`, passed on as one `limits` dict of
-    `Options` fields (the engine refuses a problem beyond them before any work)."""
+def limits(depth: int = DEFAULT_MAX_DEPTH):
+    """`--max-depth` (default `depth`), `--max-degree`, `--max-power`, passed on as one
+    `limits` dict of `Options` fields (the engine refuses a problem beyond them before
+    any work)."""
     import functools
 
-    @click.option("--max-depth", type=click.IntRange(1), default=DEFAULT_MAX_DEPTH, show_default=True,
-                  help="Refuse networks with more hidden layers than this.")
-    @click.option("--max-degree", type=click.IntRange(1), default=DEFAULT_MAX_DEGREE, show_default=True,
-                  help="Refuse targets of a higher degree (an unreachable one is still answered).")
-    @click.option("--max-power", type=click.IntRange(1), default=DEFAULT_MAX_POWER, show_default=True,
-                  help="Refuse activations with a higher Hermite order or Taylor power.")
-    @functools.wraps(command)
-    def wrapper(*args, max_depth: int, max_degree: int, max_power: int, **kwargs):
-        return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power), **kwargs)
+    def decorate(command):
+        @click.option("--max-depth", type=click.IntRange(1), default=depth, show_default=True,
+                      help="Refuse networks with more hidden layers than this.")
+        @click.option("--max-degree", type=click.IntRange(1), default=DEFAULT_MAX_DEGREE, show_default=True,
+                      help="Refuse targets of a higher degree (an unreachable one is still answered).")
+        @click.option("--max-power", type=click.IntRange(1), default=DEFAULT_MAX_POWER, show_default=True,
+                      help="Refuse activations with a higher Hermite order or Taylor power.")
+        @functools.wraps(command)
+        def wrapper(*args, max_depth: int, max_degree: int, max_power: int, **kwargs):
+            return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power),
+                           **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+LIMITS = limits()
+SEARCH_LIMITS = limits(DEFAULT_SEARCH_DEPTH)   # predict, compare: a search grows about 5x per layer
 
 
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:

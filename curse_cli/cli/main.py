@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from curse_cli import __version__
-from curse_cli.cli.common import FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SET, SPEC, load as _load
+from curse_cli.cli.common import (
+    FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, load as _load,
+)
 
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
@@ -154,7 +156,7 @@ def cli(debug: bool) -> None:
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
-@LIMITS
+@SEARCH_LIMITS
 def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], fmt: str,
                 max_order: int | None, max_patterns: int, limits: dict) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
@@ -189,7 +191,7 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
-@LIMITS
+@SEARCH_LIMITS
 def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | None, overrides: tuple[str, ...],
                 fmt: str, max_order: int | None, max_patterns: int, limits: dict) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""

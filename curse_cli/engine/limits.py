@@ -8,3 +8,4 @@ DEFAULT_MAX_DEPTH = 12     # a 12-layer chain of specialisations scores in ~5 s;
 DEFAULT_MAX_DEGREE = 24
 DEFAULT_MAX_POWER = 16
 DEFAULT_TOP = 5            # patterns predict and compare rank by best-first search unless --all
+DEFAULT_SEARCH_DEPTH = 6   # predict/compare search: six hidden layers in about 20-30 s, each more layer about 5-10x

@@ -79,6 +79,62 @@ def main() -> None:
     print(f"  {t4:6.3f}  score all 299 patterns, four-hidden-layer erf, He_3  (budget 2 s)")
     print(f"  {299 / t4:6.0f}  patterns per second, four-hidden-layer network")
     sweeps(three)
+    deep()
+
+
+def deep_spec(depth: int, activation: str = "erf", degree: int = 3, scaling: str = "standard",
+              width: str = "1") -> str:
+    """A network of `depth` hidden layers, every width `d^width`."""
+    names = [f"N{i}" for i in range(1, depth + 1)]
+    scales = "".join(f"  {n}: {width}\n" for n in names)
+    return (f"name: {depth} hidden layers, {activation}, He_{degree}, {scaling}\n"
+            f"architecture: {{kind: fcn, activation: {activation}, widths: [{', '.join(names)}]}}\n"
+            f"target: {{kind: hermite, degree: {degree}}}\nscaling: {scaling}\nscales:\n{scales}")
+
+
+def peak(cmd: list[str]) -> tuple[float, float]:
+    """Wall time and peak memory (MiB) of one run of `cmd`, in a fresh `time -v`-like way:
+    the child's own maximum resident set, read from its rusage."""
+    import os
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def deep() -> None:
+    """Deep networks (issue: best-first search): whole-process `curse predict` (the five
+    best patterns) by depth, and at five hidden layers the search against `--all`."""
+    import tempfile
+
+    from curse_cli.engine.api import Options, predict as run_predict
+    from curse_cli.spec.load import load_spec_text
+
+    cases = [(4, "erf", 3, "standard"), (5, "erf", 3, "standard"), (6, "erf", 3, "standard"),
+             (5, "erf", 5, "standard"), (5, "relu", 3, "standard"), (5, "erf", 3, "mean-field")]
+    print("whole process, curse predict (best-first search, --top 5), every width d (seconds / peak MiB)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for depth, act, degree, scaling in cases:
+            path = Path(tmp) / f"deep{depth}{act}{degree}{scaling}.yaml"
+            path.write_text(deep_spec(depth, act, degree, scaling))
+            wall, mib = peak([*CURSE, "predict", str(path)])
+            print(f"  {wall:7.2f} s {mib:6.0f} MiB  {depth} hidden layers, {act}, He_{degree}, {scaling}")
+    problem = load_spec_text(deep_spec(5), "deep5.yaml").problem
+    start = time.perf_counter()
+    searched = run_predict(problem, Options(workers=1), top=5)
+    t_search = time.perf_counter() - start
+    start = time.perf_counter()
+    full = run_predict(problem, Options(max_patterns=5000))
+    t_full = time.perf_counter() - start
+    same = [(w.name, str(w.energy)) for w in searched.winners] == [(w.name, str(w.energy)) for w in full.winners]
+    print("in process, five hidden layers, erf, He_3, every width d (seconds)")
+    print(f"  {t_search:6.2f}  best-first search, one process ({searched.bounded.scored} of "
+          f"{full.total_patterns} patterns scored)")
+    print(f"  {t_full:6.2f}  --all, every pattern scored (two processes)")
+    print(f"  winners and formulas identical: {same} ({len(full.winners)} tied winners)")
+    if not same:
+        raise SystemExit("the search and --all disagree")
 
 
 SWEEP = ["sweep", "specs/three_layer_erf.yaml", "--x", "N1=0:4:201", "--y", "N2=0:4:201"]
