@@ -117,7 +117,7 @@ def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
 
     from curse_cli.cli.main import cli
 
-    widths = ", ".join(f'"d"' for _ in range(7))
+    widths = ", ".join('"d"' for _ in range(7))
     text = f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\ntarget: {{kind: hermite, degree: 3}}\nscaling: standard\n"
     for command in ("predict", "compare"):
         result = CliRunner().invoke(cli, [command, "-"], input=text)

@@ -27,12 +27,15 @@ from __future__ import annotations
 import heapq
 import itertools
 from fractions import Fraction
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from curse_cli.engine.bound import Relaxed, relaxed_program
 from curse_cli.engine.energy import search
 from curse_cli.engine.patterns import Mechanism, Pattern, count_completions, layer_options
 from curse_cli.engine.report import PatternReport
+
+if TYPE_CHECKING:   # api imports this module
+    from curse_cli.engine.api import Context
 
 MARGIN = 1e-6
 ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
@@ -80,7 +83,7 @@ class _Best:
         return tuple(r for r in self.reports if theta is None or r.exponent <= theta)
 
 
-def best_first(ctx, top: int) -> Found:
+def best_first(ctx: Context, top: int) -> Found:
     """The `top` best proper patterns of `ctx.problem` (and every tie), by best-first
     search over prefixes.  `ctx` is an `api.Context` built with `relaxed=True`."""
     problem, folder = ctx.problem, ctx.folder
