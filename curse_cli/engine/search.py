@@ -102,9 +102,10 @@ def best_first(ctx: Context, top: int) -> Found:
         return float("inf") if theta is None else float(theta) + MARGIN
 
     def bound(prefix: Pattern, relaxed: Relaxed) -> None:
-        """Push `prefix` with its relaxed optimum, or count it bounded away: with `theta`
-        known, any branch below it will do (the prefix is expanded next); without, the
-        optimum orders the search."""
+        """With `theta` known: push `prefix` with the first branch of its relaxed
+        programme below `theta` (the prefix is then expanded), or count it bounded away
+        when there is none and the bound holds at `theta`; when it does not hold, try the
+        programme relaxed with GFL below `theta`, which does."""
         nonlocal pruned
         theta = best.theta
         found = search(space, relaxed.program, cutoff=cutoff(), nudge=0.0, first=True)
@@ -112,10 +113,8 @@ def best_first(ctx: Context, top: int) -> Found:
             heapq.heappush(heap, (found[0], -len(prefix), next(order), prefix, relaxed))
         elif relaxed.holds(theta):
             pruned += count_completions(act, prefix, depth)
-        elif theta is not None:   # no branch below theta without GFL, which may be needed
+        else:
             bound(prefix, relaxed_program(folder, prefix, theta))
-        else:                     # no branch uses every layer: kept for when theta is known
-            heapq.heappush(heap, (float("inf"), -len(prefix), next(order), prefix, relaxed))
 
     while heap:
         value, _, _, prefix, relaxed = heapq.heappop(heap)
