@@ -124,3 +124,18 @@ def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
         assert result.exit_code == 2 and "--max-depth 7" in result.output, result.output
     chain = "-".join(["GP"] * 6 + ["Sp(z)"])
     assert CliRunner().invoke(cli, ["explain", "-", "-p", chain], input=text).exit_code == 0
+
+
+def test_every_bundled_spec_searches_to_what_full_ranking_puts_first():
+    """All families (fcn, cnn, attention), both scalings, an unreachable target: the
+    default search (top 5) returns the proper optima full ranking puts first."""
+    from pathlib import Path
+
+    from curse_cli.spec.load import load_spec
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "specs").glob("*.yaml")):
+        problem = load_spec(str(path)).problem
+        full, searched = predict(problem, ONE), predict(problem, ONE, top=5)
+        want, _ = first_k(full, 5)
+        assert {(r.name, r.exponent, str(r.energy)) for r in searched.patterns} == want, path.name
+        assert searched.p_star == full.p_star and searched.unreachable == full.unreachable, path.name
