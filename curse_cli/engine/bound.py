@@ -37,9 +37,9 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from curse_cli.algebra.tropical import Space, content_max, tmax
-from curse_cli.engine.energy import Folder, Program, Rows
+from curse_cli.engine.energy import Folder, Program, Rows, layer_rows
 from curse_cli.engine.kernels import Feature, Kernel, gfl, lazy, specialise
-from curse_cli.engine.patterns import Mechanism, Pattern
+from curse_cli.engine.patterns import Pattern
 from curse_cli.engine.symbols import MERGED, var
 
 
@@ -93,14 +93,7 @@ def relaxed_program(folder: Folder, prefix: Pattern, theta: Fraction | None = No
     is: a much cheaper programme, a bound for every `theta` up to the smallest remaining
     width (`Relaxed.holds`)."""
     problem = folder.problem
-    kernels = tuple(folder.kernel(prefix[:l]) for l in range(len(prefix) + 1))
-    rows = Rows(folder)
-    for l, step in enumerate(prefix, start=1):
-        if step.kind is Mechanism.GP:
-            continue
-        feature = kernels[l - 1].feature(step.feature)
-        assert feature is not None
-        (rows.gfl if step.kind is Mechanism.GFL else rows.sp)(l, step.feature, feature)
+    rows, kernels = layer_rows(folder, prefix)
     kernel = kernels[-1]
     point = problem.scale_values()
     low: Fraction | None = None

@@ -225,8 +225,9 @@ class Rows:
                        tuple(variables))
 
 
-def build_program(folder: Folder, pattern: Pattern) -> Program:
-    """The rows of a pattern's energy (docs/theory.md section 3's table, section 5's readout)."""
+def layer_rows(folder: Folder, pattern: Pattern) -> tuple[Rows, tuple[Kernel, ...]]:
+    """The rows of the layers of `pattern` (a whole pattern or a prefix) and its kernels
+    `K_0 .. K_l`."""
     kernels = tuple(folder.kernel(pattern[:l]) for l in range(len(pattern) + 1))
     rows = Rows(folder)
     for l, step in enumerate(pattern, start=1):
@@ -235,6 +236,12 @@ def build_program(folder: Folder, pattern: Pattern) -> Program:
         feature = kernels[l - 1].feature(step.feature)
         assert feature is not None
         (rows.gfl if step.kind is Mechanism.GFL else rows.sp)(l, step.feature, feature)
+    return rows, kernels
+
+
+def build_program(folder: Folder, pattern: Pattern) -> Program:
+    """The rows of a pattern's energy (docs/theory.md section 3's table, section 5's readout)."""
+    rows, kernels = layer_rows(folder, pattern)
     return rows.program(pattern, kernels)
 
 
