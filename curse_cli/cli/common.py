@@ -66,6 +66,7 @@ MAX_ORDER = click.option("--max-order", type=click.IntRange(1, 12), default=None
 MAX_PATTERNS = click.option("--max-patterns", type=click.IntRange(1, PATTERN_CEILING), default=DEFAULT_MAX_PATTERNS,
                             show_default=True,
                             help="With --all: refuse to score more candidate patterns than this.")
+SPEC = click.argument("spec", metavar="SPEC")
 
 
 def SEARCH(command):
@@ -84,7 +85,6 @@ def SEARCH(command):
         return command(*args, top=top or DEFAULT_TOP, show=None, **kwargs)
 
     return wrapper
-SPEC = click.argument("spec", metavar="SPEC")
 
 
 def limits(depth: int = DEFAULT_MAX_DEPTH):

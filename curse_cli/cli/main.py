@@ -170,7 +170,7 @@ def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[s
     pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), top=top)
     _warn(pred)
     if fmt == "json":
-        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show, top))
+        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show))
     else:
         _print(render.prediction_view(pred, loaded.document, loaded.origin, show))
 
@@ -203,7 +203,7 @@ def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | 
     pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), chosen, None if chosen else top)
     _warn(pred)
     if fmt == "json":
-        _emit_json(render.compare_json(pred, loaded.document, loaded.origin, None if chosen else top))
+        _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
     else:
         _print(render.compare_view(pred, loaded.document, loaded.origin))
 

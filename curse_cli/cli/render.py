@@ -93,18 +93,17 @@ def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
     }
 
 
-def search_json(pred: Prediction, top: int | None) -> dict[str, Any] | None:
+def search_json(pred: Prediction) -> dict[str, Any] | None:
     """How the patterns were found: None when every pattern was ranked (`--all`, or the
     patterns named), else the best-first search's account of the rest."""
     b = pred.bounded
     if b is None:
         return None
-    return {"top": top, "ranked": len(pred.patterns), "bounded": b.patterns,
+    return {"top": b.top, "ranked": len(pred.patterns), "bounded": b.patterns,
             "bounded_energy_above": frac(b.above), "scored": b.scored, "expanded": b.expanded}
 
 
-def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, show: int | None = None,
-                    top: int | None = None) -> dict[str, Any]:
+def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, show: int | None = None) -> dict[str, Any]:
     problem = pred.problem
     patterns = shown_patterns(pred, show)
     prediction: dict[str, Any] | None = None
@@ -131,13 +130,13 @@ def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, sho
         "unreachable": pred.unreachable,
         "notes": [{"code": n.code, "text": n.text} for n in notes_of(pred)],
         "total_patterns": pred.total_patterns,
-        "search": search_json(pred, top),
+        "search": search_json(pred),
         "patterns": [pattern_json(p, ranks.get(p.name)) for p in patterns],
     }
 
 
-def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, top: int | None = None) -> dict[str, Any]:
-    doc = prediction_json(pred, spec_doc, origin, top=top)
+def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
+    doc = prediction_json(pred, spec_doc, origin)
     doc["schema"] = COMPARE_SCHEMA
     return doc
 

@@ -301,5 +301,5 @@ def _searched(problem: Problem, options: Options, top: int) -> Prediction:
     ranked, winners = rank(found.reports)
     total = count_patterns(problem.activation, problem.depth)
     caveats = {c for program in ctx.programs.values() for c in program.kernels[-1].caveats}
-    bounded = Bounded(total - len(ranked), found.theta, found.scored, found.expanded)
+    bounded = Bounded(top, total - len(ranked), found.theta, found.scored, found.expanded)
     return _prediction(problem, options, ranked, winners, None if winners else NO_PROPER, total, caveats, bounded)

@@ -63,11 +63,13 @@ class EngineWarning(NamedTuple):
 
 
 class Bounded(NamedTuple):
-    """What a best-first search (`engine.search`) left unranked: `patterns` patterns,
-    none of them a proper optimum with `[E] <= above` (None: fewer proper optima exist
-    than were asked for, so those left have none at all); `scored` patterns were scored
-    exactly on the way and `expanded` prefixes expanded."""
+    """What a best-first search (`engine.search`) for the `top` best patterns left
+    unranked: `patterns` patterns, none of them a proper optimum with `[E] <= above`
+    (None: fewer proper optima exist than were asked for, so those left have none at
+    all); `scored` patterns were scored exactly on the way and `expanded` prefixes
+    expanded."""
 
+    top: int
     patterns: int
     above: Fraction | None
     scored: int
