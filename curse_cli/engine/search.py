@@ -24,6 +24,7 @@ only make the search keep more, never lose a pattern.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 from fractions import Fraction
@@ -62,12 +63,11 @@ class _Best:
     def __init__(self, top: int) -> None:
         self.top = top
         self.reports: list[PatternReport] = []
+        self.exponents: list[Fraction] = []   # of `reports`, kept sorted
 
     @property
     def theta(self) -> Fraction | None:
-        if len(self.reports) < self.top:
-            return None
-        return sorted(r.exponent for r in self.reports)[self.top - 1]
+        return self.exponents[self.top - 1] if len(self.exponents) >= self.top else None
 
     def beyond(self, value: float) -> bool:
         """Whether `value` (a float lower bound) lies above `theta` by more than the margin."""
@@ -77,6 +77,7 @@ class _Best:
     def add(self, report: PatternReport) -> None:
         if report.counts:
             self.reports.append(report)
+            bisect.insort(self.exponents, report.exponent)
 
     def kept(self) -> tuple[PatternReport, ...]:
         theta = self.theta
