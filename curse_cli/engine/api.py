@@ -115,9 +115,12 @@ class Context:
     def score(self, pattern: Pattern) -> PatternReport:
         return self.evaluate(pattern)[2]
 
-    def program(self, pattern: Pattern) -> Program:
-        """The pattern's programme (not kept: `evaluate` keeps those it scores)."""
-        return self.programs.get(pattern) or build_program(self.folder, pattern)
+    def program(self, pattern: Pattern, keep: bool = False) -> Program:
+        """The pattern's programme (kept if `keep`; `evaluate` keeps those it scores)."""
+        program = self.programs.get(pattern) or build_program(self.folder, pattern)
+        if keep:
+            self.programs[pattern] = program
+        return program
 
     def evaluate(self, pattern: Pattern, program: Program | None = None) -> tuple[Program, Optimum | None, PatternReport]:
         """The pattern's programme, its exact optimum (None if it has none) and report."""

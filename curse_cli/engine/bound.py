@@ -81,29 +81,41 @@ class Relaxed(NamedTuple):
     program: Program
     low: Fraction | None
     high: Fraction | None
+    amplified: tuple[int, ...] = ()   # the layers relaxed with GFL
 
     def holds(self, theta: Fraction | None) -> bool:
         return theta is not None and (self.low is None or self.low <= theta) and (
             self.high is None or theta <= self.high)
 
 
-def relaxed_program(folder: Folder, prefix: Pattern, theta: Fraction | None = None) -> Relaxed:
+def relaxed_program(folder: Folder, prefix: Pattern, theta: Fraction | None = None,
+                    point: dict[str, Fraction] | None = None) -> Relaxed:
     """The relaxed programme of `prefix` for a search that must beat `theta`: a remaining
-    layer is relaxed with GFL when its width is below `theta`.  With no `theta`, no layer
-    is: a much cheaper programme, a bound for every `theta` up to the smallest remaining
-    width (`Relaxed.holds`)."""
+    layer is relaxed with GFL when its width is below `theta` (at `point`, by default the
+    problem's own scales).  With no `theta`, no layer is: a much cheaper programme, a
+    bound for every `theta` up to the smallest remaining width (`Relaxed.holds`)."""
     problem = folder.problem
-    rows, kernels = layer_rows(folder, prefix)
-    kernel = kernels[-1]
-    point = problem.scale_values()
+    point = problem.scale_values() if point is None else point
     low: Fraction | None = None
     high: Fraction | None = None
+    amplified: list[int] = []
     for layer in range(len(prefix) + 1, problem.depth + 1):
         width = problem.widths[layer - 1].exponent(point)
-        amplify = theta is not None and width < theta
-        if amplify:
+        if theta is not None and width < theta:
             low = width if low is None else max(low, width)
+            amplified.append(layer)
         else:
             high = width if high is None else min(high, width)
-        kernel = relaxed_layer(folder, kernel, layer, amplify, rows)
-    return Relaxed(rows.program(prefix, (*kernels, kernel)), low, high)
+    key = tuple(amplified)
+    program = folder.rows(("relaxed", prefix, key), lambda: _relaxed_rows(folder, prefix, key))
+    return Relaxed(program, low, high, key)
+
+
+def _relaxed_rows(folder: Folder, prefix: Pattern, amplified: tuple[int, ...]) -> Program:
+    """The relaxed programme of `prefix` with GFL at the layers `amplified`: rows only,
+    the same at every point (a sweep's points share it)."""
+    rows, kernels = layer_rows(folder, prefix)
+    kernel = kernels[-1]
+    for layer in range(len(prefix) + 1, folder.problem.depth + 1):
+        kernel = relaxed_layer(folder, kernel, layer, layer in amplified, rows)
+    return rows.program(prefix, (*kernels, kernel))

@@ -68,8 +68,9 @@ def layer_options(act: Activation, prefix: Pattern, source: str = Z) -> tuple[St
     return (GP, *(Step(Mechanism.GFL, f) for f in feats), *(Step(Mechanism.SP, f) for f in feats))
 
 
-def enumerate_patterns(act: Activation, depth: int, source: str = Z) -> Iterator[Pattern]:
-    """Every pattern of a `depth`-layer network, depth first, GP before GFL before Sp."""
+def enumerate_patterns(act: Activation, depth: int, source: str = Z, prefix: Pattern = ()) -> Iterator[Pattern]:
+    """Every pattern of a `depth`-layer network (that begins with `prefix`), depth first,
+    GP before GFL before Sp."""
 
     def walk(prefix: Pattern) -> Iterator[Pattern]:
         if len(prefix) == depth:
@@ -78,7 +79,7 @@ def enumerate_patterns(act: Activation, depth: int, source: str = Z) -> Iterator
         for step in layer_options(act, prefix, source):
             yield from walk(prefix + (step,))
 
-    yield from walk(())
+    yield from walk(prefix)
 
 
 def count_patterns(act: Activation, depth: int) -> int:

@@ -28,10 +28,10 @@ import bisect
 import heapq
 import itertools
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from curse_cli.engine.bound import Relaxed, relaxed_program
-from curse_cli.engine.energy import search
+from curse_cli.engine.energy import Optimum, Program, search
 from curse_cli.engine.patterns import Mechanism, Pattern, count_completions, layer_options
 from curse_cli.engine.report import PatternReport
 
@@ -55,6 +55,16 @@ class Found(NamedTuple):
     scored: int
     pruned: int
     expanded: int
+
+
+class Trail:
+    """What a search did, for a caller that must certify its answer (`sweep.cells`):
+    every pattern scored exactly, with its programme and optimum, and the prefix of
+    every subtree bounded away (with `scored`, every pattern exactly once)."""
+
+    def __init__(self) -> None:
+        self.scored: list[tuple[Program, Optimum | None, PatternReport]] = []
+        self.dropped: list[Pattern] = []
 
 
 class _Best:
@@ -84,19 +94,42 @@ class _Best:
         return tuple(r for r in self.reports if theta is None or r.exponent <= theta)
 
 
-def best_first(ctx: Context, top: int) -> Found:
+def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequence[Pattern] = ()) -> Found:
     """The `top` best proper patterns of `ctx.problem` (and every tie), by best-first
-    search over prefixes.  `ctx` is an `api.Context` built with `relaxed=True`."""
+    search over prefixes.  `ctx` is an `api.Context` built with `relaxed=True`; a
+    `trail` records what was scored and dropped.  The `seed` patterns (a guess at the
+    best, e.g. the winners at a neighbouring point of a sweep) are scored first, so
+    that `theta` is known from the start; the result does not depend on them."""
+    trail = trail if trail is not None else Trail()
+    seeded = tuple(dict.fromkeys(seed))
     problem, folder = ctx.problem, ctx.folder
     act, depth, space = problem.activation, problem.depth, ctx.space
     point = problem.scale_values()
     widths = [w.exponent(point) for w in problem.widths]
+
+    def relaxed_of(prefix: Pattern, theta: Fraction | None = None) -> Relaxed:
+        return relaxed_program(folder, prefix, theta, point)
+
     best = _Best(top)
     pruned = scored = expanded = 0
     order = itertools.count()
     # (bound, -length, tie, prefix, its relaxed programme: None until computed); the
     # root is expanded at once, its children inherit its bound until their own is known
     heap: list[tuple[float, int, int, Pattern, Relaxed | None]] = [(float("-inf"), 0, 0, (), ROOT)]
+
+    def subtree(prefix: Pattern) -> int:
+        """The patterns below `prefix` not scored as seeds."""
+        return count_completions(act, prefix, depth) - sum(1 for p in seeded if p[:len(prefix)] == prefix)
+
+    def score(pattern: Pattern, program: Program) -> None:
+        nonlocal scored
+        scored += 1
+        evaluation = ctx.evaluate(pattern, program)
+        trail.scored.append(evaluation)
+        best.add(evaluation[2])
+
+    for pattern in seeded:
+        score(pattern, ctx.program(pattern))
 
     def cutoff() -> float:
         theta = best.theta
@@ -113,16 +146,17 @@ def best_first(ctx: Context, top: int) -> Found:
         if found is not None:
             heapq.heappush(heap, (found[0], -len(prefix), next(order), prefix, relaxed))
         elif relaxed.holds(theta):
-            pruned += count_completions(act, prefix, depth)
+            pruned += subtree(prefix)
+            trail.dropped.append(prefix)
         else:
-            bound(prefix, relaxed_program(folder, prefix, theta))
+            bound(prefix, relaxed_of(prefix, theta))
 
     while heap:
         value, _, _, prefix, relaxed = heapq.heappop(heap)
         if relaxed is None and best.theta is not None:
             # First the cheap bound without GFL; the one with GFL only where that would
             # bound the prefix away but does not hold at theta.
-            bound(prefix, relaxed_program(folder, prefix))
+            bound(prefix, relaxed_of(prefix))
             continue
         if best.beyond(value):
             bound(prefix, relaxed)   # again, at the current theta
@@ -133,15 +167,18 @@ def best_first(ctx: Context, top: int) -> Found:
             child = prefix + (step,)
             layer = len(child)
             if step.kind is Mechanism.GFL and theta is not None and widths[layer - 1] >= theta:
-                pruned += count_completions(act, child, depth)   # its cost alone reaches theta
+                pruned += subtree(child)   # its cost alone reaches theta
+                trail.dropped.append(child)
                 continue
             if layer < depth:
                 heapq.heappush(heap, (value, -layer, next(order), child, None))
                 continue
+            if child in seeded:
+                continue
             program = ctx.program(child)
             if search(space, program, cutoff=cutoff(), nudge=0.0, first=True) is None:
                 pruned += 1
+                trail.dropped.append(child)
                 continue
-            scored += 1
-            best.add(ctx.evaluate(child, program)[2])
+            score(child, program)
     return Found(best.kept(), best.theta, scored, pruned, expanded)
