@@ -287,3 +287,29 @@ def test_random_planes_agree_with_predict_at_every_grid_point(x0, y0, wx, wy, nx
     for k, (p, q) in enumerate(zip(fast.points, slow.points)):
         assert outcome_at(fast, k).key == outcome_at(slow, k).key, p.coords
         assert p.p_star_exponent == q.p_star_exponent
+
+
+# -- cells found by best-first search: the same as scoring every pattern --------------------
+
+
+@pytest.mark.parametrize("spec, points", [
+    ("three_layer_erf.yaml", [(F(0), F(0)), (F(1, 2), F(3, 2)), (F(2), F(1)), (F(1), F(1)), (F(5, 4), F(1, 3))]),
+    ("four_layer_erf.yaml", [(F(0), F(27, 50)), (F(1), F(1)), (F(1, 2), F(2))]),
+])
+def test_searched_cells_equal_fully_scored_cells(spec, points):
+    """A cell whose winners come from best-first search, its bounded-away patterns
+    certified from their programmes alone, is the cell that scoring every pattern gives:
+    the same winners and the same set of constraints.  `solve_cell(searched=False)` is
+    the reference (every pattern scored, each non-winner certified once scored)."""
+    from curse_cli.sweep.cells import solve_cell
+    from curse_cli.sweep.grid import CellSolver
+
+    prob = problem(spec)
+    solver = CellSolver(prob, (Axis("N1", F(0), F(3), 4), Axis("N2", F(0), F(3), 4)), Options(workers=1))
+    for x in points:
+        ctx = solver._context([v.denominator for v in x]).at(dict(zip(solver.names, x)))
+        full = solve_cell(ctx, solver.patterns, searched=False)
+        for seed in ([], [p for p in solver.patterns if p[-1].kind.value == "Sp"][:3]):
+            fast = solve_cell(ctx, solver.patterns, seed=seed)
+            assert fast.outcome == full.outcome, x
+            assert {(c.form, c.kind) for c in fast.constraints} == {(c.form, c.kind) for c in full.constraints}, x

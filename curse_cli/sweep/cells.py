@@ -24,6 +24,7 @@ only not shared.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cached_property
 from math import lcm
 from typing import NamedTuple, Sequence
 
@@ -32,12 +33,15 @@ from curse_cli.engine.energy import (Optimum, Option, Program, RowCache, combina
                      without_amplification)
 from curse_cli.engine.analysis import form_at
 from curse_cli.engine.api import Context, rank
-from curse_cli.engine.patterns import Mechanism, Pattern
+from curse_cli.engine.patterns import Mechanism, Pattern, enumerate_patterns, pattern_name
 from curse_cli.engine.report import PatternReport
+from curse_cli.engine.search import Trail, best_first
 from curse_cli.sweep.report import Outcome
 
 Affine = tuple[Fraction, ...]
 """Coefficients over (constant, scale_1, ..., scale_S)."""
+
+Evaluation = tuple[Program, Optimum | None, PatternReport]
 
 KINDS = ("ge", "gt", "ge_lex", "gt_lex", "eq")
 
@@ -65,13 +69,18 @@ def _sub(a: Affine, b: Affine) -> Affine:
 class _Pattern:
     """Certificates for one pattern's branches, at one point."""
 
-    def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine) -> None:
+    def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine, quick: dict | None = None) -> None:
         self.space = ctx.space
         self.program = program
-        self.cache = RowCache(self.space, program)
         self.s0, self.v = s0, v
         self._infeasible: Affine | None = None
-        self._quick: dict[int, tuple[Fraction, Fraction, Option] | None] = {}
+        # row bounds at the point by row: patterns certified at one point share rows
+        self._quick: dict[tuple[int, ...], tuple[Fraction, Fraction, Option] | None] = {} if quick is None else quick
+
+    @cached_property
+    def cache(self) -> RowCache:
+        """The programme's rows for exact LPs (only a branch no bound closes needs them)."""
+        return RowCache(self.space, self.program)
 
     def at(self, form: Affine) -> tuple[Fraction, Fraction]:
         return _at(form, self.s0, self.v)
@@ -126,7 +135,7 @@ class _Pattern:
 
     def quick(self, option: Option) -> tuple[Fraction, Fraction, Option] | None:
         """A row's bound at `s0` (value, slope), in integers until it is needed whole."""
-        key = id(option)
+        key = option.vec
         if key not in self._quick:
             ints = self._bound_ints(option.vec)
             u3 = self.space.unit ** 3
@@ -150,8 +159,11 @@ class _Pattern:
         tv, ts = self.at(target) if target is not None else (Fraction(0), Fraction(0))
 
         def good(value: Fraction, slope: Fraction) -> bool:
-            pair = (value - tv, slope - ts)
-            return {"gt_lex": pair > (0, 0), "gt": pair[0] > 0, "ge_lex": pair >= (0, 0), "ge": pair[0] >= 0}[kind]
+            if kind == "gt":
+                return value > tv
+            if kind == "ge":
+                return value >= tv
+            return (value, slope) > (tv, ts) if kind == "gt_lex" else (value, slope) >= (tv, ts)
 
         def ok(bound: Affine | None) -> bool:
             return bound is not None and target is not None and good(*self.at(bound))
@@ -254,34 +266,81 @@ def _stays_reducible(ctx: Context, program: Program, report: PatternReport, targ
     return None
 
 
-def solve_cell(ctx: Context, patterns: Sequence[Pattern]) -> Cell:
-    """Score every pattern at `ctx`'s point and certify where the answer holds."""
+def solve_cell(ctx: Context, patterns: Sequence[Pattern], searched: bool = True, seed: Sequence[Pattern] = ()
+               ) -> Cell:
+    """Find the winners at `ctx`'s point and certify where the answer holds.
+
+    `searched`: the winners by best-first search (`engine.search`; `ctx` built with
+    `relaxed=True`; `seed`: patterns to score first, such as a neighbouring cell's
+    winners), which scores few patterns; every pattern it bounded away is then
+    certified from its programme alone, without being scored, exactly as a scored
+    non-winner would be, so the cell is the one full scoring gives.  Otherwise, or when
+    no pattern has a proper optimum, every one of `patterns` is scored."""
+    if searched:
+        trail = Trail()
+        if best_first(ctx, 1, trail, seed).theta is not None:
+            problem = ctx.problem
+            scored = {e[2].pattern for e in trail.scored}
+            unscored = [p for prefix in trail.dropped
+                        for p in enumerate_patterns(problem.activation, problem.depth, problem.feature, prefix)
+                        if p not in scored]
+            return _certified(ctx, trail.scored, unscored)
+    return _certified(ctx, [ctx.evaluate(p) for p in patterns], ())
+
+
+def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequence[Pattern] = ()) -> Cell:
+    """The cell of the winners among the scored `evaluations`, with every pattern of
+    `unscored` (none of them a winner) certified to stay strictly above them; one whose
+    certificate fails at the point (a tie, say) is scored and treated like the rest."""
     space = ctx.space
     u, f = space.unit, space.first_variable
     s0 = tuple(Fraction(p, u) for p in space.point[:f])
     v = tuple(Fraction(x, u) for x in space.direction[:f])
     point = dict(ctx.problem.scales)
-    evaluations = [ctx.evaluate(p) for p in patterns]
+    evaluations = list(evaluations)
     reports, winners = rank(e[2] for e in evaluations)
-    outcome = Outcome.of(ctx.problem.ridge, winners, None)   # the caller names why a target is unreachable
-    by_name = {e[2].name: e for e in evaluations}
-    constraints: list[Constraint] = []
-    alone = Cell(outcome, winners, _pin(ctx, point), point, reports)
     target: Affine | None = None
     if winners:
-        first = by_name[winners[0].name][1]
+        first = next(e[1] for e in evaluations if e[2].name == winners[0].name)
         assert first is not None
         target = first.solution.t
+    constraints: dict[tuple, Constraint] = {}   # by form and kind: patterns share many
+    quick: dict = {}   # row bounds at the point, shared by the patterns' certificates
+
+    def holding(found: list[Constraint] | None) -> bool:
+        """Whether `found` is a certificate holding at the point; if so it is kept."""
+        if found is None:
+            return False
+        new = [c for c in found if (c.form, c.kind) not in constraints]
+        if not all(_holds(c, s0, v) for c in new):
+            return False   # a condition that only holds on the other side of the point
+        constraints.update(((c.form, c.kind), c) for c in new)
+        return True
+
+    for pattern in unscored:
+        program = ctx.program(pattern, keep=True)
+        if holding(_Pattern(ctx, program, s0, v, quick).certify(target, "gt")):
+            continue
+        evaluations.append(ctx.evaluate(pattern, program))
+        reports, now = rank(e[2] for e in evaluations)
+        if now != winners:  # pragma: no cover - the search keeps every winner
+            raise AssertionError(f"{pattern_name(pattern)} was bounded away but wins")
+    by_name = {e[2].name: e for e in evaluations}
+    outcome = Outcome.of(ctx.problem.ridge, winners, None)   # the caller names why a target is unreachable
+    alone = Cell(outcome, winners, _pin(ctx, point), point, reports)
+    if winners:
+        assert target is not None
         for w in winners:
             program, opt, report = by_name[w.name]
             assert opt is not None
             gfl = _stays_amplified(ctx, program, report, target, s0, v)
-            own = _Pattern(ctx, program, s0, v).certify(opt.solution.t, "ge_lex", skip=opt.choice)
+            own = _Pattern(ctx, program, s0, v, quick).certify(opt.solution.t, "ge_lex", skip=opt.choice)
             if gfl is None or own is None:
                 return alone
-            constraints += _basis_rows(opt) + gfl + own
-            if opt.solution.t != target:
-                constraints.append(Constraint(_sub(opt.solution.t, target), "eq", f"tie with {w.name}"))
+            tie = [Constraint(_sub(opt.solution.t, target), "eq", f"tie with {w.name}")] \
+                if opt.solution.t != target else []
+            if not holding(_basis_rows(opt) + gfl + own + tie):
+                return alone
     elif any(e[2].scored for e in evaluations):
         return alone   # scored patterns, none proper: not certified beyond the point
     names = {w.name for w in winners}
@@ -291,25 +350,34 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern]) -> Cell:
         if target is not None and report.scored and report.exponent == winners[0].exponent:
             found = _stays_reducible(ctx, program, report, target, s0, v) if report.status == "trivial" else None
         else:
-            found = _Pattern(ctx, program, s0, v).certify(target, "gt")
-        if found is None:
+            found = _Pattern(ctx, program, s0, v, quick).certify(target, "gt")
+        if not holding(found):
             return alone
-        constraints += found
-    if not all(_holds(c, s0, v) for c in constraints):
-        return alone   # a condition that only holds on the other side of the point
-    return Cell(outcome, winners, tuple(constraints), point, reports)
+    return Cell(outcome, winners, tuple(constraints.values()), point, reports)
 
 
 def _at(form: Affine, s0: Affine, v: Affine) -> tuple[Fraction, Fraction]:
     """A form's value at `s0` and its slope along `v`."""
-    return (sum((c * x for c, x in zip(form, s0)), Fraction(0)),
-            sum((c * x for c, x in zip(form, v)), Fraction(0)))
+    return _dot(form, s0), _dot(form, v)
+
+
+def _dot(form: Affine, xs: Affine) -> Fraction:
+    """`sum(form[i] xs[i])`, exactly, in integers (one reduction at the end rather than
+    one per product and sum: certificates evaluate many forms)."""
+    num, den = 0, 1
+    for c, x in zip(form, xs):
+        if c and x:
+            d = c.denominator * x.denominator
+            num, den = num * d + c.numerator * x.numerator * den, den * d
+    return Fraction(num, den)
 
 
 def _holds(c: Constraint, s0: Affine, v: Affine) -> bool:
-    value, slope = _at(c.form, s0, v)
-    return {"ge": value >= 0, "gt": value > 0, "eq": value == 0,
-            "ge_lex": (value, slope) >= (0, 0), "gt_lex": (value, slope) > (0, 0)}[c.kind]
+    value = _dot(c.form, s0)
+    if c.kind in ("ge", "gt", "eq"):
+        return value >= 0 if c.kind == "ge" else value > 0 if c.kind == "gt" else value == 0
+    pair = (value, _dot(c.form, v))
+    return pair >= (0, 0) if c.kind == "ge_lex" else pair > (0, 0)
 
 
 def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:

@@ -17,7 +17,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from curse_cli.engine.api import Context, Options, unreachable_reason
-from curse_cli.engine.patterns import enumerate_patterns
+from curse_cli.engine.patterns import Pattern, enumerate_patterns
+from curse_cli.engine.report import PatternReport
 from curse_cli.archs.problem import Problem
 from curse_cli.sweep.cells import Cell, Constraint, solve_cell
 from curse_cli.sweep.relation import on_grid, relation
@@ -85,7 +86,7 @@ class CellSolver:
         for ctx in self._contexts.values():
             if all(ctx.space.unit % (2 * d) == 0 for d in dens):
                 return ctx
-        ctx = Context(self.problem, self.options, self.box, dens)
+        ctx = Context(self.problem, self.options, self.box, dens, relaxed=True)
         self._contexts[ctx.space.unit] = ctx
         return ctx
 
@@ -99,7 +100,8 @@ class CellSolver:
         values = dict(zip(self.names, x))
         ctx = self._context([v.denominator for v in x]).at(values)
         self.solves += 1
-        cell = solve_cell(ctx, self.patterns)
+        seed = [w.pattern for w in self.pieces[-1].cell.winners] if self.pieces else []
+        cell = solve_cell(ctx, self.patterns, seed=seed)
         if not cell.winners and all(r.status == "unreachable" for r in cell.reports):
             cell = cell._replace(outcome=cell.outcome._replace(unreachable=self.unreachable(ctx)))
         v = [Fraction(d, ctx.space.unit) for d in ctx.space.direction[1:ctx.space.first_variable]]
@@ -202,13 +204,24 @@ class CellSolver:
     def _candidates(self, a: Outcome, b: Outcome, piece_a: Piece, piece_b: Piece):
         if a.p_star is not None and b.p_star is not None and a.p_star != b.p_star:
             yield a.p_star / b.p_star
-        for here, there, piece in ((a, b, piece_a), (b, a, piece_b)):
+        for here, piece, there in ((a, piece_a, piece_b), (b, piece_b, piece_a)):
             if here.energy is None:
                 continue
-            for name in sorted(set(there.winners) - set(here.winners)):
-                report = next((r for r in piece.cell.reports if r.name == name), None)
-                if report is not None and report.energy is not None:
+            for w in sorted(there.cell.winners, key=lambda r: r.name):
+                if w.name in here.winners:
+                    continue
+                report = self._report(piece, w.pattern)
+                if report.energy is not None:
                     yield report.energy / here.energy
+
+    def _report(self, piece: Piece, pattern: Pattern) -> PatternReport:
+        """A pattern's report at a piece's point: from its cell when the cell scored
+        it, else scored there now (a search scores few patterns)."""
+        held = next((r for r in piece.cell.reports if r.pattern == pattern), None)
+        if held is not None:
+            return held
+        values = {n: piece.cell.point[n] for n in self.names}
+        return self._context([v.denominator for v in values.values()]).at(values).score(pattern)
 
     def coords(self, k: int) -> tuple[Fraction, ...]:
         shape = [a.count for a in self.axes]
