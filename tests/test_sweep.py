@@ -313,3 +313,25 @@ def test_searched_cells_equal_fully_scored_cells(spec, points):
             fast = solve_cell(ctx, solver.patterns, seed=seed)
             assert fast.outcome == full.outcome, x
             assert {(c.form, c.kind) for c in fast.constraints} == {(c.form, c.kind) for c in full.constraints}, x
+
+
+@pytest.mark.parametrize("spec", ["three_layer_erf.yaml", "two_layer_relu_cubic.yaml", "cnn_erf.yaml"])
+def test_refined_context_kernels_equal_kernels_computed_in_the_finer_unit(spec):
+    """A sweep point between grid points needs a finer unit; its context starts from the
+    coarser context's kernels, every form multiplied by the ratio of the units.  They
+    must be exactly the kernels the finer unit computes itself (pruning compares forms
+    by sign, which scaling keeps)."""
+    from curse_cli.engine.api import Context
+    from curse_cli.engine.patterns import enumerate_patterns
+
+    prob = problem(spec)
+    box = {n: (v, v + 1) for n, v in prob.scales}
+    coarse = Context(prob, Options(), box, [2], relaxed=True)
+    patterns = list(enumerate_patterns(prob.activation, prob.depth, prob.feature))
+    for p in patterns:
+        coarse.folder.kernel(p)
+    refined = coarse.refined([3, 5])
+    fresh = Context(prob, Options(), box, [2, 3, 5], relaxed=True)
+    assert refined.space.unit == fresh.space.unit == 15 * coarse.space.unit
+    for p in patterns:
+        assert refined.folder.kernel(p) == fresh.folder.kernel(p), p

@@ -100,10 +100,22 @@ class Context:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
+        self.box, self.denominators, self.relaxed = box, tuple(denominators), relaxed
         only = None if patterns is None else pattern_variables(patterns)
-        self.space: Space = build_space(problem, box, denominators, only, relaxed)
+        self.space: Space = build_space(problem, box, self.denominators, only, relaxed)
         self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
         self.programs: dict[Pattern, Program] = {}
+
+    def refined(self, denominators: Iterable[int]) -> Context:
+        """The same problem and box in a unit fine enough for `denominators` as well
+        (points between grid points): a new context that starts from this one's kernels,
+        rescaled to its unit, instead of computing them again."""
+        finer = Context(self.problem, self.options, self.box, [*self.denominators, *denominators],
+                        relaxed=self.relaxed)
+        factor, rest = divmod(finer.space.unit, self.space.unit)
+        assert rest == 0 and finer.space.variables == self.space.variables
+        finer.folder.adopt(self.folder, factor)
+        return finer
 
     def at(self, values: dict[str, Fraction]) -> Context:
         """The same context at other scale values (inside the box)."""

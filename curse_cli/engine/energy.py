@@ -23,7 +23,7 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import Feature, Kernel, Truncation, gfl, input_kernel, lazy, specialise
+from curse_cli.engine.kernels import Feature, Kernel, Truncation, gfl, input_kernel, lazy, rescaled, specialise
 from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
@@ -87,6 +87,12 @@ class Folder:
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
         self._rows: dict[tuple, object] = {}
+
+    def adopt(self, other: Folder, factor: int) -> None:
+        """Take the kernels `other` computed for the same problem and box in a unit
+        `factor` times coarser (`kernels.rescaled`), instead of computing them again."""
+        self._kernels.update((p, rescaled(k, factor)) for p, k in other._kernels.items())
+        self._lazy.update((p, rescaled(k, factor)) for p, k in other._lazy.items())
 
     def rows(self, key: tuple, make):
         """A layer's rows, built once per (kind, layer, feature, eigenvalue terms)."""

@@ -97,6 +97,27 @@ class Kernel(NamedTuple):
         return dict(self.features).get(name)
 
 
+def rescaled(kernel: Kernel, factor: int) -> Kernel:
+    """The kernel in a unit `factor` times finer: every form times `factor`.  Pruning
+    compares forms by sign over the box, which scaling keeps, so this is the kernel
+    the finer unit would compute."""
+
+    def vec(v: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(factor * x for x in v)
+
+    def trop(terms: Trop) -> Trop:
+        return tuple(Term(vec(t.vec), t.prov) for t in terms)
+
+    def content(c: Content) -> Content:
+        return tuple(trop(t) for t in c)
+
+    return kernel._replace(
+        amplitude=content(kernel.amplitude),
+        features=tuple((name, Feature(trop(f.eigen), content(f.content))) for name, f in kernel.features),
+        caps=tuple((vec(d), vec(e)) for d, e in kernel.caps),
+        floors=tuple((name, Term(vec(t.vec), t.prov)) for name, t in kernel.floors))
+
+
 def normalises(act: Activation) -> bool:
     """Whether the activation is homogeneous with a power other than one: its layers
     need their input scale `s` (docs/theory.md section 9)."""

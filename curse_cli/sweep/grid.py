@@ -83,10 +83,15 @@ class CellSolver:
     # -- solving ------------------------------------------------------------------------
 
     def _context(self, dens: Sequence[int]) -> Context:
+        """A context whose unit resolves points of these denominators: the first, or one
+        refined from it (its kernels carried over)."""
         for ctx in self._contexts.values():
             if all(ctx.space.unit % (2 * d) == 0 for d in dens):
                 return ctx
-        ctx = Context(self.problem, self.options, self.box, dens, relaxed=True)
+        if self._contexts:
+            ctx = next(iter(self._contexts.values())).refined(dens)
+        else:
+            ctx = Context(self.problem, self.options, self.box, dens, relaxed=True)
         self._contexts[ctx.space.unit] = ctx
         return ctx
 
