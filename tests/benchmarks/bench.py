@@ -162,6 +162,10 @@ def sweeps(three) -> None:
     print(f"  {t:6.3f}  sweep 201 x 201 = {len(result.points)} points: {result.solves} solves, "
           f"{len(result.regions)} regions")
     print(f"  {one * len(result.points):6.0f}  estimated for one full predict per point ({one:.3f} s each)")
+    four = ["sweep", "specs/four_layer_erf.yaml", "--x", "N1=0:3:51", "--y", "N2=0:3:51"]
+    wall, mib = peak([*CURSE, *four])
+    print("whole process, four hidden layers (299 patterns; each solve searches, then certifies)")
+    print(f"  {wall:7.2f} s {mib:6.0f} MiB  curse {' '.join(four)}  (goal 10 s)")
 
 
 if __name__ == "__main__":
