@@ -50,6 +50,11 @@ def check(text: str, top: int) -> None:
         assert searched.bounded.above == theta
         assert searched.bounded.patterns + len(searched.patterns) == full.total_patterns
         assert {w.code for w in searched.warnings} <= {w.code for w in full.warnings}
+        # The same with a relaxed programme at every prefix (the default bounds only
+        # large subtrees, none at these depths).
+        bounded = best_first(Context(problem, ONE, relaxed=True), top, bound_min=1)
+        assert {(r.name, r.exponent, str(r.energy)) for r in bounded.reports} == want
+        assert bounded.theta == theta
 
 
 ACTS = ["erf", "tanh", "relu", "cubic", "quadratic", "{polynomial: [0, 1, 0, 1]}"]
@@ -73,12 +78,16 @@ def test_search_at_depth_four(act, widths, k, scaling, top):
 
 
 def test_every_pattern_is_scored_or_pruned_exactly_once():
-    """At N = d^2 for four erf layers: scored + pruned = 299, and the search scores far
-    fewer patterns than there are."""
-    problem = load_spec_text(spec("erf", ["2"] * 4, 3, "standard"), "t.yaml").problem
-    found = best_first(Context(problem, ONE, relaxed=True), 3)
-    assert found.scored + found.pruned == count_patterns(problem.activation, 4) == 299
-    assert found.scored < 60
+    """At N = d^2 and N = d for four erf layers, with bounds at every prefix and by
+    default: scored + pruned = 299, and the search scores far fewer patterns than there
+    are; seeds are scored once, not again when the search reaches them."""
+    for width in ("2", "1"):
+        problem = load_spec_text(spec("erf", [width] * 4, 3, "standard"), "t.yaml").problem
+        seed = list(enumerate_patterns(problem.activation, 4))[::50]
+        for bound_min, seeds in ((1, []), (10**9, []), (1, seed), (10**9, seed)):
+            found = best_first(Context(problem, ONE, relaxed=True), 3, seed=seeds, bound_min=bound_min)
+            assert found.scored + found.pruned == count_patterns(problem.activation, 4) == 299
+            assert found.scored < 60
 
 
 def test_the_relaxed_programme_bounds_every_completion():
