@@ -66,16 +66,25 @@ def _sub(a: Affine, b: Affine) -> Affine:
     return tuple(x - y for x, y in zip(a, b))
 
 
+class _Memo:
+    """What the certificates of the patterns at one point share (their rows are shared):
+    each row's bound at the point, and its constraint against a target."""
+
+    def __init__(self) -> None:
+        self.quick: dict[tuple[int, ...], tuple[Fraction, Fraction, Option] | None] = {}
+        self.rows: dict[tuple, tuple[Affine, Constraint]] = {}   # (row, kind, id(target)) -> (target, constraint)
+
+
 class _Pattern:
     """Certificates for one pattern's branches, at one point."""
 
-    def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine, quick: dict | None = None) -> None:
+    def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine, memo: _Memo | None = None) -> None:
         self.space = ctx.space
         self.program = program
         self.s0, self.v = s0, v
         self._infeasible: Affine | None = None
-        # row bounds at the point by row: patterns certified at one point share rows
-        self._quick: dict[tuple[int, ...], tuple[Fraction, Fraction, Option] | None] = {} if quick is None else quick
+        self._memo = memo if memo is not None else _Memo()
+        self._quick = self._memo.quick
 
     @cached_property
     def cache(self) -> RowCache:
@@ -175,7 +184,12 @@ class _Pattern:
             q = self.quick(option)
             if q is None or target is None or not good(q[0], q[1]):
                 return False
-            emit(self.row_bound(option.vec), "row bound")
+            key = (option.vec, kind, id(target))
+            held = self._memo.rows.get(key)
+            if held is None or held[0] is not target:   # the target itself is kept, so its id is not reused
+                held = self._memo.rows[key] = (target, Constraint(_sub(self.row_bound(option.vec), target), kind,
+                                                                   "row bound"))
+            out.append(held[1])
             return True
 
         def leaf(chosen: tuple[Option, ...]) -> bool:
@@ -305,7 +319,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
         assert first is not None
         target = first.solution.t
     constraints: dict[tuple, Constraint] = {}   # by form and kind: patterns share many
-    quick: dict = {}   # row bounds at the point, shared by the patterns' certificates
+    memo = _Memo()   # row bounds at the point, shared by the patterns' certificates
 
     def holding(found: list[Constraint] | None) -> bool:
         """Whether `found` is a certificate holding at the point; if so it is kept."""
@@ -319,7 +333,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
 
     for pattern in unscored:
         program = ctx.program(pattern, keep=True)
-        if holding(_Pattern(ctx, program, s0, v, quick).certify(target, "gt")):
+        if holding(_Pattern(ctx, program, s0, v, memo).certify(target, "gt")):
             continue
         evaluations.append(ctx.evaluate(pattern, program))
         reports, now = rank(e[2] for e in evaluations)
@@ -334,7 +348,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
             program, opt, report = by_name[w.name]
             assert opt is not None
             gfl = _stays_amplified(ctx, program, report, target, s0, v)
-            own = _Pattern(ctx, program, s0, v, quick).certify(opt.solution.t, "ge_lex", skip=opt.choice)
+            own = _Pattern(ctx, program, s0, v, memo).certify(opt.solution.t, "ge_lex", skip=opt.choice)
             if gfl is None or own is None:
                 return alone
             tie = [Constraint(_sub(opt.solution.t, target), "eq", f"tie with {w.name}")] \
@@ -350,7 +364,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
         if target is not None and report.scored and report.exponent == winners[0].exponent:
             found = _stays_reducible(ctx, program, report, target, s0, v) if report.status == "trivial" else None
         else:
-            found = _Pattern(ctx, program, s0, v, quick).certify(target, "gt")
+            found = _Pattern(ctx, program, s0, v, memo).certify(target, "gt")
         if not holding(found):
             return alone
     return Cell(outcome, winners, tuple(constraints.values()), point, reports)
