@@ -64,12 +64,15 @@ class Space:
     arrays: dict = field(default_factory=dict, compare=False, repr=False)
     box: tuple[tuple[int, int], ...] | None = None
     bound_forms: tuple[tuple[tuple[int, ...] | None, tuple[int, ...] | None], ...] = ()
+    products: dict = field(default_factory=dict, compare=False, repr=False)
 
     # `box` (sweeps): each scale's range (lo, hi) in units of 1/unit.  Then pruning keeps
     # a term unless another dominates it at *every* scale point of the box, so kernels
     # and programmes built in this space hold on the whole box; the point still drives
     # the linear programmes.  `bound_forms` are the free sizes' bounds as affine forms
     # of the scales (the first `first_variable` entries of a vector), None: unbounded.
+    # `products` remembers `hermite_product`'s results in this space (they depend on
+    # nothing else), like `arrays` derived data that takes no part in comparisons.
 
     @property
     def size(self) -> int:
@@ -659,8 +662,20 @@ def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
 def hermite_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
     """Content of the product of two functions of z, order by order (exponents add).
 
-    With `only`, just that order is computed (the others are left empty).
+    With `only`, just that order is computed (the others are left empty).  Computed once
+    per space and arguments (`Space.products`): the same contents are raised to the same
+    powers along many patterns and prefixes (a feature's spike, an amplitude's lazy
+    layer).  A square (`y is x`) is told apart from a product of equal contents, whose
+    terms may come out in another order.
     """
+    key = (x, y, only, y is x)
+    held = space.products.get(key)
+    if held is None:
+        held = space.products[key] = _hermite_product(space, x, y, only)
+    return held
+
+
+def _hermite_product(space: Space, x: Content, y: Content, only: int | None) -> Content:
     limit = len(x) - 1
     xs = [_arrays(t) if t else None for t in x]
     ys = xs if y is x else [_arrays(t) if t else None for t in y]
