@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm, prod
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 
 from curse_cli.algebra.scales import BASE, Monomial
+
+
+_T = TypeVar("_T")
+_MISSING = object()
 
 
 class Term(NamedTuple):
@@ -64,15 +68,15 @@ class Space:
     arrays: dict = field(default_factory=dict, compare=False, repr=False)
     box: tuple[tuple[int, int], ...] | None = None
     bound_forms: tuple[tuple[tuple[int, ...] | None, tuple[int, ...] | None], ...] = ()
-    products: dict = field(default_factory=dict, compare=False, repr=False)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     # `box` (sweeps): each scale's range (lo, hi) in units of 1/unit.  Then pruning keeps
     # a term unless another dominates it at *every* scale point of the box, so kernels
     # and programmes built in this space hold on the whole box; the point still drives
     # the linear programmes.  `bound_forms` are the free sizes' bounds as affine forms
     # of the scales (the first `first_variable` entries of a vector), None: unbounded.
-    # `products` remembers `hermite_product`'s results in this space (they depend on
-    # nothing else), like `arrays` derived data that takes no part in comparisons.
+    # `memo` holds results computed once per space (`remember`): like `arrays`, derived
+    # data that takes no part in comparisons.
 
     @property
     def size(self) -> int:
@@ -96,6 +100,15 @@ class Space:
     @property
     def first_variable(self) -> int:
         return 1 + len(self.scales)
+
+    def remember(self, key: tuple, make: Callable[[], _T]) -> _T:
+        """`make()`, computed once per space and `key`: for pure functions of the space
+        and of the (hashable) arguments that `key` names, so the result is the one a
+        fresh computation would give."""
+        held = self.memo.get(key, _MISSING)
+        if held is _MISSING:
+            held = self.memo[key] = make()
+        return held
 
     def index(self, name: str) -> int:
         if name == BASE:
@@ -663,16 +676,12 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     """Content of the product of two functions of z, order by order (exponents add).
 
     With `only`, just that order is computed (the others are left empty).  Computed once
-    per space and arguments (`Space.products`): the same contents are raised to the same
+    per space and arguments (`Space.remember`): the same contents are raised to the same
     powers along many patterns and prefixes (a feature's spike, an amplitude's lazy
     layer).  A square (`y is x`) is told apart from a product of equal contents, whose
     terms may come out in another order.
     """
-    key = (x, y, only, y is x)
-    held = space.products.get(key)
-    if held is None:
-        held = space.products[key] = _hermite_product(space, x, y, only)
-    return held
+    return space.remember(("hermite_product", x, y, only, y is x), lambda: _hermite_product(space, x, y, only))
 
 
 def _hermite_product(space: Space, x: Content, y: Content, only: int | None) -> Content:

@@ -243,7 +243,16 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     the next layer's scale: docs/theory.md section 9.3), so the optimum has `[s]`
     exactly the input scale.  Without `scale` (the first layer, whose input `K_0` is of
     order one) a possibly large input scale is a `Caveat.SCALE`.
+
+    Computed once per space and arguments (`Space.remember`): a prefix's lazy layer
+    and its first relaxed layer raise the same amplitude to the same powers.
     """
+    return space.remember(("lazy", act, kernel, trunc, only, scale),
+                          lambda: _lazy(space, act, kernel, trunc, only, scale))
+
+
+def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
+          scale: tuple[str, tuple[int, ...]] | None) -> Kernel:
     a = kernel.amplitude
     caveats = set(kernel.caveats)
     floors = kernel.floors
@@ -308,16 +317,29 @@ def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, 
     size `[s_f]` and its form) the programme imposes `[s_f] >=` each top content term
     (as for the lazy rule, no programme gains from a larger `[s_f]`); without it, a
     feature whose top content is not exactly zero is a `Caveat.SCALE`.
+
+    Computed once per space and arguments (`Space.remember`), of which only the
+    feature's content counts: a feature is specialised on at many layers of many
+    patterns, and the relaxed layers of sibling prefixes merge the same contents.
     """
+    return space.remember(("spike_content", act, f.content, q_form, bit, trunc, caps, scale),
+                          lambda: _spike_content(space, act, f.content, q_form, bit, trunc, caps, scale))
+
+
+def _spike_content(space: Space, act: Activation, content: Content, q_form: tuple[int, ...], bit: int,
+                   trunc: Truncation, caps: Caps,
+                   scale: tuple[str, tuple[int, ...]] | None) -> tuple[Content, frozenset[str], tuple]:
+    """`spike_content` of a feature with Hermite content `content` (its eigenvalue plays
+    no part)."""
     caveats: set[str] = set()
     floors: tuple = ()
     if act.taylor is not None:
-        parts, whole = _series(space, act.taylor, f.content, trunc, q_form, bit, caps)
+        parts, whole = _series(space, act.taylor, content, trunc, q_form, bit, caps)
     else:
-        tops = top_terms(f.content)
+        tops = top_terms(content)
         unit_scale = all(not any(t.vec) for t in tops)
         normalised = not unit_scale and scale is not None and normalises(act)
-        series, whole = _series(space, act.hermite, f.content, trunc, caps=caps, normalised=normalised)
+        series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised)
         if normalised:
             name, form = scale
             floors = tuple((name, t) for t in tops)
@@ -328,7 +350,7 @@ def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, 
     if not whole:
         caveats.add(Caveat.POWERS)
     if not parts:
-        return tuple(() for _ in f.content), frozenset(caveats), floors
+        return tuple(() for _ in content), frozenset(caveats), floors
     return content_max(space, *(c for _, c in parts)), frozenset(caveats), floors
 
 
