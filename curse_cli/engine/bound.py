@@ -72,7 +72,7 @@ def relaxed_layer(folder: Folder, kernel: Kernel, layer: int, amplify: bool, row
     rows.sp(layer, MERGED, star, required=False)
     width = space.form(folder.problem.widths[layer - 1])
     out = specialise(space, act, k, base, layer, MERGED, folder.form(var("M", layer)), folder.form(var("q", layer)),
-                     width, trunc)
+                     width, trunc, only=only)
     return out._replace(caps=base.caps)
 
 

@@ -131,7 +131,7 @@ class Folder:
         else:
             out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
                              self.form(var("M", l)), self.form(var("q", l)),
-                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l))
+                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l), self.only(l))
         self._kernels[prefix] = out
         return out
 

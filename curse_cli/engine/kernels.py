@@ -66,14 +66,17 @@ class Feature(NamedTuple):
     eigen: Trop
     content: Content
 
-    def amplitude(self, space: Space, extra: tuple[int, ...] | None = None, prov: int = 0) -> Content:
-        """`[lambda]/2 + c[n]` for every term of each (optionally shifted by `extra`)."""
+    def amplitude(self, space: Space, extra: tuple[int, ...] | None = None, prov: int = 0,
+                  only: int | None = None) -> Content:
+        """`[lambda]/2 + c[n]` for every term of each (optionally shifted by `extra`);
+        with `only`, at that order alone (the others are left empty)."""
         halves = tuple(Term(tuple(x // 2 for x in e.vec), e.prov) for e in self.eigen)
         if extra is not None:
             halves = shift(halves, extra, prov)
         return tuple(
             prune(space, (Term(tuple(a + b for a, b in zip(h.vec, c.vec)), h.prov | c.prov) for h in halves for c in order))
-            for order in self.content
+            if only is None or n == only else ()
+            for n, order in enumerate(self.content)
         )
 
 
@@ -356,15 +359,20 @@ def _spike_content(space: Space, act: Activation, content: Content, q_form: tupl
 
 def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel, layer: int, name: str,
                m_form: tuple[int, ...], q_form: tuple[int, ...], width_form: tuple[int, ...],
-               trunc: Truncation, scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
+               trunc: Truncation, scale: tuple[str, tuple[int, ...]] | None = None,
+               only: int | None = None) -> Kernel:
     """Sp rule (Claim i): `M_l` neurons with mean `q f` add a rank-one spike along
-    `sigma_l = phi(q f)` with eigenvalue exponent `[M_l] - [N_l]` to the lazy part."""
+    `sigma_l = phi(q f)` with eigenvalue exponent `[M_l] - [N_l]` to the lazy part.
+    With `only` (the last layer, read at the target's order alone, like its `lazy_part`),
+    the amplitude is kept at that Hermite order alone."""
     f = kernel.feature(name)
     assert f is not None, name
     bit = 1 << layer
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
     content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
     sigma = Feature(eigen, content)
-    amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space))
+    amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space, only=only))
+    if only is not None:
+        amplitude = tuple(order if n == only else () for n, order in enumerate(amplitude))
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
                   lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
