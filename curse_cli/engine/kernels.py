@@ -175,7 +175,11 @@ def top_terms(amplitude: Content) -> Trop:
 
 
 def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
-    return nonnegative(space, tuple(-x for x in term.vec), caps)
+    """Whether `term <= 0` wherever a programme can be (`nonnegative` of its negation),
+    decided once per space, form and caps (`Space.remember`): the same top terms are
+    checked by the lazy rule and the power series of many kernels."""
+    return space.remember(("nonpositive", term.vec, caps),
+                          lambda: nonnegative(space, tuple(-x for x in term.vec), caps))
 
 
 def _series(space: Space, support: Support, base: Content, trunc: Truncation,
