@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from numpy.polynomial import hermite_e as H
 
 from curse_cli.algebra.tropical import (
-    Term, dominance_matrix, dominates, hermite_orders, hermite_product, make_space, prune,
+    Term, dominance_matrix, dominates, hermite_orders, make_space, prune,
 )
 from curse_cli.algebra.scales import Monomial
 
@@ -100,16 +100,16 @@ def test_large_denominators_do_not_overflow():
 
 
 def test_remembered_products_are_the_computed_ones():
-    """`hermite_product` is remembered per space, and a square (the same object twice) is
-    kept apart from a product of two equal contents."""
-    from curse_cli.algebra.tropical import _hermite_product
+    """`remembered_product` is `hermite_product` remembered per space, and a square (the
+    same object twice) is kept apart from a product of two equal contents."""
+    from curse_cli.algebra.tropical import hermite_product, remembered_product
 
     space = make_space({"N": Fraction(1)}, {"x": (None, None), "y": (None, None)})
     ex, ey = space.form({"x": Fraction(1)}), space.form({"y": Fraction(1)})
     x = ((Term(ex, 1),), (Term(ey, 2), Term(tuple(a + b for a, b in zip(ex, ey)), 0)), ())
     twin = tuple(tuple(Term(tuple(t.vec), t.prov) for t in order) for order in x)
-    square = hermite_product(space, x, x)
-    assert hermite_product(space, x, x) is square
-    assert square == _hermite_product(space, x, x, None)
-    assert hermite_product(space, x, twin) == _hermite_product(space, x, twin, None)
-    assert hermite_product(space, x, x, 2) == _hermite_product(space, x, x, 2)
+    square = remembered_product(space, x, x)
+    assert remembered_product(space, x, x) is square
+    assert square == hermite_product(space, x, x, None)
+    assert remembered_product(space, x, twin) == hermite_product(space, x, twin, None)
+    assert remembered_product(space, x, x, 2) == hermite_product(space, x, x, 2)

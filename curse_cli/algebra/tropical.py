@@ -672,19 +672,19 @@ def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([t.vec for t in trop], dtype=np.int64), np.array([t.prov for t in trop], dtype=np.int64))
 
 
+def remembered_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
+    """`hermite_product`, computed once per space and arguments (`Space.remember`): for
+    the powers of a feature's content, raised again at every layer that specialises on
+    it.  A square (`y is x`) is told apart from a product of equal contents, whose terms
+    may come out in another order."""
+    return space.remember(("hermite_product", x, y, only, y is x), lambda: hermite_product(space, x, y, only))
+
+
 def hermite_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
     """Content of the product of two functions of z, order by order (exponents add).
 
-    With `only`, just that order is computed (the others are left empty).  Computed once
-    per space and arguments (`Space.remember`): the same contents are raised to the same
-    powers along many patterns and prefixes (a feature's spike, an amplitude's lazy
-    layer).  A square (`y is x`) is told apart from a product of equal contents, whose
-    terms may come out in another order.
+    With `only`, just that order is computed (the others are left empty).
     """
-    return space.remember(("hermite_product", x, y, only, y is x), lambda: _hermite_product(space, x, y, only))
-
-
-def _hermite_product(space: Space, x: Content, y: Content, only: int | None) -> Content:
     limit = len(x) - 1
     xs = [_arrays(t) if t else None for t in x]
     ys = xs if y is x else [_arrays(t) if t else None for t in y]

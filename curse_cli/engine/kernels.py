@@ -48,6 +48,7 @@ from curse_cli.algebra.tropical import (
     content_shift,
     dominates,
     hermite_product,
+    remembered_product,
     prune,
     shift,
     tmax,
@@ -185,7 +186,7 @@ def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
 def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             step: tuple[int, ...] | None = None, bit: int = 0,
             caps: Caps = (), only: int | None = None,
-            normalised: bool = False) -> tuple[list[tuple[int, Content]], bool]:
+            normalised: bool = False, remember: bool = False) -> tuple[list[tuple[int, Content]], bool]:
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
@@ -196,8 +197,12 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     higher powers add only terms no larger than the ones kept.  When a top term may be
     positive (a large input scale) there is no such bound: uncertified, unless the
     caller `normalised` the series by that scale (each factor then `<= 0` again).
+    With `remember`, the products are remembered per space (`remembered_product`: a
+    feature's content is raised at every layer that specialises on it; an amplitude's
+    powers are only needed again through the lazy rule, remembered as a whole).
     """
     pw = [base]
+    product = remembered_product if remember else hermite_product
 
     def series(ms: Sequence[int]) -> list[tuple[int, Content]]:
         """With `only`, the largest power is computed at that order alone (the caller
@@ -205,10 +210,10 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
         out = []
         for m in ms:
             while len(pw) < m - 1:
-                pw.append(hermite_product(space, pw[-1], base))
+                pw.append(product(space, pw[-1], base))
             if len(pw) < m:
                 last = m == ms[-1] and only is not None
-                c = hermite_product(space, pw[-1], base, only if last else None)
+                c = product(space, pw[-1], base, only if last else None)
                 if not last:
                     pw.append(c)
             else:
@@ -341,12 +346,12 @@ def _spike_content(space: Space, act: Activation, content: Content, q_form: tupl
     caveats: set[str] = set()
     floors: tuple = ()
     if act.taylor is not None:
-        parts, whole = _series(space, act.taylor, content, trunc, q_form, bit, caps)
+        parts, whole = _series(space, act.taylor, content, trunc, q_form, bit, caps, remember=True)
     else:
         tops = top_terms(content)
         unit_scale = all(not any(t.vec) for t in tops)
         normalised = not unit_scale and scale is not None and normalises(act)
-        series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised)
+        series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised, remember=True)
         if normalised:
             name, form = scale
             floors = tuple((name, t) for t in tops)
