@@ -7,12 +7,15 @@ either scored or lies in a subtree it bounded away, each exactly once.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curse_cli.engine.api import Context, Options, predict
 from curse_cli.engine.bound import relaxed_program
-from curse_cli.engine.energy import search
+from curse_cli.engine.energy import RowCache, search, uses_every_layer
 from curse_cli.engine.patterns import count_completions, count_patterns, enumerate_patterns
 from curse_cli.engine.search import best_first
 from curse_cli.archs.activations import BUILTIN_NAMES, builtin
@@ -148,3 +151,38 @@ def test_every_bundled_spec_searches_to_what_full_ranking_puts_first():
         want, _ = first_k(full, 5)
         assert {(r.name, r.exponent, str(r.energy)) for r in searched.patterns} == want, path.name
         assert searched.p_star == full.p_star and searched.unreachable == full.unreachable, path.name
+
+
+def _brute_force(space, program):
+    """The best branch that uses every layer, over every choice of one option per
+    decision (`energy.search` without any pruning)."""
+    cache = RowCache(space, program)
+    values = [cache.float_value(choice) for choice in itertools.product(*(d.options for d in program.decisions))
+              if uses_every_layer(program, choice)]
+    values = [v for v in values if v is not None]
+    return min(values) if values else None
+
+
+def test_branch_search_matches_brute_force():
+    """The branch search (cheap bounds, and partial branches that cannot use every layer
+    dropped) finds the same optimum as trying every branch, on the patterns and the
+    relaxed programmes of a three-layer network."""
+    for act, scaling in (("erf", "standard"), ("relu", "mean-field")):
+        problem = load_spec_text(spec(act, ["1", "1", "1"], 3, scaling), "t.yaml").problem
+        ctx = Context(problem, ONE, relaxed=True)
+        programs = [ctx.program(p) for p in enumerate_patterns(problem.activation, problem.depth, problem.feature)]
+        programs += [relaxed_program(ctx.folder, p[:l]).program
+                     for p in enumerate_patterns(problem.activation, problem.depth, problem.feature)
+                     for l in (1, 2)]
+        checked = 0
+        for program in programs:
+            sizes = [len(d.options) for d in program.decisions]
+            if not all(sizes) or math.prod(sizes) > 60:
+                continue
+            found = search(ctx.space, program)
+            expected = _brute_force(ctx.space, program)
+            assert (found is None) == (expected is None)
+            if found is not None:
+                assert abs(found[0] - expected) < 1e-7
+            checked += 1
+        assert checked > 20

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.polynomial import hermite_e as H
 
-from curse_cli.algebra.tropical import Term, dominance_matrix, dominates, hermite_orders, make_space, prune
+from curse_cli.algebra.tropical import (
+    Term, dominance_matrix, dominates, hermite_orders, make_space, prune,
+)
 from curse_cli.algebra.scales import Monomial
 
 
@@ -95,3 +97,19 @@ def test_large_denominators_do_not_overflow():
     ten_q = Term((0, 0, 10 * u), 0)
     minus_one = Term((-u, 0, 0), 0)
     assert set(prune(space, [ten_q, minus_one])) == {ten_q, minus_one}
+
+
+def test_remembered_products_are_the_computed_ones():
+    """`remembered_product` is `hermite_product` remembered per space, and a square (the
+    same object twice) is kept apart from a product of two equal contents."""
+    from curse_cli.algebra.tropical import hermite_product, remembered_product
+
+    space = make_space({"N": Fraction(1)}, {"x": (None, None), "y": (None, None)})
+    ex, ey = space.form({"x": Fraction(1)}), space.form({"y": Fraction(1)})
+    x = ((Term(ex, 1),), (Term(ey, 2), Term(tuple(a + b for a, b in zip(ex, ey)), 0)), ())
+    twin = tuple(tuple(Term(tuple(t.vec), t.prov) for t in order) for order in x)
+    square = remembered_product(space, x, x)
+    assert remembered_product(space, x, x) is square
+    assert square == hermite_product(space, x, x, None)
+    assert remembered_product(space, x, twin) == hermite_product(space, x, twin, None)
+    assert remembered_product(space, x, x, 2) == hermite_product(space, x, x, 2)

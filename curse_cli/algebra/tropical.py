@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm, prod
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 
 from curse_cli.algebra.scales import BASE, Monomial
+
+
+_T = TypeVar("_T")
+_MISSING = object()
 
 
 class Term(NamedTuple):
@@ -64,12 +68,15 @@ class Space:
     arrays: dict = field(default_factory=dict, compare=False, repr=False)
     box: tuple[tuple[int, int], ...] | None = None
     bound_forms: tuple[tuple[tuple[int, ...] | None, tuple[int, ...] | None], ...] = ()
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     # `box` (sweeps): each scale's range (lo, hi) in units of 1/unit.  Then pruning keeps
     # a term unless another dominates it at *every* scale point of the box, so kernels
     # and programmes built in this space hold on the whole box; the point still drives
     # the linear programmes.  `bound_forms` are the free sizes' bounds as affine forms
     # of the scales (the first `first_variable` entries of a vector), None: unbounded.
+    # `memo` holds results computed once per space (`remember`): like `arrays`, derived
+    # data that takes no part in comparisons.
 
     @property
     def size(self) -> int:
@@ -93,6 +100,15 @@ class Space:
     @property
     def first_variable(self) -> int:
         return 1 + len(self.scales)
+
+    def remember(self, key: tuple, make: Callable[[], _T]) -> _T:
+        """`make()`, computed once per space and `key`: for pure functions of the space
+        and of the (hashable) arguments that `key` names, so the result is the one a
+        fresh computation would give."""
+        held = self.memo.get(key, _MISSING)
+        if held is _MISSING:
+            held = self.memo[key] = make()
+        return held
 
     def index(self, name: str) -> int:
         if name == BASE:
@@ -654,6 +670,14 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
 
 def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([t.vec for t in trop], dtype=np.int64), np.array([t.prov for t in trop], dtype=np.int64))
+
+
+def remembered_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
+    """`hermite_product`, computed once per space and arguments (`Space.remember`): for
+    the powers of a feature's content, raised again at every layer that specialises on
+    it.  A square (`y is x`) is told apart from a product of equal contents, whose terms
+    may come out in another order."""
+    return space.remember(("hermite_product", x, y, only, y is x), lambda: hermite_product(space, x, y, only))
 
 
 def hermite_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:

@@ -65,11 +65,14 @@ def relaxed_layer(folder: Folder, kernel: Kernel, layer: int, amplify: bool, row
         rows.gfl(layer, MERGED, star, required=False)
         base = gfl(space, act, k, layer, MERGED, folder.form(var("D", layer, MERGED)), trunc, only)
     else:
-        base = lazy(space, act, k, trunc, only)
+        # The lazy rule reads no feature but passes them on: applied to `kernel` itself,
+        # it is the computation the prefix's own lazy layer makes (remembered).
+        base = lazy(space, act, kernel, trunc, only)
+        base = base._replace(features=k.features if base.features else ())
     rows.sp(layer, MERGED, star, required=False)
     width = space.form(folder.problem.widths[layer - 1])
     out = specialise(space, act, k, base, layer, MERGED, folder.form(var("M", layer)), folder.form(var("q", layer)),
-                     width, trunc)
+                     width, trunc, only=only)
     return out._replace(caps=base.caps)
 
 

@@ -15,6 +15,8 @@ with a vanishing magnitude is a lazy layer).
 
 from __future__ import annotations
 
+import functools
+import operator
 from enum import Enum
 from fractions import Fraction
 from functools import cached_property
@@ -137,7 +139,7 @@ class Folder:
         else:
             out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
                              self.form(var("M", l)), self.form(var("q", l)),
-                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l))
+                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l), self.only(l))
         self._kernels[prefix] = out
         return out
 
@@ -410,8 +412,8 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
-        own = space.index(var("q", layer)) if layer is not None else next(
-            (i for i in range(f, space.size) if option.vec[i]), None)
+        own = space.remember(("q index", layer), lambda: space.index(var("q", layer))) if layer is not None \
+            else next((i for i in range(f, space.size) if option.vec[i]), None)
         if own is None:   # a GFL cost whose D is held fixed: nothing to eliminate
             continue
         r, c = readout[own], option.vec[own]
@@ -430,7 +432,7 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], n
     for p, q, option in combination(space, program, chosen):
         w = p / q
         weight += w
-        total += w * np.asarray(option.vec, dtype=float)
+        total += w * space.remember(("floats", option.vec), lambda: np.asarray(option.vec, dtype=float))
     return lower_bound(space, tuple(total.tolist()), nudge) / weight
 
 
@@ -441,9 +443,10 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
 
     Depth first over the decisions; a branch is skipped when a cheap bound (each row's
     minimum over the box, or `combined_bound` of a complete branch) cannot beat the
-    best so far; only the survivors' LPs are solved.  Values are taken at the point
-    nudged by `nudge` (default: the space's; 0: the point itself).  With `first`, the
-    first branch found below `cutoff` is returned (whether any beats it, not the best).
+    best so far, or when none of its completions can use every layer; only the
+    survivors' LPs are solved.  Values are taken at the point nudged by `nudge`
+    (default: the space's; 0: the point itself).  With `first`, the first branch found
+    below `cutoff` is returned (whether any beats it, not the best).
     """
     decisions = program.decisions
     if any(not d.options for d in decisions):
@@ -452,8 +455,27 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
     ordered = [sorted(zip(lower_bounds(space, d.options, nudge), d.options), key=lambda p: p[0]) for d in decisions]
     best: list = [cutoff, None]   # branches that cannot beat the cutoff are pruned like any other
     cache = RowCache(space, program)
+    layers = [d.layer for d in decisions]
+    widest = [functools.reduce(operator.or_, (o.prov for o in d.options), 0) for d in decisions]
+
+    def may_use_every_layer(chosen: tuple[Option, ...]) -> bool:
+        """Whether a completion of `chosen` may use every layer: `uses_every_layer` with
+        each undecided layer relying on the layers of all its options at once (which
+        any one option relies on a subset of)."""
+        provs = [o.prov for o in chosen] + widest[len(chosen):]
+        used = frontier = provs[0]
+        while frontier:
+            new = 0
+            for l, p in zip(layers, provs):
+                if l and frontier >> l & 1:
+                    new |= p
+            frontier = new & ~used
+            used |= new
+        return program.required & ~used == 0
 
     def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:
+        if 0 < k < len(decisions) and not may_use_every_layer(chosen):
+            return   # no completion counts: skipped without changing which one is found
         if k == len(decisions):
             if not uses_every_layer(program, chosen):
                 return

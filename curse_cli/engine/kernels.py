@@ -48,6 +48,7 @@ from curse_cli.algebra.tropical import (
     content_shift,
     dominates,
     hermite_product,
+    remembered_product,
     prune,
     shift,
     tmax,
@@ -66,14 +67,17 @@ class Feature(NamedTuple):
     eigen: Trop
     content: Content
 
-    def amplitude(self, space: Space, extra: tuple[int, ...] | None = None, prov: int = 0) -> Content:
-        """`[lambda]/2 + c[n]` for every term of each (optionally shifted by `extra`)."""
+    def amplitude(self, space: Space, extra: tuple[int, ...] | None = None, prov: int = 0,
+                  only: int | None = None) -> Content:
+        """`[lambda]/2 + c[n]` for every term of each (optionally shifted by `extra`);
+        with `only`, at that order alone (the others are left empty)."""
         halves = tuple(Term(tuple(x // 2 for x in e.vec), e.prov) for e in self.eigen)
         if extra is not None:
             halves = shift(halves, extra, prov)
         return tuple(
             prune(space, (Term(tuple(a + b for a, b in zip(h.vec, c.vec)), h.prov | c.prov) for h in halves for c in order))
-            for order in self.content
+            if only is None or n == only else ()
+            for n, order in enumerate(self.content)
         )
 
 
@@ -193,13 +197,17 @@ def top_terms(amplitude: Content) -> Trop:
 
 
 def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
-    return nonnegative(space, tuple(-x for x in term.vec), caps)
+    """Whether `term <= 0` wherever a programme can be (`nonnegative` of its negation),
+    decided once per space, form and caps (`Space.remember`): the same top terms are
+    checked by the lazy rule and the power series of many kernels."""
+    return space.remember(("nonpositive", term.vec, caps),
+                          lambda: nonnegative(space, tuple(-x for x in term.vec), caps))
 
 
 def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             step: tuple[int, ...] | None = None, bit: int = 0,
             caps: Caps = (), only: int | None = None,
-            normalised: bool = False) -> tuple[list[tuple[int, Content]], bool]:
+            normalised: bool = False, remember: bool = False) -> tuple[list[tuple[int, Content]], bool]:
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
@@ -210,8 +218,12 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     higher powers add only terms no larger than the ones kept.  When a top term may be
     positive (a large input scale) there is no such bound: uncertified, unless the
     caller `normalised` the series by that scale (each factor then `<= 0` again).
+    With `remember`, the products are remembered per space (`remembered_product`: a
+    feature's content is raised at every layer that specialises on it; an amplitude's
+    powers are only needed again through the lazy rule, remembered as a whole).
     """
     pw = [base]
+    product = remembered_product if remember else hermite_product
 
     def series(ms: Sequence[int]) -> list[tuple[int, Content]]:
         """With `only`, the largest power is computed at that order alone (the caller
@@ -219,10 +231,10 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
         out = []
         for m in ms:
             while len(pw) < m - 1:
-                pw.append(hermite_product(space, pw[-1], base))
+                pw.append(product(space, pw[-1], base))
             if len(pw) < m:
                 last = m == ms[-1] and only is not None
-                c = hermite_product(space, pw[-1], base, only if last else None)
+                c = product(space, pw[-1], base, only if last else None)
                 if not last:
                     pw.append(c)
             else:
@@ -264,7 +276,16 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     the next layer's scale: docs/theory.md section 9.3), so the optimum has `[s]`
     exactly the input scale.  Without `scale` (the first layer, whose input `K_0` is of
     order one) a possibly large input scale is a `Caveat.SCALE`.
+
+    Computed once per space and arguments (`Space.remember`): a prefix's lazy layer
+    and its first relaxed layer raise the same amplitude to the same powers.
     """
+    return space.remember(("lazy", act, kernel, trunc, only, scale),
+                          lambda: _lazy(space, act, kernel, trunc, only, scale))
+
+
+def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
+          scale: tuple[str, tuple[int, ...]] | None) -> Kernel:
     a = kernel.amplitude
     caveats = set(kernel.caveats)
     floors = kernel.floors
@@ -329,16 +350,29 @@ def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, 
     size `[s_f]` and its form) the programme imposes `[s_f] >=` each top content term
     (as for the lazy rule, no programme gains from a larger `[s_f]`); without it, a
     feature whose top content is not exactly zero is a `Caveat.SCALE`.
+
+    Computed once per space and arguments (`Space.remember`), of which only the
+    feature's content counts: a feature is specialised on at many layers of many
+    patterns, and the relaxed layers of sibling prefixes merge the same contents.
     """
+    return space.remember(("spike_content", act, f.content, q_form, bit, trunc, caps, scale),
+                          lambda: _spike_content(space, act, f.content, q_form, bit, trunc, caps, scale))
+
+
+def _spike_content(space: Space, act: Activation, content: Content, q_form: tuple[int, ...], bit: int,
+                   trunc: Truncation, caps: Caps,
+                   scale: tuple[str, tuple[int, ...]] | None) -> tuple[Content, frozenset[str], tuple]:
+    """`spike_content` of a feature with Hermite content `content` (its eigenvalue plays
+    no part)."""
     caveats: set[str] = set()
     floors: tuple = ()
     if act.taylor is not None:
-        parts, whole = _series(space, act.taylor, f.content, trunc, q_form, bit, caps)
+        parts, whole = _series(space, act.taylor, content, trunc, q_form, bit, caps, remember=True)
     else:
-        tops = top_terms(f.content)
+        tops = top_terms(content)
         unit_scale = all(not any(t.vec) for t in tops)
         normalised = not unit_scale and scale is not None and normalises(act)
-        series, whole = _series(space, act.hermite, f.content, trunc, caps=caps, normalised=normalised)
+        series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised, remember=True)
         if normalised:
             name, form = scale
             floors = tuple((name, t) for t in tops)
@@ -349,21 +383,26 @@ def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, 
     if not whole:
         caveats.add(Caveat.POWERS)
     if not parts:
-        return tuple(() for _ in f.content), frozenset(caveats), floors
+        return tuple(() for _ in content), frozenset(caveats), floors
     return content_max(space, *(c for _, c in parts)), frozenset(caveats), floors
 
 
 def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel, layer: int, name: str,
                m_form: tuple[int, ...], q_form: tuple[int, ...], width_form: tuple[int, ...],
-               trunc: Truncation, scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
+               trunc: Truncation, scale: tuple[str, tuple[int, ...]] | None = None,
+               only: int | None = None) -> Kernel:
     """Sp rule (Claim i): `M_l` neurons with mean `q f` add a rank-one spike along
-    `sigma_l = phi(q f)` with eigenvalue exponent `[M_l] - [N_l]` to the lazy part."""
+    `sigma_l = phi(q f)` with eigenvalue exponent `[M_l] - [N_l]` to the lazy part.
+    With `only` (the last layer, read at the target's order alone, like its `lazy_part`),
+    the amplitude is kept at that Hermite order alone."""
     f = kernel.feature(name)
     assert f is not None, name
     bit = 1 << layer
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
     content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
     sigma = Feature(eigen, content)
-    amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space))
+    amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space, only=only))
+    if only is not None:
+        amplitude = tuple(order if n == only else () for n, order in enumerate(amplitude))
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
                   lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
