@@ -71,11 +71,11 @@ SPEC = click.argument("spec", metavar="SPEC")
 
 def SEARCH(command):
     """`--top K` and `--all`, passed on as `top`: the number of best patterns to find by
-    best-first search (None: rank every pattern), and `show`: how many rows to show."""
+    branch-and-bound search (None: rank every pattern), and `show`: how many rows to show."""
     import functools
 
     @click.option("--top", type=click.IntRange(1), default=None, metavar="K",
-                  help=f"Find the K best patterns (and every tie) by best-first search, bounding the rest away "
+                  help=f"Find the K best patterns (and every tie) by a branch-and-bound search, bounding the rest away "
                        f"[default: {DEFAULT_TOP}]; with --all, show only the first K.")
     @click.option("--all", "rank_all", is_flag=True, help="Score and rank every pattern (up to --max-patterns).")
     @functools.wraps(command)

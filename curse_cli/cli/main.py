@@ -161,7 +161,7 @@ def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[s
                 max_order: int | None, max_patterns: int, limits: dict) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
 
-    By default the five best patterns (and every tie) are found by best-first search,
+    By default the five best patterns (and every tie) are found by a branch-and-bound search,
     which bounds the others away without scoring them; --all ranks every pattern."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, predict

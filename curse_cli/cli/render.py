@@ -95,7 +95,7 @@ def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
 
 def search_json(pred: Prediction) -> dict[str, Any] | None:
     """How the patterns were found: None when every pattern was ranked (`--all`, or the
-    patterns named), else the best-first search's account of the rest."""
+    patterns named), else the search's account of the rest."""
     b = pred.bounded
     if b is None:
         return None
@@ -288,7 +288,7 @@ def prediction_view(pred: Prediction, document: dict[str, Any], origin: str, top
 
 
 def bounded_text(pred: Prediction) -> list[Text]:
-    """What a best-first search left unranked, with its bound (nothing after --all)."""
+    """What the search left unranked, with its bound (nothing after --all)."""
     b = pred.bounded
     if b is None or not b.patterns:
         return []
@@ -296,7 +296,7 @@ def bounded_text(pred: Prediction) -> list[Text]:
         what = "none has a proper optimum"
     else:
         what = f"none is a proper optimum with [E] ≤ {frac(b.above)}"
-    return [Text(f"{b.patterns:,} more patterns bounded away: {what} (best-first search scored {b.scored:,} "
+    return [Text(f"{b.patterns:,} more patterns bounded away: {what} (the search scored {b.scored:,} "
                  f"exactly; --all ranks every pattern)", style="dim")]
 
 

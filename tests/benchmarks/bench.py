@@ -115,7 +115,7 @@ def deep() -> None:
     # relaxed programme large (four layers take minutes, with or without the search).
     cases = [(4, "erf", 3, "standard"), (5, "erf", 3, "standard"), (6, "erf", 3, "standard"),
              (5, "erf", 5, "standard"), (5, "erf", 3, "mean-field"), (3, "relu", 3, "standard")]
-    print("whole process, curse predict (best-first search, --top 5), every width d (seconds / peak MiB)")
+    print("whole process, curse predict (the search, --top 5), every width d (seconds / peak MiB)")
     with tempfile.TemporaryDirectory() as tmp:
         for depth, act, degree, scaling in cases:
             path = Path(tmp) / f"deep{depth}{act}{degree}{scaling}.yaml"
@@ -131,7 +131,7 @@ def deep() -> None:
     t_full = time.perf_counter() - start
     same = [(w.name, str(w.energy)) for w in searched.winners] == [(w.name, str(w.energy)) for w in full.winners]
     print("in process, five hidden layers, erf, He_3, every width d (seconds)")
-    print(f"  {t_search:6.2f}  best-first search, one process ({searched.bounded.scored} of "
+    print(f"  {t_search:6.2f}  the search, one process ({searched.bounded.scored} of "
           f"{full.total_patterns} patterns scored)")
     print(f"  {t_full:6.2f}  --all, every pattern scored (two processes)")
     print(f"  winners and formulas identical: {same} ({len(full.winners)} tied winners)")
