@@ -147,6 +147,8 @@ def test_every_bundled_spec_searches_to_what_full_ranking_puts_first():
 
     for path in sorted((Path(__file__).resolve().parents[1] / "specs").glob("*.yaml")):
         problem = load_spec(str(path)).problem
+        if count_patterns(problem.activation, problem.depth) > ONE.max_patterns:
+            continue   # seven_layer_erf: beyond what --all scores (the five-layer benchmark compares there)
         full, searched = predict(problem, ONE), predict(problem, ONE, top=5)
         want, _ = first_k(full, 5)
         assert {(r.name, r.exponent, str(r.energy)) for r in searched.patterns} == want, path.name
