@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 import click
+from click.core import ParameterSource
 
 from curse_cli.engine.limits import (
-    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, DEFAULT_SEARCH_DEPTH, DEFAULT_TOP,
-    PATTERN_CEILING,
+    DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
+    DEFAULT_SEARCH_DEPTH, DEFAULT_TOP, PATTERN_CEILING,
 )
 
 if TYPE_CHECKING:
@@ -95,15 +96,19 @@ def limits(depth: int = DEFAULT_MAX_DEPTH):
 
     def decorate(command):
         @click.option("--max-depth", type=click.IntRange(1), default=depth, show_default=True,
-                      help="Refuse networks with more hidden layers than this.")
+                      help=f"Refuse networks with more hidden layers than this (ReLU-like activations: "
+                           f"{DEFAULT_HOMOGENEOUS_DEPTH} unless given).")
         @click.option("--max-degree", type=click.IntRange(1), default=DEFAULT_MAX_DEGREE, show_default=True,
                       help="Refuse targets of a higher degree (an unreachable one is still answered).")
         @click.option("--max-power", type=click.IntRange(1), default=DEFAULT_MAX_POWER, show_default=True,
                       help="Refuse activations with a higher Hermite order or Taylor power.")
         @functools.wraps(command)
         def wrapper(*args, max_depth: int, max_degree: int, max_power: int, **kwargs):
-            return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power),
-                           **kwargs)
+            # An explicit --max-depth also lifts the lower default for ReLU-like layers.
+            given = click.get_current_context().get_parameter_source("max_depth") is not ParameterSource.DEFAULT
+            homogeneous = max_depth if given else min(max_depth, DEFAULT_HOMOGENEOUS_DEPTH)
+            return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power,
+                                              max_depth_homogeneous=homogeneous), **kwargs)
 
         return wrapper
 

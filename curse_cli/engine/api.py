@@ -14,9 +14,10 @@ from typing import Iterable
 from curse_cli.engine.analysis import read_optimum
 from curse_cli.engine.energy import Folder, Optimum, Program, build_program, minimise
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
-from curse_cli.engine.kernels import Caveat, Truncation, safe_truncation
+from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
 from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
-    DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER, PATTERN_CEILING,
+    DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
+    PATTERN_CEILING,
 )
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
@@ -51,6 +52,7 @@ class Options:
     max_depth: int = DEFAULT_MAX_DEPTH      # hidden layers
     max_degree: int = DEFAULT_MAX_DEGREE    # target degree k (a target no pattern reaches is answered anyway)
     max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
+    max_depth_homogeneous: int = DEFAULT_HOMOGENEOUS_DEPTH   # hidden layers of a ReLU-like (normalised) activation
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:
@@ -188,6 +190,12 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
         raise LimitExceeded(f"the network has {problem.depth} hidden layers, above the limit of {options.max_depth}; "
                             f"raise it with --max-depth {problem.depth}")
     act = problem.activation
+    if normalises(act) and problem.depth > options.max_depth_homogeneous:
+        raise LimitExceeded(
+            f"the network has {problem.depth} hidden layers of {act.name}, above the limit of "
+            f"{options.max_depth_homogeneous} for homogeneous activations: their input scales make the series of a "
+            f"chain of specialised layers grow fast (one four-layer chain takes minutes and GiB); raise it with "
+            f"--max-depth {problem.depth}")
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
     if top > options.max_power:
         raise LimitExceeded(f"the activation {act.name} has a term of order {top}, above the limit of {options.max_power}; "
