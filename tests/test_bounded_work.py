@@ -81,7 +81,7 @@ def test_one_named_pattern_works_in_its_own_sizes():
 def test_deep_relu_is_refused_up_front_unless_the_depth_is_given():
     """Four hidden ReLU layers: a single chain of spikes took over two minutes and 3.4 GB
     (explain Sp(z)-Sp(sigma1)-Sp(sigma2)-Sp(sigma3)), the search many minutes.  Refused
-    in one line by predict and explain; an explicit --max-depth lifts it (a lazy pattern
+    in one line by predict, explain and sweep; an explicit --max-depth lifts it (a lazy pattern
     of four layers then explains at once); three layers are not refused."""
     from click.testing import CliRunner
 
@@ -100,6 +100,9 @@ def test_deep_relu_is_refused_up_front_unless_the_depth_is_given():
     with pytest.raises(LimitExceeded):
         check_limits(problem, Options())
     check_limits(problem, Options(max_depth_homogeneous=4))
+    named = text.replace('"d", ', "N1, ", 1) + "scales: {N1: 1}\n"
+    result = CliRunner().invoke(cli, ["sweep", "-", "--x", "N1=0:1:2"], input=named)
+    assert result.exit_code == 2 and "--max-depth 4" in result.output, result.output
     three = load_spec_text(text.replace('"d", ', "", 1), "t.yaml").problem
     assert three.depth == 3
     check_limits(three, Options())

@@ -48,7 +48,7 @@ from contextlib import contextmanager
 
 import click
 
-from curse_cli.cli.common import MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
 
 
 @contextmanager
@@ -79,8 +79,9 @@ def _user_errors() -> Iterator[None]:
               help="Also draw the sweep (.png or .svg; needs matplotlib: pip install '.[plot]').")
 @MAX_ORDER
 @MAX_PATTERNS
+@LIMITS
 def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt: str, plot: str | None,
-              max_order: int | None, max_patterns: int) -> None:
+              max_order: int | None, max_patterns: int, limits: dict) -> None:
     """Sweep one or two scale exponents: where each pattern wins, and P*'s formula there.
 
     One axis: every grid point's winner(s), [E] and [P*], then the exact segments
@@ -107,7 +108,7 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
             raise UserError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
     with _user_errors():
         check_axes(loaded.problem, axes, loaded.origin)
-        result = sweep(loaded.problem, axes, Options(max_order, max_patterns))
+        result = sweep(loaded.problem, axes, Options(max_order, max_patterns, **limits))
     if fmt == "json":
         # Compact: a 201 x 201 grid is 40,401 points, and the indenting encoder is pure
         # Python (several times slower than the C one).  Pipe through `jq .` to read it.

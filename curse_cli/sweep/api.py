@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from curse_cli.engine.api import Options, check_size, predict
+from curse_cli.engine.api import Options, check_limits, check_size, predict
 from curse_cli.sweep.grid import CellSolver
 from curse_cli.sweep.relation import on_grid, relation
 from curse_cli.archs.problem import Problem
@@ -245,6 +245,7 @@ def sweep_points(problem: Problem, axes: tuple[Axis, ...], options: Options = Op
 def sweep(problem: Problem, axes: tuple[Axis, ...], options: Options = Options()) -> Sweep:
     """The sweep, one solve per certified cell (see the module docstring)."""
     check_axes(problem, axes)
+    check_limits(problem, options)
     check_size(problem, options)
     solver = CellSolver(problem, axes, options)
     labels = solver.cover_grid()
