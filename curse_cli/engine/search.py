@@ -22,10 +22,9 @@ a search over many branches, against one float search per leaf; measured, it sav
 time only on large subtrees, so prefixes with fewer than `BOUND_MIN` completions are
 expanded without one (at five hidden layers that is every prefix: erf He_5 5.7 s
 without bounds against 16.9 s with them at every prefix; six layers, erf He_3, 8.8 s
-against 20.3 s).
-Complete patterns are scored exactly, after a float check against `theta`.  So the
-patterns returned are exactly the proper optima with `[E] <= theta` at the end, the same
-as full enumeration would rank first, ties included, whatever the order of expansion.
+against 20.3 s).  So the patterns returned are exactly the proper optima with `[E] <=
+theta` at the end, the same as full enumeration would rank first, ties included,
+whatever the order of expansion and wherever bounds were used.
 
 Comparisons with `theta` are made at the spec's point in floating point with a margin
 (`MARGIN`) on the side of keeping: a prefix is dropped only when its bound exceeds
