@@ -1,7 +1,9 @@
 """Certified cells: the polyhedron of scale exponents on which one solve's answer holds.
 
-At a point `s0` every pattern is scored (in a context whose kernels hold on the whole
-sweep box).  The answer -- the winners and the formula `F(s)` of the energy -- then
+At a point `s0` the winners are found (by the search of `engine.search`, in a context
+whose kernels hold on the whole sweep box); the other patterns need only their
+programmes, not their scores.  The answer -- the winners and the formula `F(s)` of the
+energy -- then
 holds at every `s` that satisfies a list of linear constraints, each affine in `s`:
 
 * each winner's optimal basis stays feasible: its rows, evaluated at the basis
@@ -59,7 +61,7 @@ class Cell(NamedTuple):
     winners: tuple[PatternReport, ...]
     constraints: tuple[Constraint, ...]
     point: dict[str, Fraction]
-    reports: tuple[PatternReport, ...] = ()   # every pattern, scored at the point
+    reports: tuple[PatternReport, ...] = ()   # the patterns scored at the point (a search scores few)
 
 
 def _sub(a: Affine, b: Affine) -> Affine:
@@ -284,7 +286,7 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], searched: bool = True,
                ) -> Cell:
     """Find the winners at `ctx`'s point and certify where the answer holds.
 
-    `searched`: the winners by best-first search (`engine.search`; `ctx` built with
+    `searched`: the winners by the search of `engine.search` (`ctx` built with
     `relaxed=True`; `seed`: patterns to score first, such as a neighbouring cell's
     winners), which scores few patterns; every pattern it bounded away is then
     certified from its programme alone, without being scored, exactly as a scored
