@@ -84,7 +84,6 @@ class Relaxed(NamedTuple):
     program: Program
     low: Fraction | None
     high: Fraction | None
-    amplified: tuple[int, ...] = ()   # the layers relaxed with GFL
 
     def holds(self, theta: Fraction | None) -> bool:
         return theta is not None and (self.low is None or self.low <= theta) and (
@@ -111,7 +110,7 @@ def relaxed_program(folder: Folder, prefix: Pattern, theta: Fraction | None = No
             high = width if high is None else min(high, width)
     key = tuple(amplified)
     program = folder.rows(("relaxed", prefix, key), lambda: _relaxed_rows(folder, prefix, key))
-    return Relaxed(program, low, high, key)
+    return Relaxed(program, low, high)
 
 
 def _relaxed_rows(folder: Folder, prefix: Pattern, amplified: tuple[int, ...]) -> Program:
