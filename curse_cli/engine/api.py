@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Iterable
 
 from curse_cli.engine.analysis import read_optimum
-from curse_cli.engine.energy import Folder, Optimum, Program, build_program, minimise
+from curse_cli.engine.energy import Folder, Program, build_program, minimise
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
 from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
 from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
@@ -23,7 +23,7 @@ from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_pattern
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
 from curse_cli.engine.report import Bounded, EngineWarning, PatternReport, Prediction
-from curse_cli.engine.search import best_first
+from curse_cli.engine.search import Evaluation, best_first
 from curse_cli.algebra.tropical import Space
 
 
@@ -136,7 +136,7 @@ class Context:
             self.programs[pattern] = program
         return program
 
-    def evaluate(self, pattern: Pattern, program: Program | None = None) -> tuple[Program, Optimum | None, PatternReport]:
+    def evaluate(self, pattern: Pattern, program: Program | None = None) -> Evaluation:
         """The pattern's programme, its exact optimum (None if it has none) and report."""
         program = program or self.programs.get(pattern)
         if program is None:

@@ -48,6 +48,9 @@ from curse_cli.engine.report import PatternReport
 if TYPE_CHECKING:   # api imports this module
     from curse_cli.engine.api import Context
 
+Evaluation = tuple[Program, Optimum | None, PatternReport]
+"""A scored pattern: its programme, exact optimum (None if it has none) and report."""
+
 MARGIN = 1e-6
 BOUND_MIN = 2000   # completions below which a prefix is expanded without a bound (measured: see the docstring)
 ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
@@ -74,7 +77,7 @@ class Trail:
     every subtree bounded away (with `scored`, every pattern exactly once)."""
 
     def __init__(self) -> None:
-        self.scored: list[tuple[Program, Optimum | None, PatternReport]] = []
+        self.scored: list[Evaluation] = []
         self.dropped: list[Pattern] = []
 
 

@@ -37,13 +37,11 @@ from curse_cli.engine.analysis import form_at
 from curse_cli.engine.api import Context, rank
 from curse_cli.engine.patterns import Mechanism, Pattern, enumerate_patterns, pattern_name
 from curse_cli.engine.report import PatternReport
-from curse_cli.engine.search import Trail, best_first
+from curse_cli.engine.search import Evaluation, Trail, best_first
 from curse_cli.sweep.report import Outcome
 
 Affine = tuple[Fraction, ...]
 """Coefficients over (constant, scale_1, ..., scale_S)."""
-
-Evaluation = tuple[Program, Optimum | None, PatternReport]
 
 KINDS = ("ge", "gt", "ge_lex", "gt_lex", "eq")
 
