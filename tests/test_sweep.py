@@ -307,7 +307,7 @@ def test_searched_cells_equal_fully_scored_cells(spec, points):
     prob = problem(spec)
     solver = CellSolver(prob, (Axis("N1", F(0), F(3), 4), Axis("N2", F(0), F(3), 4)), Options(workers=1))
     for x in points:
-        ctx = solver._context([v.denominator for v in x]).at(dict(zip(solver.names, x)))
+        ctx = solver.context_at(dict(zip(solver.names, x)))
         full = solve_cell(ctx, solver.patterns, searched=False)
         for seed in ([], [p for p in solver.patterns if p[-1].kind.value == "Sp"][:3]):
             fast = solve_cell(ctx, solver.patterns, seed=seed)

@@ -95,6 +95,10 @@ class CellSolver:
         self._contexts[ctx.space.unit] = ctx
         return ctx
 
+    def context_at(self, values: dict[str, Fraction]) -> Context:
+        """The context at these values of the swept scales."""
+        return self._context([v.denominator for v in values.values()]).at(values)
+
     def unreachable(self, ctx: Context) -> str:
         if self._unreachable is None:
             self._unreachable = unreachable_reason(ctx, self.patterns)
@@ -103,7 +107,7 @@ class CellSolver:
     def solve(self, x: Sequence[Fraction]) -> Piece:
         """Solve at swept exponents `x` and restrict the certified cell to the sweep."""
         values = dict(zip(self.names, x))
-        ctx = self._context([v.denominator for v in x]).at(values)
+        ctx = self.context_at(values)
         self.solves += 1
         seed = [w.pattern for w in self.pieces[-1].cell.winners] if self.pieces else []
         cell = solve_cell(ctx, self.patterns, seed=seed)
@@ -226,7 +230,7 @@ class CellSolver:
         if held is not None:
             return held
         values = {n: piece.cell.point[n] for n in self.names}
-        return self._context([v.denominator for v in values.values()]).at(values).score(pattern)
+        return self.context_at(values).score(pattern)
 
     def coords(self, k: int) -> tuple[Fraction, ...]:
         shape = [a.count for a in self.axes]
