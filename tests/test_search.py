@@ -58,6 +58,12 @@ def check(text: str, top: int) -> None:
         bounded = best_first(Context(problem, ONE, relaxed=True), top, bound_min=1)
         assert {(r.name, r.exponent, str(r.energy)) for r in bounded.reports} == want
         assert bounded.theta == theta
+        # And by two processes, each with half of the subtrees (the default uses two
+        # only from five hidden layers on).
+        two = best_first(Context(problem, ONE, relaxed=True), top, workers=2, parallel_min=1)
+        assert {(r.name, r.exponent, str(r.energy)) for r in two.reports} == want
+        assert two.theta == theta
+        assert two.scored + two.pruned == full.total_patterns
 
 
 ACTS = ["erf", "tanh", "relu", "cubic", "quadratic", "{polynomial: [0, 1, 0, 1]}"]
@@ -82,13 +88,16 @@ def test_search_at_depth_four(act, widths, k, scaling, top):
 
 def test_every_pattern_is_scored_or_pruned_exactly_once():
     """At N = d^2 and N = d for four erf layers, with bounds at every prefix and by
-    default: scored + pruned = 299, and the search scores far fewer patterns than there
-    are; seeds are scored once, not again when the search reaches them."""
+    default, in one process and in two: scored + pruned = 299, and the search scores
+    far fewer patterns than there are; seeds are scored once, not again when the search
+    reaches them."""
     for width in ("2", "1"):
         problem = load_spec_text(spec("erf", [width] * 4, 3, "standard"), "t.yaml").problem
         seed = list(enumerate_patterns(problem.activation, 4))[::50]
-        for bound_min, seeds in ((1, []), (10**9, []), (1, seed), (10**9, seed)):
-            found = best_first(Context(problem, ONE, relaxed=True), 3, seed=seeds, bound_min=bound_min)
+        for bound_min, seeds, workers in ((1, [], 1), (10**9, [], 1), (1, seed, 1), (10**9, seed, 1), (1, [], 2),
+                                          (10**9, [], 2)):
+            found = best_first(Context(problem, ONE, relaxed=True), 3, seed=seeds, bound_min=bound_min,
+                               workers=workers, parallel_min=1)
             assert found.scored + found.pruned == count_patterns(problem.activation, 4) == 299
             assert found.scored < 60
 

@@ -6,13 +6,13 @@ Nothing here prints; the CLI renders what these functions return.
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Iterable
 
 from curse_cli.engine.analysis import read_optimum
 from curse_cli.engine.energy import Folder, Program, build_program, minimise
+from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
 from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
 from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
@@ -247,21 +247,13 @@ def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> tu
     Large pattern spaces are split in two halves of whole subtrees, one scored in a
     forked process: the results are the same as in one process (each pattern depends
     only on its own prefix)."""
-    workers = options.workers if options.workers is not None else min(2, os.cpu_count() or 1)
-    if workers < 2 or len(patterns) < PARALLEL_MIN:
-        return _score_chunk(problem, options, patterns)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if len(patterns) < PARALLEL_MIN or not can_fork(options.workers):
         return _score_chunk(problem, options, patterns)
     mine, theirs = _balanced_halves(patterns, problem.depth)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        future = pool.submit(_score_chunk, problem, options, theirs)
-        own, caveats = _score_chunk(problem, options, mine)
-        reports = dict(zip(mine, own))
-        other, more = future.result()
-        reports.update(zip(theirs, other))
+    (own, caveats), (other, more) = in_two(lambda: _score_chunk(problem, options, mine),
+                                           lambda: _score_chunk(problem, options, theirs))
+    reports = dict(zip(mine, own))
+    reports.update(zip(theirs, other))
     return [reports[p] for p in patterns], caveats | more
 
 
@@ -320,9 +312,9 @@ def _prediction(problem: Problem, options: Options, ranked, winners, reason: str
 def _searched(problem: Problem, options: Options, top: int) -> Prediction:
     """`predict` by best-first search for the `top` best proper patterns."""
     ctx = Context(problem, options, relaxed=True)
-    found = best_first(ctx, top)
+    found = best_first(ctx, top, workers=options.workers)
     ranked, winners = rank(found.reports)
     total = count_patterns(problem.activation, problem.depth)
-    caveats = {c for program in ctx.programs.values() for c in program.kernels[-1].caveats}
+    caveats = found.caveats
     bounded = Bounded(top, total - len(ranked), found.theta, found.scored, found.expanded)
     return _prediction(problem, options, ranked, winners, None if winners else NO_PROPER, total, caveats, bounded)

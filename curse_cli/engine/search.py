@@ -42,7 +42,9 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from curse_cli.engine.bound import Relaxed, relaxed_program
 from curse_cli.engine.energy import Optimum, Program, search
-from curse_cli.engine.patterns import Mechanism, Pattern, count_completions, layer_options
+from curse_cli.engine.forked import can_fork, in_two
+from curse_cli.engine.patterns import (Mechanism, Pattern, count_completions, count_patterns, enumerate_patterns,
+                                      layer_options)
 from curse_cli.engine.report import PatternReport
 
 if TYPE_CHECKING:   # api imports this module
@@ -53,6 +55,8 @@ Evaluation = tuple[Program, Optimum | None, PatternReport]
 
 MARGIN = 1e-6
 BOUND_MIN = 2000   # completions below which a prefix is expanded without a bound (measured: see the docstring)
+PARALLEL_MIN = 2000   # patterns below which one process searches alone (five hidden layers of erf and more)
+SPLIT_LAYERS = 3   # prefixes of this many layers are dealt to the two processes
 ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
 
 
@@ -69,6 +73,7 @@ class Found(NamedTuple):
     scored: int
     pruned: int
     expanded: int
+    caveats: frozenset[str]   # of the kernels of the patterns scored
 
 
 class Trail:
@@ -93,11 +98,6 @@ class _Best:
     def theta(self) -> Fraction | None:
         return self.exponents[self.top - 1] if len(self.exponents) >= self.top else None
 
-    def beyond(self, value: float) -> bool:
-        """Whether `value` (a float lower bound) lies above `theta` by more than the margin."""
-        theta = self.theta
-        return theta is not None and value > float(theta) + MARGIN
-
     def add(self, report: PatternReport) -> None:
         if report.counts:
             self.reports.append(report)
@@ -108,94 +108,220 @@ class _Best:
         return tuple(r for r in self.reports if theta is None or r.exponent <= theta)
 
 
+class _Shared:
+    """`theta` as the two processes of a search know it together: the smaller of theirs,
+    in memory both see (an exact fraction: numerator and denominator).  Either may prune
+    with it, since it is the `top`-th best energy of some patterns found, which is at
+    least the `top`-th best of all found (the final `theta`)."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self.cell = multiprocessing.get_context("fork").Array("q", 2)   # (0, 0): none yet
+
+    def get(self) -> Fraction | None:
+        with self.cell.get_lock():
+            num, den = self.cell[:]
+        return Fraction(num, den) if den else None
+
+    def offer(self, theta: Fraction) -> None:
+        with self.cell.get_lock():
+            num, den = self.cell[:]
+            if not den or theta < Fraction(num, den):
+                self.cell[:] = [theta.numerator, theta.denominator]
+
+
+class _Share:
+    """The part of the pattern space one of two processes searches: the subtrees below
+    the prefixes of `split` layers dealt to it (alternately, in enumeration order).
+    Shorter prefixes are searched by both; each counts only the patterns it owns."""
+
+    def __init__(self, act, depth: int, feature: str, part: int) -> None:
+        self.split = min(SPLIT_LAYERS, depth - 1)
+        self.act, self.depth = act, depth
+        self.owned = [p for i, p in enumerate(enumerate_patterns(act, self.split, feature)) if i % 2 == part]
+        self.mine_at_split = set(self.owned)
+
+    def mine(self, prefix: Pattern) -> bool:
+        """Whether some completion of `prefix` is this process's."""
+        if len(prefix) >= self.split:
+            return prefix[:self.split] in self.mine_at_split
+        return any(p[:len(prefix)] == prefix for p in self.owned)
+
+    def count(self, prefix: Pattern) -> int:
+        """How many completions of `prefix` are this process's."""
+        if len(prefix) >= self.split:
+            return count_completions(self.act, prefix, self.depth) if self.mine(prefix) else 0
+        return sum(count_completions(self.act, p, self.depth) for p in self.owned if p[:len(prefix)] == prefix)
+
+
+class _Search:
+    """One best-first search (`best_first`): the queue of prefixes, the best patterns
+    found and what was done, for the whole pattern space or one process's share."""
+
+    def __init__(self, ctx: Context, top: int, trail: Trail, seeded: tuple[Pattern, ...], bound_min: int) -> None:
+        self.ctx, self.trail, self.seeded, self.bound_min = ctx, trail, seeded, bound_min
+        problem = ctx.problem
+        self.act, self.depth, self.feature = problem.activation, problem.depth, problem.feature
+        self.point = problem.scale_values()
+        self.widths = [w.exponent(self.point) for w in problem.widths]
+        self.best = _Best(top)
+        self.share: _Share | None = None
+        self.shared: _Shared | None = None
+        self.pruned = self.scored = self.expanded = 0
+        self.caveats: set[str] = set()
+        self.order = itertools.count()
+        # (bound, -length, tie, prefix, its relaxed programme: None until computed); the
+        # root is expanded at once, its children inherit its bound until their own is known
+        self.heap: list[tuple[float, int, int, Pattern, Relaxed | None]] = [(float("-inf"), 0, 0, (), ROOT)]
+        for pattern in seeded:
+            self.score(pattern, ctx.program(pattern))
+
+    def subtree(self, prefix: Pattern) -> int:
+        """The patterns below `prefix` this search owns, not scored as seeds."""
+        owned = (count_completions(self.act, prefix, self.depth) if self.share is None
+                 else self.share.count(prefix))
+        return owned - sum(1 for p in self.seeded if p[:len(prefix)] == prefix)
+
+    def drop(self, prefix: Pattern) -> None:
+        self.pruned += self.subtree(prefix)
+        self.trail.dropped.append(prefix)
+
+    def score(self, pattern: Pattern, program: Program) -> None:
+        self.scored += 1
+        evaluation = self.ctx.evaluate(pattern, program)
+        self.trail.scored.append(evaluation)
+        self.caveats |= program.kernels[-1].caveats
+        self.best.add(evaluation[2])
+        if self.shared is not None and self.best.theta is not None:
+            self.shared.offer(self.best.theta)
+
+    def theta(self) -> Fraction | None:
+        """The energy to beat or tie: the `top`-th best found (by both processes, when two
+        search)."""
+        own = self.best.theta
+        other = self.shared.get() if self.shared is not None else None
+        return other if own is None or (other is not None and other < own) else own
+
+    def cutoff(self) -> float:
+        theta = self.theta()
+        return float("inf") if theta is None else float(theta) + MARGIN
+
+    def bound(self, prefix: Pattern, relaxed: Relaxed) -> None:
+        """With `theta` known: push `prefix` with the first branch of its relaxed
+        programme below `theta` (the prefix is then expanded), or drop it when there is
+        none and the bound holds at `theta`; when it does not hold, try the programme
+        relaxed with GFL below `theta`, which does."""
+        theta = self.theta()
+        found = search(self.ctx.space, relaxed.program, cutoff=self.cutoff(), nudge=0.0, first=True)
+        if found is not None:
+            heapq.heappush(self.heap, (found[0], -len(prefix), next(self.order), prefix, relaxed))
+        elif relaxed.holds(theta):
+            self.drop(prefix)
+        else:
+            self.bound(prefix, relaxed_program(self.ctx.folder, prefix, theta, self.point))
+
+    def run(self, until_theta: bool = False) -> None:
+        """Take prefixes until none is left (or, with `until_theta`, until `theta` is known)."""
+        while self.heap and not (until_theta and self.best.theta is not None):
+            self.take()
+
+    def take(self) -> None:
+        """Take the best prefix: bound it, or expand it."""
+        value, _, _, prefix, relaxed = heapq.heappop(self.heap)
+        theta = self.theta()
+        if relaxed is None and theta is not None and count_completions(self.act, prefix, self.depth) >= self.bound_min:
+            # First the cheap bound without GFL; the one with GFL only where that would
+            # bound the prefix away but does not hold at theta.
+            self.bound(prefix, relaxed_program(self.ctx.folder, prefix, None, self.point))
+            return
+        if relaxed is not None and value > self.cutoff():
+            self.bound(prefix, relaxed)   # again, at the current theta
+            return
+        self.expanded += 1
+        for step in layer_options(self.act, prefix, self.feature):
+            child = prefix + (step,)
+            layer = len(child)
+            if self.share is not None and not self.share.mine(child):
+                continue
+            if step.kind is Mechanism.GFL and theta is not None and self.widths[layer - 1] >= theta:
+                self.drop(child)   # its cost alone reaches theta
+                continue
+            if layer < self.depth:
+                heapq.heappush(self.heap, (value, -layer, next(self.order), child, None))
+                continue
+            if child in self.seeded:
+                continue
+            program = self.ctx.program(child)
+            if search(self.ctx.space, program, cutoff=self.cutoff(), nudge=0.0, first=True) is None:
+                self.drop(child)
+                continue
+            self.score(child, program)
+
+    def split(self, part: int, shared: _Shared) -> _Search:
+        """This search narrowed to share `part` of the prefixes still open (in a forked
+        process, on a copy of it), with `theta` `shared` with the other share: the counts
+        start again from zero, the best patterns found so far are kept."""
+        self.share = _Share(self.act, self.depth, self.feature, part)
+        self.shared = shared
+        self.heap = [entry for entry in self.heap if self.share.mine(entry[3])]
+        heapq.heapify(self.heap)
+        self.pruned = self.scored = self.expanded = 0
+        self.caveats = set()
+        return self
+
+    def found(self) -> Found:
+        return Found(self.best.kept(), self.best.theta, self.scored, self.pruned, self.expanded,
+                     frozenset(self.caveats))
+
+
 def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequence[Pattern] = (),
-               bound_min: int = BOUND_MIN) -> Found:
+               bound_min: int = BOUND_MIN, workers: int | None = 1, parallel_min: int = PARALLEL_MIN) -> Found:
     """The `top` best proper patterns of `ctx.problem` (and every tie), by best-first
     search over prefixes.  `ctx` is an `api.Context` built with `relaxed=True`; a
     `trail` records what was scored and dropped.  The `seed` patterns (a guess at the
     best, e.g. the winners at a neighbouring point of a sweep) are scored first, so
     that `theta` is known from the start.  Only prefixes with at least `bound_min`
     completions get a relaxed programme; smaller ones are expanded.  The result depends
-    on neither."""
-    trail = trail if trail is not None else Trail()
-    seeded = tuple(dict.fromkeys(seed))
-    problem, folder = ctx.problem, ctx.folder
-    act, depth, space = problem.activation, problem.depth, ctx.space
-    point = problem.scale_values()
-    widths = [w.exponent(point) for w in problem.widths]
+    on neither.
 
-    def relaxed_of(prefix: Pattern, theta: Fraction | None = None) -> Relaxed:
-        return relaxed_program(folder, prefix, theta, point)
+    With two `workers` (None: one per core, at most two), no trail and no seed, a space
+    of at least `parallel_min` patterns is searched by two processes once `theta` is
+    known: each takes half of the open subtrees (`_Share`), both prune with the better
+    of their `theta`s (`_Shared`), and the two answers are merged exactly (see the
+    module docstring).  The answer is the same as one process's; the counts of work
+    depend on how the two processes' progress interleaves."""
+    search_ = _Search(ctx, top, trail if trail is not None else Trail(), tuple(dict.fromkeys(seed)), bound_min)
+    problem = ctx.problem
+    parallel = (trail is None and not seed and can_fork(workers)
+                and count_patterns(problem.activation, problem.depth) >= parallel_min and problem.depth >= 2)
+    if not parallel:
+        search_.run()
+        return search_.found()
+    search_.run(until_theta=True)
+    if not search_.heap:
+        return search_.found()
+    before = search_.found()
+    shared = _Shared()
+    mine, theirs = in_two(lambda: _finish(search_.split(0, shared)), lambda: _finish(search_.split(1, shared)))
+    return _merged(top, before, mine, theirs)
 
+
+def _finish(share: _Search) -> Found:
+    share.run()
+    return share.found()
+
+
+def _merged(top: int, before: Found, *parts: Found) -> Found:
+    """One answer from a search's start (`before`: up to the fork) and its two shares:
+    every proper pattern found (each share returns the ones found before the fork, too),
+    ranked again, counts added."""
     best = _Best(top)
-    pruned = scored = expanded = 0
-    order = itertools.count()
-    # (bound, -length, tie, prefix, its relaxed programme: None until computed); the
-    # root is expanded at once, its children inherit its bound until their own is known
-    heap: list[tuple[float, int, int, Pattern, Relaxed | None]] = [(float("-inf"), 0, 0, (), ROOT)]
-
-    def subtree(prefix: Pattern) -> int:
-        """The patterns below `prefix` not scored as seeds."""
-        return count_completions(act, prefix, depth) - sum(1 for p in seeded if p[:len(prefix)] == prefix)
-
-    def score(pattern: Pattern, program: Program) -> None:
-        nonlocal scored
-        scored += 1
-        evaluation = ctx.evaluate(pattern, program)
-        trail.scored.append(evaluation)
-        best.add(evaluation[2])
-
-    for pattern in seeded:
-        score(pattern, ctx.program(pattern))
-
-    def cutoff() -> float:
-        theta = best.theta
-        return float("inf") if theta is None else float(theta) + MARGIN
-
-    def bound(prefix: Pattern, relaxed: Relaxed) -> None:
-        """With `theta` known: push `prefix` with the first branch of its relaxed
-        programme below `theta` (the prefix is then expanded), or count it bounded away
-        when there is none and the bound holds at `theta`; when it does not hold, try the
-        programme relaxed with GFL below `theta`, which does."""
-        nonlocal pruned
-        theta = best.theta
-        found = search(space, relaxed.program, cutoff=cutoff(), nudge=0.0, first=True)
-        if found is not None:
-            heapq.heappush(heap, (found[0], -len(prefix), next(order), prefix, relaxed))
-        elif relaxed.holds(theta):
-            pruned += subtree(prefix)
-            trail.dropped.append(prefix)
-        else:
-            bound(prefix, relaxed_of(prefix, theta))
-
-    while heap:
-        value, _, _, prefix, relaxed = heapq.heappop(heap)
-        if relaxed is None and best.theta is not None and count_completions(act, prefix, depth) >= bound_min:
-            # First the cheap bound without GFL; the one with GFL only where that would
-            # bound the prefix away but does not hold at theta.
-            bound(prefix, relaxed_of(prefix))
-            continue
-        if relaxed is not None and best.beyond(value):
-            bound(prefix, relaxed)   # again, at the current theta
-            continue
-        expanded += 1
-        theta = best.theta
-        for step in layer_options(act, prefix, problem.feature):
-            child = prefix + (step,)
-            layer = len(child)
-            if step.kind is Mechanism.GFL and theta is not None and widths[layer - 1] >= theta:
-                pruned += subtree(child)   # its cost alone reaches theta
-                trail.dropped.append(child)
-                continue
-            if layer < depth:
-                heapq.heappush(heap, (value, -layer, next(order), child, None))
-                continue
-            if child in seeded:
-                continue
-            program = ctx.program(child)
-            if search(space, program, cutoff=cutoff(), nudge=0.0, first=True) is None:
-                pruned += 1
-                trail.dropped.append(child)
-                continue
-            score(child, program)
-    return Found(best.kept(), best.theta, scored, pruned, expanded)
+    seen: set[str] = set()
+    for report in (r for part in (before, *parts) for r in part.reports):
+        if report.name not in seen:
+            seen.add(report.name)
+            best.add(report)
+    return Found(best.kept(), best.theta, before.scored + sum(p.scored for p in parts),
+                 before.pruned + sum(p.pruned for p in parts), before.expanded + sum(p.expanded for p in parts),
+                 before.caveats.union(*(p.caveats for p in parts)))
