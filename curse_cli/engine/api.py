@@ -311,7 +311,7 @@ def _prediction(problem: Problem, options: Options, ranked, winners, reason: str
 
 def _searched(problem: Problem, options: Options, top: int) -> Prediction:
     """`predict` by best-first search for the `top` best proper patterns."""
-    ctx = Context(problem, options, relaxed=True)
+    ctx = Context(problem, options)
     found = best_first(ctx, top, workers=options.workers)
     ranked, winners = rank(found.reports)
     total = count_patterns(problem.activation, problem.depth)

@@ -1,30 +1,31 @@
-"""Best-first search for the best patterns without scoring every one (docs/theory.md
-section 11).
+"""Branch-and-bound search for the best patterns without scoring every one
+(docs/theory.md section 11).
 
-Prefixes are expanded in the order of a lower bound on every completion's energy
-(`bound.relaxed_program`), and a prefix is *bounded away* once its bound exceeds
-`theta`, the energy of the `top`-th best proper pattern found so far: no completion can
-then beat or tie it.  A child is pushed with its parent's bound and its own bound is
-computed only when it is taken (most children are bounded away with their parent's).
-A prefix's bound is first computed without relaxing any layer with GFL (much cheaper);
-it holds for `theta` up to the smallest remaining width, and is recomputed with GFL
-only when it would bound the prefix away but does not hold at `theta` (by then `theta`
-has often fallen below the widths).  Until `top` proper patterns are known there is no
-`theta`: the search then dives depth first (GP before GFL before Sp) without bounds,
-which would cost more than they save.
+A prefix is *bounded away* once no completion can beat or tie `theta`, the energy of
+the `top`-th best proper pattern found so far.  Until `top` proper patterns are known
+there is no `theta`: the search dives depth first (GP before GFL before Sp).  Then two
+exact tests do the work.  A child that amplifies layer `l` (GFL) with `[N_l] >= theta`
+is dropped at once: its cost `N_l D_l` alone reaches `theta` (at equality `D_l = 1`,
+and the pattern is trivial).  And a complete pattern is scored exactly only after a
+float search of its programme finds a branch below `theta`.
 
-Two cheaper tests do most of the work.  A child that amplifies layer `l` (GFL) with
-`[N_l] >= theta` is dropped at once: its cost `N_l D_l` alone reaches `theta` (at
-equality `D_l = 1`, and the pattern is trivial).  And a complete pattern is scored
-exactly only after a float search of its programme finds a branch below `theta`.  A
-relaxed programme costs `L - l` layers of kernel propagation over merged components and
-a search over many branches, against one float search per leaf; measured, it saves
-time only on large subtrees, so prefixes with fewer than `BOUND_MIN` completions are
-expanded without one (at five hidden layers that is every prefix: erf He_5 5.7 s
-without bounds against 16.9 s with them at every prefix; six layers, erf He_3, 8.8 s
-against 20.3 s).  So the patterns returned are exactly the proper optima with `[E] <=
-theta` at the end, the same as full enumeration would rank first, ties included,
-whatever the order of expansion and wherever bounds were used.
+Prefixes may also be bounded by their relaxed programme (`bound.relaxed_program`, a
+lower bound on every completion's energy) and taken in the order of their bounds:
+with `bound_min`, every prefix with at least that many completions gets one when it
+is taken (first without relaxing any layer with GFL, much cheaper; that bound holds
+for `theta` up to the smallest remaining width, and is recomputed with GFL only where
+it would bound the prefix away but does not hold at `theta`).  A child inherits its
+parent's bound.  Measured, the bound never pays for itself, so the default uses none:
+at `N = d` it is at most 1/2 for almost every prefix, below `theta = 1` (docs/theory.md
+section 11.3 says why), and it drops nothing; seven hidden layers took 53.6 s with
+bounds on prefixes of 2,000 completions or more against 36.9 s without, with the same
+prefixes expanded; at `N = d^2` six layers expanded 454 prefixes instead of 543 but
+took 6.6 s instead of 5.4 s.  The property tests run with a bound at every prefix, so
+it stays checked.
+
+So the patterns returned are exactly the proper optima with `[E] <= theta` at the end,
+the same as full enumeration would rank first, ties included, whatever the order of
+expansion, wherever bounds were used and however many processes searched.
 
 Comparisons with `theta` are made at the spec's point in floating point with a margin
 (`MARGIN`) on the side of keeping: a prefix is dropped only when its bound exceeds
@@ -54,7 +55,6 @@ Evaluation = tuple[Program, Optimum | None, PatternReport]
 """A scored pattern: its programme, exact optimum (None if it has none) and report."""
 
 MARGIN = 1e-6
-BOUND_MIN = 2000   # completions below which a prefix is expanded without a bound (measured: see the docstring)
 PARALLEL_MIN = 2000   # patterns below which one process searches alone (five hidden layers of erf and more)
 SPLIT_LAYERS = 3   # prefixes of this many layers are dealt to the two processes
 ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
@@ -159,7 +159,9 @@ class _Search:
     """One best-first search (`best_first`): the queue of prefixes, the best patterns
     found and what was done, for the whole pattern space or one process's share."""
 
-    def __init__(self, ctx: Context, top: int, trail: Trail, seeded: tuple[Pattern, ...], bound_min: int) -> None:
+    def __init__(self, ctx: Context, top: int, trail: Trail, seeded: tuple[Pattern, ...],
+                 bound_min: int | None) -> None:
+        assert bound_min is None or ctx.relaxed, "relaxed programmes need a context built with relaxed=True"
         self.ctx, self.trail, self.seeded, self.bound_min = ctx, trail, seeded, bound_min
         problem = ctx.problem
         self.act, self.depth, self.feature = problem.activation, problem.depth, problem.feature
@@ -230,7 +232,8 @@ class _Search:
         """Take the best prefix: bound it, or expand it."""
         value, _, _, prefix, relaxed = heapq.heappop(self.heap)
         theta = self.theta()
-        if relaxed is None and theta is not None and count_completions(self.act, prefix, self.depth) >= self.bound_min:
+        if relaxed is None and theta is not None and self.bound_min is not None and \
+                count_completions(self.act, prefix, self.depth) >= self.bound_min:
             # First the cheap bound without GFL; the one with GFL only where that would
             # bound the prefix away but does not hold at theta.
             self.bound(prefix, relaxed_program(self.ctx.folder, prefix, None, self.point))
@@ -276,14 +279,14 @@ class _Search:
 
 
 def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequence[Pattern] = (),
-               bound_min: int = BOUND_MIN, workers: int | None = 1, parallel_min: int = PARALLEL_MIN) -> Found:
-    """The `top` best proper patterns of `ctx.problem` (and every tie), by best-first
-    search over prefixes.  `ctx` is an `api.Context` built with `relaxed=True`; a
-    `trail` records what was scored and dropped.  The `seed` patterns (a guess at the
-    best, e.g. the winners at a neighbouring point of a sweep) are scored first, so
-    that `theta` is known from the start.  Only prefixes with at least `bound_min`
-    completions get a relaxed programme; smaller ones are expanded.  The result depends
-    on neither.
+               bound_min: int | None = None, workers: int | None = 1, parallel_min: int = PARALLEL_MIN) -> Found:
+    """The `top` best proper patterns of `ctx.problem` (and every tie), by a search over
+    prefixes.  `ctx` is an `api.Context`; a `trail` records what was scored and
+    dropped.  The `seed` patterns (a guess at the best, e.g. the winners at a
+    neighbouring point of a sweep) are scored first, so that `theta` is known from the
+    start.  With `bound_min` (`ctx` then built with `relaxed=True`), prefixes with at
+    least that many completions get a relaxed programme (default: none, see the module
+    docstring).  The result depends on neither.
 
     With two `workers` (None: one per core, at most two), no trail and no seed, a space
     of at least `parallel_min` patterns is searched by two processes once `theta` is

@@ -284,8 +284,7 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], searched: bool = True,
                ) -> Cell:
     """Find the winners at `ctx`'s point and certify where the answer holds.
 
-    `searched`: the winners by the search of `engine.search` (`ctx` built with
-    `relaxed=True`; `seed`: patterns to score first, such as a neighbouring cell's
+    `searched`: the winners by the search of `engine.search` (`seed`: patterns to score first, such as a neighbouring cell's
     winners), which scores few patterns; every pattern it bounded away is then
     certified from its programme alone, without being scored, exactly as a scored
     non-winner would be, so the cell is the one full scoring gives.  Otherwise, or when

@@ -91,7 +91,7 @@ class CellSolver:
         if self._contexts:
             ctx = next(iter(self._contexts.values())).refined(dens)
         else:
-            ctx = Context(self.problem, self.options, self.box, dens, relaxed=True)
+            ctx = Context(self.problem, self.options, self.box, dens)
         self._contexts[ctx.space.unit] = ctx
         return ctx
 
