@@ -26,7 +26,7 @@ import numpy as np
 
 from curse_cli.solve import lp
 from curse_cli.engine.kernels import Feature, Kernel, Truncation, gfl, input_kernel, lazy, rescaled, specialise
-from curse_cli.engine.patterns import Mechanism, Pattern
+from curse_cli.engine.patterns import Mechanism, Pattern, layer_options
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
@@ -119,8 +119,9 @@ class Folder:
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:
             l = len(prefix) + 1
+            # The last layer's lazy rule is not remembered per space: `release` forgets it.
             self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
-                                      self.only(l), self.scale("s", l))
+                                      self.only(l), self.scale("s", l), remember=l < self.problem.depth)
         return self._lazy[prefix]
 
     def kernel(self, prefix: Pattern) -> Kernel:
@@ -142,6 +143,15 @@ class Folder:
                              self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l), self.only(l))
         self._kernels[prefix] = out
         return out
+
+    def release(self, prefix: Pattern) -> None:
+        """Forget what only the complete patterns below `prefix` (one layer short of the
+        network) use: their kernels and the lazy layer on `prefix`.  A search calls it once
+        it is done with them, so that memory follows the open prefixes rather than the
+        patterns seen (they are computed again if asked for)."""
+        self._lazy.pop(prefix, None)
+        for step in layer_options(self.problem.activation, prefix, self.problem.feature):
+            self._kernels.pop(prefix + (step,), None)
 
 
 def _neg(vec: tuple[int, ...]) -> tuple[int, ...]:

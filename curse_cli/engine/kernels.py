@@ -259,7 +259,7 @@ def taylor_top(act: Activation, j: int) -> int:
 
 
 def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
-         scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
+         scale: tuple[str, tuple[int, ...]] | None = None, remember: bool = True) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
@@ -277,9 +277,12 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     exactly the input scale.  Without `scale` (the first layer, whose input `K_0` is of
     order one) a possibly large input scale is a `Caveat.SCALE`.
 
-    Computed once per space and arguments (`Space.remember`): a prefix's lazy layer
-    and its first relaxed layer raise the same amplitude to the same powers.
+    Computed once per space and arguments (`Space.remember`; not with `remember`
+    false): a prefix's lazy layer and its first relaxed layer raise the same amplitude
+    to the same powers.
     """
+    if not remember:
+        return _lazy(space, act, kernel, trunc, only, scale)
     return space.remember(("lazy", act, kernel, trunc, only, scale),
                           lambda: _lazy(space, act, kernel, trunc, only, scale))
 

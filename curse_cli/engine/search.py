@@ -159,10 +159,13 @@ class _Search:
     """One best-first search (`best_first`): the queue of prefixes, the best patterns
     found and what was done, for the whole pattern space or one process's share."""
 
-    def __init__(self, ctx: Context, top: int, trail: Trail, seeded: tuple[Pattern, ...],
+    def __init__(self, ctx: Context, top: int, trail: Trail | None, seeded: tuple[Pattern, ...],
                  bound_min: int | None) -> None:
         assert bound_min is None or ctx.relaxed, "relaxed programmes need a context built with relaxed=True"
         self.ctx, self.trail, self.seeded, self.bound_min = ctx, trail, seeded, bound_min
+        # Without a trail nobody asks for the complete patterns' kernels again (a sweep
+        # certifies the patterns it dropped from their programmes: it keeps them).
+        self.release = trail is None
         problem = ctx.problem
         self.act, self.depth, self.feature = problem.activation, problem.depth, problem.feature
         self.point = problem.scale_values()
@@ -187,12 +190,14 @@ class _Search:
 
     def drop(self, prefix: Pattern) -> None:
         self.pruned += self.subtree(prefix)
-        self.trail.dropped.append(prefix)
+        if self.trail is not None:
+            self.trail.dropped.append(prefix)
 
     def score(self, pattern: Pattern, program: Program) -> None:
         self.scored += 1
         evaluation = self.ctx.evaluate(pattern, program)
-        self.trail.scored.append(evaluation)
+        if self.trail is not None:
+            self.trail.scored.append(evaluation)
         self.caveats |= program.kernels[-1].caveats
         self.best.add(evaluation[2])
         if self.shared is not None and self.best.theta is not None:
@@ -260,6 +265,8 @@ class _Search:
                 self.drop(child)
                 continue
             self.score(child, program)
+        if len(prefix) == self.depth - 1 and self.release:
+            self.ctx.folder.release(prefix)
 
     def split(self, part: int, shared: _Shared) -> _Search:
         """This search narrowed to share `part` of the prefixes still open (in a forked
@@ -294,7 +301,7 @@ def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequenc
     of their `theta`s (`_Shared`), and the two answers are merged exactly (see the
     module docstring).  The answer is the same as one process's; the counts of work
     depend on how the two processes' progress interleaves."""
-    search_ = _Search(ctx, top, trail if trail is not None else Trail(), tuple(dict.fromkeys(seed)), bound_min)
+    search_ = _Search(ctx, top, trail, tuple(dict.fromkeys(seed)), bound_min)
     problem = ctx.problem
     parallel = (trail is None and not seed and can_fork(workers)
                 and count_patterns(problem.activation, problem.depth) >= parallel_min and problem.depth >= 2)

@@ -111,30 +111,39 @@ def deep() -> None:
     from curse_cli.engine.api import Options, predict as run_predict
     from curse_cli.spec.load import load_spec_text
 
-    # ReLU at three layers only: its unbounded magnitudes and input scales make every
-    # relaxed programme large (four layers take minutes, with or without the search).
+    # ReLU at three layers only: its unbounded magnitudes and input scales make the
+    # series of a chain of spikes explode (one four-layer chain takes minutes and GiB).
     cases = [(4, "erf", 3, "standard"), (5, "erf", 3, "standard"), (6, "erf", 3, "standard"),
-             (5, "erf", 5, "standard"), (5, "erf", 3, "mean-field"), (3, "relu", 3, "standard")]
-    print("whole process, curse predict (the search, --top 5), every width d (seconds / peak MiB)")
+             (7, "erf", 3, "standard"), (5, "erf", 5, "standard"), (5, "erf", 3, "mean-field"),
+             (3, "relu", 3, "standard")]
+    print("whole process, curse predict (the search, --top 5), every width d (seconds / peak MiB of either process)")
     with tempfile.TemporaryDirectory() as tmp:
         for depth, act, degree, scaling in cases:
             path = Path(tmp) / f"deep{depth}{act}{degree}{scaling}.yaml"
             path.write_text(deep_spec(depth, act, degree, scaling))
-            wall, mib = peak([*CURSE, "predict", str(path)])
+            deeper = ["--max-depth", str(depth)] if depth > 6 else []   # the default limit is six
+            wall, mib = peak([*CURSE, "predict", str(path), *deeper])
             print(f"  {wall:7.2f} s {mib:6.0f} MiB  {depth} hidden layers, {act}, He_{degree}, {scaling}")
     problem = load_spec_text(deep_spec(5), "deep5.yaml").problem
     start = time.perf_counter()
     searched = run_predict(problem, Options(workers=1), top=5)
     t_search = time.perf_counter() - start
     start = time.perf_counter()
+    both = run_predict(problem, Options(workers=2), top=5)
+    t_both = time.perf_counter() - start
+    start = time.perf_counter()
     full = run_predict(problem, Options(max_patterns=5000))
     t_full = time.perf_counter() - start
-    same = [(w.name, str(w.energy)) for w in searched.winners] == [(w.name, str(w.energy)) for w in full.winners]
+    def named(prediction):
+        return [(w.name, str(w.energy)) for w in prediction.winners]
+
+    same = named(searched) == named(full) == named(both)
     print("in process, five hidden layers, erf, He_3, every width d (seconds)")
     print(f"  {t_search:6.2f}  the search, one process ({searched.bounded.scored} of "
           f"{full.total_patterns} patterns scored)")
+    print(f"  {t_both:6.2f}  the search, two processes ({both.bounded.scored} scored)")
     print(f"  {t_full:6.2f}  --all, every pattern scored (two processes)")
-    print(f"  winners and formulas identical: {same} ({len(full.winners)} tied winners)")
+    print(f"  winners and formulas identical (one process, two, --all): {same} ({len(full.winners)} tied winners)")
     if not same:
         raise SystemExit("the search and --all disagree")
 
