@@ -23,6 +23,16 @@ prefixes expanded; at `N = d^2` six layers expanded 454 prefixes instead of 543 
 took 6.6 s instead of 5.4 s.  The property tests run with a bound at every prefix, so
 it stays checked.
 
+Two processes (`best_first`'s `workers`): once `theta` is known, the prefixes of
+`SPLIT_LAYERS` layers are dealt to two processes alternately; each searches the
+subtrees below its own (both take the shorter prefixes, each counting only its own
+patterns) and prunes with the smaller of the two `theta`s (`_Shared`).  Either is the
+`top`-th best of some patterns found, so at least the final `theta`, the `top`-th best
+of all: nothing at or below it is dropped, and its owner scores it.  The union of the
+two answers is ranked again (`_merged`).  Without a trail, a prefix's complete
+patterns' kernels are forgotten once they are done (`Folder.release`), so memory
+follows the open prefixes.
+
 So the patterns returned are exactly the proper optima with `[E] <= theta` at the end,
 the same as full enumeration would rank first, ties included, whatever the order of
 expansion, wherever bounds were used and however many processes searched.
@@ -298,8 +308,8 @@ def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequenc
     With two `workers` (None: one per core, at most two), no trail and no seed, a space
     of at least `parallel_min` patterns is searched by two processes once `theta` is
     known: each takes half of the open subtrees (`_Share`), both prune with the better
-    of their `theta`s (`_Shared`), and the two answers are merged exactly (see the
-    module docstring).  The answer is the same as one process's; the counts of work
+    of their `theta`s (`_Shared`), and the two answers are merged exactly (why this is
+    exact: the module docstring).  The answer is the same as one process's; the counts of work
     depend on how the two processes' progress interleaves."""
     search_ = _Search(ctx, top, trail, tuple(dict.fromkeys(seed)), bound_min)
     problem = ctx.problem
