@@ -197,3 +197,46 @@ def test_branch_search_matches_brute_force():
                 assert abs(found[0] - expected) < 1e-7
             checked += 1
         assert checked > 20
+
+
+def test_two_shares_own_every_pattern_exactly_once():
+    """The two processes' shares (`_Share`) partition the patterns: each complete
+    pattern belongs to exactly one, a prefix's owned completions add up to all of them,
+    and a share takes a prefix exactly when it owns some completion of it.  Checked by
+    enumeration, for networks too shallow for three-layer prefixes as well."""
+    from curse_cli.engine.search import _Share
+
+    for name, depth in (("erf", 2), ("erf", 4), ("relu", 3), ("quadratic", 4)):
+        act = builtin(name)
+        shares = [_Share(act, depth, "z", part) for part in (0, 1)]
+        patterns = list(enumerate_patterns(act, depth))
+        for p in patterns:
+            assert [s.count(p) for s in shares] in ([1, 0], [0, 1])
+        for prefix in {p[:l] for p in patterns for l in range(depth + 1)}:
+            counts = [s.count(prefix) for s in shares]
+            assert sum(counts) == sum(1 for p in patterns if p[:len(prefix)] == prefix)
+            assert [s.mine(prefix) for s in shares] == [c > 0 for c in counts]
+        assert all(0 < sum(1 for p in patterns if s.count(p)) < len(patterns) for s in shares)
+
+
+def test_the_shared_theta_keeps_the_smaller_exactly():
+    """Offers from either process leave the smallest exact fraction, seen by both."""
+    from fractions import Fraction
+
+    from curse_cli.engine.search import _Shared
+
+    shared = _Shared()
+    assert shared.get() is None
+    for offer, held in ((Fraction(3, 2), Fraction(3, 2)), (Fraction(5, 3), Fraction(3, 2)),
+                        (Fraction(7, 6), Fraction(7, 6)), (Fraction(7, 6), Fraction(7, 6)), (Fraction(1), Fraction(1))):
+        shared.offer(offer)
+        assert shared.get() == held
+
+
+def test_two_processes_return_what_one_finds():
+    """`in_two` runs one half here and one in a forked process that sees this process's
+    state (a closure over a local list), and returns both results."""
+    from curse_cli.engine.forked import in_two
+
+    state = [1, 2, 3]
+    assert in_two(lambda: sum(state), lambda: [x * 10 for x in state]) == (6, [10, 20, 30])
