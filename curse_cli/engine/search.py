@@ -322,7 +322,11 @@ def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequenc
     if not search_.heap:
         return search_.found()
     before = search_.found()
-    shared = _Shared()
+    try:
+        shared = _Shared()
+    except OSError:   # no shared memory here (no /dev/shm, say): one process finishes
+        search_.run()
+        return search_.found()
     mine, theirs = in_two(lambda: _finish(search_.split(0, shared)), lambda: _finish(search_.split(1, shared)))
     return _merged(top, before, mine, theirs)
 
