@@ -129,6 +129,11 @@ def test_count_completions_matches_enumeration():
             for p in patterns[::7]:
                 for l in range(depth + 1):
                     assert count_completions(act, p[:l], depth) == sum(1 for q in patterns if q[:l] == p[:l])
+                    # Without GFL at the even layers (the width test's count).
+                    amplify = [layer % 2 == 1 for layer in range(1, depth + 1)]
+                    assert count_completions(act, p[:l], depth, amplify) == sum(
+                        1 for q in patterns if q[:l] == p[:l] and not any(
+                            s.kind.value == "GFL" and not amplify[i] for i, s in enumerate(q[l:], start=l)))
 
 
 def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
@@ -201,15 +206,18 @@ def test_branch_search_matches_brute_force():
 
 
 def test_two_shares_own_every_pattern_exactly_once():
-    """The two processes' shares (`_Share`) partition the patterns: each complete
-    pattern belongs to exactly one, a prefix's owned completions add up to all of them,
-    and a share takes a prefix exactly when it owns some completion of it.  Checked by
-    enumeration, for networks too shallow for three-layer prefixes as well."""
+    """The two processes' shares (`_Share`) partition the patterns, however the subtrees
+    are weighed: each complete pattern belongs to exactly one, a prefix's owned
+    completions add up to all of them, and a share takes a prefix exactly when it owns
+    some completion of it.  Checked by enumeration, for networks too shallow for
+    three-layer prefixes as well."""
     from curse_cli.engine.search import _Share
 
-    for name, depth in (("erf", 2), ("erf", 4), ("relu", 3), ("quadratic", 4)):
+    for (name, depth), amplify in itertools.product((("erf", 2), ("erf", 4), ("relu", 3), ("quadratic", 4)),
+                                                    (None, "none")):
         act = builtin(name)
-        shares = [_Share(act, depth, "z", part) for part in (0, 1)]
+        flags = None if amplify is None else [False] * depth   # weighed as if the width test dropped every GFL
+        shares = [_Share(act, depth, "z", part, flags) for part in (0, 1)]
         patterns = list(enumerate_patterns(act, depth))
         for p in patterns:
             assert [s.count(p) for s in shares] in ([1, 0], [0, 1])

@@ -24,7 +24,7 @@ took 6.6 s instead of 5.4 s.  The property tests run with a bound at every prefi
 it stays checked.
 
 Two processes (`best_first`'s `workers`): once `theta` is known, the prefixes of
-`SPLIT_LAYERS` layers are dealt to two processes alternately; each searches the
+`SPLIT_LAYERS` layers are dealt to two processes (`_Share`); each searches the
 subtrees below its own (both take the shorter prefixes, each counting only its own
 patterns) and prunes with the smaller of the two `theta`s (`_Shared`).  Either is the
 `top`-th best of some patterns found, so at least the final `theta`, the `top`-th best
@@ -143,13 +143,22 @@ class _Shared:
 
 class _Share:
     """The part of the pattern space one of two processes searches: the subtrees below
-    the prefixes of `split` layers dealt to it (alternately, in enumeration order).
-    Shorter prefixes are searched by both; each counts only the patterns it owns."""
+    the prefixes of `split` layers dealt to it.  They are dealt largest first to the
+    lighter share, a subtree weighing the patterns in it that the width test keeps
+    (no GFL at a layer whose flag in `amplify` is false); on a tie to share 0.  Shorter
+    prefixes are searched by both; each counts only the patterns it owns."""
 
-    def __init__(self, act, depth: int, feature: str, part: int) -> None:
+    def __init__(self, act, depth: int, feature: str, part: int, amplify: Sequence[bool] | None = None) -> None:
         self.split = min(SPLIT_LAYERS, depth - 1)
         self.act, self.depth = act, depth
-        self.owned = [p for i, p in enumerate(enumerate_patterns(act, self.split, feature)) if i % 2 == part]
+        prefixes = list(enumerate_patterns(act, self.split, feature))
+        weights = [count_completions(act, p, depth, amplify) for p in prefixes]
+        loads, dealt = [0, 0], {}
+        for i in sorted(range(len(prefixes)), key=lambda i: -weights[i]):   # stable: enumeration order on ties
+            to = 0 if loads[0] <= loads[1] else 1
+            loads[to] += weights[i]
+            dealt[prefixes[i]] = to
+        self.owned = [p for p in prefixes if dealt[p] == part]
         self.mine_at_split = set(self.owned)
 
     def mine(self, prefix: Pattern) -> bool:
@@ -282,7 +291,9 @@ class _Search:
         """This search narrowed to share `part` of the prefixes still open (in a forked
         process, on a copy of it), with `theta` `shared` with the other share: the counts
         start again from zero, the best patterns found so far are kept."""
-        self.share = _Share(self.act, self.depth, self.feature, part)
+        theta = self.theta()
+        self.share = _Share(self.act, self.depth, self.feature, part,
+                            [theta is None or width < theta for width in self.widths])
         self.shared = shared
         self.heap = [entry for entry in self.heap if self.share.mine(entry[3])]
         heapq.heapify(self.heap)
