@@ -103,7 +103,8 @@ def count_completions(act: Activation, prefix: Pattern, depth: int, amplify: Seq
         gfl = amplify is None or amplify[layer]
         nxt: dict[int, int] = {}
         for feats, count in states.items():
-            for after, ways in (((feats if keeps else 0), 1 + (feats if gfl else 0)), ((feats + 1 if keeps else 1), feats)):
+            lazy_or_amplified = 1 + (feats if gfl else 0)
+            for after, ways in (((feats if keeps else 0), lazy_or_amplified), ((feats + 1 if keeps else 1), feats)):
                 if ways:
                     nxt[after] = nxt.get(after, 0) + count * ways
         states = nxt

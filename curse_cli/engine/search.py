@@ -51,6 +51,7 @@ import itertools
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
+from curse_cli.archs.problem import Activation
 from curse_cli.engine.bound import Relaxed, relaxed_program
 from curse_cli.engine.energy import Optimum, Program, search
 from curse_cli.engine.forked import can_fork, in_two
@@ -148,7 +149,8 @@ class _Share:
     (no GFL at a layer whose flag in `amplify` is false); on a tie to share 0.  Shorter
     prefixes are searched by both; each counts only the patterns it owns."""
 
-    def __init__(self, act, depth: int, feature: str, part: int, amplify: Sequence[bool] | None = None) -> None:
+    def __init__(self, act: Activation, depth: int, feature: str, part: int,
+                 amplify: Sequence[bool] | None = None) -> None:
         self.split = min(SPLIT_LAYERS, depth - 1)
         self.act, self.depth = act, depth
         prefixes = list(enumerate_patterns(act, self.split, feature))
@@ -320,8 +322,8 @@ def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequenc
     of at least `parallel_min` patterns is searched by two processes once `theta` is
     known: each takes half of the open subtrees (`_Share`), both prune with the better
     of their `theta`s (`_Shared`), and the two answers are merged exactly (why this is
-    exact: the module docstring).  The answer is the same as one process's; the counts of work
-    depend on how the two processes' progress interleaves."""
+    exact: the module docstring).  The answer is the same as one process's; the counts
+    of work depend on how the two processes' progress interleaves."""
     search_ = _Search(ctx, top, trail, tuple(dict.fromkeys(seed)), bound_min)
     problem = ctx.problem
     parallel = (trail is None and not seed and can_fork(workers)

@@ -284,11 +284,12 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], searched: bool = True,
                ) -> Cell:
     """Find the winners at `ctx`'s point and certify where the answer holds.
 
-    `searched`: the winners by the search of `engine.search` (`seed`: patterns to score first, such as a neighbouring cell's
-    winners), which scores few patterns; every pattern it bounded away is then
-    certified from its programme alone, without being scored, exactly as a scored
-    non-winner would be, so the cell is the one full scoring gives.  Otherwise, or when
-    no pattern has a proper optimum, every one of `patterns` is scored."""
+    `searched`: the winners by the search of `engine.search` (`seed`: patterns to
+    score first, such as a neighbouring cell's winners), which scores few patterns;
+    every pattern it bounded away is then certified from its programme alone, without
+    being scored, exactly as a scored non-winner would be, so the cell is the one full
+    scoring gives.  Otherwise, or when no pattern has a proper optimum, every one of
+    `patterns` is scored."""
     if searched:
         trail = Trail()
         if best_first(ctx, 1, trail, seed).theta is not None:
