@@ -249,3 +249,21 @@ def test_two_processes_return_what_one_finds():
 
     state = [1, 2, 3]
     assert in_two(lambda: sum(state), lambda: [x * 10 for x in state]) == (6, [10, 20, 30])
+
+
+def test_a_failing_half_is_raised_and_a_failing_parent_does_not_wait():
+    """An exception in the forked half is raised in the parent; one in the parent's half
+    kills the child at once instead of waiting for it (here: a child that would sleep
+    for a minute)."""
+    import time
+
+    import pytest
+
+    from curse_cli.engine.forked import in_two
+
+    with pytest.raises(ZeroDivisionError):
+        in_two(lambda: 1, lambda: 1 // 0)
+    start = time.perf_counter()
+    with pytest.raises(KeyError):
+        in_two(lambda: {}["missing"], lambda: time.sleep(60))
+    assert time.perf_counter() - start < 10

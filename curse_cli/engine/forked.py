@@ -2,21 +2,23 @@
 
 The second half is a function of the state this process holds (kernels, a search's
 queue): it reaches the forked process by inheritance, not by pickling; only its result
-comes back pickled.  The worker is a `multiprocessing` child, so the CLI's signal
-handlers end it with the main process (`cli.main._on_signal`).
+comes back pickled, through a pipe.  The worker is a `multiprocessing` child, so the
+CLI's signal handlers end it with the main process (`cli.main._on_signal`), and it is
+killed at once if this half fails.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, TypeVar
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
 
-_PENDING: Callable[[], object] | None = None   # the forked half, read by the child
+
+class WorkerLost(RuntimeError):
+    """The forked half ended without a result (killed, or out of memory)."""
 
 
 def can_fork(workers: int | None) -> bool:
@@ -26,22 +28,39 @@ def can_fork(workers: int | None) -> bool:
     return allowed >= 2 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _call_pending() -> object:
-    assert _PENDING is not None
-    return _PENDING()
+def _run(there: Callable[[], object], send) -> None:
+    """The forked half: its result, or the exception it raised, sent back."""
+    try:
+        outcome = (True, there())
+    except BaseException as exc:   # noqa: BLE001 - re-raised in the parent
+        outcome = (False, exc)
+    send.send(outcome)
+    send.close()
 
 
 def in_two(here: Callable[[], _T], there: Callable[[], _U]) -> tuple[_T, _U]:
     """`here()` in this process and `there()` in a forked one, at the same time; both
-    results.  `there` is put where the child finds it before the pool exists and stays
-    there until its result is back, so it is inherited whenever the pool forks."""
-    global _PENDING
-    _PENDING = there
+    results.  An exception in either is raised here (the other half is not waited for:
+    a failing `here` kills the child)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_run, args=(there, send), daemon=True)
+    child.start()
+    send.close()
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-            future = pool.submit(_call_pending)
-            mine = here()
-            theirs = future.result()
+        mine = here()
+        try:
+            ok, theirs = receive.recv()
+        except EOFError:
+            child.join()
+            raise WorkerLost(f"the second process ended without a result (exit code {child.exitcode})") from None
+    except BaseException:
+        child.kill()
+        child.join()
+        raise
     finally:
-        _PENDING = None
-    return mine, theirs  # type: ignore[return-value]
+        receive.close()
+    child.join()
+    if not ok:
+        raise theirs
+    return mine, theirs
