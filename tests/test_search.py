@@ -267,3 +267,32 @@ def test_a_failing_half_is_raised_and_a_failing_parent_does_not_wait():
     with pytest.raises(KeyError):
         in_two(lambda: {}["missing"], lambda: time.sleep(60))
     assert time.perf_counter() - start < 10
+
+
+def test_workers_one_repeats_the_whole_output_and_two_change_only_the_counts():
+    """`curse predict --workers 1` on five erf layers (2,163 patterns, enough for two
+    processes by default) prints the same JSON twice; with two processes the answer is
+    the same and only the counts of work may differ."""
+    import json
+
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    widths = ", ".join('"d"' for _ in range(5))
+    text = (f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\n"
+            f"target: {{kind: hermite, degree: 3}}\nscaling: standard\n")
+
+    def run(*extra: str) -> dict:
+        result = CliRunner().invoke(cli, ["predict", "-", "--format", "json", *extra], input=text)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    one, again, two = run("--workers", "1"), run("--workers", "1"), run("--workers", "2")
+    assert one == again
+    for doc in (one, two):
+        doc["search"].pop("scored")
+        doc["search"].pop("expanded")
+    assert one == two and len(one["prediction"]["tied"]) == 31
+    bad = CliRunner().invoke(cli, ["predict", "-", "--workers", "3"], input=text)
+    assert bad.exit_code == 2 and "--workers" in bad.output

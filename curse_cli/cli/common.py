@@ -68,6 +68,10 @@ MAX_PATTERNS = click.option("--max-patterns", type=click.IntRange(1, PATTERN_CEI
                             show_default=True,
                             help="With --all: refuse to score more candidate patterns than this.")
 SPEC = click.argument("spec", metavar="SPEC")
+WORKERS = click.option("--workers", type=click.IntRange(1, 2), default=None,
+                       help="Processes for a large search or --all; 1 makes the counts of work in the output repeat "
+                            "exactly from run to run (the answer is the same either way) [default: one per core, "
+                            "at most 2].")
 
 
 def SEARCH(command):

@@ -23,7 +23,7 @@ import click
 
 from curse_cli import __version__
 from curse_cli.cli.common import (
-    FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, load as _load,
+    FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load,
 )
 
 if TYPE_CHECKING:
@@ -156,9 +156,10 @@ def cli(debug: bool) -> None:
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
+@WORKERS
 @SEARCH_LIMITS
 def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], fmt: str,
-                max_order: int | None, max_patterns: int, limits: dict) -> None:
+                max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
 
     By default the five best patterns (and every tie) are found by a branch-and-bound search,
@@ -167,7 +168,7 @@ def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[s
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), top=top)
+    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
     _warn(pred)
     if fmt == "json":
         _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show))
@@ -191,16 +192,18 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
+@WORKERS
 @SEARCH_LIMITS
 def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | None, overrides: tuple[str, ...],
-                fmt: str, max_order: int | None, max_patterns: int, limits: dict) -> None:
+                fmt: str, max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
     chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
-    pred = predict(loaded.problem, Options(max_order, max_patterns, **limits), chosen, None if chosen else top)
+    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), chosen,
+                   None if chosen else top)
     _warn(pred)
     if fmt == "json":
         _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
