@@ -680,16 +680,36 @@ def remembered_product(space: Space, x: Content, y: Content, only: int | None = 
     return space.remember(("hermite_product", x, y, only, y is x), lambda: hermite_product(space, x, y, only))
 
 
+PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before pruning them (memory: rows x symbols)
+
+
 def hermite_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
     """Content of the product of two functions of z, order by order (exponents add).
 
     With `only`, just that order is computed (the others are left empty).
+
+    The candidate terms (every pair) are made a block of rows of `x` at a time and
+    pruned whenever more than `PRODUCT_ROWS` wait for an order, so memory stays bounded
+    however large the factors (a product of two 3,000-term contents would otherwise
+    hold 4.5 million rows at once).  The result is the same, in the same order: pruning
+    a part drops only terms pruning the whole drops, and the survivors keep their order.
     """
     limit = len(x) - 1
     xs = [_arrays(t) if t else None for t in x]
     ys = xs if y is x else [_arrays(t) if t else None for t in y]
     vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
+    held = [0] * (limit + 1)
+
+    def add(n: int, sums: np.ndarray, provs: np.ndarray) -> None:
+        vec_parts[n].append(sums)
+        prov_parts[n].append(provs)
+        held[n] += len(sums)
+        if held[n] > PRODUCT_ROWS and len(vec_parts[n]) > 1:
+            vecs, ps = np.concatenate(vec_parts[n]), np.concatenate(prov_parts[n])
+            keep = prune_arrays(space, vecs, ps)
+            vec_parts[n], prov_parts[n], held[n] = [vecs[keep]], [ps[keep]], len(keep)
+
     square = y is x  # x * x: (a, b) and (b, a) give the same sums, so take a <= b
     for a, xa in enumerate(xs):
         if xa is None:
@@ -697,19 +717,22 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
         for b, yb in enumerate(ys):
             if yb is None or (square and b < a):
                 continue
-            if only is not None and only not in hermite_orders(a, b, limit):
+            orders = [n for n in hermite_orders(a, b, limit) if only is None or n == only]
+            if not orders:
                 continue
-            if square and a == b:
-                i, j = np.triu_indices(len(xa[0]))
-                sums, provs = xa[0][i] + xa[0][j], xa[1][i] | xa[1][j]
-            else:
-                sums = (xa[0][:, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
-                provs = (xa[1][:, None] | yb[1][None, :]).reshape(-1)
-            for n in hermite_orders(a, b, limit):
-                if only is not None and n != only:
-                    continue
-                vec_parts[n].append(sums)
-                prov_parts[n].append(provs)
+            rows, cols = len(xa[0]), len(yb[0])
+            block = max(1, PRODUCT_ROWS // cols)
+            for start in range(0, rows, block):
+                stop = min(rows, start + block)
+                if square and a == b:
+                    i, j = np.nonzero(np.arange(start, stop)[:, None] <= np.arange(cols)[None, :])
+                    i += start
+                    sums, provs = xa[0][i] + xa[0][j], xa[1][i] | xa[1][j]
+                else:
+                    sums = (xa[0][start:stop, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
+                    provs = (xa[1][start:stop, None] | yb[1][None, :]).reshape(-1)
+                for n in orders:
+                    add(n, sums, provs)
     out: list[Trop] = []
     for vp, pp in zip(vec_parts, prov_parts):
         if not vp:
