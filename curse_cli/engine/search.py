@@ -184,9 +184,6 @@ class _Search:
                  bound_min: int | None) -> None:
         assert bound_min is None or ctx.relaxed, "relaxed programmes need a context built with relaxed=True"
         self.ctx, self.trail, self.seeded, self.bound_min = ctx, trail, seeded, bound_min
-        # Without a trail nobody asks for the complete patterns' kernels again (a sweep
-        # certifies the patterns it dropped from their programmes: it keeps them).
-        self.release = trail is None
         problem = ctx.problem
         self.act, self.depth, self.feature = problem.activation, problem.depth, problem.feature
         self.point = problem.scale_values()
@@ -286,7 +283,9 @@ class _Search:
                 self.drop(child)
                 continue
             self.score(child, program)
-        if len(prefix) == self.depth - 1 and self.release:
+        if len(prefix) == self.depth - 1 and self.trail is None:
+            # Nobody asks for these kernels again (a sweep, which passes a trail,
+            # certifies the patterns it dropped from their programmes: it keeps them).
             self.ctx.folder.release(prefix)
 
     def split(self, part: int, shared: _Shared) -> _Search:
