@@ -190,6 +190,14 @@ def nonnegative(space: Space, vec: tuple[int, ...], caps: Caps = (), box_checked
     return False
 
 
+def at_order(content: Content, only: int | None) -> Content:
+    """`content` at order `only` alone, the other orders left empty (None: all of it):
+    the last layer's kernel is read at the target's order only."""
+    if only is None:
+        return content
+    return tuple(order if n == only else () for n, order in enumerate(content))
+
+
 def top_terms(amplitude: Content) -> Trop:
     """The terms whose maximum is the largest exponent over *all* Hermite orders: those
     of orders 0 and 1 (every order-n term is dominated by an order n-2 one, docs/theory.md section 9)."""
@@ -315,8 +323,7 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
         amplitude = content_max(space, *grown)
     else:
         amplitude = content_max(space, *(c for _, c in parts))
-    if only is not None:
-        amplitude = tuple(order if n == only else () for n, order in enumerate(amplitude))
+    amplitude = at_order(amplitude, only)
     features = kernel.features if any(j == 1 for j, _ in parts) else ()
     return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
@@ -405,7 +412,6 @@ def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel,
     content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
     sigma = Feature(eigen, content)
     amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space, only=only))
-    if only is not None:
-        amplitude = tuple(order if n == only else () for n, order in enumerate(amplitude))
+    amplitude = at_order(amplitude, only)
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
                   lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
