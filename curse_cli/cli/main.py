@@ -69,7 +69,7 @@ class CurseGroup(click.Group):
     """
 
     LAZY = {"ldt": ("curse_cli.cli.ldt", "ldt_cmd"), "sweep": ("curse_cli.cli.sweep", "sweep_cmd"),
-            "simulate": ("curse_cli.cli.simulate", "simulate_cmd")}
+            "simulate": ("curse_cli.cli.simulate", "simulate_cmd"), "depth": ("curse_cli.cli.depth", "depth_cmd")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

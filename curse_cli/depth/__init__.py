@@ -1,0 +1,1 @@
+"""`curse depth`: the prediction of one network at several depths."""
