@@ -12,8 +12,9 @@ SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
 # A regular (not editable) install, as a user would have it: byte-compiled, and no
 # import hook at start-up.  It is refreshed whenever a source file changes.  `make run`
-# needs the runtime dependencies only; `make test` adds the test tools and the simulate
-# extra (JAX, BlackJAX), so the suite covers `curse simulate` too.
+# needs the runtime dependencies only; `make test` adds the test tools, the simulate
+# extra (JAX, BlackJAX) and the plot extra (matplotlib), so the suite covers
+# `curse simulate` and every `--plot` too.
 $(STAMP): pyproject.toml $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check .
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml $(SOURCES)
 
 $(TESTED): pyproject.toml $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test,simulate]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test,simulate,plot]'
 	touch $(STAMP) $(TESTED)
 
 install: $(TESTED)
