@@ -4,6 +4,7 @@ command parses and calls `depth.api`; `depth_render` renders, `depth_plot` draws
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -64,7 +65,11 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
     options = Options(max_order, workers=workers, **limits)
     with _user_errors():
         specs = depth_specs(loaded, depths, options)
-    rows = list(depth_rows(specs, options, top))
+    rows = []
+    for row in depth_rows(specs, options, top):
+        rows.append(row)
+        if sys.stderr is not None and sys.stderr.isatty():   # deep rows take minutes: say where it is
+            click.echo(f"{row.depth} hidden layers done", err=True)
     for row in rows:
         for w in row.prediction.warnings:
             click.echo(f"Warning: {row.depth} hidden layers: {w.message}", err=True)

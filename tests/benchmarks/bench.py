@@ -124,6 +124,10 @@ def deep() -> None:
             deeper = ["--max-depth", str(depth)] if depth > 6 else []   # the default limit is six
             wall, mib = peak([*CURSE, "predict", str(path), *deeper])
             print(f"  {wall:7.2f} s {mib:6.0f} MiB  {depth} hidden layers, {act}, He_{degree}, {scaling}")
+    for extra in ([], ["--set", "N=2"]):
+        depth_cmd = ["depth", "specs/two_layer_erf_depth.yaml", *extra]
+        wall, mib = peak([*CURSE, *depth_cmd])
+        print(f"  {wall:7.2f} s {mib:6.0f} MiB  curse {' '.join(depth_cmd)}  (six searches, 1-6 hidden layers)")
     problem = load_spec_text(deep_spec(5), "deep5.yaml").problem
     start = time.perf_counter()
     searched = run_predict(problem, Options(workers=1), top=5)
