@@ -8,6 +8,7 @@ either scored or lies in a subtree it bounded away, each exactly once.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import math
 
 from hypothesis import HealthCheck, given, settings
@@ -205,27 +206,38 @@ def test_branch_search_matches_brute_force():
         assert checked > 20
 
 
-def test_two_shares_own_every_pattern_exactly_once():
-    """The two processes' shares (`_Share`) partition the patterns, however the subtrees
-    are weighed: each complete pattern belongs to exactly one, a prefix's owned
-    completions add up to all of them, and a share takes a prefix exactly when it owns
-    some completion of it.  Checked by enumeration, for networks too shallow for
-    three-layer prefixes as well."""
-    from curse_cli.engine.search import _Share
+def test_units_and_what_was_decided_cover_every_pattern_exactly_once():
+    """When two processes are to start (`theta` known), the patterns already scored or
+    dropped and the patterns below the queue entries of the units (`_Search.units`)
+    partition the pattern space: each pattern is in exactly one.  Every entry lies in
+    its unit, the units are distinct prefixes of `SPLIT_LAYERS` layers (fewer in a
+    shallower network), in the queue's order.  Checked by enumeration at N = d and N = d^2
+    (where the width test drops GFL steps while units are cut)."""
+    from curse_cli.engine.search import SPLIT_LAYERS, Trail, _Search
 
-    for (name, depth), amplify in itertools.product((("erf", 2), ("erf", 4), ("relu", 3), ("quadratic", 4)),
-                                                    (None, "none")):
-        act = builtin(name)
-        flags = None if amplify is None else [False] * depth   # weighed as if the width test dropped every GFL
-        shares = [_Share(act, depth, "z", part, flags) for part in (0, 1)]
-        patterns = list(enumerate_patterns(act, depth))
-        for p in patterns:
-            assert [s.count(p) for s in shares] in ([1, 0], [0, 1])
-        for prefix in {p[:l] for p in patterns for l in range(depth + 1)}:
-            counts = [s.count(prefix) for s in shares]
-            assert sum(counts) == sum(1 for p in patterns if p[:len(prefix)] == prefix)
-            assert [s.mine(prefix) for s in shares] == [c > 0 for c in counts]
-        assert all(0 < sum(1 for p in patterns if s.count(p)) < len(patterns) for s in shares)
+    for act, widths in (("erf", ["1"] * 4), ("erf", ["2"] * 4), ("relu", ["1"] * 3), ("quadratic", ["1/2"] * 4),
+                        ("erf", ["1", "2"])):
+        problem = load_spec_text(spec(act, widths, 3 if act != "quadratic" else 2, "standard"), "t.yaml").problem
+        patterns = list(enumerate_patterns(problem.activation, problem.depth))
+        trail = Trail()
+        search_ = _Search(Context(problem, ONE), 1, trail, (), None)
+        search_.run(until_theta=True)
+        units = search_.units()
+        assert not search_.heap
+        split = min(SPLIT_LAYERS, problem.depth - 1)
+        heads = [entries[0][3][:split] for entries in units]
+        assert len(set(heads)) == len(heads) and all(len(h) == split for h in heads)
+        assert all(e[3][:split] == head for head, entries in zip(heads, units) for e in entries)
+        covered = Counter()
+        for entries in units:
+            for e in entries:
+                covered.update(p for p in patterns if p[:len(e[3])] == e[3])
+        for prefix in trail.dropped:
+            covered.update(p for p in patterns if p[:len(prefix)] == prefix)
+        covered.update(evaluation[2].pattern for evaluation in trail.scored)
+        assert covered == Counter(patterns), act
+        firsts = [min(entries) for entries in units]
+        assert firsts == sorted(firsts)
 
 
 def test_the_shared_theta_keeps_the_smaller_exactly():

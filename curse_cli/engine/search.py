@@ -23,13 +23,15 @@ prefixes expanded; at `N = d^2` six layers expanded 454 prefixes instead of 543 
 took 6.6 s instead of 5.4 s.  The property tests run with a bound at every prefix, so
 it stays checked.
 
-Two processes (`best_first`'s `workers`): once `theta` is known, the prefixes of
-`SPLIT_LAYERS` layers are dealt to two processes (`_Share`); each searches the
-subtrees below its own (both take the shorter prefixes, each counting only its own
-patterns) and prunes with the smaller of the two `theta`s (`_Shared`).  Either is the
-`top`-th best of some patterns found, so at least the final `theta`, the `top`-th best
-of all: nothing at or below it is dropped, and its owner scores it.  The union of the
-two answers is ranked again (`_merged`).  Without a trail, a prefix's complete
+Two processes (`best_first`'s `workers`): once `theta` is known, the open queue is cut
+into *units*, the subtrees below the prefixes of `SPLIT_LAYERS` layers (`_Search.units`),
+heaviest first.  Two processes then take units one at a time, each claiming the next
+from a counter both see when it has finished the last (`_Shared.claim`), so neither
+waits while the other still has work; each unit is searched by exactly one.  Both prune
+with the smaller of the two `theta`s (`_Shared`).  Either is the `top`-th best of some
+patterns found, so at least the final `theta`, the `top`-th best of all: nothing at or
+below it is dropped, and its owner scores it.  The union of the two answers is ranked
+again (`_merged`).  Without a trail, a prefix's complete
 patterns' kernels are forgotten once they are done (`Folder.release`), so memory
 follows the open prefixes.
 
@@ -65,9 +67,12 @@ if TYPE_CHECKING:   # api imports this module
 Evaluation = tuple[Program, Optimum | None, PatternReport]
 """A scored pattern: its programme, exact optimum (None if it has none) and report."""
 
+_Entry = tuple[float, int, int, Pattern, Relaxed | None]
+"""A queue entry: (bound, -length, tie, prefix, its relaxed programme: None until computed)."""
+
 MARGIN = 1e-6
 PARALLEL_MIN = 2000   # patterns below which one process searches alone (five hidden layers of erf and more)
-SPLIT_LAYERS = 3   # prefixes of this many layers are dealt to the two processes
+SPLIT_LAYERS = 3   # the units two processes claim are the subtrees below prefixes of this many layers
 ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
 
 
@@ -120,15 +125,25 @@ class _Best:
 
 
 class _Shared:
-    """`theta` as the two processes of a search know it together: the smaller of theirs,
-    in memory both see (an exact fraction: numerator and denominator).  Either may prune
-    with it, since it is the `top`-th best energy of some patterns found, which is at
-    least the `top`-th best of all found (the final `theta`)."""
+    """What the two processes of a search share, in memory both see: `theta` as they know
+    it together, the smaller of theirs (an exact fraction: numerator and denominator),
+    and the index of the next unit to claim.  Either may prune with that `theta`, since
+    it is the `top`-th best energy of some patterns found, which is at least the
+    `top`-th best of all found (the final `theta`)."""
 
     def __init__(self) -> None:
         import multiprocessing
 
-        self.cell = multiprocessing.get_context("fork").Array("q", 2)   # (0, 0): none yet
+        context = multiprocessing.get_context("fork")
+        self.cell = context.Array("q", 2)   # (0, 0): none yet
+        self.next_unit = context.Value("q", 0)
+
+    def claim(self) -> int:
+        """The index of a unit no process has claimed yet (counting up from 0)."""
+        with self.next_unit.get_lock():
+            index = self.next_unit.value
+            self.next_unit.value = index + 1
+        return index
 
     def get(self) -> Fraction | None:
         with self.cell.get_lock():
@@ -140,40 +155,6 @@ class _Shared:
             num, den = self.cell[:]
             if not den or theta < Fraction(num, den):
                 self.cell[:] = [theta.numerator, theta.denominator]
-
-
-class _Share:
-    """The part of the pattern space one of two processes searches: the subtrees below
-    the prefixes of `split` layers dealt to it.  They are dealt largest first to the
-    lighter share, a subtree weighing the patterns in it that the width test keeps
-    (no GFL at a layer whose flag in `amplify` is false); on a tie to share 0.  Shorter
-    prefixes are searched by both; each counts only the patterns it owns."""
-
-    def __init__(self, act: Activation, depth: int, feature: str, part: int,
-                 amplify: Sequence[bool] | None = None) -> None:
-        self.split = min(SPLIT_LAYERS, depth - 1)
-        self.act, self.depth = act, depth
-        prefixes = list(enumerate_patterns(act, self.split, feature))
-        weights = [count_completions(act, p, depth, amplify) for p in prefixes]
-        loads, dealt = [0, 0], {}
-        for i in sorted(range(len(prefixes)), key=lambda i: -weights[i]):   # stable: enumeration order on ties
-            to = 0 if loads[0] <= loads[1] else 1
-            loads[to] += weights[i]
-            dealt[prefixes[i]] = to
-        self.owned = [p for p in prefixes if dealt[p] == part]
-        self.mine_at_split = set(self.owned)
-
-    def mine(self, prefix: Pattern) -> bool:
-        """Whether some completion of `prefix` is this process's."""
-        if len(prefix) >= self.split:
-            return prefix[:self.split] in self.mine_at_split
-        return any(p[:len(prefix)] == prefix for p in self.owned)
-
-    def count(self, prefix: Pattern) -> int:
-        """How many completions of `prefix` are this process's."""
-        if len(prefix) >= self.split:
-            return count_completions(self.act, prefix, self.depth) if self.mine(prefix) else 0
-        return sum(count_completions(self.act, p, self.depth) for p in self.owned if p[:len(prefix)] == prefix)
 
 
 class _Search:
@@ -189,22 +170,21 @@ class _Search:
         self.point = problem.scale_values()
         self.widths = [w.exponent(self.point) for w in problem.widths]
         self.best = _Best(top)
-        self.share: _Share | None = None
         self.shared: _Shared | None = None
+        self.claimable: list[tuple[_Entry, ...]] = []   # the units, when two processes claim them
         self.pruned = self.scored = self.expanded = 0
         self.caveats: set[str] = set()
         self.order = itertools.count()
         # (bound, -length, tie, prefix, its relaxed programme: None until computed); the
         # root is expanded at once, its children inherit its bound until their own is known
-        self.heap: list[tuple[float, int, int, Pattern, Relaxed | None]] = [(float("-inf"), 0, 0, (), ROOT)]
+        self.heap: list[_Entry] = [(float("-inf"), 0, 0, (), ROOT)]
         for pattern in seeded:
             self.score(pattern, ctx.program(pattern))
 
     def subtree(self, prefix: Pattern) -> int:
-        """The patterns below `prefix` this search owns, not scored as seeds."""
-        owned = (count_completions(self.act, prefix, self.depth) if self.share is None
-                 else self.share.count(prefix))
-        return owned - sum(1 for p in self.seeded if p[:len(prefix)] == prefix)
+        """The patterns below `prefix`, not scored as seeds."""
+        return count_completions(self.act, prefix, self.depth) - sum(
+            1 for p in self.seeded if p[:len(prefix)] == prefix)
 
     def drop(self, prefix: Pattern) -> None:
         self.pruned += self.subtree(prefix)
@@ -247,14 +227,27 @@ class _Search:
             self.bound(prefix, relaxed_program(self.ctx.folder, prefix, theta, self.point))
 
     def run(self, until_theta: bool = False) -> None:
-        """Take prefixes until none is left (or, with `until_theta`, until `theta` is known)."""
-        while self.heap and not (until_theta and self.best.theta is not None):
-            self.take()
+        """Take prefixes until none is left (or, with `until_theta`, until `theta` is
+        known); when two processes search, claim the next unit whenever the queue runs
+        out, until none is left."""
+        while True:
+            while self.heap and not (until_theta and self.best.theta is not None):
+                self.take()
+            if until_theta or self.shared is None:
+                return
+            index = self.shared.claim()
+            if index >= len(self.claimable):
+                return
+            for entry in self.claimable[index]:
+                heapq.heappush(self.heap, entry)
 
     def take(self) -> None:
         """Take the best prefix: bound it, or expand it."""
         value, _, _, prefix, relaxed = heapq.heappop(self.heap)
         theta = self.theta()
+        if theta is not None and self.amplifies_too_wide(prefix, theta):
+            self.drop(prefix)   # queued before `theta` came down: a cost alone now reaches it
+            return
         if relaxed is None and theta is not None and self.bound_min is not None and \
                 count_completions(self.act, prefix, self.depth) >= self.bound_min:
             # First the cheap bound without GFL; the one with GFL only where that would
@@ -268,8 +261,6 @@ class _Search:
         for step in layer_options(self.act, prefix, self.feature):
             child = prefix + (step,)
             layer = len(child)
-            if self.share is not None and not self.share.mine(child):
-                continue
             if step.kind is Mechanism.GFL and theta is not None and self.widths[layer - 1] >= theta:
                 self.drop(child)   # its cost alone reaches theta
                 continue
@@ -288,16 +279,43 @@ class _Search:
             # certifies the patterns it dropped from their programmes: it keeps them).
             self.ctx.folder.release(prefix)
 
-    def split(self, part: int, shared: _Shared) -> _Search:
-        """This search narrowed to share `part` of the prefixes still open (in a forked
-        process, on a copy of it), with `theta` `shared` with the other share: the counts
-        start again from zero, the best patterns found so far are kept."""
+    def amplifies_too_wide(self, prefix: Pattern, theta: Fraction, start: int = 0) -> bool:
+        """Whether a step of `prefix` after the first `start` amplifies a layer `l` with
+        `[N_l] >= theta` (the width test: its cost `N_l D_l` alone reaches `theta`)."""
+        return any(step.kind is Mechanism.GFL and self.widths[l - 1] >= theta
+                   for l, step in enumerate(prefix[start:], start=start + 1))
+
+    def units(self) -> list[tuple[_Entry, ...]]:
+        """The open queue cut into units for two processes to claim, and emptied: the
+        subtree below each prefix of `SPLIT_LAYERS` layers (fewer in a shallower network)
+        that is still open, with the queue entries inside it, or its own prefix when a
+        shorter prefix is open above it.  A unit a step of which the width test drops is
+        dropped here instead.  In the queue's order (of each unit's first entry), so
+        that the two processes together still take the subtrees where one would: the
+        units are many and small enough (51 for erf) that claiming alone balances them.
+        (Heaviest first scored more: 65 patterns instead of fewer than 60 at four
+        layers, `N = d`, as `theta` came down later.)"""
         theta = self.theta()
-        self.share = _Share(self.act, self.depth, self.feature, part,
-                            [theta is None or width < theta for width in self.widths])
-        self.shared = shared
-        self.heap = [entry for entry in self.heap if self.share.mine(entry[3])]
-        heapq.heapify(self.heap)
+        split = min(SPLIT_LAYERS, self.depth - 1)
+        held: dict[Pattern, list[_Entry]] = {}
+        for entry in sorted(self.heap):
+            value, _, _, prefix, _ = entry
+            if len(prefix) >= split:
+                held.setdefault(prefix[:split], []).append(entry)
+                continue
+            for unit in enumerate_patterns(self.act, split, self.feature, prefix):
+                if theta is not None and self.amplifies_too_wide(unit, theta, len(prefix)):
+                    self.drop(unit)
+                else:
+                    held.setdefault(unit, []).append((value, -split, next(self.order), unit, None))
+        self.heap = []
+        return sorted((tuple(entries) for entries in held.values()), key=min)
+
+    def claiming(self, units: list[tuple[_Entry, ...]], shared: _Shared) -> _Search:
+        """This search (in a forked process, on a copy of it) set to claim `units` with
+        another process through `shared`: the counts start again from zero, the best
+        patterns found so far are kept."""
+        self.claimable, self.shared = units, shared
         self.pruned = self.scored = self.expanded = 0
         self.caveats = set()
         return self
@@ -319,9 +337,10 @@ def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequenc
 
     With two `workers` (None: one per core, at most two), no trail and no seed, a space
     of at least `parallel_min` patterns is searched by two processes once `theta` is
-    known: each takes half of the open subtrees (`_Share`), both prune with the better
-    of their `theta`s (`_Shared`), and the two answers are merged exactly (why this is
-    exact: the module docstring).  The answer is the same as one process's; the counts
+    known: each claims the open subtrees one at a time as it finishes the last
+    (`_Search.units`, `_Shared.claim`), both prune with the better of their `theta`s
+    (`_Shared`), and the two answers are merged exactly (why this is exact: the module
+    docstring).  The answer is the same as one process's; the counts
     of work depend on how the two processes' progress interleaves."""
     search_ = _Search(ctx, top, trail, tuple(dict.fromkeys(seed)), bound_min)
     problem = ctx.problem
@@ -333,13 +352,15 @@ def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequenc
     search_.run(until_theta=True)
     if not search_.heap:
         return search_.found()
-    before = search_.found()
     try:
         shared = _Shared()
     except OSError:   # no shared memory here (no /dev/shm, say): one process finishes
         search_.run()
         return search_.found()
-    mine, theirs = in_two(lambda: _finish(search_.split(0, shared)), lambda: _finish(search_.split(1, shared)))
+    units = search_.units()
+    before = search_.found()
+    mine, theirs = in_two(lambda: _finish(search_.claiming(units, shared)),
+                          lambda: _finish(search_.claiming(units, shared)))
     return _merged(top, before, mine, theirs)
 
 
