@@ -130,11 +130,6 @@ def test_count_completions_matches_enumeration():
             for p in patterns[::7]:
                 for l in range(depth + 1):
                     assert count_completions(act, p[:l], depth) == sum(1 for q in patterns if q[:l] == p[:l])
-                    # Without GFL at the even layers (the width test's count).
-                    amplify = [layer % 2 == 1 for layer in range(1, depth + 1)]
-                    assert count_completions(act, p[:l], depth, amplify) == sum(
-                        1 for q in patterns if q[:l] == p[:l] and not any(
-                            s.kind.value == "GFL" and not amplify[i] for i, s in enumerate(q[l:], start=l)))
 
 
 def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():

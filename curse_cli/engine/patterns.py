@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Iterator, NamedTuple, Sequence
+from typing import Iterator, NamedTuple
 
 from curse_cli.engine.kernels import Z, spike_name
 from curse_cli.archs.problem import Activation
@@ -87,24 +87,20 @@ def count_patterns(act: Activation, depth: int) -> int:
     return count_completions(act, (), depth)
 
 
-def count_completions(act: Activation, prefix: Pattern, depth: int, amplify: Sequence[bool] | None = None) -> int:
+def count_completions(act: Activation, prefix: Pattern, depth: int) -> int:
     """How many patterns of `depth` layers begin with `prefix`, without listing them.
 
     A layer has `1 + 2F` options when its input kernel has `F` named components, and
     `F` evolves simply: with a linear term (`1 in J`) every component survives and a
     specialised layer adds its spike; without, only the spike of a specialised layer
-    directly below remains.  So a small dynamic programme over `F` suffices.  With
-    `amplify` (one flag per layer), only the completions without GFL at the layers
-    flagged false are counted.
+    directly below remains.  So a small dynamic programme over `F` suffices.
     """
     keeps = 1 in act.hermite
     states: dict[int, int] = {len(available_features(act, prefix)): 1}
-    for layer in range(len(prefix), depth):
-        gfl = amplify is None or amplify[layer]
+    for _ in range(len(prefix), depth):
         nxt: dict[int, int] = {}
         for feats, count in states.items():
-            lazy_or_amplified = 1 + (feats if gfl else 0)
-            for after, ways in (((feats if keeps else 0), lazy_or_amplified), ((feats + 1 if keeps else 1), feats)):
+            for after, ways in (((feats if keeps else 0), 1 + feats), ((feats + 1 if keeps else 1), feats)):
                 if ways:
                     nxt[after] = nxt.get(after, 0) + count * ways
         states = nxt

@@ -53,7 +53,6 @@ import itertools
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
-from curse_cli.archs.problem import Activation
 from curse_cli.engine.bound import Relaxed, relaxed_program
 from curse_cli.engine.energy import Optimum, Program, search
 from curse_cli.engine.forked import can_fork, in_two
