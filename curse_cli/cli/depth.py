@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import click
 
 from curse_cli.cli.common import MAX_ORDER, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError, load as _load
+from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
 
 
 @contextmanager
@@ -30,8 +31,9 @@ def _user_errors() -> Iterator[None]:
 
 @click.command("depth")
 @SPEC
-@click.option("--layers", default="1-6", show_default=True, metavar="A-B|A,B,..",
-              help="The numbers of hidden layers: a range 1-6, a list 1,2,4, or both (1-3,5).")
+@click.option("--layers", default=f"1-{DEFAULT_SEARCH_DEPTH}", show_default=True, metavar="A-B|A,B,..",
+              help="The numbers of hidden layers: a range 1-6, a list 1,2,4, or both (1-3,5); beyond "
+                   f"{DEFAULT_SEARCH_DEPTH}, give --max-depth too.")
 @click.option("--top", type=click.IntRange(1), default=1, show_default=True, metavar="K",
               help="Patterns each search finds (and every tie); the table shows the winners.")
 @SET
@@ -50,7 +52,7 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
     are the first L of the spec's, continued by repeating the last one, and everything
     else is as written.  Each depth is one best-first search for the best pattern and
     every tie, exactly what `curse predict` finds there.  Six hidden layers of erf take
-    seconds, seven about 30 s (give --max-depth 7), eight about ten minutes.
+    seconds, seven about 30 s (give --max-depth 7), eight about 8 minutes.
     """
     from curse_cli.cli.layout import safe
     from curse_cli.cli.plotfile import check_plot

@@ -16,12 +16,10 @@ from typing import NamedTuple
 import yaml
 
 from curse_cli.engine.api import Options, check_limits, predict
-from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
 from curse_cli.engine.reach import unreachable_from_supports
 from curse_cli.engine.report import PatternReport, Prediction
 from curse_cli.spec.load import LoadedSpec, SpecError, load_spec_text
 
-DEFAULT_LAYERS = tuple(range(1, DEFAULT_SEARCH_DEPTH + 1))
 MAX_LAYERS = 64   # the most hidden layers `--layers` names (far beyond what a search finishes)
 
 
