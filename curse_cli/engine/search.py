@@ -25,7 +25,7 @@ it stays checked.
 
 Two processes (`best_first`'s `workers`): once `theta` is known, the open queue is cut
 into *units*, the subtrees below the prefixes of `SPLIT_LAYERS` layers (`_Search.units`),
-heaviest first.  Two processes then take units one at a time, each claiming the next
+in the queue's order.  Two processes then take units one at a time, each claiming the next
 from a counter both see when it has finished the last (`_Shared.claim`), so neither
 waits while the other still has work; each unit is searched by exactly one.  Both prune
 with the smaller of the two `theta`s (`_Shared`).  Either is the `top`-th best of some
