@@ -5,28 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 
-from curse_cli.cli.common import MAX_ORDER, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError, load as _load
+from curse_cli.cli.common import MAX_ORDER, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load
 from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Bad `--layers`, templates without widths and plots are the user's: one line and
-    exit 2 (`--debug`: the traceback)."""
-    from curse_cli.cli.plotfile import PlotError
-    from curse_cli.depth.api import DepthError
-
-    try:
-        yield
-    except (DepthError, PlotError) as err:
-        if click.get_current_context().find_root().params.get("debug"):
-            raise
-        raise UserError(str(err)) from None
 
 
 @click.command("depth")
@@ -59,14 +42,12 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
     from curse_cli.depth.api import depth_rows, depth_specs, parse_layers
     from curse_cli.engine.api import Options
 
-    with _user_errors():
-        depths = parse_layers(layers)
-        if plot is not None:
-            check_plot(plot)  # before the work, so a missing matplotlib costs nothing
+    depths = parse_layers(layers)
+    if plot is not None:
+        check_plot(plot)  # before the work, so a missing matplotlib costs nothing
     loaded = _load(spec, overrides)
     options = Options(max_order, workers=workers, **limits)
-    with _user_errors():
-        specs = depth_specs(loaded, depths, options)
+    specs = depth_specs(loaded, depths, options)
     rows = []
     for row in depth_rows(specs, options, top):
         rows.append(row)
@@ -86,6 +67,5 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
     if plot is not None:
         from curse_cli.cli.depth_plot import write_plot
 
-        with _user_errors():
-            write_plot(rows, plot, safe(loaded.document.get("name") or loaded.origin))
+        write_plot(rows, plot, safe(loaded.document.get("name") or loaded.origin))
         click.echo(f"wrote {plot}", err=fmt != "table")

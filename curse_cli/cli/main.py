@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 # Library exceptions that are the user's input: (module, class), checked only once the
 # module is loaded (an error of a module never imported cannot have been raised).
 USER_ERRORS = (("curse_cli.spec.load", "SpecError"), ("curse_cli.engine.patterns", "PatternError"),
-               ("curse_cli.engine.api", "PatternSpaceTooLarge"), ("curse_cli.engine.api", "LimitExceeded"))
+               ("curse_cli.engine.api", "PatternSpaceTooLarge"), ("curse_cli.engine.api", "LimitExceeded"),
+               ("curse_cli.sweep.api", "SweepError"), ("curse_cli.depth.api", "DepthError"),
+               ("curse_cli.cli.plotfile", "PlotError"))
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
 DEBUG = "--debug"
 

@@ -43,26 +43,10 @@ empty.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 
 from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Bad axes and plots are the user's: one line and exit 2 (`--debug`: the traceback)."""
-    from curse_cli.cli.plotfile import PlotError
-    from curse_cli.sweep.api import SweepError
-
-    try:
-        yield
-    except (SweepError, PlotError) as err:
-        if click.get_current_context().find_root().params.get("debug"):
-            raise
-        raise UserError(str(err)) from None
 
 
 @click.command("sweep")
@@ -97,18 +81,16 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
     from curse_cli.spec.load import parse_overrides
     from curse_cli.sweep.api import check_axes, parse_axis, sweep
 
-    with _user_errors():
-        axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
-        if plot is not None:
-            check_plot(plot)  # before the work, so a missing matplotlib costs nothing
+    axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
+    if plot is not None:
+        check_plot(plot)  # before the work, so a missing matplotlib costs nothing
     loaded = _load(spec, overrides)
     fixed = set(parse_overrides(overrides))
     for flag, axis in zip(("--x", "--y"), axes):
         if axis.name in fixed:
             raise UserError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
-    with _user_errors():
-        check_axes(loaded.problem, axes, loaded.origin)
-        result = sweep(loaded.problem, axes, Options(max_order, max_patterns, **limits))
+    check_axes(loaded.problem, axes, loaded.origin)
+    result = sweep(loaded.problem, axes, Options(max_order, max_patterns, **limits))
     if fmt == "json":
         # Compact: a 201 x 201 grid is 40,401 points, and the indenting encoder is pure
         # Python (several times slower than the C one).  Pipe through `jq .` to read it.
@@ -122,6 +104,5 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
         order = Options(max_order).truncation(loaded.problem).max_order
         console().print(sweep_view(result, loaded.document, loaded.origin, [f"max order {order}"]))
     if plot is not None:
-        with _user_errors():
-            write_plot(result, plot, safe(loaded.problem.name or loaded.origin))
+        write_plot(result, plot, safe(loaded.problem.name or loaded.origin))
         click.echo(f"wrote {plot}", err=fmt != "table")
