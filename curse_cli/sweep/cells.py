@@ -66,12 +66,34 @@ def _sub(a: Affine, b: Affine) -> Affine:
     return tuple(x - y for x, y in zip(a, b))
 
 
+class _Against:
+    """A target's value and slope at the point, for comparing bounds held as integers
+    over a positive denominator (`value / den`, `slope / den`) without building a
+    Fraction: certificates compare hundreds of thousands of row bounds with few
+    targets, and Fraction arithmetic was a sweep's largest cost."""
+
+    def __init__(self, kind: str, value: Fraction, slope: Fraction) -> None:
+        self.kind = kind
+        self.num, self.den = value.numerator, value.denominator
+        self.slope_num, self.slope_den = slope.numerator, slope.denominator
+
+    def good(self, value: int, slope: int, den: int) -> bool:
+        """Whether `(value / den, slope / den)` is `kind`-above the target (exactly)."""
+        diff = value * self.den - self.num * den
+        if self.kind == "gt":
+            return diff > 0
+        if self.kind == "ge" or diff:
+            return diff >= 0 if self.kind == "ge" else diff > 0
+        tilt = slope * self.slope_den - self.slope_num * den
+        return tilt > 0 if self.kind == "gt_lex" else tilt >= 0
+
+
 class _Memo:
     """What the certificates of the patterns at one point share (their rows are shared):
     each row's bound at the point, and its constraint against a target."""
 
     def __init__(self) -> None:
-        self.quick: dict[tuple[int, ...], tuple[Fraction, Fraction, Option] | None] = {}
+        self.quick: dict[tuple[int, ...], tuple[int, int, Option] | None] = {}
         self.rows: dict[tuple, tuple[Affine, Constraint]] = {}   # (row, kind, id(target)) -> (target, constraint)
 
 
@@ -109,17 +131,23 @@ class _Pattern:
         u2 = self.space.unit ** 2
         return None if ints is None else tuple(Fraction(c, u2) for c in ints)
 
-    def combined(self, chosen: tuple[Option, ...]) -> Affine | None:
-        """`energy.combined_bound`, exactly and as an affine function of the scales."""
+    def combined(self, chosen: tuple[Option, ...]) -> tuple[list[int], int] | None:
+        """`energy.combined_bound`, exactly and as an affine function of the scales: the
+        bound times `weight` in units of 1/unit**2 (`_bound_ints`), and `weight`."""
         parts = combination(self.space, self.program, chosen)
         den = lcm(*(q for _, q, _ in parts))
         ints = [0] * self.space.size
         for p, q, option in parts:   # the combination times `den`, in integers
             k = p * (den // q)
             ints = [t + k * x for t, x in zip(ints, option.vec)]
-        weight = Fraction(sum(p * (den // q) for p, q, _ in parts))
-        bound = self.row_bound(ints)
-        return None if bound is None else tuple(b / weight for b in bound)
+        bound = self._bound_ints(ints)
+        return None if bound is None else (bound, sum(p * (den // q) for p, q, _ in parts))
+
+    def _point_ints(self, ints: Sequence[int]) -> tuple[int, int]:
+        """The value and slope at the point of a form in units of 1/unit**2, in units of
+        1/unit**3."""
+        p, d = self.space.point, self.space.direction
+        return sum(c * x for c, x in zip(ints, p)), sum(c * x for c, x in zip(ints, d))
 
     def dual(self, sol: lp.Solution, mm: lp.MinMax) -> Affine:
         """`t >= sum_i y_i h_i(s)`: the LP's dual bound, valid for every `s`."""
@@ -142,16 +170,13 @@ class _Pattern:
             self._infeasible = self.dual(sol, mm)
         return self._infeasible
 
-    def quick(self, option: Option) -> tuple[Fraction, Fraction, Option] | None:
-        """A row's bound at `s0` (value, slope), in integers until it is needed whole."""
+    def quick(self, option: Option) -> tuple[int, int, Option] | None:
+        """A row's bound at `s0` (value, slope, in units of 1/unit**3), in integers until
+        it is needed whole."""
         key = option.vec
         if key not in self._quick:
             ints = self._bound_ints(option.vec)
-            u3 = self.space.unit ** 3
-            p, d = self.space.point, self.space.direction
-            self._quick[key] = None if ints is None else (
-                Fraction(sum(c * x for c, x in zip(ints, p)), u3), Fraction(sum(c * x for c, x in zip(ints, d)), u3),
-                option)
+            self._quick[key] = None if ints is None else (*self._point_ints(ints), option)
         return self._quick[key]
 
     def certify(self, target: Affine | None, kind: str, skip: tuple[Option, ...] | None = None
@@ -165,38 +190,46 @@ class _Pattern:
         program = self.program
         decisions = program.decisions
         out: list[Constraint] = []
-        tv, ts = self.at(target) if target is not None else (Fraction(0), Fraction(0))
+        against = _Against(kind, *self.at(target)) if target is not None else None
+        u3 = self.space.unit ** 3
 
-        def good(value: Fraction, slope: Fraction) -> bool:
-            if kind == "gt":
-                return value > tv
-            if kind == "ge":
-                return value >= tv
-            return (value, slope) > (tv, ts) if kind == "gt_lex" else (value, slope) >= (tv, ts)
+        def good(value: int, slope: int, den: int = u3) -> bool:
+            return against is not None and against.good(value, slope, den)
 
         def ok(bound: Affine | None) -> bool:
-            return bound is not None and target is not None and good(*self.at(bound))
+            if bound is None or against is None:
+                return False
+            value, slope = self.at(bound)
+            # value * d / d with d the common denominator: compared exactly
+            d = lcm(value.denominator, slope.denominator)
+            return good(value.numerator * (d // value.denominator), slope.numerator * (d // slope.denominator), d)
 
         def emit(bound: Affine, why: str) -> None:
             out.append(Constraint(_sub(bound, target), kind, why))
 
-        def closes(option: Option) -> bool:
-            q = self.quick(option)
-            if q is None or target is None or not good(q[0], q[1]):
-                return False
-            key = (option.vec, kind, id(target))
+        def shared(key: tuple, bound, why: str) -> None:
+            """`emit(bound(), why)`, made once per point, kind and target for `key` (the
+            patterns at one point share most rows and combinations)."""
+            key = (key, kind, id(target))
             held = self._memo.rows.get(key)
             if held is None or held[0] is not target:   # the target itself is kept, so its id is not reused
-                held = self._memo.rows[key] = (target, Constraint(_sub(self.row_bound(option.vec), target), kind,
-                                                                   "row bound"))
+                held = self._memo.rows[key] = (target, Constraint(_sub(bound(), target), kind, why))
             out.append(held[1])
+
+        def closes(option: Option) -> bool:
+            q = self.quick(option)
+            if q is None or not good(q[0], q[1]):
+                return False
+            shared(option.vec, lambda: self.row_bound(option.vec), "row bound")
             return True
 
         def leaf(chosen: tuple[Option, ...]) -> bool:
             if not uses_every_layer(program, chosen) or chosen == skip:
                 return True
-            if target is not None and ok(fm := self.combined(chosen)):
-                emit(fm, "combined bound")
+            if against is not None and (fm := self.combined(chosen)) is not None and \
+                    good(*self._point_ints(fm[0]), u3 * fm[1]):
+                den = self.space.unit ** 2 * fm[1]
+                shared((tuple(fm[0]), den), lambda: tuple(Fraction(c, den) for c in fm[0]), "combined bound")
                 return True
             mm = self.cache.minmax(chosen)
             sol = lp.exact_optimum(mm, face=False)
@@ -222,7 +255,7 @@ class _Pattern:
 
         if any(not d.options for d in decisions):
             return out
-        floor = [q for q in map(self.quick, program.terms) if q is not None and target is not None and good(q[0], q[1])]
+        floor = [q for q in map(self.quick, program.terms) if q is not None and good(q[0], q[1])]
         if floor:
             emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")
             return out
@@ -320,15 +353,18 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
         target = first.solution.t
     constraints: dict[tuple, Constraint] = {}   # by form and kind: patterns share many
     memo = _Memo()   # row bounds at the point, shared by the patterns' certificates
+    seen: dict[int, Constraint] = {}   # the constraints taken, by id (held here, so no id is reused)
 
     def holding(found: list[Constraint] | None) -> bool:
         """Whether `found` is a certificate holding at the point; if so it is kept."""
         if found is None:
             return False
+        found = [c for c in found if id(c) not in seen]   # shared ones (`_Memo`) come again and again
         new = [c for c in found if (c.form, c.kind) not in constraints]
         if not all(_holds(c, s0, v) for c in new):
             return False   # a condition that only holds on the other side of the point
         constraints.update(((c.form, c.kind), c) for c in new)
+        seen.update((id(c), c) for c in found)
         return True
 
     for pattern in unscored:
