@@ -146,3 +146,56 @@ def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
             tropical.hermite_product(ctx.space, x, y, only) for x, y in zip(contents, contents[1:]) for only in (None, 3)]
 
     assert products(7) == products(10**9)
+
+
+def _same_maximum(space, x, y) -> bool:
+    """Whether two contents are the same maximum order by order: every term of each is
+    dominated (with its provenance, `dominates`) by a term of the other."""
+    for xs, ys in zip(x, y):
+        if bool(xs) != bool(ys):
+            return False
+        if xs and not (dominance_matrix(space, list(ys), list(xs)).any(axis=0).all()
+                       and dominance_matrix(space, list(xs), list(ys)).any(axis=0).all()):
+            return False
+    return True
+
+
+def test_a_gfl_layer_raised_from_the_lazy_layers_powers_is_the_lazy_rule_on_the_boosted_kernel():
+    """`gfl` raises the boosted amplitude `a ⊕ b` to its powers as `a^m ⊕ (a ⊕ b)^(m-1) b`
+    (`power_list`'s split, reusing `a`'s powers), not by multiplying `a ⊕ b` by itself.
+    Every product of `m` factors `a` or `b` is `a^m` or has a factor `b`, so the two
+    are the same maximum (the truncated products lose only dominated terms, docs/theory.md
+    section 9.1).  Checked against the lazy rule applied to the boosted kernel directly,
+    at every GFL step of every pattern of three-layer mean-field networks (erf, a cubic
+    and ReLU, whose input scales add floors), at the last layer's single order too."""
+    from curse_cli.engine.api import Context, Options
+    from curse_cli.algebra.tropical import content_max
+    from curse_cli.engine.kernels import Kernel, gfl, lazy
+    from curse_cli.engine.patterns import Mechanism, enumerate_patterns
+    from curse_cli.engine.symbols import var
+    from curse_cli.spec.load import load_spec_text
+
+    checked = 0
+    for act in ("erf", "cubic", "relu"):
+        text = (f'architecture: {{kind: fcn, activation: {act}, widths: ["d", "d^(1/2)", "d^2"]}}\n'
+                'target: {kind: hermite, degree: 3}\nscaling: mean-field\n')
+        problem = load_spec_text(text, "t.yaml").problem
+        ctx = Context(problem, Options(workers=1))
+        folder, space = ctx.folder, ctx.space
+        for pattern in enumerate_patterns(problem.activation, problem.depth):
+            for l, step in enumerate(pattern, start=1):
+                if step.kind is not Mechanism.GFL:
+                    continue
+                below = folder.kernel(pattern[:l - 1])
+                f = below.feature(step.feature)
+                d_form = folder.form(var("D", l, step.feature))
+                args = (folder.trunc, folder.only(l), folder.scale("s", l))
+                fast = gfl(space, problem.activation, below, l, step.feature, d_form, *args)
+                boosted = content_max(space, below.amplitude, f.amplitude(space, tuple(x // 2 for x in d_form), 1 << l))
+                caps = below.caps + tuple((d_form, e.vec) for e in f.eigen)
+                direct = lazy(space, problem.activation, Kernel(boosted, below.features, below.caveats, caps,
+                                                                below.floors), *args, remember=False)
+                assert _same_maximum(space, fast.amplitude, direct.amplitude), (act, pattern, l)
+                assert fast.caveats == direct.caveats and fast.floors == direct.floors
+                checked += 1
+    assert checked > 50

@@ -25,7 +25,8 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import Feature, Kernel, Truncation, gfl, input_kernel, lazy, rescaled, specialise
+from curse_cli.engine.kernels import (Feature, Kernel, Truncation, gfl, input_kernel, lazy, lazy_powers, rescaled,
+                                      specialise)
 from curse_cli.engine.patterns import Mechanism, Pattern, layer_options
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
@@ -88,6 +89,7 @@ class Folder:
         self._kernels: dict[Pattern, Kernel] = {
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
+        self._powers: dict[Pattern, list] = {}
         self._rows: dict[tuple, object] = {}
 
     def adopt(self, other: Folder, factor: int) -> None:
@@ -116,12 +118,22 @@ class Folder:
         name = var(kind, layer)
         return (name, self.form(name)) if name in self.space.variables else None
 
+    def powers_of(self, prefix: Pattern) -> list:
+        """The powers of `K_l`'s amplitude that the next layer's lazy rule uses
+        (`kernels.lazy_powers`): shared by the lazy layer on `prefix` and every GFL
+        layer on it."""
+        if prefix not in self._powers:
+            self._powers[prefix] = lazy_powers(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
+                                               self.only(len(prefix) + 1))
+        return self._powers[prefix]
+
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:
             l = len(prefix) + 1
             # The last layer's lazy rule is not remembered per space: `release` forgets it.
             self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
-                                      self.only(l), self.scale("s", l), remember=l < self.problem.depth)
+                                      self.only(l), self.scale("s", l), remember=l < self.problem.depth,
+                                      powers=self.powers_of(prefix))
         return self._lazy[prefix]
 
     def kernel(self, prefix: Pattern) -> Kernel:
@@ -136,7 +148,7 @@ class Folder:
             out = self.lazy_of(below)
         elif step.kind is Mechanism.GFL:
             out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
-                      self.trunc, self.only(l), self.scale("s", l))
+                      self.trunc, self.only(l), self.scale("s", l), self.powers_of(below))
         else:
             out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
                              self.form(var("M", l)), self.form(var("q", l)),
@@ -150,6 +162,7 @@ class Folder:
         it is done with them, so that memory follows the open prefixes rather than the
         patterns seen (they are computed again if asked for)."""
         self._lazy.pop(prefix, None)
+        self._powers.pop(prefix, None)
         for step in layer_options(self.problem.activation, prefix, self.problem.feature):
             self._kernels.pop(prefix + (step,), None)
 

@@ -215,7 +215,8 @@ def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
 def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             step: tuple[int, ...] | None = None, bit: int = 0,
             caps: Caps = (), only: int | None = None,
-            normalised: bool = False, remember: bool = False) -> tuple[list[tuple[int, Content]], bool]:
+            normalised: bool = False, remember: bool = False,
+            powers: Sequence[Content] | None = None) -> tuple[list[tuple[int, Content]], bool]:
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
@@ -229,33 +230,52 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     With `remember`, the products are remembered per space (`remembered_product`: a
     feature's content is raised at every layer that specialises on it; an amplitude's
     powers are only needed again through the lazy rule, remembered as a whole).
+    `powers`: `base`'s powers as `power_list` makes them, when the caller has them.
     """
-    pw = [base]
-    product = remembered_product if remember else hermite_product
-
-    def series(ms: Sequence[int]) -> list[tuple[int, Content]]:
-        """With `only`, the largest power is computed at that order alone (the caller
-        reads no other order of it)."""
-        out = []
-        for m in ms:
-            while len(pw) < m - 1:
-                pw.append(product(space, pw[-1], base))
-            if len(pw) < m:
-                last = m == ms[-1] and only is not None
-                c = product(space, pw[-1], base, only if last else None)
-                if not last:
-                    pw.append(c)
-            else:
-                c = pw[m - 1]
-            out.append((m, c if step is None else content_shift(c, tuple(m * x for x in step), bit)))
-        return out
-
+    ms = _used(support, trunc)
+    if powers is None:
+        powers = power_list(space, base, max(ms, default=1), only,
+                            remembered_product if remember else hermite_product)
+    out = [(m, powers[m - 1] if step is None else content_shift(powers[m - 1], tuple(m * x for x in step), bit))
+           for m in ms]
     certified = not support.infinite or normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
     if trunc.max_power is not None:   # an override: whether it reaches far enough is the caller's question
-        return series(support.upto(trunc.max_power)), certified and all(m <= trunc.max_power for m in support.finite)
+        return out, certified and all(m <= trunc.max_power for m in support.finite)
     if not support.infinite:
-        return series(sorted(support.finite)), True
-    return series(support.upto(trunc.max_order + 1)), certified
+        return out, True
+    return out, certified
+
+
+def _used(support: Support, trunc: Truncation) -> list[int]:
+    """The powers of `support` that `_series` uses (module docstring: *Powers*)."""
+    if trunc.max_power is not None:
+        return list(support.upto(trunc.max_power))
+    if not support.infinite:
+        return sorted(support.finite)
+    return list(support.upto(trunc.max_order + 1))
+
+
+def power_list(space: Space, base: Content, top: int, only: int | None = None, product=hermite_product,
+               split: tuple[Sequence[Content], Content] | None = None) -> list[Content]:
+    """`[base, base^2, ..., base^top]` under the Hermite product, the last at order
+    `only` alone (the caller reads no other order of it; the others are needed whole).
+
+    `split = (powers of a, b)` with `base = a ⊕ b`: then `base^m = a^m ⊕ base^(m-1) b`
+    (every product of `m` factors `a` or `b` is `a^m` or contains a `b`; the maxima and
+    the truncated products keep the same undominated terms, docs/theory.md section 9.1),
+    which reuses `a`'s powers: a GFL layer boosts one feature `b` of an amplitude `a`
+    whose powers its sibling lazy layer has already made, and `b` has far fewer terms
+    than `a`, so each power costs `|base^(m-1)| |b|` products instead of
+    `|base^(m-1)| |base|`."""
+    out = [base]
+    for m in range(2, top + 1):
+        order = only if m == top else None
+        if split is None:
+            out.append(product(space, out[-1], base, order))
+        else:
+            a_powers, b = split
+            out.append(content_max(space, a_powers[m - 1], product(space, out[-1], b, order)))
+    return out
 
 
 def taylor_top(act: Activation, j: int) -> int:
@@ -267,7 +287,8 @@ def taylor_top(act: Activation, j: int) -> int:
 
 
 def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
-         scale: tuple[str, tuple[int, ...]] | None = None, remember: bool = True) -> Kernel:
+         scale: tuple[str, tuple[int, ...]] | None = None, remember: bool = True,
+         powers: Sequence[Content] | None = None) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
@@ -287,27 +308,39 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
 
     Computed once per space and arguments (`Space.remember`; not with `remember`
     false): a prefix's lazy layer and its first relaxed layer raise the same amplitude
-    to the same powers.
+    to the same powers.  `powers`: the amplitude's powers (`lazy_powers`), when the
+    caller has them.
     """
     if not remember:
-        return _lazy(space, act, kernel, trunc, only, scale)
+        return _lazy(space, act, kernel, trunc, only, scale, powers)
     return space.remember(("lazy", act, kernel, trunc, only, scale),
-                          lambda: _lazy(space, act, kernel, trunc, only, scale))
+                          lambda: _lazy(space, act, kernel, trunc, only, scale, powers))
+
+
+def lazy_powers(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None
+                ) -> list[Content]:
+    """The powers of the kernel's amplitude the lazy rule raises it to (`power_list`, up
+    to the largest power used, the last at `only` alone): made once per prefix and
+    shared by its lazy layer and every GFL layer on it (`gfl`)."""
+    top = max(_used(act.hermite, trunc), default=1)
+    return power_list(space, kernel.amplitude, top, only)
 
 
 def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
-          scale: tuple[str, tuple[int, ...]] | None) -> Kernel:
+          scale: tuple[str, tuple[int, ...]] | None, powers: Sequence[Content] | None = None) -> Kernel:
     a = kernel.amplitude
     caveats = set(kernel.caveats)
     floors = kernel.floors
     homogeneous = act.kind == "homogeneous" and normalises(act)
     normalised = homogeneous and scale is not None
-    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps, only=only, normalised=normalised)
+    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps, only=only, normalised=normalised,
+                           powers=powers)
     if not whole:
         caveats.add(Caveat.POWERS)
     if not parts:
         return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps, floors)
     tops = [t for t in top_terms(a) if not _nonpositive(space, t, kernel.caps)]
+    parts = [(j, at_order(c, only)) for j, c in parts]   # pruned order by order: the others are not read
     if normalised:
         name, form = scale
         floors = floors + tuple((name, t) for t in (Term(_zero(space), 0), *top_terms(a)))
@@ -323,25 +356,34 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
         amplitude = content_max(space, *grown)
     else:
         amplitude = content_max(space, *(c for _, c in parts))
-    amplitude = at_order(amplitude, only)
     features = kernel.features if any(j == 1 for j, _ in parts) else ()
     return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
 
 def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_form: tuple[int, ...],
-        trunc: Truncation, only: int | None = None, scale: tuple[str, tuple[int, ...]] | None = None) -> Kernel:
+        trunc: Truncation, only: int | None = None, scale: tuple[str, tuple[int, ...]] | None = None,
+        powers: Sequence[Content] | None = None) -> Kernel:
     """GFL rule: the lazy rule on `K_{l-1}` with `[lambda_f]` raised by `[D_l]`.
 
     Products containing the amplified feature `j` times are raised by `j [D_l]`
-    (Claim ii); they rely on layer `l`.
+    (Claim ii); they rely on layer `l`.  The boosted amplitude `a ⊕ b` (`b`: the
+    amplified feature's) is raised to its powers from those of `a` (`power_list`'s
+    split; `powers`: `lazy_powers` of `kernel` with the same `only`, when the caller
+    has them).
     """
     f = kernel.feature(name)
     assert f is not None, name
     bit = 1 << layer
     half_d = tuple(x // 2 for x in d_form)
-    boosted = content_max(space, kernel.amplitude, f.amplitude(space, half_d, bit))
+    extra = f.amplitude(space, half_d, bit)
+    boosted = content_max(space, kernel.amplitude, extra)
     caps = kernel.caps + tuple((d_form, e.vec) for e in f.eigen)
-    out = lazy(space, act, Kernel(boosted, kernel.features, kernel.caveats, caps, kernel.floors), trunc, only, scale)
+    if powers is None:
+        powers = lazy_powers(space, act, kernel, trunc, only)
+    top = max(_used(act.hermite, trunc), default=1)
+    raised = power_list(space, boosted, top, only, split=(powers, extra))
+    out = lazy(space, act, Kernel(boosted, kernel.features, kernel.caveats, caps, kernel.floors), trunc, only, scale,
+               remember=False, powers=raised)
     if not out.features:
         return out
     amplified = Feature(tmax(space, f.eigen, shift(f.eigen, d_form, bit)), f.content)
