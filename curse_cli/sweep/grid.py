@@ -238,12 +238,20 @@ class CellSolver:
         return tuple(a.start + int(i) * a.step for a, i in zip(self.axes, idx))
 
     def along(self, piece: Piece, pa: Sequence[Fraction], pb: Sequence[Fraction]) -> Interval:
-        """The piece on the segment `pa + t (pb - pa)`, `0 <= t <= 1`, as an interval of `t`."""
+        """The piece on the segment `pa + t (pb - pa)`, `0 <= t <= 1`, as an interval of `t`.
+
+        In integers: a piece's constraints have integer coefficients (`_normalise`), and
+        with the segment's ends over a common denominator `D`, each constraint along it
+        is `(c0 + c1 t) / D`, whose sign is that of `c0 + c1 t`."""
+        den = lcm(*(x.denominator for x in (*pa, *pb)))
+        ends = [(int(x * den), int(y * den)) for x, y in zip(pa, pb)]
         lines = []
         for lin in piece.constraints:
-            c0 = lin.constant + sum((c * x for c, x in zip(lin.coefficients, pa)), Fraction(0))
-            c1 = sum((c * (y - x) for c, x, y in zip(lin.coefficients, pa, pb)), Fraction(0))
-            lines.append(Linear(c0, (c1,), lin.kind))
+            assert lin.constant.denominator == 1 and all(c.denominator == 1 for c in lin.coefficients), lin
+            coefficients = [c.numerator for c in lin.coefficients]
+            c0 = lin.constant.numerator * den + sum(c * a for c, (a, _) in zip(coefficients, ends))
+            c1 = sum(c * (b - a) for c, (a, b) in zip(coefficients, ends))
+            lines.append((c0, c1, lin.kind))
         return _interval(lines, Fraction(0), Fraction(1))
 
     # -- the line (one axis) --------------------------------------------------------------
@@ -295,18 +303,18 @@ class CellSolver:
                        for iv, o in pieces])
 
 
-def _interval(constraints: Sequence[Linear], lo: Fraction, hi: Fraction) -> Interval:
-    """The one-dimensional constraints' solutions within `[lo, hi]`."""
+def _interval(constraints: Sequence[tuple[int, int, str]], lo: Fraction, hi: Fraction) -> Interval:
+    """The solutions within `[lo, hi]` of one-dimensional constraints `c0 + c1 t`
+    `>= 0`, `> 0` or `= 0` (integers `c0`, `c1` and the kind)."""
     iv = Interval(lo, True, hi, True)
-    for lin in constraints:
-        c0, (c1,) = lin.constant, lin.coefficients
-        closed = lin.kind != "gt"
+    for c0, c1, kind in constraints:
+        closed = kind != "gt"
         if c1 == 0:
-            if not Linear(c0, (), lin.kind).holds(()):
+            if not (c0 >= 0 if kind == "ge" else c0 > 0 if kind == "gt" else c0 == 0):
                 return Interval(lo, False, lo, False)
             continue
-        r = -c0 / c1
-        if lin.kind == "eq":
+        r = Fraction(-c0, c1)
+        if kind == "eq":
             iv = _tighten_hi(_tighten_lo(iv, r, True), r, True)
         elif c1 > 0:
             iv = _tighten_lo(iv, r, closed)
