@@ -303,3 +303,31 @@ def test_workers_one_repeats_the_whole_output_and_two_change_only_the_counts():
     assert one == two and len(one["prediction"]["tied"]) == 31
     bad = CliRunner().invoke(cli, ["predict", "-", "--workers", "3"], input=text)
     assert bad.exit_code == 2 and "--workers" in bad.output
+
+
+def test_a_spike_leaf_judged_dead_has_no_branch_that_uses_every_layer():
+    """`spike_may_count` drops a pattern whose last layer specialises without making its
+    last kernel; the search relies on it never dropping one that has a counting branch.
+    Checked against every branch of the full programme (`uses_every_layer`) for every
+    such pattern of four-layer erf and three-layer ReLU (mean-field) and cubic networks,
+    and it must drop some: a pattern with two unrelated spikes, say `Sp(z)-Sp(z)-...`,
+    whose last layer reads one of them."""
+    from curse_cli.engine.energy import spike_may_count
+    from curse_cli.engine.patterns import Mechanism
+
+    dead = alive = 0
+    for act, widths, scaling in (("erf", ["1"] * 4, "standard"), ("relu", ["1", "1/2", "1"], "mean-field"),
+                                 ("cubic", ["1", "1", "1"], "standard")):
+        problem = load_spec_text(spec(act, widths, 3, scaling), "t.yaml").problem
+        ctx = Context(problem, ONE)
+        for pattern in enumerate_patterns(problem.activation, problem.depth, problem.feature):
+            if pattern[-1].kind is not Mechanism.SP:
+                continue
+            if spike_may_count(ctx.folder, pattern):
+                alive += 1
+                continue
+            dead += 1
+            program = ctx.program(pattern)
+            assert not any(uses_every_layer(program, choice)
+                           for choice in itertools.product(*(d.options for d in program.decisions))), pattern
+    assert dead > 50 and alive > 20, (dead, alive)

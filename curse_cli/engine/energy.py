@@ -299,6 +299,38 @@ def without_amplification(space: Space, program: Program, layer: int, feature: s
     )
 
 
+def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
+    """Whether a pattern whose last layer `L` specialises may have a branch that uses
+    every non-lazy layer (`uses_every_layer`), judged without making its last kernel.
+
+    Layer `L`'s bit enters a branch only through the readout's term: no cost option
+    carries it (a specialised layer's options are the eigenvalue terms of its feature,
+    made below it).  The readout terms that carry it are the spike's `phi(q f)`, whose
+    provenance is at most that of `f`'s content plus `L`.  From there, each
+    specialised layer reached adds at most the provenance of its feature's eigenvalue
+    terms.  When even that cannot reach every non-lazy layer, no branch counts (the
+    float search would find none: a pattern with two unrelated spikes, say, whose last
+    layer reads only one)."""
+    depth = len(pattern)
+    assert pattern[-1].kind is Mechanism.SP
+    kernels = [folder.kernel(pattern[:l]) for l in range(depth)]   # K_0 .. K_{L-1}, computed already
+    widest = {}   # a specialised layer: the provenance of all its cost options
+    for l, step in enumerate(pattern, start=1):
+        if step.kind is Mechanism.SP:
+            feature = kernels[l - 1].feature(step.feature)
+            assert feature is not None
+            widest[l] = functools.reduce(operator.or_, (e.prov for e in feature.eigen), 0)
+    content = kernels[depth - 1].feature(pattern[-1].feature).content
+    used = frontier = functools.reduce(operator.or_, (t.prov for order in content for t in order), 1 << depth)
+    while frontier:
+        new = functools.reduce(operator.or_, (p for l, p in widest.items() if frontier >> l & 1), 0)
+        frontier = new & ~used
+        used |= new
+    required = functools.reduce(operator.or_, (1 << l for l, step in enumerate(pattern, start=1)
+                                               if step.kind is not Mechanism.GP), 0)
+    return required & ~used == 0
+
+
 def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
     """Whether the readout's term, and the eigenvalues paid for by the layers it relies
     on, together rely on every non-lazy layer of the pattern."""

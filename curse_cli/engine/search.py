@@ -54,7 +54,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from curse_cli.engine.bound import Relaxed, relaxed_program
-from curse_cli.engine.energy import Optimum, Program, search
+from curse_cli.engine.energy import Optimum, Program, search, spike_may_count
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.patterns import (Mechanism, Pattern, count_completions, count_patterns, enumerate_patterns,
                                       layer_options)
@@ -267,6 +267,9 @@ class _Search:
                 heapq.heappush(self.heap, (value, -layer, next(self.order), child, None))
                 continue
             if child in self.seeded:
+                continue
+            if step.kind is Mechanism.SP and not spike_may_count(self.ctx.folder, child):
+                self.drop(child)   # no branch uses every layer: what the float search would find, for less
                 continue
             program = self.ctx.program(child)
             if search(self.ctx.space, program, cutoff=self.cutoff(), nudge=0.0, first=True) is None:
