@@ -70,7 +70,7 @@ class _Against:
     """A target's value and slope at the point, for comparing bounds held as integers
     over a positive denominator (`value / den`, `slope / den`) without building a
     Fraction: certificates compare hundreds of thousands of row bounds with few
-    targets, and Fraction arithmetic was a sweep's largest cost."""
+    targets, and Fraction arithmetic was the largest item in a sweep's profile."""
 
     def __init__(self, kind: str, value: Fraction, slope: Fraction) -> None:
         self.kind = kind
