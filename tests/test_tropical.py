@@ -199,3 +199,37 @@ def test_a_gfl_layer_raised_from_the_lazy_layers_powers_is_the_lazy_rule_on_the_
                 assert fast.caveats == direct.caveats and fast.floors == direct.floors
                 checked += 1
     assert checked > 50
+
+
+def test_a_specialised_layers_powers_raised_from_its_lazy_siblings_are_its_own():
+    """`Folder.powers_of` raises the amplitude of a prefix that ends in `Sp` from the
+    powers of its lazy sibling's (the same prefix ending in `GP`): the specialised
+    layer's amplitude is the lazy part's and the spike's, `a ⊕ sigma`, and
+    `(a ⊕ sigma)^m = a^m ⊕ (a ⊕ sigma)^(m-1) sigma` (as for a GFL layer, above).
+    Checked against the powers made directly, for every such prefix of three-layer
+    networks (erf standard and mean-field, a cubic, ReLU), the last layer's single
+    order included."""
+    from curse_cli.engine.api import Context, Options
+    from curse_cli.engine.kernels import lazy_powers
+    from curse_cli.engine.patterns import Mechanism, enumerate_patterns
+    from curse_cli.spec.load import load_spec_text
+
+    checked = 0
+    for act, scaling in (("erf", "standard"), ("erf", "mean-field"), ("cubic", "standard"), ("relu", "mean-field")):
+        text = (f'architecture: {{kind: fcn, activation: {act}, widths: ["d", "d^(1/2)", "d^2"]}}\n'
+                f'target: {{kind: hermite, degree: 3}}\nscaling: {scaling}\n')
+        problem = load_spec_text(text, "t.yaml").problem
+        folder = Context(problem, Options(workers=1)).folder
+        prefixes = {p[:l] for p in enumerate_patterns(problem.activation, problem.depth)
+                    for l in range(1, problem.depth)}
+        for prefix in sorted(prefixes, key=len):
+            if prefix[-1].kind is not Mechanism.SP:
+                continue
+            fast = folder.powers_of(prefix)
+            direct = lazy_powers(folder.space, problem.activation, folder.kernel(prefix), folder.trunc,
+                                 folder.only(len(prefix) + 1))
+            assert len(fast) == len(direct)
+            for x, y in zip(fast, direct):
+                assert _same_maximum(folder.space, x, y), (act, scaling, prefix)
+            checked += 1
+    assert checked >= 20, checked

@@ -26,8 +26,8 @@ import numpy as np
 
 from curse_cli.solve import lp
 from curse_cli.engine.kernels import (Feature, Kernel, Truncation, gfl, input_kernel, lazy, lazy_powers, rescaled,
-                                      specialise)
-from curse_cli.engine.patterns import Mechanism, Pattern, layer_options
+                                      specialise, spike_name)
+from curse_cli.engine.patterns import GP, Mechanism, Pattern, layer_options
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
@@ -90,6 +90,7 @@ class Folder:
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
         self._powers: dict[Pattern, list] = {}
+        self._sibling: tuple[Pattern, list] | None = None   # the powers of the last lazy prefix released
         self._rows: dict[tuple, object] = {}
 
     def adopt(self, other: Folder, factor: int) -> None:
@@ -123,8 +124,17 @@ class Folder:
         (`kernels.lazy_powers`): shared by the lazy layer on `prefix` and every GFL
         layer on it."""
         if prefix not in self._powers:
-            self._powers[prefix] = lazy_powers(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
-                                               self.only(len(prefix) + 1))
+            if self._sibling is not None and self._sibling[0] == prefix:
+                return self._sibling[1]
+            kernel, split = self.kernel(prefix), None
+            if prefix and prefix[-1].kind is Mechanism.SP:
+                # `K_l`'s amplitude is its lazy part's (the lazy sibling's) and the spike's:
+                # raised from the sibling's powers (`kernels.power_list`'s split)
+                sigma = kernel.feature(spike_name(len(prefix)))
+                assert sigma is not None
+                split = (self.powers_of(prefix[:-1] + (GP,)), sigma.amplitude(self.space))
+            self._powers[prefix] = lazy_powers(self.space, self.problem.activation, kernel, self.trunc,
+                                               self.only(len(prefix) + 1), split)
         return self._powers[prefix]
 
     def lazy_of(self, prefix: Pattern) -> Kernel:
@@ -162,7 +172,9 @@ class Folder:
         it is done with them, so that memory follows the open prefixes rather than the
         patterns seen (they are computed again if asked for)."""
         self._lazy.pop(prefix, None)
-        self._powers.pop(prefix, None)
+        powers = self._powers.pop(prefix, None)
+        if prefix[-1:] == (GP,) and powers is not None:
+            self._sibling = (prefix, powers)   # its specialised siblings, expanded next, raise theirs from them
         for step in layer_options(self.problem.activation, prefix, self.problem.feature):
             self._kernels.pop(prefix + (step,), None)
 

@@ -317,13 +317,14 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
                           lambda: _lazy(space, act, kernel, trunc, only, scale, powers))
 
 
-def lazy_powers(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None
-                ) -> list[Content]:
+def lazy_powers(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
+                split: tuple[Sequence[Content], Content] | None = None) -> list[Content]:
     """The powers of the kernel's amplitude the lazy rule raises it to (`power_list`, up
     to the largest power used, the last at `only` alone): made once per prefix and
-    shared by its lazy layer and every GFL layer on it (`gfl`)."""
+    shared by its lazy layer and every GFL layer on it (`gfl`).  `split`: as for
+    `power_list` (a specialised layer's amplitude is its lazy part's and its spike's)."""
     top = max(_used(act.hermite, trunc), default=1)
-    return power_list(space, kernel.amplitude, top, only)
+    return power_list(space, kernel.amplitude, top, only, split=split)
 
 
 def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
