@@ -8,5 +8,5 @@ DEFAULT_MAX_DEPTH = 12     # a 12-layer chain of specialisations scores in ~5 s;
 DEFAULT_MAX_DEGREE = 24
 DEFAULT_MAX_POWER = 16
 DEFAULT_TOP = 5            # patterns predict and compare rank by best-first search unless --all
-DEFAULT_SEARCH_DEPTH = 6   # predict/compare search: six hidden layers of erf in about 2.5 s, seven in 20 s, eight in 5 min
+DEFAULT_SEARCH_DEPTH = 6   # predict/compare search: six hidden layers of erf in about 2 s, seven in 10 s, eight in 90 s
 DEFAULT_HOMOGENEOUS_DEPTH = 3   # ReLU-like layers (normalised input scales): one four-layer chain of spikes took >2 min, 3.4 GB
