@@ -59,6 +59,12 @@ class UserError(click.ClickException):
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
                       help="Rich table for people, or one JSON document on stdout for pipes.")
+def PLOT(drawing: str):
+    """`--plot FILE`: also draw `drawing` into FILE."""
+    return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                        help=f"Also draw {drawing} (.png or .svg; needs matplotlib: pip install '.[plot]').")
+
+
 SET = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
                    help="Override a scale, e.g. --set N1=2 or --set 'N1=d^(3/2)'. Repeatable.")
 MAX_ORDER = click.option("--max-order", type=click.IntRange(1, 12), default=None,

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from curse_cli.cli.common import MAX_ORDER, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load
+from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load
 from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
 
 
@@ -20,10 +20,8 @@ from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
 @click.option("--top", type=click.IntRange(1), default=1, show_default=True, metavar="K",
               help="Patterns each search finds (and every tie); the table shows the winners.")
 @SET
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Rich table for people, or one JSON document on stdout for pipes.")
-@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Also draw [P*] against depth (.png or .svg; needs matplotlib: pip install '.[plot]').")
+@FORMAT
+@PLOT("[P*] against depth")
 @MAX_ORDER
 @WORKERS
 @SEARCH_LIMITS

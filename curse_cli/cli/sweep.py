@@ -46,7 +46,7 @@ import json
 
 import click
 
-from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPEC, UserError, load as _load
 
 
 @click.command("sweep")
@@ -59,8 +59,7 @@ from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, SET, SPEC, Use
 @SET
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Rich tables and map for people, one JSON document, or one CSV table on stdout.")
-@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Also draw the sweep (.png or .svg; needs matplotlib: pip install '.[plot]').")
+@PLOT("the sweep")
 @MAX_ORDER
 @MAX_PATTERNS
 @LIMITS
