@@ -381,10 +381,9 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
     caps = kernel.caps + tuple((d_form, e.vec) for e in f.eigen)
     if powers is None:
         powers = lazy_powers(space, act, kernel, trunc, only)
-    top = max(_used(act.hermite, trunc), default=1)
-    raised = power_list(space, boosted, top, only, split=(powers, extra))
-    out = lazy(space, act, Kernel(boosted, kernel.features, kernel.caveats, caps, kernel.floors), trunc, only, scale,
-               remember=False, powers=raised)
+    boosted_kernel = Kernel(boosted, kernel.features, kernel.caveats, caps, kernel.floors)
+    out = lazy(space, act, boosted_kernel, trunc, only, scale, remember=False,
+               powers=lazy_powers(space, act, boosted_kernel, trunc, only, split=(powers, extra)))
     if not out.features:
         return out
     amplified = Feature(tmax(space, f.eigen, shift(f.eigen, d_form, bit)), f.content)
