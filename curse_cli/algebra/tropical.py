@@ -400,6 +400,14 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
 
 
+def best_of_classes(space: Space, vecs: np.ndarray, provs: np.ndarray) -> np.ndarray:
+    """The sorted indices of the largest row of each class of rows with the same
+    free-size part and provenance (`_best_of_classes`): the others differ from it by a
+    constant and are dominated wherever the free sizes are."""
+    a0, a1 = _base(vecs, space.arrays)
+    return _best_of_classes(vecs[:, space.first_variable:], provs, a0, a1)
+
+
 def _best_of_classes(free: np.ndarray, provs: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
     """The sorted indices of the largest row (value, then derivative at the point; the
     last on a tie) of each class of rows with the same free-size part and provenance:
@@ -651,6 +659,20 @@ def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.nda
     return out
 
 
+def nonnegative_forms(space: Space, vecs: np.ndarray) -> np.ndarray:
+    """`out[i]`: the form `vecs[i] >= 0` wherever the free sizes can be (`dominates` of
+    it over the zero form, provenance aside), for many forms at once in 64-bit
+    integers (the caller keeps them small enough: `fits_int64`'s range)."""
+    every = np.concatenate([vecs, np.zeros((1, vecs.shape[1]), dtype=np.int64)])
+    provs = np.zeros(len(every), dtype=np.int64)
+    every_column = np.arange(vecs.shape[1] - space.first_variable)
+    zero = np.array([len(vecs)])
+    if space.box is not None:
+        return _BoxView(every, provs, space, every_column).matrix(np.arange(len(vecs)), zero)[:, 0]
+    view = _View(every, provs, space.arrays, every_column, _base(every, space.arrays))
+    return view._dominates(np.arange(len(vecs)), np.repeat(zero, len(vecs)))
+
+
 def tmax(space: Space, *trops: Trop) -> Trop:
     return prune(space, (t for trop in trops for t in trop))
 
@@ -683,7 +705,8 @@ def remembered_product(space: Space, x: Content, y: Content, only: int | None = 
 PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before pruning them (memory: rows x symbols)
 
 
-def hermite_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
+def hermite_product(space: Space, x: Content, y: Content, only: int | None = None,
+                    prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]] | None = None) -> Content:
     """Content of the product of two functions of z, order by order (exponents add).
 
     With `only`, just that order is computed (the others are left empty).
@@ -693,7 +716,11 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     however large the factors (a product of two 3,000-term contents would otherwise
     hold 4.5 million rows at once).  The result is the same, in the same order: pruning
     a part drops only terms pruning the whole drops, and the survivors keep their order.
+
+    `prune_rows`: how candidates are pruned (default `prune_arrays`, on the box; a
+    homogeneous activation's kernels are pruned on their floors, `floors.floor_prune_rows`).
     """
+    prune_rows = prune_rows or prune_arrays
     limit = len(x) - 1
     xs = [_arrays(t) if t else None for t in x]
     ys = xs if y is x else [_arrays(t) if t else None for t in y]
@@ -707,7 +734,7 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
         held[n] += len(sums)
         if held[n] > PRODUCT_ROWS and len(vec_parts[n]) > 1:
             vecs, ps = np.concatenate(vec_parts[n]), np.concatenate(prov_parts[n])
-            keep = prune_arrays(space, vecs, ps)
+            keep = prune_rows(space, vecs, ps)
             vec_parts[n], prov_parts[n], held[n] = [vecs[keep]], [ps[keep]], len(keep)
 
     square = y is x  # x * x: (a, b) and (b, a) give the same sums, so take a <= b
@@ -739,7 +766,7 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
             out.append(())
             continue
         vecs, provs = np.concatenate(vp), np.concatenate(pp)
-        keep = prune_arrays(space, vecs, provs) if len(vecs) > 1 else [0]
+        keep = prune_rows(space, vecs, provs) if len(vecs) > 1 else [0]
         out.append(tuple(Term(tuple(vecs[i].tolist()), int(provs[i])) for i in keep))
     return tuple(out)
 

@@ -36,9 +36,11 @@ changes neither P* nor the winners nor the exponent of any pattern it scores, be
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple, Sequence
 
 from curse_cli.archs.problem import Activation, Support
+from curse_cli.algebra.floors import floor_prune, floor_pruner
 from curse_cli.algebra.tropical import (
     Content,
     Space,
@@ -256,7 +258,8 @@ def _used(support: Support, trunc: Truncation) -> list[int]:
 
 
 def power_list(space: Space, base: Content, top: int, only: int | None = None, product=hermite_product,
-               split: tuple[Sequence[Content], Content] | None = None) -> list[Content]:
+               split: tuple[Sequence[Content], Content] | None = None,
+               floors: tuple[tuple[str, Term], ...] = ()) -> list[Content]:
     """`[base, base^2, ..., base^top]` under the Hermite product, the last at order
     `only` alone (the caller reads no other order of it; the others are needed whole).
 
@@ -266,7 +269,16 @@ def power_list(space: Space, base: Content, top: int, only: int | None = None, p
     which reuses `a`'s powers: a GFL layer boosts one feature `b` of an amplitude `a`
     whose powers its sibling lazy layer has already made, and `b` has far fewer terms
     than `a`, so each power costs `|base^(m-1)| |b|` products instead of
-    `|base^(m-1)| |base|`."""
+    `|base^(m-1)| |base|`.
+
+    `floors` (a homogeneous activation's kernel, `Kernel.floors`): each product is
+    pruned where every programme is, on the box and above the floors
+    (`floors.floor_pruner`), before the next power is made from it; on the box alone
+    terms that carry different multiples of an input scale never compare, and their
+    number multiplies with each power."""
+    pruner = floor_pruner(space, floors)
+    if pruner is not None:
+        product = partial(product, prune_rows=pruner)
     out = [base]
     for m in range(2, top + 1):
         order = only if m == top else None
@@ -274,7 +286,7 @@ def power_list(space: Space, base: Content, top: int, only: int | None = None, p
             out.append(product(space, out[-1], base, order))
         else:
             a_powers, b = split
-            out.append(content_max(space, a_powers[m - 1], product(space, out[-1], b, order)))
+            out.append(floor_prune(space, content_max(space, a_powers[m - 1], product(space, out[-1], b, order)), floors))
     return out
 
 
@@ -324,7 +336,7 @@ def lazy_powers(space: Space, act: Activation, kernel: Kernel, trunc: Truncation
     shared by its lazy layer and every GFL layer on it (`gfl`).  `split`: as for
     `power_list` (a specialised layer's amplitude is its lazy part's and its spike's)."""
     top = max(_used(act.hermite, trunc), default=1)
-    return power_list(space, kernel.amplitude, top, only, split=split)
+    return power_list(space, kernel.amplitude, top, only, split=split, floors=kernel.floors)
 
 
 def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
@@ -357,6 +369,8 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
         amplitude = content_max(space, *grown)
     else:
         amplitude = content_max(space, *(c for _, c in parts))
+    if normalised:
+        amplitude = floor_prune(space, amplitude, floors)
     features = kernel.features if any(j == 1 for j, _ in parts) else ()
     return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
@@ -454,6 +468,6 @@ def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel,
     content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
     sigma = Feature(eigen, content)
     amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space, only=only))
-    amplitude = at_order(amplitude, only)
+    amplitude = floor_prune(space, at_order(amplitude, only), lazy_part.floors + floors)
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
                   lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
