@@ -61,7 +61,7 @@ def floor_table(space: Space, named: Iterable[tuple[str, Term]]) -> Floors | Non
 def at_least_zero(space: Space, delta: tuple[int, ...], floors: Floors) -> bool:
     """Whether the form `delta >= 0` wherever the box and the floors hold (sufficient
     test: module docstring), one alternative at a time in Python integers: the
-    reference for `any_at_least_zero`.  Each substitution multiplies the form by the
+    reference for `pairs_at_least_zero`.  Each substitution multiplies the form by the
     unit, so that it stays in integers; a positive factor changes no sign."""
     for k, (col, forms) in enumerate(floors):
         beta = delta[col]
@@ -81,35 +81,46 @@ def at_least_zero(space: Space, delta: tuple[int, ...], floors: Floors) -> bool:
 
 
 FAST_MAX = 2**40
-"""Largest entry `any_at_least_zero` lets a form reach in 64-bit integers (box minima
+"""Largest entry `pairs_at_least_zero` lets a form reach in 64-bit integers (box minima
 multiply entries by bounds of a few thousand units); beyond, `at_least_zero` decides."""
 
 
-def any_at_least_zero(space: Space, deltas: np.ndarray, floors: Floors, samples: np.ndarray) -> bool:
-    """Whether `at_least_zero` holds for some row of `deltas`: every row's alternatives,
-    level by level, at once (numpy).  An alternative is dropped as soon as it is
-    negative at a sample point of the region: it could only pass if it were `>= 0` on
-    the whole region (so `at_least_zero` would reject it after trying each of its
-    further floors)."""
-    rows = deltas
+def pairs_at_least_zero(space: Space, deltas: np.ndarray, floors: Floors, samples: np.ndarray) -> np.ndarray:
+    """`at_least_zero` of every row of `deltas` (a bool per row): all rows' alternatives,
+    level by level, at once (numpy).
+
+    An alternative is dropped as soon as it is negative at a sample point of the region:
+    it could only pass if it were `>= 0` on the whole region (so `at_least_zero` would
+    reject it after trying each of its further floors).  Its values there are known
+    before it is made (substituting floor `t` for `s` adds `beta (t - s)` to each), so
+    only the alternatives that survive them are built."""
+    unit = space.unit
+    rows, owner = deltas, np.arange(len(deltas))
+    values = rows @ samples
+    out = np.zeros(len(deltas), dtype=bool)
     for col, forms in floors:
-        rows = rows[rows[:, col] >= 0]
+        keep = rows[:, col] >= 0
+        rows, owner, values = rows[keep], owner[keep], values[keep]
         positive = rows[:, col] > 0
         if positive.any():
-            grow = rows[positive]
-            sub = space.unit * grow[:, None, :] + grow[:, col][:, None, None] * np.asarray(forms, dtype=np.int64)[None]
-            sub = sub.reshape(-1, rows.shape[1])
+            grow, beta = rows[positive], rows[positive, col]
+            form_array = np.asarray(forms, dtype=np.int64)
+            # each alternative's values: unit * v + beta (t - unit s) at every sample
+            drop = form_array @ samples - unit * samples[col]
+            new_values = unit * values[positive][:, None, :] + beta[:, None, None] * drop[None]
+            margin = 1e-9 * (1.0 + np.abs(new_values).max())
+            pick, form = np.nonzero((new_values >= -margin).all(axis=2))
+            sub = unit * grow[pick] + beta[pick, None] * form_array[form]
             sub[:, col] = 0
             rows = np.concatenate([rows[~positive], sub])
+            owner = np.concatenate([owner[~positive], owner[positive][pick]])
+            values = np.concatenate([values[~positive], new_values[pick, form]])
         if not len(rows):
-            return False
+            return out
         if np.abs(rows).max() > FAST_MAX:
-            return any(at_least_zero(space, tuple(int(x) for x in d), floors) for d in deltas)
-        values = rows @ samples
-        rows = rows[(values >= -1e-9 * (np.abs(rows) @ np.abs(samples))).all(axis=1)]
-        if not len(rows):
-            return False
-    return bool(nonnegative_forms(space, rows).any())
+            return np.array([at_least_zero(space, tuple(int(x) for x in d), floors) for d in deltas], dtype=bool)
+    out[owner[nonnegative_forms(space, rows)]] = True
+    return out
 
 
 def floor_dominates(space: Space, a: Term, b: Term, floors: Floors) -> bool:
@@ -154,7 +165,7 @@ def region_samples(space: Space, floors: Floors, count: int = SAMPLES, seed: int
 def floor_prune_rows(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
                      samples: np.ndarray | None = None) -> list[int]:
     """The indices (ascending) of the rows kept when each row, strongest first, goes if
-    a row already kept dominates it on the floors (`any_at_least_zero`, with the
+    a row already kept dominates it on the floors (`pairs_at_least_zero`, with the
     provenance rule).  Every row dropped is dominated by one kept, so the maximum is the
     same wherever a programme can be.
 
@@ -172,27 +183,48 @@ def floor_prune_rows(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: 
     return rows[_greedy(space, vecs[rows], provs[rows], floors, samples)].tolist()
 
 
+BLOCK = 128
+"""Rows `_greedy` takes at a time (its pair tests are made in one call per block)."""
+
+
 def _greedy(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
             samples: np.ndarray | None) -> list[int]:
-    """`floor_prune_rows` after the classes: the rows kept, ascending."""
-    n = len(vecs)
+    """`floor_prune_rows` after the classes: the rows kept, ascending.
+
+    Rows are taken strongest first, a block at a time: first every row of the block
+    against the rows kept so far, then the block's survivors against each other in
+    order, each pair test of a step in one call (`pairs_at_least_zero`).  A row goes
+    exactly when a row kept before it dominates it, as if taken one by one."""
     if samples is None:
         samples = region_samples(space, floors)
     values = vecs @ samples
     margin = 1e-9 * (1.0 + np.abs(values).max())
     order = np.argsort(-values.mean(axis=1), kind="stable")
-    kept = np.empty(n, dtype=np.int64)
-    kept_values = np.empty_like(values)
-    k = 0
-    for i in order:
-        if k:
-            near = (kept_values[:k] >= values[i] - margin).all(axis=1)
-            near &= (provs[i] & ~provs[kept[:k]]) == 0
-            if near.any() and any_at_least_zero(space, vecs[kept[:k][near]] - vecs[i], floors, samples):
-                continue
-        kept[k], kept_values[k] = i, values[i]
-        k += 1
-    return sorted(kept[:k].tolist())
+    kept: list[int] = []
+
+    def dominated(tops: np.ndarray, bottoms: np.ndarray, earlier: bool = False) -> np.ndarray:
+        """`out[j, i]`: row `tops[j]` dominates row `bottoms[i]` (the test, on the pairs
+        the samples and the provenance leave; with `earlier`, only for `j < i`)."""
+        near = (values[tops][:, None, :] >= values[bottoms][None, :, :] - margin).all(axis=2)
+        near &= (provs[bottoms][None, :] & ~provs[tops][:, None]) == 0
+        if earlier:
+            near &= np.triu(np.ones(near.shape, dtype=bool), 1)
+        j, i = np.nonzero(near)
+        if len(j):
+            near[j, i] = pairs_at_least_zero(space, vecs[tops[j]] - vecs[bottoms[i]], floors, samples)
+        return near
+
+    for start in range(0, len(order), BLOCK):
+        block = order[start:start + BLOCK]
+        for part in range(0, len(kept), 4 * BLOCK):   # the kept rows in parts: bounded memory
+            if len(block):
+                block = block[~dominated(np.array(kept[part:part + 4 * BLOCK]), block).any(axis=0)]
+        inner = dominated(block, block, earlier=True)
+        alive = np.zeros(len(block), dtype=bool)
+        for b in range(len(block)):   # in order: only rows kept before it can remove it
+            alive[b] = not (inner[:b, b] & alive[:b]).any()
+        kept += block[alive].tolist()
+    return sorted(kept)
 
 
 def floor_prune_trop(space: Space, terms: Trop, floors: Floors, samples: np.ndarray | None = None) -> Trop:
