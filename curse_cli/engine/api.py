@@ -193,8 +193,8 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
     if normalises(act) and problem.depth > options.max_depth_homogeneous:
         raise LimitExceeded(
             f"the network has {problem.depth} hidden layers of {act.name}, above the limit of "
-            f"{options.max_depth_homogeneous} for homogeneous activations: their input scales make the series of a "
-            f"chain of specialised layers grow fast (one four-layer chain takes minutes and GiB); raise it with "
+            f"{options.max_depth_homogeneous} for homogeneous activations: their input scales multiply the terms of "
+            f"each layer (curse predict takes seconds at four layers, more than ten minutes at five); raise it with "
             f"--max-depth {problem.depth}")
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
     if top > options.max_power:
