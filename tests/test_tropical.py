@@ -233,3 +233,33 @@ def test_a_specialised_layers_powers_raised_from_its_lazy_siblings_are_its_own()
                 assert _same_maximum(folder.space, x, y), (act, scaling, prefix)
             checked += 1
     assert checked >= 20, checked
+
+
+def test_few_rows_path_matches_the_general_path_and_the_reference():
+    """`_prune_few` (at most CHUNK rows: classes in a dict, all pairs at once in floats)
+    selects the same rows, in the same order, as the general numpy path and as the
+    pair-by-pair reference built from `dominates`.  Random spaces with missing, pinned
+    and crossed bounds; rows drawn from small pools, so that copies, exact ties
+    (mutually dominating rows, classes of equal free part) and provenance covers are
+    common; provenance from a few bits, so that a row often lacks another's layers."""
+    import random
+
+    from curse_cli.algebra.tropical import CHUNK, _prune_few, _prune_general
+    from tests.test_tropical_prune import _rows, _space as random_space, reference
+
+    rng = random.Random(20261130)
+    compared = 0
+    for case in range(600):
+        space = random_space(rng, box=False)
+        m = rng.choice((2, 3, 4, 6, 9, 17, 40, CHUNK))
+        vecs, provs = _rows(rng, space, m)
+        if rng.random() < 0.3:   # shift some copies by a constant: classes with a strict best
+            vecs[rng.randrange(m), 0] += rng.choice((-1, 1)) * space.unit
+        if rng.random() < 0.3:
+            provs = np.array([rng.choice((0, 1, 3)) for _ in range(m)], dtype=np.int64)
+        few = _prune_few(space, vecs, provs)
+        if few is None:
+            continue
+        compared += 1
+        assert few == _prune_general(space, vecs, provs) == reference(space, vecs, provs), f"case {case}"
+    assert compared > 500

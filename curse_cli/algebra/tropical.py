@@ -383,6 +383,16 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
         return _prune_exact(space, vecs, provs)
     if len(vecs) <= 1:
         return list(range(len(vecs)))
+    if len(vecs) <= CHUNK:
+        few = _prune_few(space, vecs, provs)
+        if few is not None:
+            return few
+    return _prune_general(space, vecs, provs)
+
+
+def _prune_general(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """`prune_arrays` without a box, in 64-bit integers, for any number of rows (at least
+    two): the classes by sorting, then the survivors' pairs in chunks (`_View`)."""
     ar = space.arrays
     f = space.first_variable
     a0, a1 = _base(vecs, ar)
@@ -398,6 +408,123 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
         return rows[view.prune(np.arange(len(rows)))].tolist()
     view.sieve()
     return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
+
+
+class _Weights(NamedTuple):
+    """Per-space constants of `_prune_few`: the point's (value, derivative) weights of
+    the constant-and-scale part (f x 2, integers), and per free size, as floats, the
+    lower bound, the upper bound and their difference (each k x 2: value and
+    derivative), which bound is missing, and `reach`: the sum of the absolute values
+    of all these weights, which bounds |any sum| / max |entry| (`_prune_few`)."""
+
+    point: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    gap: np.ndarray
+    lo_missing: np.ndarray
+    up_missing: np.ndarray
+    reach: int
+
+
+def _few_weights(space: Space) -> _Weights | None:
+    """`_Weights` of the space, made once (`Space.remember`); None when its arrays hold
+    Python integers (then only the general path is exact)."""
+    def make() -> _Weights | None:
+        ar = space.arrays
+        lo_missing, lo0, lo1 = ar["lower"]
+        up_missing, up0, up1 = ar["upper"]
+        parts = (ar["p0"], ar["p1"], lo0, lo1, up0, up1)
+        if any(a.dtype != np.int64 for a in parts):
+            return None
+        reach = sum(int(np.abs(a).sum()) for a in parts)
+        lower = np.stack([lo0, lo1], axis=1)
+        upper = np.stack([up0, up1], axis=1)
+        return _Weights(np.stack([ar["p0"], ar["p1"]], axis=1), lower.astype(np.float64),
+                        upper.astype(np.float64), (upper - lower).astype(np.float64),
+                        lo_missing, up_missing, reach)
+    return space.remember(("few weights",), make)
+
+
+FLOAT_EXACT = 2**53  # float64 holds every integer of smaller magnitude, sums included
+
+
+def _prune_few(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int] | None:
+    """`prune_arrays` of at most CHUNK rows (no box, 64-bit space), with a handful of
+    numpy calls instead of dozens: most prunes of a deep network's kernels are of a few
+    dozen rows, where numpy's cost per call, not the arithmetic, is what counts.  None
+    when a sum might reach 2^53 (then the general path decides).
+
+    The same selection: classes of equal free part and provenance keep their largest
+    row (value, then derivative; the last on a tie), found with a dict; then every pair
+    of the survivors is tested at once (`_beaten`)."""
+    w = _few_weights(space)
+    if w is None:
+        return None
+    # Every sum `_beaten` forms (partial sums too) is at most 4 max|entry| x reach in
+    # magnitude: below 2^53, float64 computes it exactly, in any order.
+    if 4 * int(np.abs(vecs).max()) * (w.reach + 1) >= FLOAT_EXACT:
+        return None
+    f = space.first_variable
+    base = vecs[:, :f] @ w.point
+    rows = _best_of_few_classes(vecs[:, f:], provs, base.tolist())
+    if len(rows) <= 1:
+        return rows
+    keep = np.array(rows, dtype=np.int64)
+    beaten = _beaten(vecs[keep, f:], provs[keep], base[keep], w)
+    return keep[~beaten].tolist()
+
+
+def _best_of_few_classes(free: np.ndarray, provs: np.ndarray, base: list[list[int]]) -> list[int]:
+    """`_best_of_classes` for few rows, in plain Python: each class (equal free part, as
+    bytes, and provenance) keeps its row of largest [value, derivative], the last on a
+    tie (rows are visited in order and a tie replaces); sorted indices."""
+    raw = free.tobytes()
+    width = len(raw) // len(free)
+    best: dict[tuple[bytes, int], int] = {}
+    for i, prov in enumerate(provs.tolist()):
+        key = (raw[i * width:(i + 1) * width], prov)
+        j = best.get(key)
+        if j is None or base[i] >= base[j]:
+            best[key] = i
+    return sorted(best.values())
+
+
+def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights) -> np.ndarray:
+    """For each row, whether another beats it: dominates it and either is not dominated
+    back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`).
+
+    The minimum of row j minus row i over the sizes' bounds, `cp @ lower + cn @ upper`
+    with `c = x_j - x_i` split by sign, is also `(x_j @ lower) - (x_i @ upper) +
+    min(x_j, x_i) @ (upper - lower)`: two per-row parts and one (sizes, n, n) array
+    of minima, laid out so that numpy's inner loops run along rows, contracted by one
+    float product (exact: `_prune_few` bounds every sum below 2^53)."""
+    used = np.flatnonzero(free.any(axis=0))
+    x = free[:, used].astype(np.float64)
+    xt = np.ascontiguousarray(x.T)
+    n, k = x.shape
+    base = base.astype(np.float64)
+    top = base + x @ w.lower[used]        # row j's part, (n, 2)
+    bottom = base + x @ w.upper[used]     # row i's part
+    low = (w.gap[used].T @ np.minimum(xt[:, :, None], xt[:, None, :]).reshape(k, n * n)).reshape(2, n, n)
+    low += top.T[:, :, None] - bottom.T[:, None, :]
+    value, slope = low
+    dom = (value > 0) | ((value == 0) & (slope >= 0))
+    dom &= (provs[None, :] & ~provs[:, None]) == 0
+    lo_missing, up_missing = w.lo_missing[used], w.up_missing[used]
+    if lo_missing.any():   # a size with no lower bound: j - i must not grow with it
+        dom &= ~(xt[lo_missing, :, None] > xt[lo_missing, None, :]).any(axis=0)
+    if up_missing.any():
+        dom &= ~(xt[up_missing, :, None] < xt[up_missing, None, :]).any(axis=0)
+    np.fill_diagonal(dom, False)
+    return (dom & (~dom.T | _later(n))).any(axis=0)
+
+
+@lru_cache(maxsize=None)
+def _later(n: int) -> np.ndarray:
+    """`later[j, i]`: row j comes after row i (of n), made once per n (read only)."""
+    out = np.tri(n, k=-1, dtype=bool)
+    out.flags.writeable = False
+    return out
 
 
 def _best_of_classes(free: np.ndarray, provs: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
