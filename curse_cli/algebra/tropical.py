@@ -399,11 +399,13 @@ def _prune_general(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[in
     rows = _best_of_classes(vecs[:, f:], provs, a0, a1)
     if len(rows) <= 1:
         return rows.tolist()
+    fast = _float_weights(space, vecs)
     # From here on, the surviving rows only (`rows` is sorted, so their positions keep
     # the order the tie-break needs), and only the free sizes some of them use.
     vecs, a0, a1 = vecs[rows], a0[rows], a1[rows]
     used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
     view = _View(vecs[:, np.concatenate([np.arange(f), f + used])], provs[rows], ar, used, (a0, a1))
+    view.fast = fast
     if len(rows) <= CHUNK:
         return rows[view.prune(np.arange(len(rows)))].tolist()
     view.sieve()
@@ -448,6 +450,16 @@ def _few_weights(space: Space) -> _Weights | None:
 FLOAT_EXACT = 2**53  # float64 holds every integer of smaller magnitude, sums included
 
 
+def _float_weights(space: Space, vecs: np.ndarray) -> _Weights | None:
+    """The space's `_Weights` if `_beaten` computes exactly on rows of `vecs`: every sum
+    it forms (partial sums too) is at most 4 max|entry| x reach in magnitude, and below
+    2^53 float64 computes it exactly, in any order.  None otherwise."""
+    w = _few_weights(space)
+    if w is None or 4 * int(np.abs(vecs).max()) * (w.reach + 1) >= FLOAT_EXACT:
+        return None
+    return w
+
+
 def _prune_few(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int] | None:
     """`prune_arrays` of at most CHUNK rows (no box, 64-bit space), with a handful of
     numpy calls instead of dozens: most prunes of a deep network's kernels are of a few
@@ -457,12 +469,8 @@ def _prune_few(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int] |
     The same selection: classes of equal free part and provenance keep their largest
     row (value, then derivative; the last on a tie), found with a dict; then every pair
     of the survivors is tested at once (`_beaten`)."""
-    w = _few_weights(space)
+    w = _float_weights(space, vecs)
     if w is None:
-        return None
-    # Every sum `_beaten` forms (partial sums too) is at most 4 max|entry| x reach in
-    # magnitude: below 2^53, float64 computes it exactly, in any order.
-    if 4 * int(np.abs(vecs).max()) * (w.reach + 1) >= FLOAT_EXACT:
         return None
     f = space.first_variable
     base = vecs[:, :f] @ w.point
@@ -489,9 +497,12 @@ def _best_of_few_classes(free: np.ndarray, provs: np.ndarray, base: list[list[in
     return sorted(best.values())
 
 
-def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights) -> np.ndarray:
+def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights,
+            columns: np.ndarray | None = None, index: np.ndarray | None = None) -> np.ndarray:
     """For each row, whether another beats it: dominates it and either is not dominated
     back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`).
+    `columns`: the free size of each column of `free` (None: all, in order); `index`:
+    the rows' indices, which tell which comes later (None: increasing).
 
     The minimum of row j minus row i over the sizes' bounds, `cp @ lower + cn @ upper`
     with `c = x_j - x_i` split by sign, is also `(x_j @ lower) - (x_i @ upper) +
@@ -500,6 +511,8 @@ def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights) 
     float product (exact: `_prune_few` bounds every sum below 2^53)."""
     used = np.flatnonzero(free.any(axis=0))
     x = free[:, used].astype(np.float64)
+    if columns is not None:
+        used = columns[used]
     xt = np.ascontiguousarray(x.T)
     n, k = x.shape
     base = base.astype(np.float64)
@@ -516,7 +529,8 @@ def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights) 
     if up_missing.any():
         dom &= ~(xt[up_missing, :, None] < xt[up_missing, None, :]).any(axis=0)
     np.fill_diagonal(dom, False)
-    return (dom & (~dom.T | _later(n))).any(axis=0)
+    later = _later(n) if index is None else index[:, None] > index[None, :]
+    return (dom & (~dom.T | later)).any(axis=0)
 
 
 @lru_cache(maxsize=None)
@@ -645,6 +659,8 @@ class _View:
     constant-and-scale part at the point (`base`: value and derivative arrays); after
     `sieve`, the rows' ranks at the probe corners."""
 
+    fast: _Weights | None = None   # set when `prune` may test pairs with `_beaten`
+
     def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray,
                  base: tuple[np.ndarray, np.ndarray]) -> None:
         self.vecs, self.provs = vecs, provs
@@ -729,6 +745,10 @@ class _View:
         m = len(rows)
         if m <= 1:
             return rows.tolist()
+        if self.fast is not None:
+            base = np.stack([self.base0[rows], self.base1[rows]], axis=1)
+            beaten = _beaten(self.vecs[rows, self.f:], self.provs[rows], base, self.fast, self.used, rows)
+            return rows[~beaten].tolist()
         dom = self.matrix(rows, rows)
         np.fill_diagonal(dom, False)
         later = rows[:, None] > rows[None, :]  # later[j, i]: row j comes after row i
