@@ -263,3 +263,32 @@ def test_few_rows_path_matches_the_general_path_and_the_reference():
         compared += 1
         assert few == _prune_general(space, vecs, provs) == reference(space, vecs, provs), f"case {case}"
     assert compared > 500
+
+
+def test_merging_two_pruned_sets_is_their_maximum():
+    """`merge` (only the pairs across two pruned sets are tested) gives `tmax` of them:
+    the same terms in the same order.  Both sets are pruned from rows of one small
+    pool, so that copies, class mates (same free part and provenance, different
+    constant) and mutually dominating terms across the two are common; spaces with
+    missing, pinned and crossed bounds, some with a box and some past CHUNK terms
+    (where `merge` defers to `tmax`)."""
+    import random
+
+    from curse_cli.algebra.tropical import CHUNK, content_max, content_merge, merge, tmax
+    from tests.test_tropical_prune import _rows, _space as random_space
+
+    rng = random.Random(7)
+    crossing = 0
+    for case in range(500):
+        space = random_space(rng, box=case % 10 == 0)
+        m = rng.choice((2, 4, 10, 30, 60, 2 * CHUNK))
+        vecs, provs = _rows(rng, space, m)
+        vecs[rng.randrange(m), 0] += space.unit   # a class mate with a larger constant
+        terms = [Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)]
+        cut = rng.randrange(m + 1)
+        x, y = prune(space, terms[:cut]), prune(space, rng.sample(terms, m - cut))
+        want = tmax(space, x, y)
+        assert merge(space, x, y) == want, f"case {case}"
+        assert content_merge(space, (x, y, ()), (y, x, x)) == content_max(space, (x, y, ()), (y, x, x))
+        crossing += len(want) < len(x) + len(y) <= CHUNK
+    assert crossing > 150

@@ -500,37 +500,57 @@ def _best_of_few_classes(free: np.ndarray, provs: np.ndarray, base: list[list[in
 def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights,
             columns: np.ndarray | None = None, index: np.ndarray | None = None) -> np.ndarray:
     """For each row, whether another beats it: dominates it and either is not dominated
-    back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`).
-    `columns`: the free size of each column of `free` (None: all, in order); `index`:
-    the rows' indices, which tell which comes later (None: increasing).
+    back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`,
+    see `_float_dominance`).  `columns`: the free size of each column of `free` (None:
+    all, in order); `index`: the rows' indices, which tell which comes later (None:
+    increasing)."""
+    used = np.flatnonzero(free.any(axis=0))
+    x = np.ascontiguousarray(free[:, used].T, dtype=np.float64)
+    if columns is not None:
+        used = columns[used]
+    base = base.astype(np.float64)
+    dom = _float_dominance(w, used, (x, base, provs), (x, base, provs), _minima(w, used, x, x))
+    np.fill_diagonal(dom, False)
+    later = _later(len(dom)) if index is None else index[:, None] > index[None, :]
+    return (dom & (~dom.T | later)).any(axis=0)
+
+
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Rows for `_float_dominance`: free part (sizes x rows, floats), base (rows x 2,
+floats: value and derivative), provenance masks."""
+
+
+def _minima(w: _Weights, used: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """`out[:, j, i] = min(top_j, bottom_i) @ (upper - lower)`, value and derivative,
+    for free parts given as (sizes, rows) floats: one (sizes, rows, rows) array of
+    minima, laid out so that numpy's inner loops run along rows, contracted by one
+    float product.  Symmetric: swapping `top` and `bottom` transposes it."""
+    k, n, m = len(top), top.shape[1], bottom.shape[1]
+    return (w.gap[used].T @ np.minimum(top[:, :, None], bottom[:, None, :]).reshape(k, n * m)).reshape(2, n, m)
+
+
+def _float_dominance(w: _Weights, used: np.ndarray, top: Rows, bottom: Rows, minima: np.ndarray) -> np.ndarray:
+    """`dom[j, i]`: row j of `top` dominates row i of `bottom` (`_View._dominates` and
+    the provenance cover), in floats, exact when every sum stays below 2^53
+    (`_float_weights`).  `used`: the free sizes of the rows' columns; `minima`:
+    `_minima(w, used, top free, bottom free)`.
 
     The minimum of row j minus row i over the sizes' bounds, `cp @ lower + cn @ upper`
     with `c = x_j - x_i` split by sign, is also `(x_j @ lower) - (x_i @ upper) +
-    min(x_j, x_i) @ (upper - lower)`: two per-row parts and one (sizes, n, n) array
-    of minima, laid out so that numpy's inner loops run along rows, contracted by one
-    float product (exact: `_prune_few` bounds every sum below 2^53)."""
-    used = np.flatnonzero(free.any(axis=0))
-    x = free[:, used].astype(np.float64)
-    if columns is not None:
-        used = columns[used]
-    xt = np.ascontiguousarray(x.T)
-    n, k = x.shape
-    base = base.astype(np.float64)
-    top = base + x @ w.lower[used]        # row j's part, (n, 2)
-    bottom = base + x @ w.upper[used]     # row i's part
-    low = (w.gap[used].T @ np.minimum(xt[:, :, None], xt[:, None, :]).reshape(k, n * n)).reshape(2, n, n)
-    low += top.T[:, :, None] - bottom.T[:, None, :]
-    value, slope = low
+    min(x_j, x_i) @ (upper - lower)`: two per-row parts and the minima."""
+    (xt, bt, pt), (xb, bb, pb) = top, bottom
+    high = bt + xt.T @ w.lower[used]       # row j's part, (rows, 2)
+    low = bb + xb.T @ w.upper[used]        # row i's part
+    value = minima[0] + (high[:, 0, None] - low[None, :, 0])
+    slope = minima[1] + (high[:, 1, None] - low[None, :, 1])
     dom = (value > 0) | ((value == 0) & (slope >= 0))
-    dom &= (provs[None, :] & ~provs[:, None]) == 0
+    dom &= (pb[None, :] & ~pt[:, None]) == 0
     lo_missing, up_missing = w.lo_missing[used], w.up_missing[used]
     if lo_missing.any():   # a size with no lower bound: j - i must not grow with it
-        dom &= ~(xt[lo_missing, :, None] > xt[lo_missing, None, :]).any(axis=0)
+        dom &= ~(xt[lo_missing, :, None] > xb[lo_missing, None, :]).any(axis=0)
     if up_missing.any():
-        dom &= ~(xt[up_missing, :, None] < xt[up_missing, None, :]).any(axis=0)
-    np.fill_diagonal(dom, False)
-    later = _later(n) if index is None else index[:, None] > index[None, :]
-    return (dom & (~dom.T | later)).any(axis=0)
+        dom &= ~(xt[up_missing, :, None] < xb[up_missing, None, :]).any(axis=0)
+    return dom
 
 
 @lru_cache(maxsize=None)
@@ -815,6 +835,11 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)
 
 
+def _terms(vecs: np.ndarray, provs: np.ndarray) -> Trop:
+    """Rows back to terms, each array converted to Python integers in one call."""
+    return tuple(Term(tuple(v), p) for v, p in zip(vecs.tolist(), provs.tolist()))
+
+
 def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([t.vec for t in trop], dtype=np.int64), np.array([t.prov for t in trop], dtype=np.int64))
 
@@ -887,12 +912,54 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
             continue
         vecs, provs = np.concatenate(vp), np.concatenate(pp)
         keep = prune_arrays(space, vecs, provs) if len(vecs) > 1 else [0]
-        out.append(tuple(Term(tuple(vecs[i].tolist()), int(provs[i])) for i in keep))
+        out.append(_terms(vecs[keep], provs[keep]))
     return tuple(out)
 
 
 def content_max(space: Space, *contents: Content) -> Content:
     return tuple(tmax(space, *orders) for orders in zip(*contents))
+
+
+def content_merge(space: Space, a: Content, b: Content) -> Content:
+    """`content_max(space, a, b)` for contents already pruned in `space` (each order an
+    output of `prune`, `tmax`, `content_max`, `content_merge` or `hermite_product`):
+    order by order, `merge`."""
+    return tuple(merge(space, x, y) for x, y in zip(a, b))
+
+
+def merge(space: Space, x: Trop, y: Trop) -> Trop:
+    """`tmax(space, x, y)` for `x` and `y` each pruned in `space`: the same terms in the
+    same order, testing only the pairs across the two (when all of them go to
+    `_prune_few`; otherwise `tmax` itself).
+
+    Pruned terms never dominate each other (of two that did, one would have been
+    dropped), so within `x` or `y` no term beats another; and a term of one that has
+    a class mate (same free part and provenance) in the other is beaten by it exactly
+    when the class step drops it.  So a term of `x` survives unless some term of `y`
+    dominates it (`y` comes later and wins ties), a term of `y` unless some term of
+    `x` dominates it and is not dominated back."""
+    if not x or not y:
+        return x + y
+    if space.box is not None or not space.fits_int64 or len(x) + len(y) > CHUNK:
+        return tmax(space, x, y)
+    terms = x + y
+    vecs = np.array([t.vec for t in terms], dtype=np.int64)
+    w = _float_weights(space, vecs)
+    if w is None:
+        return tmax(space, x, y)
+    provs = np.array([t.prov for t in terms], dtype=np.int64)
+    f, n = space.first_variable, len(x)
+    base = (vecs[:, :f] @ w.point).astype(np.float64)
+    used = np.flatnonzero(vecs[:, f:].any(axis=0))
+    free = np.ascontiguousarray(vecs[:, f + used].T, dtype=np.float64)
+    first = (free[:, :n], base[:n], provs[:n])
+    second = (free[:, n:], base[n:], provs[n:])
+    minima = _minima(w, used, second[0], first[0])
+    y_over_x = _float_dominance(w, used, second, first, minima)                      # [j, i]: y_j dominates x_i
+    x_over_y = _float_dominance(w, used, first, second, minima.transpose(0, 2, 1))   # [i, j]: x_i dominates y_j
+    keep_x = ~y_over_x.any(axis=0)
+    keep_y = ~(x_over_y & ~y_over_x.T).any(axis=0)
+    return tuple(t for t, kept in zip(terms, np.concatenate([keep_x, keep_y]).tolist()) if kept)
 
 
 def content_shift(content: Content, by: tuple[int, ...], prov: int = 0) -> Content:

@@ -45,6 +45,7 @@ from curse_cli.algebra.tropical import (
     Term,
     Trop,
     content_max,
+    content_merge,
     content_shift,
     dominates,
     hermite_product,
@@ -274,7 +275,7 @@ def power_list(space: Space, base: Content, top: int, only: int | None = None, p
             out.append(product(space, out[-1], base, order))
         else:
             a_powers, b = split
-            out.append(content_max(space, a_powers[m - 1], product(space, out[-1], b, order)))
+            out.append(content_merge(space, a_powers[m - 1], product(space, out[-1], b, order)))
     return out
 
 
@@ -453,7 +454,7 @@ def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel,
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
     content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
     sigma = Feature(eigen, content)
-    amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space, only=only))
+    amplitude = content_merge(space, lazy_part.amplitude, sigma.amplitude(space, only=only))
     amplitude = at_order(amplitude, only)
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
                   lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
