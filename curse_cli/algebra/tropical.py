@@ -399,16 +399,18 @@ def _prune_general(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[in
     rows = _best_of_classes(vecs[:, f:], provs, a0, a1)
     if len(rows) <= 1:
         return rows.tolist()
-    fast = _float_weights(space, vecs)
     # From here on, the surviving rows only (`rows` is sorted, so their positions keep
     # the order the tie-break needs), and only the free sizes some of them use.
     vecs, a0, a1 = vecs[rows], a0[rows], a1[rows]
     used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
     view = _View(vecs[:, np.concatenate([np.arange(f), f + used])], provs[rows], ar, used, (a0, a1))
-    view.fast = fast
+    fast = _float_weights(space, vecs)
+    if fast is not None:
+        view.use_floats(fast)
     if len(rows) <= CHUNK:
         return rows[view.prune(np.arange(len(rows)))].tolist()
-    view.sieve()
+    if fast is None:
+        view.sieve()
     return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
 
 
@@ -497,22 +499,16 @@ def _best_of_few_classes(free: np.ndarray, provs: np.ndarray, base: list[list[in
     return sorted(best.values())
 
 
-def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights,
-            columns: np.ndarray | None = None, index: np.ndarray | None = None) -> np.ndarray:
+def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights) -> np.ndarray:
     """For each row, whether another beats it: dominates it and either is not dominated
     back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`,
-    see `_float_dominance`).  `columns`: the free size of each column of `free` (None:
-    all, in order); `index`: the rows' indices, which tell which comes later (None:
-    increasing)."""
+    see `_float_dominance`); the rows in increasing order."""
     used = np.flatnonzero(free.any(axis=0))
     x = np.ascontiguousarray(free[:, used].T, dtype=np.float64)
-    if columns is not None:
-        used = columns[used]
     base = base.astype(np.float64)
     dom = _float_dominance(w, used, (x, base, provs), (x, base, provs), _minima(w, used, x, x))
     np.fill_diagonal(dom, False)
-    later = _later(len(dom)) if index is None else index[:, None] > index[None, :]
-    return (dom & (~dom.T | later)).any(axis=0)
+    return (dom & (~dom.T | _later(len(dom)))).any(axis=0)
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -679,7 +675,7 @@ class _View:
     constant-and-scale part at the point (`base`: value and derivative arrays); after
     `sieve`, the rows' ranks at the probe corners."""
 
-    fast: _Weights | None = None   # set when `prune` may test pairs with `_beaten`
+    fast: _Weights | None = None   # set by `use_floats`
 
     def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray,
                  base: tuple[np.ndarray, np.ndarray]) -> None:
@@ -692,6 +688,15 @@ class _View:
         self.up_missing = self.up_missing.astype(np.int64)
         self.used, self.corners = used, ar["probes"]
         self.ranks: np.ndarray | None = None
+
+    def use_floats(self, w: _Weights) -> None:
+        """Test pairs in floats (`_float_dominance`, all pairs at once, exact when
+        `_float_weights` gave `w` for these rows): cheaper than ranks and exact tests
+        for the few hundred rows of a deep network's products, so `sieve` is then
+        not needed."""
+        self.fast = w
+        self.float_free = np.ascontiguousarray(self.vecs[:, self.f:].T, dtype=np.float64)
+        self.float_base = np.stack([self.base0, self.base1], axis=1).astype(np.float64)
 
     def sieve(self) -> None:
         """Rank the rows at the probe corners, so that `matrix` tests exactly only the
@@ -737,7 +742,12 @@ class _View:
     def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """`out[j, i]`: row j dominates column-term i.  The provenance cover and the
         probe ranks, one comparison each, rule out most pairs; the others are tested
-        exactly (`_dominates`)."""
+        exactly (`_dominates`).  After `use_floats`, every pair in floats."""
+        if self.fast is not None:
+            top = (self.float_free[:, rows], self.float_base[rows], self.provs[rows])
+            bottom = (self.float_free[:, cols], self.float_base[cols], self.provs[cols])
+            return _float_dominance(self.fast, self.used, top, bottom,
+                                    _minima(self.fast, self.used, top[0], bottom[0]))
         out = (self.provs[cols][None, :] & ~self.provs[rows][:, None]) == 0
         if self.ranks is not None:
             for rank in self.ranks:
@@ -765,10 +775,6 @@ class _View:
         m = len(rows)
         if m <= 1:
             return rows.tolist()
-        if self.fast is not None:
-            base = np.stack([self.base0[rows], self.base1[rows]], axis=1)
-            beaten = _beaten(self.vecs[rows, self.f:], self.provs[rows], base, self.fast, self.used, rows)
-            return rows[~beaten].tolist()
         dom = self.matrix(rows, rows)
         np.fill_diagonal(dom, False)
         later = rows[:, None] > rows[None, :]  # later[j, i]: row j comes after row i
