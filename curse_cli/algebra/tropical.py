@@ -416,19 +416,34 @@ def _prune_general(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[in
 
 
 class _Weights(NamedTuple):
-    """Per-space constants of `_prune_few`: the point's (value, derivative) weights of
-    the constant-and-scale part (f x 2, integers), and per free size, as floats, the
-    lower bound, the upper bound and their difference (each k x 2: value and
-    derivative), which bound is missing, and `reach`: the sum of the absolute values
-    of all these weights, which bounds |any sum| / max |entry| (`_prune_few`)."""
+    """Per-space constants of the float tests (`_float_weights`), as integers: the
+    point's (value, derivative) weights of the constant-and-scale part (f x 2); per
+    free size the lower and upper bounds (sizes x 2; 0 where missing) and which bound
+    is missing; `reach`: per part (value, derivative) the sum of the absolute values
+    of all these weights, which bounds |any sum| / max |entry| of that part."""
 
     point: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    lo_missing: np.ndarray
+    up_missing: np.ndarray
+    reach: tuple[int, int]
+
+
+class _Floats(NamedTuple):
+    """`_Weights` for one prune, with each (value, derivative) pair folded into the
+    single number `value * scale + derivative`: `scale` is a power of two above any
+    derivative sum the tests form, so that number compares with zero as the pair does
+    lexicographically, and one comparison decides dominance.  Bounds as floats
+    (sizes,): lower, upper, and upper - lower."""
+
+    point: np.ndarray
+    scale: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     gap: np.ndarray
     lo_missing: np.ndarray
     up_missing: np.ndarray
-    reach: int
 
 
 def _few_weights(space: Space) -> _Weights | None:
@@ -441,26 +456,38 @@ def _few_weights(space: Space) -> _Weights | None:
         parts = (ar["p0"], ar["p1"], lo0, lo1, up0, up1)
         if any(a.dtype != np.int64 for a in parts):
             return None
-        reach = sum(int(np.abs(a).sum()) for a in parts)
-        lower = np.stack([lo0, lo1], axis=1)
-        upper = np.stack([up0, up1], axis=1)
-        return _Weights(np.stack([ar["p0"], ar["p1"]], axis=1), lower.astype(np.float64),
-                        upper.astype(np.float64), (upper - lower).astype(np.float64),
-                        lo_missing, up_missing, reach)
+        reach = (sum(int(np.abs(a).sum()) for a in parts[0::2]), sum(int(np.abs(a).sum()) for a in parts[1::2]))
+        return _Weights(np.stack([ar["p0"], ar["p1"]], axis=1), np.stack([lo0, lo1], axis=1),
+                        np.stack([up0, up1], axis=1), lo_missing, up_missing, reach)
     return space.remember(("few weights",), make)
 
 
 FLOAT_EXACT = 2**53  # float64 holds every integer of smaller magnitude, sums included
 
 
-def _float_weights(space: Space, vecs: np.ndarray) -> _Weights | None:
-    """The space's `_Weights` if `_beaten` computes exactly on rows of `vecs`: every sum
-    it forms (partial sums too) is at most 4 max|entry| x reach in magnitude, and below
-    2^53 float64 computes it exactly, in any order.  None otherwise."""
+def _float_weights(space: Space, vecs: np.ndarray) -> _Floats | None:
+    """`_Floats` for rows of `vecs` if the float tests compute exactly on them, else None.
+
+    Every sum a test forms (`_beaten`, `_float_dominance`; partial sums too) is, per
+    part, at most 4 max|entry| x reach in magnitude: the derivatives' bound sets the
+    scale, and the folded sums stay below 2^53, where float64 computes exactly in any
+    order."""
     w = _few_weights(space)
-    if w is None or 4 * int(np.abs(vecs).max()) * (w.reach + 1) >= FLOAT_EXACT:
+    if w is None:
         return None
-    return w
+    top = 4 * int(np.abs(vecs).max()) + 4
+    value, slope = top * (w.reach[0] + 1), top * (w.reach[1] + 1)
+    scale = 1 << slope.bit_length()
+    if value * scale + slope >= FLOAT_EXACT:
+        return None
+    return space.remember(("floats", scale), lambda: _fold(w, scale))
+
+
+def _fold(w: _Weights, scale: int) -> _Floats:
+    pair = np.array([scale, 1], dtype=np.int64)
+    lower, upper = w.lower @ pair, w.upper @ pair
+    return _Floats(w.point, pair, lower.astype(np.float64), upper.astype(np.float64),
+                   (upper - lower).astype(np.float64), w.lo_missing, w.up_missing)
 
 
 def _prune_few(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int] | None:
@@ -500,33 +527,33 @@ def _best_of_few_classes(free: np.ndarray, provs: np.ndarray, base: list[list[in
     return sorted(best.values())
 
 
-def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Weights) -> np.ndarray:
+def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Floats) -> np.ndarray:
     """For each row, whether another beats it: dominates it and either is not dominated
     back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`,
     see `_float_dominance`); the rows in increasing order."""
     used = np.flatnonzero(free.any(axis=0))
     x = np.ascontiguousarray(free[:, used].T, dtype=np.float64)
-    base = base.astype(np.float64)
+    base = (base @ w.scale).astype(np.float64)
     dom = _float_dominance(w, used, (x, base, provs), (x, base, provs), _minima(w, used, x, x))
     np.fill_diagonal(dom, False)
     return (dom & (~dom.T | _later(len(dom)))).any(axis=0)
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""Rows for `_float_dominance`: free part (sizes x rows, floats), base (rows x 2,
-floats: value and derivative), provenance masks."""
+"""Rows for `_float_dominance`: free part (sizes x rows, floats), base (rows, floats:
+value and derivative folded, `_Floats`), provenance masks."""
 
 
-def _minima(w: _Weights, used: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    """`out[:, j, i] = min(top_j, bottom_i) @ (upper - lower)`, value and derivative,
-    for free parts given as (sizes, rows) floats: one (sizes, rows, rows) array of
-    minima, laid out so that numpy's inner loops run along rows, contracted by one
-    float product.  Symmetric: swapping `top` and `bottom` transposes it."""
+def _minima(w: _Floats, used: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """`out[j, i] = min(top_j, bottom_i) @ (upper - lower)` (folded), for free parts
+    given as (sizes, rows) floats: one (sizes, rows, rows) array of minima, laid out
+    so that numpy's inner loops run along rows, contracted by one float product.
+    Symmetric: swapping `top` and `bottom` transposes it."""
     k, n, m = len(top), top.shape[1], bottom.shape[1]
-    return (w.gap[used].T @ np.minimum(top[:, :, None], bottom[:, None, :]).reshape(k, n * m)).reshape(2, n, m)
+    return (w.gap[used] @ np.minimum(top[:, :, None], bottom[:, None, :]).reshape(k, n * m)).reshape(n, m)
 
 
-def _float_dominance(w: _Weights, used: np.ndarray, top: Rows, bottom: Rows, minima: np.ndarray) -> np.ndarray:
+def _float_dominance(w: _Floats, used: np.ndarray, top: Rows, bottom: Rows, minima: np.ndarray) -> np.ndarray:
     """`dom[j, i]`: row j of `top` dominates row i of `bottom` (`_View._dominates` and
     the provenance cover), in floats, exact when every sum stays below 2^53
     (`_float_weights`).  `used`: the free sizes of the rows' columns; `minima`:
@@ -536,11 +563,9 @@ def _float_dominance(w: _Weights, used: np.ndarray, top: Rows, bottom: Rows, min
     with `c = x_j - x_i` split by sign, is also `(x_j @ lower) - (x_i @ upper) +
     min(x_j, x_i) @ (upper - lower)`: two per-row parts and the minima."""
     (xt, bt, pt), (xb, bb, pb) = top, bottom
-    high = bt + xt.T @ w.lower[used]       # row j's part, (rows, 2)
+    high = bt + xt.T @ w.lower[used]       # row j's part
     low = bb + xb.T @ w.upper[used]        # row i's part
-    value = minima[0] + (high[:, 0, None] - low[None, :, 0])
-    slope = minima[1] + (high[:, 1, None] - low[None, :, 1])
-    dom = (value > 0) | ((value == 0) & (slope >= 0))
+    dom = minima + (high[:, None] - low[None, :]) >= 0
     dom &= (pb[None, :] & ~pt[:, None]) == 0
     lo_missing, up_missing = w.lo_missing[used], w.up_missing[used]
     if lo_missing.any():   # a size with no lower bound: j - i must not grow with it
@@ -676,7 +701,7 @@ class _View:
     constant-and-scale part at the point (`base`: value and derivative arrays); after
     `sieve`, the rows' ranks at the probe corners."""
 
-    fast: _Weights | None = None   # set by `use_floats`
+    fast: _Floats | None = None   # set by `use_floats`
 
     def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray,
                  base: tuple[np.ndarray, np.ndarray]) -> None:
@@ -690,14 +715,14 @@ class _View:
         self.used, self.corners = used, ar["probes"]
         self.ranks: np.ndarray | None = None
 
-    def use_floats(self, w: _Weights) -> None:
+    def use_floats(self, w: _Floats) -> None:
         """Test pairs in floats (`_float_dominance`, all pairs at once, exact when
         `_float_weights` gave `w` for these rows): cheaper than ranks and exact tests
         for the few hundred rows of a deep network's products, so `sieve` is then
         not needed."""
         self.fast = w
         self.float_free = np.ascontiguousarray(self.vecs[:, self.f:].T, dtype=np.float64)
-        self.float_base = np.stack([self.base0, self.base1], axis=1).astype(np.float64)
+        self.float_base = (np.stack([self.base0, self.base1], axis=1) @ w.scale).astype(np.float64)
 
     def sieve(self) -> None:
         """Rank the rows at the probe corners, so that `matrix` tests exactly only the
@@ -965,14 +990,14 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
     if w is None:
         return tmax(space, x, y)
     f, n = space.first_variable, len(x)
-    base = (vecs[:, :f] @ w.point).astype(np.float64)
+    base = (vecs[:, :f] @ w.point @ w.scale).astype(np.float64)
     used = np.flatnonzero(vecs[:, f:].any(axis=0))
     free = np.ascontiguousarray(vecs[:, f + used].T, dtype=np.float64)
     first = (free[:, :n], base[:n], provs[:n])
     second = (free[:, n:], base[n:], provs[n:])
     minima = _minima(w, used, second[0], first[0])
     y_over_x = _float_dominance(w, used, second, first, minima)                      # [j, i]: y_j dominates x_i
-    x_over_y = _float_dominance(w, used, first, second, minima.transpose(0, 2, 1))   # [i, j]: x_i dominates y_j
+    x_over_y = _float_dominance(w, used, first, second, minima.T)   # [i, j]: x_i dominates y_j
     keep_x = ~y_over_x.any(axis=0)
     keep_y = ~(x_over_y & ~y_over_x.T).any(axis=0)
     return tuple(t for t, kept in zip(terms, np.concatenate([keep_x, keep_y]).tolist()) if kept)
