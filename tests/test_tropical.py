@@ -292,3 +292,34 @@ def test_merging_two_pruned_sets_is_their_maximum():
         assert content_merge(space, (x, y, ()), (y, x, x)) == content_max(space, (x, y, ()), (y, x, x))
         crossing += len(want) < len(x) + len(y) <= CHUNK
     assert crossing > 150
+
+
+def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
+    """`tmax` concatenates its polynomials' arrays, remembered by identity for the
+    latest ones made (`_trop_arrays`), instead of converting the terms again: the
+    result is `prune` of all the terms in order, and a remembered array is always the
+    polynomial's own, also after more than ARRAY_MEMORY polynomials pushed out the
+    oldest (and ids of dropped ones were reused)."""
+    import random
+
+    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, _trop_arrays, tmax
+    from tests.test_tropical_prune import _rows, _space as random_space
+
+    rng = random.Random(11)
+    made = []
+    for case in range(3 * ARRAY_MEMORY // 4):
+        space = random_space(rng, box=case % 7 == 0)
+        trops = []
+        for _ in range(rng.randint(0, 4)):
+            m = rng.choice((0, 1, 1, 3, 8))
+            vecs, provs = _rows(rng, space, m) if m else (np.zeros((0, space.size), dtype=np.int64), np.zeros(0))
+            trops.append(tuple(Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)))
+        out = tmax(space, *trops)
+        assert out == prune(space, [t for trop in trops for t in trop]), f"case {case}"
+        made.append(out)
+        made = made[-2 * ARRAY_MEMORY:]   # let old ones be freed, so that ids get reused
+        for trop in rng.sample(made, min(len(made), 5)):
+            if trop:
+                vecs, provs = _trop_arrays(trop)
+                want_vecs, want_provs = _arrays(trop)
+                assert (vecs == want_vecs).all() and (provs == want_provs).all()

@@ -361,7 +361,13 @@ def prune(space: Space, terms: Iterable[Term]) -> Trop:
     if len(terms) <= 1:
         return tuple(terms)
     vecs, provs = _arrays(terms)
-    return tuple(terms[i] for i in prune_arrays(space, vecs, provs))
+    return _pruned(space, terms, vecs, provs)
+
+
+def _pruned(space: Space, terms: Sequence[Term], vecs: np.ndarray, provs: np.ndarray) -> Trop:
+    """`prune` of terms given with their arrays; the result's arrays are remembered."""
+    keep = prune_arrays(space, vecs, provs)
+    return _remember_arrays(tuple(terms[i] for i in keep), vecs[keep], provs[keep])
 
 
 CHUNK = 96
@@ -851,7 +857,13 @@ def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.nda
 
 
 def tmax(space: Space, *trops: Trop) -> Trop:
-    return prune(space, (t for trop in trops for t in trop))
+    trops = tuple(t for t in trops if t)
+    if len(trops) == 1 and len(trops[0]) == 1:
+        return trops[0]
+    if not trops:
+        return ()
+    vecs, provs = (np.concatenate(part) for part in zip(*map(_trop_arrays, trops)))
+    return _pruned(space, [t for trop in trops for t in trop], vecs, provs)
 
 
 # -- the Hermite product rule -----------------------------------------------------------
@@ -868,8 +880,38 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
 
 
 def _terms(vecs: np.ndarray, provs: np.ndarray) -> Trop:
-    """Rows back to terms, each array converted to Python integers in one call."""
-    return tuple(Term(tuple(v), p) for v, p in zip(vecs.tolist(), provs.tolist()))
+    """Rows back to terms, each array converted to Python integers in one call (the
+    arrays are remembered for the result, `_trop_arrays`)."""
+    return _remember_arrays(tuple(Term(tuple(v), p) for v, p in zip(vecs.tolist(), provs.tolist())), vecs, provs)
+
+
+ARRAY_MEMORY = 512   # tropical polynomials whose arrays are remembered (the latest made)
+_ARRAY_MEMORY: dict[int, tuple[Trop, np.ndarray, np.ndarray]] = {}
+
+
+def _trop_arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
+    """`_arrays(trop)` (non-empty), remembered for the latest polynomials (by identity):
+    a product's or a merge's result is often the next product's factor, and a
+    spike's amplitude the factor of every power in a split."""
+    held = _ARRAY_MEMORY.get(id(trop))
+    if held is not None and held[0] is trop:
+        return held[1], held[2]
+    vecs, provs = _arrays(trop)
+    _remember_arrays(trop, vecs, provs)
+    return vecs, provs
+
+
+def _remember_arrays(trop: Trop, vecs: np.ndarray, provs: np.ndarray) -> Trop:
+    """Remember `trop`'s arrays (made read only), forgetting the oldest beyond
+    ARRAY_MEMORY; holding `trop` keeps its identity from being reused meanwhile."""
+    if not trop:
+        return trop
+    if len(_ARRAY_MEMORY) >= ARRAY_MEMORY:
+        del _ARRAY_MEMORY[next(iter(_ARRAY_MEMORY))]
+    vecs.flags.writeable = False
+    provs.flags.writeable = False
+    _ARRAY_MEMORY[id(trop)] = (trop, vecs, provs)
+    return trop
 
 
 def _arrays(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
@@ -909,8 +951,8 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     a part drops only terms pruning the whole drops, and the survivors keep their order.
     """
     limit = len(x) - 1
-    xs = [_arrays(t) if t else None for t in x]
-    ys = xs if y is x else [_arrays(t) if t else None for t in y]
+    xs = [_trop_arrays(t) if t else None for t in x]
+    ys = xs if y is x else [_trop_arrays(t) if t else None for t in y]
     vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     held = [0] * (limit + 1)
@@ -985,7 +1027,7 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
     if space.box is not None or not space.fits_int64 or len(x) + len(y) > CHUNK:
         return tmax(space, x, y)
     terms = x + y
-    vecs, provs = _arrays(terms)
+    vecs, provs = (np.concatenate(part) for part in zip(_trop_arrays(x), _trop_arrays(y)))
     w = _float_weights(space, vecs)
     if w is None:
         return tmax(space, x, y)
@@ -1000,7 +1042,8 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
     x_over_y = _float_dominance(w, used, first, second, minima.T)   # [i, j]: x_i dominates y_j
     keep_x = ~y_over_x.any(axis=0)
     keep_y = ~(x_over_y & ~y_over_x.T).any(axis=0)
-    return tuple(t for t, kept in zip(terms, np.concatenate([keep_x, keep_y]).tolist()) if kept)
+    keep = np.concatenate([keep_x, keep_y])
+    return _remember_arrays(tuple(t for t, kept in zip(terms, keep.tolist()) if kept), vecs[keep], provs[keep])
 
 
 def content_shift(content: Content, by: tuple[int, ...], prov: int = 0) -> Content:
