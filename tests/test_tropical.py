@@ -274,7 +274,7 @@ def test_merging_two_pruned_sets_is_their_maximum():
     (where `merge` defers to `tmax`)."""
     import random
 
-    from curse_cli.algebra.tropical import CHUNK, content_max, content_merge, merge, tmax
+    from curse_cli.algebra.tropical import CHUNK, content_merge, merge, tmax
     from tests.test_tropical_prune import _rows, _space as random_space
 
     rng = random.Random(7)
@@ -287,19 +287,21 @@ def test_merging_two_pruned_sets_is_their_maximum():
         terms = [Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)]
         cut = rng.randrange(m + 1)
         x, y = prune(space, terms[:cut]), prune(space, rng.sample(terms, m - cut))
-        want = tmax(space, x, y)
-        assert merge(space, x, y) == want, f"case {case}"
-        assert content_merge(space, (x, y, ()), (y, x, x)) == content_max(space, (x, y, ()), (y, x, x))
+        want = prune(space, list(x) + list(y))   # not tmax, which merges pruned operands itself
+        assert merge(space, x, y) == want == tmax(space, x, y), f"case {case}"
+        assert content_merge(space, (x, y, ()), (y, x, x)) == tuple(
+            prune(space, list(a) + list(b)) for a, b in zip((x, y, ()), (y, x, x)))
         crossing += len(want) < len(x) + len(y) <= CHUNK
     assert crossing > 150
 
 
 def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
     """`tmax` concatenates its polynomials' arrays, remembered by identity for the
-    latest ones made (`_trop_arrays`), instead of converting the terms again: the
-    result is `prune` of all the terms in order, and a remembered array is always the
-    polynomial's own, also after more than ARRAY_MEMORY polynomials pushed out the
-    oldest (and ids of dropped ones were reused)."""
+    latest ones made (`_trop_arrays`), instead of converting the terms again, and
+    merges two known to be pruned: the result is `prune` of all the terms in order,
+    and a remembered array is always the polynomial's own, also after more than
+    ARRAY_MEMORY polynomials pushed out the oldest (and ids of dropped ones were
+    reused)."""
     import random
 
     from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, _trop_arrays, tmax
@@ -316,6 +318,12 @@ def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
             trops.append(tuple(Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)))
         out = tmax(space, *trops)
         assert out == prune(space, [t for trop in trops for t in trop]), f"case {case}"
+        assert tmax(space, *trops) == out   # now remembered, but not as pruned: no merge
+        pruned = [prune(space, trop) for trop in trops]   # remembered as pruned: tmax merges them
+        assert tmax(space, *pruned) == prune(space, [t for trop in pruned for t in trop]), f"case {case}"
+        other = space.with_point({n: Fraction(rng.randint(0, 3)) for n in space.scales})   # pruned elsewhere
+        elsewhere = [prune(other, trop) for trop in trops]
+        assert tmax(space, *elsewhere) == prune(space, [t for trop in elsewhere for t in trop]), f"case {case}"
         made.append(out)
         made = made[-2 * ARRAY_MEMORY:]   # let old ones be freed, so that ids get reused
         for trop in rng.sample(made, min(len(made), 5)):

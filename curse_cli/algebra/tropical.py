@@ -367,7 +367,7 @@ def prune(space: Space, terms: Iterable[Term]) -> Trop:
 def _pruned(space: Space, terms: Sequence[Term], vecs: np.ndarray, provs: np.ndarray) -> Trop:
     """`prune` of terms given with their arrays; the result's arrays are remembered."""
     keep = prune_arrays(space, vecs, provs)
-    return _remember_arrays(tuple(terms[i] for i in keep), vecs[keep], provs[keep])
+    return _remember_arrays(tuple(terms[i] for i in keep), vecs[keep], provs[keep], space)
 
 
 CHUNK = 96
@@ -857,9 +857,19 @@ def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.nda
 
 
 def tmax(space: Space, *trops: Trop) -> Trop:
+    """The maximum of tropical polynomials: `prune` of all their terms, in order.  Of
+    one or two polynomials known to be pruned in `space` (the latest made by pruning,
+    `_is_pruned`), the one itself, or the two's `merge`."""
     trops = tuple(t for t in trops if t)
-    if len(trops) == 1 and len(trops[0]) == 1:
+    if len(trops) == 2 and _is_pruned(trops[0], space) and _is_pruned(trops[1], space):
+        return merge(space, *trops)
+    if len(trops) == 1 and (len(trops[0]) == 1 or _is_pruned(trops[0], space)):
         return trops[0]
+    return _prune_all(space, trops)
+
+
+def _prune_all(space: Space, trops: tuple[Trop, ...]) -> Trop:
+    """`prune` of the terms of non-empty `trops`, from their (remembered) arrays."""
     if not trops:
         return ()
     vecs, provs = (np.concatenate(part) for part in zip(*map(_trop_arrays, trops)))
@@ -879,14 +889,30 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)
 
 
-def _terms(vecs: np.ndarray, provs: np.ndarray) -> Trop:
+def _terms(vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) -> Trop:
     """Rows back to terms, each array converted to Python integers in one call (the
-    arrays are remembered for the result, `_trop_arrays`)."""
-    return _remember_arrays(tuple(Term(tuple(v), p) for v, p in zip(vecs.tolist(), provs.tolist())), vecs, provs)
+    arrays are remembered for the result, `_trop_arrays`; `pruned_in`: the space the
+    rows are the survivors of a prune in)."""
+    trop = tuple(Term(tuple(v), p) for v, p in zip(vecs.tolist(), provs.tolist()))
+    return _remember_arrays(trop, vecs, provs, pruned_in)
+
+
+class _Held(NamedTuple):
+    trop: Trop
+    vecs: np.ndarray
+    provs: np.ndarray
+    pruned_in: Space | None   # the space whose prune made `trop` (None: not known)
 
 
 ARRAY_MEMORY = 512   # tropical polynomials whose arrays are remembered (the latest made)
-_ARRAY_MEMORY: dict[int, tuple[Trop, np.ndarray, np.ndarray]] = {}
+_ARRAY_MEMORY: dict[int, _Held] = {}
+
+
+def _is_pruned(trop: Trop, space: Space) -> bool:
+    """Whether `trop` is remembered as the result of a prune in `space` (then no two of
+    its terms dominate each other there)."""
+    held = _ARRAY_MEMORY.get(id(trop))
+    return held is not None and held.trop is trop and held.pruned_in is space
 
 
 def _trop_arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
@@ -894,23 +920,24 @@ def _trop_arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
     a product's or a merge's result is often the next product's factor, and a
     spike's amplitude the factor of every power in a split."""
     held = _ARRAY_MEMORY.get(id(trop))
-    if held is not None and held[0] is trop:
-        return held[1], held[2]
+    if held is not None and held.trop is trop:
+        return held.vecs, held.provs
     vecs, provs = _arrays(trop)
     _remember_arrays(trop, vecs, provs)
     return vecs, provs
 
 
-def _remember_arrays(trop: Trop, vecs: np.ndarray, provs: np.ndarray) -> Trop:
-    """Remember `trop`'s arrays (made read only), forgetting the oldest beyond
-    ARRAY_MEMORY; holding `trop` keeps its identity from being reused meanwhile."""
+def _remember_arrays(trop: Trop, vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) -> Trop:
+    """Remember `trop`'s arrays (made read only) and the space it was pruned in,
+    forgetting the oldest beyond ARRAY_MEMORY; holding `trop` keeps its identity from
+    being reused meanwhile."""
     if not trop:
         return trop
     if len(_ARRAY_MEMORY) >= ARRAY_MEMORY:
         del _ARRAY_MEMORY[next(iter(_ARRAY_MEMORY))]
     vecs.flags.writeable = False
     provs.flags.writeable = False
-    _ARRAY_MEMORY[id(trop)] = (trop, vecs, provs)
+    _ARRAY_MEMORY[id(trop)] = _Held(trop, vecs, provs, pruned_in)
     return trop
 
 
@@ -996,7 +1023,7 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
             continue
         vecs, provs = np.concatenate(vp), np.concatenate(pp)
         keep = prune_arrays(space, vecs, provs) if len(vecs) > 1 else [0]
-        out.append(_terms(vecs[keep], provs[keep]))
+        out.append(_terms(vecs[keep], provs[keep], space))
     return tuple(out)
 
 
@@ -1025,12 +1052,12 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
     if not x or not y:
         return x + y
     if space.box is not None or not space.fits_int64 or len(x) + len(y) > CHUNK:
-        return tmax(space, x, y)
+        return _prune_all(space, (x, y))
     terms = x + y
     vecs, provs = (np.concatenate(part) for part in zip(_trop_arrays(x), _trop_arrays(y)))
     w = _float_weights(space, vecs)
     if w is None:
-        return tmax(space, x, y)
+        return _prune_all(space, (x, y))
     f, n = space.first_variable, len(x)
     base = (vecs[:, :f] @ w.point @ w.scale).astype(np.float64)
     used = np.flatnonzero(vecs[:, f:].any(axis=0))
@@ -1043,7 +1070,7 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
     keep_x = ~y_over_x.any(axis=0)
     keep_y = ~(x_over_y & ~y_over_x.T).any(axis=0)
     keep = np.concatenate([keep_x, keep_y])
-    return _remember_arrays(tuple(t for t, kept in zip(terms, keep.tolist()) if kept), vecs[keep], provs[keep])
+    return _remember_arrays(tuple(t for t, kept in zip(terms, keep.tolist()) if kept), vecs[keep], provs[keep], space)
 
 
 def content_shift(content: Content, by: tuple[int, ...], prov: int = 0) -> Content:
