@@ -255,3 +255,101 @@ def test_a_specialised_layers_powers_raised_from_its_lazy_siblings_are_its_own()
                 assert _same_maximum(folder.space, x, y, floors), (act, scaling, prefix)
             checked += 1
     assert checked >= 20, checked
+
+
+def test_few_rows_path_matches_the_general_path_and_the_reference():
+    """`_prune_few` (at most CHUNK rows: classes in a dict, all pairs at once in floats)
+    selects the same rows, in the same order, as the general numpy path and as the
+    pair-by-pair reference built from `dominates`.  Random spaces with missing, pinned
+    and crossed bounds; rows drawn from small pools, so that copies, exact ties
+    (mutually dominating rows, classes of equal free part) and provenance covers are
+    common; provenance from a few bits, so that a row often lacks another's layers."""
+    import random
+
+    from curse_cli.algebra.tropical import CHUNK, _prune_few, _prune_general
+    from tests.test_tropical_prune import _rows, _space as random_space, reference
+
+    rng = random.Random(20261130)
+    compared = 0
+    for case in range(600):
+        space = random_space(rng, box=False)
+        m = rng.choice((2, 3, 4, 6, 9, 17, 40, CHUNK))
+        vecs, provs = _rows(rng, space, m)
+        if rng.random() < 0.3:   # shift some copies by a constant: classes with a strict best
+            vecs[rng.randrange(m), 0] += rng.choice((-1, 1)) * space.unit
+        if rng.random() < 0.3:
+            provs = np.array([rng.choice((0, 1, 3)) for _ in range(m)], dtype=np.int64)
+        few = _prune_few(space, vecs, provs)
+        if few is None:
+            continue
+        compared += 1
+        assert few == _prune_general(space, vecs, provs) == reference(space, vecs, provs), f"case {case}"
+    assert compared > 500
+
+
+def test_merging_two_pruned_sets_is_their_maximum():
+    """`merge` (only the pairs across two pruned sets are tested) gives `tmax` of them:
+    the same terms in the same order.  Both sets are pruned from rows of one small
+    pool, so that copies, class mates (same free part and provenance, different
+    constant) and mutually dominating terms across the two are common; spaces with
+    missing, pinned and crossed bounds, some with a box and some past CHUNK terms
+    (where `merge` defers to `tmax`)."""
+    import random
+
+    from curse_cli.algebra.tropical import CHUNK, content_merge, merge, tmax
+    from tests.test_tropical_prune import _rows, _space as random_space
+
+    rng = random.Random(7)
+    crossing = 0
+    for case in range(500):
+        space = random_space(rng, box=case % 10 == 0)
+        m = rng.choice((2, 4, 10, 30, 60, 2 * CHUNK))
+        vecs, provs = _rows(rng, space, m)
+        vecs[rng.randrange(m), 0] += space.unit   # a class mate with a larger constant
+        terms = [Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)]
+        cut = rng.randrange(m + 1)
+        x, y = prune(space, terms[:cut]), prune(space, rng.sample(terms, m - cut))
+        want = prune(space, list(x) + list(y))   # not tmax, which merges pruned operands itself
+        assert merge(space, x, y) == want == tmax(space, x, y), f"case {case}"
+        assert content_merge(space, (x, y, ()), (y, x, x)) == tuple(
+            prune(space, list(a) + list(b)) for a, b in zip((x, y, ()), (y, x, x)))
+        crossing += len(want) < len(x) + len(y) <= CHUNK
+    assert crossing > 150
+
+
+def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
+    """`tmax` concatenates its polynomials' arrays, remembered by identity for the
+    latest ones made (`_trop_arrays`), instead of converting the terms again, and
+    merges two known to be pruned: the result is `prune` of all the terms in order,
+    and a remembered array is always the polynomial's own, also after more than
+    ARRAY_MEMORY polynomials pushed out the oldest (and ids of dropped ones were
+    reused)."""
+    import random
+
+    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, _trop_arrays, tmax
+    from tests.test_tropical_prune import _rows, _space as random_space
+
+    rng = random.Random(11)
+    made = []
+    for case in range(3 * ARRAY_MEMORY // 4):
+        space = random_space(rng, box=case % 7 == 0)
+        trops = []
+        for _ in range(rng.randint(0, 4)):
+            m = rng.choice((0, 1, 1, 3, 8))
+            vecs, provs = _rows(rng, space, m) if m else (np.zeros((0, space.size), dtype=np.int64), np.zeros(0))
+            trops.append(tuple(Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)))
+        out = tmax(space, *trops)
+        assert out == prune(space, [t for trop in trops for t in trop]), f"case {case}"
+        assert tmax(space, *trops) == out   # now remembered, but not as pruned: no merge
+        pruned = [prune(space, trop) for trop in trops]   # remembered as pruned: tmax merges them
+        assert tmax(space, *pruned) == prune(space, [t for trop in pruned for t in trop]), f"case {case}"
+        other = space.with_point({n: Fraction(rng.randint(0, 3)) for n in space.scales})   # pruned elsewhere
+        elsewhere = [prune(other, trop) for trop in trops]
+        assert tmax(space, *elsewhere) == prune(space, [t for trop in elsewhere for t in trop]), f"case {case}"
+        made.append(out)
+        made = made[-2 * ARRAY_MEMORY:]   # let old ones be freed, so that ids get reused
+        for trop in rng.sample(made, min(len(made), 5)):
+            if trop:
+                vecs, provs = _trop_arrays(trop)
+                want_vecs, want_provs = _arrays(trop)
+                assert (vecs == want_vecs).all() and (provs == want_provs).all()

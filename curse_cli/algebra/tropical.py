@@ -12,9 +12,11 @@ really uses each of its layers from one that merely contains them.
 from __future__ import annotations
 
 import operator
+import struct
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from itertools import chain
 from math import lcm, prod
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
@@ -358,9 +360,14 @@ def prune(space: Space, terms: Iterable[Term]) -> Trop:
     terms = list(terms)
     if len(terms) <= 1:
         return tuple(terms)
-    vecs = np.array([t.vec for t in terms], dtype=np.int64)
-    provs = np.array([t.prov for t in terms], dtype=np.int64)
-    return tuple(terms[i] for i in prune_arrays(space, vecs, provs))
+    vecs, provs = _arrays(terms)
+    return _pruned(space, terms, vecs, provs)
+
+
+def _pruned(space: Space, terms: Sequence[Term], vecs: np.ndarray, provs: np.ndarray) -> Trop:
+    """`prune` of terms given with their arrays; the result's arrays are remembered."""
+    keep = prune_arrays(space, vecs, provs)
+    return _remember_arrays(tuple(terms[i] for i in keep), vecs[keep], provs[keep], space)
 
 
 CHUNK = 96
@@ -383,6 +390,16 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
         return _prune_exact(space, vecs, provs)
     if len(vecs) <= 1:
         return list(range(len(vecs)))
+    if len(vecs) <= CHUNK:
+        few = _prune_few(space, vecs, provs)
+        if few is not None:
+            return few
+    return _prune_general(space, vecs, provs)
+
+
+def _prune_general(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+    """`prune_arrays` without a box, in 64-bit integers, for any number of rows (at least
+    two): the classes by sorting, then the survivors' pairs in chunks (`_View`)."""
     ar = space.arrays
     f = space.first_variable
     a0, a1 = _base(vecs, ar)
@@ -394,9 +411,13 @@ def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]
     vecs, a0, a1 = vecs[rows], a0[rows], a1[rows]
     used = np.flatnonzero((vecs[:, f:] != 0).any(axis=0))
     view = _View(vecs[:, np.concatenate([np.arange(f), f + used])], provs[rows], ar, used, (a0, a1))
+    fast = _float_weights(space, vecs)
+    if fast is not None:
+        view.use_floats(fast)
     if len(rows) <= CHUNK:
         return rows[view.prune(np.arange(len(rows)))].tolist()
-    view.sieve()
+    if fast is None:
+        view.sieve()
     return rows[_in_chunks(view, np.lexsort((-a1, -a0)))].tolist()
 
 
@@ -406,6 +427,174 @@ def best_of_classes(space: Space, vecs: np.ndarray, provs: np.ndarray) -> np.nda
     constant and are dominated wherever the free sizes are."""
     a0, a1 = _base(vecs, space.arrays)
     return _best_of_classes(vecs[:, space.first_variable:], provs, a0, a1)
+
+
+class _Weights(NamedTuple):
+    """Per-space constants of the float tests (`_float_weights`), as integers: the
+    point's (value, derivative) weights of the constant-and-scale part (f x 2); per
+    free size the lower and upper bounds (sizes x 2; 0 where missing) and which bound
+    is missing; `reach`: per part (value, derivative) the sum of the absolute values
+    of all these weights, which bounds |any sum| / max |entry| of that part."""
+
+    point: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    lo_missing: np.ndarray
+    up_missing: np.ndarray
+    reach: tuple[int, int]
+
+
+class _Floats(NamedTuple):
+    """`_Weights` for one prune, with each (value, derivative) pair folded into the
+    single number `value * scale + derivative`: `scale` is a power of two above any
+    derivative sum the tests form, so that number compares with zero as the pair does
+    lexicographically, and one comparison decides dominance.  Bounds as floats
+    (sizes,): lower, upper, and upper - lower."""
+
+    point: np.ndarray
+    scale: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    gap: np.ndarray
+    lo_missing: np.ndarray
+    up_missing: np.ndarray
+
+
+def _few_weights(space: Space) -> _Weights | None:
+    """`_Weights` of the space, made once (`Space.remember`); None when its arrays hold
+    Python integers (then only the general path is exact)."""
+    def make() -> _Weights | None:
+        ar = space.arrays
+        lo_missing, lo0, lo1 = ar["lower"]
+        up_missing, up0, up1 = ar["upper"]
+        parts = (ar["p0"], ar["p1"], lo0, lo1, up0, up1)
+        if any(a.dtype != np.int64 for a in parts):
+            return None
+        reach = (sum(int(np.abs(a).sum()) for a in parts[0::2]), sum(int(np.abs(a).sum()) for a in parts[1::2]))
+        return _Weights(np.stack([ar["p0"], ar["p1"]], axis=1), np.stack([lo0, lo1], axis=1),
+                        np.stack([up0, up1], axis=1), lo_missing, up_missing, reach)
+    return space.remember(("few weights",), make)
+
+
+FLOAT_EXACT = 2**53  # float64 holds every integer of smaller magnitude, sums included
+
+
+def _float_weights(space: Space, vecs: np.ndarray) -> _Floats | None:
+    """`_Floats` for rows of `vecs` if the float tests compute exactly on them, else None.
+
+    Every sum a test forms (`_beaten`, `_float_dominance`; partial sums too) is, per
+    part, at most 4 max|entry| x reach in magnitude: the derivatives' bound sets the
+    scale, and the folded sums stay below 2^53, where float64 computes exactly in any
+    order."""
+    w = _few_weights(space)
+    if w is None:
+        return None
+    top = 4 * int(np.abs(vecs).max()) + 4
+    value, slope = top * (w.reach[0] + 1), top * (w.reach[1] + 1)
+    scale = 1 << slope.bit_length()
+    if value * scale + slope >= FLOAT_EXACT:
+        return None
+    return space.remember(("floats", scale), lambda: _fold(w, scale))
+
+
+def _fold(w: _Weights, scale: int) -> _Floats:
+    pair = np.array([scale, 1], dtype=np.int64)
+    lower, upper = w.lower @ pair, w.upper @ pair
+    return _Floats(w.point, pair, lower.astype(np.float64), upper.astype(np.float64),
+                   (upper - lower).astype(np.float64), w.lo_missing, w.up_missing)
+
+
+def _prune_few(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int] | None:
+    """`prune_arrays` of at most CHUNK rows (no box, 64-bit space), with a handful of
+    numpy calls instead of dozens: most prunes of a deep network's kernels are of a few
+    dozen rows, where numpy's cost per call, not the arithmetic, is what counts.  None
+    when a sum might reach 2^53 (then the general path decides).
+
+    The same selection: classes of equal free part and provenance keep their largest
+    row (value, then derivative; the last on a tie), found with a dict; then every pair
+    of the survivors is tested at once (`_beaten`)."""
+    w = _float_weights(space, vecs)
+    if w is None:
+        return None
+    f = space.first_variable
+    base = vecs[:, :f] @ w.point
+    rows = _best_of_few_classes(vecs[:, f:], provs, base.tolist())
+    if len(rows) <= 1:
+        return rows
+    keep = np.array(rows, dtype=np.int64)
+    beaten = _beaten(vecs[keep, f:], provs[keep], base[keep], w)
+    return keep[~beaten].tolist()
+
+
+def _best_of_few_classes(free: np.ndarray, provs: np.ndarray, base: list[list[int]]) -> list[int]:
+    """`_best_of_classes` for few rows, in plain Python: each class (equal free part, as
+    bytes, and provenance) keeps its row of largest [value, derivative], the last on a
+    tie (rows are visited in order and a tie replaces); sorted indices."""
+    raw = free.tobytes()
+    width = len(raw) // len(free)
+    best: dict[tuple[bytes, int], int] = {}
+    for i, prov in enumerate(provs.tolist()):
+        key = (raw[i * width:(i + 1) * width], prov)
+        j = best.get(key)
+        if j is None or base[i] >= base[j]:
+            best[key] = i
+    return sorted(best.values())
+
+
+def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Floats) -> np.ndarray:
+    """For each row, whether another beats it: dominates it and either is not dominated
+    back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`,
+    see `_float_dominance`); the rows in increasing order."""
+    used = np.flatnonzero(free.any(axis=0))
+    x = np.ascontiguousarray(free[:, used].T, dtype=np.float64)
+    base = (base @ w.scale).astype(np.float64)
+    dom = _float_dominance(w, used, (x, base, provs), (x, base, provs), _minima(w, used, x, x))
+    np.fill_diagonal(dom, False)
+    return (dom & (~dom.T | _later(len(dom)))).any(axis=0)
+
+
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Rows for `_float_dominance`: free part (sizes x rows, floats), base (rows, floats:
+value and derivative folded, `_Floats`), provenance masks."""
+
+
+def _minima(w: _Floats, used: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """`out[j, i] = min(top_j, bottom_i) @ (upper - lower)` (folded), for free parts
+    given as (sizes, rows) floats: one (sizes, rows, rows) array of minima, laid out
+    so that numpy's inner loops run along rows, contracted by one float product.
+    Symmetric: swapping `top` and `bottom` transposes it."""
+    k, n, m = len(top), top.shape[1], bottom.shape[1]
+    return (w.gap[used] @ np.minimum(top[:, :, None], bottom[:, None, :]).reshape(k, n * m)).reshape(n, m)
+
+
+def _float_dominance(w: _Floats, used: np.ndarray, top: Rows, bottom: Rows, minima: np.ndarray) -> np.ndarray:
+    """`dom[j, i]`: row j of `top` dominates row i of `bottom` (`_View._dominates` and
+    the provenance cover), in floats, exact when every sum stays below 2^53
+    (`_float_weights`).  `used`: the free sizes of the rows' columns; `minima`:
+    `_minima(w, used, top free, bottom free)`.
+
+    The minimum of row j minus row i over the sizes' bounds, `cp @ lower + cn @ upper`
+    with `c = x_j - x_i` split by sign, is also `(x_j @ lower) - (x_i @ upper) +
+    min(x_j, x_i) @ (upper - lower)`: two per-row parts and the minima."""
+    (xt, bt, pt), (xb, bb, pb) = top, bottom
+    high = bt + xt.T @ w.lower[used]       # row j's part
+    low = bb + xb.T @ w.upper[used]        # row i's part
+    dom = minima + (high[:, None] - low[None, :]) >= 0
+    dom &= (pb[None, :] & ~pt[:, None]) == 0
+    lo_missing, up_missing = w.lo_missing[used], w.up_missing[used]
+    if lo_missing.any():   # a size with no lower bound: j - i must not grow with it
+        dom &= ~(xt[lo_missing, :, None] > xb[lo_missing, None, :]).any(axis=0)
+    if up_missing.any():
+        dom &= ~(xt[up_missing, :, None] < xb[up_missing, None, :]).any(axis=0)
+    return dom
+
+
+@lru_cache(maxsize=None)
+def _later(n: int) -> np.ndarray:
+    """`later[j, i]`: row j comes after row i (of n), made once per n (read only)."""
+    out = np.tri(n, k=-1, dtype=bool)
+    out.flags.writeable = False
+    return out
 
 
 def _best_of_classes(free: np.ndarray, provs: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
@@ -526,6 +715,8 @@ class _View:
     constant-and-scale part at the point (`base`: value and derivative arrays); after
     `sieve`, the rows' ranks at the probe corners."""
 
+    fast: _Floats | None = None   # set by `use_floats`
+
     def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray,
                  base: tuple[np.ndarray, np.ndarray]) -> None:
         self.vecs, self.provs = vecs, provs
@@ -537,6 +728,15 @@ class _View:
         self.up_missing = self.up_missing.astype(np.int64)
         self.used, self.corners = used, ar["probes"]
         self.ranks: np.ndarray | None = None
+
+    def use_floats(self, w: _Floats) -> None:
+        """Test pairs in floats (`_float_dominance`, all pairs at once, exact when
+        `_float_weights` gave `w` for these rows): cheaper than ranks and exact tests
+        for the few hundred rows of a deep network's products, so `sieve` is then
+        not needed."""
+        self.fast = w
+        self.float_free = np.ascontiguousarray(self.vecs[:, self.f:].T, dtype=np.float64)
+        self.float_base = (np.stack([self.base0, self.base1], axis=1) @ w.scale).astype(np.float64)
 
     def sieve(self) -> None:
         """Rank the rows at the probe corners, so that `matrix` tests exactly only the
@@ -582,7 +782,12 @@ class _View:
     def matrix(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """`out[j, i]`: row j dominates column-term i.  The provenance cover and the
         probe ranks, one comparison each, rule out most pairs; the others are tested
-        exactly (`_dominates`)."""
+        exactly (`_dominates`).  After `use_floats`, every pair in floats."""
+        if self.fast is not None:
+            top = (self.float_free[:, rows], self.float_base[rows], self.provs[rows])
+            bottom = (self.float_free[:, cols], self.float_base[cols], self.provs[cols])
+            return _float_dominance(self.fast, self.used, top, bottom,
+                                    _minima(self.fast, self.used, top[0], bottom[0]))
         out = (self.provs[cols][None, :] & ~self.provs[rows][:, None]) == 0
         if self.ranks is not None:
             for rank in self.ranks:
@@ -674,7 +879,23 @@ def nonnegative_forms(space: Space, vecs: np.ndarray) -> np.ndarray:
 
 
 def tmax(space: Space, *trops: Trop) -> Trop:
-    return prune(space, (t for trop in trops for t in trop))
+    """The maximum of tropical polynomials: `prune` of all their terms, in order.  Of
+    one or two polynomials known to be pruned in `space` (the latest made by pruning,
+    `_is_pruned`), the one itself, or the two's `merge`."""
+    trops = tuple(t for t in trops if t)
+    if len(trops) == 2 and _is_pruned(trops[0], space) and _is_pruned(trops[1], space):
+        return merge(space, *trops)
+    if len(trops) == 1 and (len(trops[0]) == 1 or _is_pruned(trops[0], space)):
+        return trops[0]
+    return _prune_all(space, trops)
+
+
+def _prune_all(space: Space, trops: tuple[Trop, ...]) -> Trop:
+    """`prune` of the terms of non-empty `trops`, from their (remembered) arrays."""
+    if not trops:
+        return ()
+    vecs, provs = (np.concatenate(part) for part in zip(*map(_trop_arrays, trops)))
+    return _pruned(space, [t for trop in trops for t in trop], vecs, provs)
 
 
 # -- the Hermite product rule -----------------------------------------------------------
@@ -690,8 +911,70 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)
 
 
-def _arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([t.vec for t in trop], dtype=np.int64), np.array([t.prov for t in trop], dtype=np.int64))
+def _terms(vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) -> Trop:
+    """Rows back to terms, each array converted to Python integers in one call (the
+    arrays are remembered for the result, `_trop_arrays`; `pruned_in`: the space the
+    rows are the survivors of a prune in)."""
+    trop = tuple(Term(tuple(v), p) for v, p in zip(vecs.tolist(), provs.tolist()))
+    return _remember_arrays(trop, vecs, provs, pruned_in)
+
+
+class _Held(NamedTuple):
+    trop: Trop
+    vecs: np.ndarray
+    provs: np.ndarray
+    pruned_in: Space | None   # the space whose prune made `trop` (None: not known)
+
+
+ARRAY_MEMORY = 512   # tropical polynomials whose arrays are remembered (the latest made)
+_ARRAY_MEMORY: dict[int, _Held] = {}
+
+
+def _is_pruned(trop: Trop, space: Space) -> bool:
+    """Whether `trop` is remembered as the result of a prune in `space` (then no two of
+    its terms dominate each other there)."""
+    held = _ARRAY_MEMORY.get(id(trop))
+    return held is not None and held.trop is trop and held.pruned_in is space
+
+
+def _trop_arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
+    """`_arrays(trop)` (non-empty), remembered for the latest polynomials (by identity):
+    a product's or a merge's result is often the next product's factor, and a
+    spike's amplitude the factor of every power in a split."""
+    held = _ARRAY_MEMORY.get(id(trop))
+    if held is not None and held.trop is trop:
+        return held.vecs, held.provs
+    vecs, provs = _arrays(trop)
+    _remember_arrays(trop, vecs, provs)
+    return vecs, provs
+
+
+def _remember_arrays(trop: Trop, vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) -> Trop:
+    """Remember `trop`'s arrays (made read only) and the space it was pruned in,
+    forgetting the oldest beyond ARRAY_MEMORY; holding `trop` keeps its identity from
+    being reused meanwhile."""
+    if not trop:
+        return trop
+    if len(_ARRAY_MEMORY) >= ARRAY_MEMORY:
+        del _ARRAY_MEMORY[next(iter(_ARRAY_MEMORY))]
+    vecs.flags.writeable = False
+    provs.flags.writeable = False
+    _ARRAY_MEMORY[id(trop)] = _Held(trop, vecs, provs, pruned_in)
+    return trop
+
+
+def _arrays(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
+    """Terms (at least one) as (rows, provenance) int64 arrays, read only.  The rows are
+    packed by `struct` and read in place: about half the time of `np.array` on a list
+    of tuples, a large part of pruning few terms.  A number beyond 64 bits makes
+    `np.array` raise, as it always did."""
+    size = len(terms[0].vec)
+    flat = chain.from_iterable(t.vec for t in terms)
+    try:
+        vecs = np.frombuffer(struct.pack(f"{len(terms) * size}q", *flat), dtype=np.int64).reshape(len(terms), size)
+    except struct.error:
+        vecs = np.array([t.vec for t in terms], dtype=np.int64)
+    return vecs, np.array([t.prov for t in terms], dtype=np.int64)
 
 
 def remembered_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
@@ -722,8 +1005,8 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     """
     prune_rows = prune_rows or prune_arrays
     limit = len(x) - 1
-    xs = [_arrays(t) if t else None for t in x]
-    ys = xs if y is x else [_arrays(t) if t else None for t in y]
+    xs = [_trop_arrays(t) if t else None for t in x]
+    ys = xs if y is x else [_trop_arrays(t) if t else None for t in y]
     vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     held = [0] * (limit + 1)
@@ -767,12 +1050,55 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
             continue
         vecs, provs = np.concatenate(vp), np.concatenate(pp)
         keep = prune_rows(space, vecs, provs) if len(vecs) > 1 else [0]
-        out.append(tuple(Term(tuple(vecs[i].tolist()), int(provs[i])) for i in keep))
+        # remembered as pruned in `space` only when pruned on the box (`merge` relies on it)
+        out.append(_terms(vecs[keep], provs[keep], space if prune_rows is prune_arrays else None))
     return tuple(out)
 
 
 def content_max(space: Space, *contents: Content) -> Content:
     return tuple(tmax(space, *orders) for orders in zip(*contents))
+
+
+def content_merge(space: Space, a: Content, b: Content) -> Content:
+    """`content_max(space, a, b)` for contents already pruned in `space` (each order an
+    output of `prune`, `tmax`, `content_max`, `content_merge` or `hermite_product`):
+    order by order, `merge`."""
+    return tuple(merge(space, x, y) for x, y in zip(a, b))
+
+
+def merge(space: Space, x: Trop, y: Trop) -> Trop:
+    """`tmax(space, x, y)` for `x` and `y` each pruned in `space`: the same terms in the
+    same order, testing only the pairs across the two (when all of them go to
+    `_prune_few`; otherwise `tmax` itself).
+
+    Pruned terms never dominate each other (of two that did, one would have been
+    dropped), so within `x` or `y` no term beats another; and a term of one that has
+    a class mate (same free part and provenance) in the other is beaten by it exactly
+    when the class step drops it.  So a term of `x` survives unless some term of `y`
+    dominates it (`y` comes later and wins ties), a term of `y` unless some term of
+    `x` dominates it and is not dominated back."""
+    if not x or not y:
+        return x + y
+    if space.box is not None or not space.fits_int64 or len(x) + len(y) > CHUNK:
+        return _prune_all(space, (x, y))
+    terms = x + y
+    vecs, provs = (np.concatenate(part) for part in zip(_trop_arrays(x), _trop_arrays(y)))
+    w = _float_weights(space, vecs)
+    if w is None:
+        return _prune_all(space, (x, y))
+    f, n = space.first_variable, len(x)
+    base = (vecs[:, :f] @ w.point @ w.scale).astype(np.float64)
+    used = np.flatnonzero(vecs[:, f:].any(axis=0))
+    free = np.ascontiguousarray(vecs[:, f + used].T, dtype=np.float64)
+    first = (free[:, :n], base[:n], provs[:n])
+    second = (free[:, n:], base[n:], provs[n:])
+    minima = _minima(w, used, second[0], first[0])
+    y_over_x = _float_dominance(w, used, second, first, minima)                      # [j, i]: y_j dominates x_i
+    x_over_y = _float_dominance(w, used, first, second, minima.T)   # [i, j]: x_i dominates y_j
+    keep_x = ~y_over_x.any(axis=0)
+    keep_y = ~(x_over_y & ~y_over_x.T).any(axis=0)
+    keep = np.concatenate([keep_x, keep_y])
+    return _remember_arrays(tuple(t for t, kept in zip(terms, keep.tolist()) if kept), vecs[keep], provs[keep], space)
 
 
 def content_shift(content: Content, by: tuple[int, ...], prov: int = 0) -> Content:

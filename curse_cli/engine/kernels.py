@@ -47,6 +47,7 @@ from curse_cli.algebra.tropical import (
     Term,
     Trop,
     content_max,
+    content_merge,
     content_shift,
     dominates,
     hermite_product,
@@ -286,7 +287,11 @@ def power_list(space: Space, base: Content, top: int, only: int | None = None, p
             out.append(product(space, out[-1], base, order))
         else:
             a_powers, b = split
-            out.append(floor_prune(space, content_max(space, a_powers[m - 1], product(space, out[-1], b, order)), floors))
+            power = product(space, out[-1], b, order)
+            # pruned on the floors, the factors need not be an antichain on the box, which
+            # `content_merge` assumes: the whole maximum is pruned instead
+            out.append(floor_prune(space, content_max(space, a_powers[m - 1], power), floors) if floors
+                       else content_merge(space, a_powers[m - 1], power))
     return out
 
 
@@ -467,7 +472,11 @@ def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel,
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
     content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
     sigma = Feature(eigen, content)
-    amplitude = content_max(space, lazy_part.amplitude, sigma.amplitude(space, only=only))
-    amplitude = floor_prune(space, at_order(amplitude, only), lazy_part.floors + floors)
+    spike = sigma.amplitude(space, only=only)
+    named = lazy_part.floors + floors
+    if named:   # pruned on the floors (as in `power_list`, no antichain on the box to merge)
+        amplitude = floor_prune(space, at_order(content_max(space, lazy_part.amplitude, spike), only), named)
+    else:
+        amplitude = at_order(content_merge(space, lazy_part.amplitude, spike), only)
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
                   lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
