@@ -25,7 +25,7 @@ kernel's top terms is implied there by one kept, so the region itself is the sam
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import numpy as np
 
@@ -162,8 +162,31 @@ def region_samples(space: Space, floors: Floors, count: int = SAMPLES, seed: int
     return x
 
 
+class Region(NamedTuple):
+    """Where every programme reading a kernel is: the box and the floors (`floor_table`),
+    with the sample points its pruning filters by (`region_samples`), made once."""
+
+    floors: Floors
+    samples: np.ndarray
+
+    def prune_rows(self, space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
+        """`floor_prune_rows` in this region (for `tropical.hermite_product`)."""
+        return floor_prune_rows(space, vecs, provs, self.floors, self.samples)
+
+    def prune(self, space: Space, content: Content) -> Content:
+        """`content` pruned order by order in this region, each order in its order."""
+        return tuple(_prune_trop(space, order, self) for order in content)
+
+
+def floor_region(space: Space, named: Iterable[tuple[str, Term]]) -> Region | None:
+    """The region of the floors `named` (`Kernel.floors`), or None without floors (or
+    with floors in a cycle, `floor_table`): then the box alone prunes."""
+    floors = floor_table(space, named)
+    return Region(floors, region_samples(space, floors)) if floors else None
+
+
 def floor_prune_rows(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
-                     samples: np.ndarray | None = None) -> list[int]:
+                     samples: np.ndarray) -> list[int]:
     """The indices (ascending) of the rows kept when each row, strongest first, goes if
     a row already kept dominates it on the floors (`pairs_at_least_zero`, with the
     provenance rule).  Every row dropped is dominated by one kept, so the maximum is the
@@ -188,15 +211,13 @@ BLOCK = 128
 
 
 def _greedy(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
-            samples: np.ndarray | None) -> list[int]:
+            samples: np.ndarray) -> list[int]:
     """`floor_prune_rows` after the classes: the rows kept, ascending.
 
     Rows are taken strongest first, a block at a time: first every row of the block
     against the rows kept so far, then the block's survivors against each other in
     order, each pair test of a step in one call (`pairs_at_least_zero`).  A row goes
     exactly when a row kept before it dominates it, as if taken one by one."""
-    if samples is None:
-        samples = region_samples(space, floors)
     values = vecs @ samples
     margin = 1e-9 * (1.0 + np.abs(values).max())
     order = np.argsort(-values.mean(axis=1), kind="stable")
@@ -227,30 +248,17 @@ def _greedy(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
     return sorted(kept)
 
 
-def floor_prune_trop(space: Space, terms: Trop, floors: Floors, samples: np.ndarray | None = None) -> Trop:
-    """`terms` pruned on the box and the floors (`floor_prune_rows`), in their order."""
+def _prune_trop(space: Space, terms: Trop, region: Region) -> Trop:
+    """`terms` pruned in `region` (`floor_prune_rows`), in their order."""
     if len(terms) <= 1:
         return terms
     vecs = np.array([t.vec for t in terms], dtype=np.int64)
     provs = np.array([t.prov for t in terms], dtype=np.int64)
-    return tuple(terms[i] for i in floor_prune_rows(space, vecs, provs, floors, samples))
-
-
-def floor_pruner(space: Space, named: Iterable[tuple[str, Term]]):
-    """`(space, vecs, provs) -> kept rows` pruning on the floors `named` (for
-    `tropical.hermite_product`), or None without floors (the box alone)."""
-    floors = floor_table(space, named)
-    if not floors:
-        return None
-    samples = region_samples(space, floors)
-    return lambda space_, vecs, provs: floor_prune_rows(space_, vecs, provs, floors, samples)
+    return tuple(terms[i] for i in region.prune_rows(space, vecs, provs))
 
 
 def floor_prune(space: Space, content: Content, named: Iterable[tuple[str, Term]]) -> Content:
     """`content` pruned order by order on the box and the floors `named` (`Kernel.floors`);
     unchanged without floors."""
-    floors = floor_table(space, named)
-    if not floors:
-        return content
-    samples = region_samples(space, floors)
-    return tuple(floor_prune_trop(space, order, floors, samples) for order in content)
+    region = floor_region(space, named)
+    return content if region is None else region.prune(space, content)

@@ -854,11 +854,7 @@ def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.nda
     every = rows + cols
     vecs = np.array([t.vec for t in every], dtype=np.int64)
     provs = np.array([t.prov for t in every], dtype=np.int64)
-    f = space.first_variable
-    every_column = np.arange(vecs.shape[1] - f)
-    view = (_BoxView(vecs, provs, space, every_column) if space.box is not None
-            else _View(vecs, provs, space.arrays, every_column, _base(vecs, space.arrays)))
-    out = view.matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
+    out = _whole_view(space, vecs, provs).matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
     if cols is rows:
         np.fill_diagonal(out, False)
     return out
@@ -869,13 +865,20 @@ def nonnegative_forms(space: Space, vecs: np.ndarray) -> np.ndarray:
     it over the zero form, provenance aside), for many forms at once in 64-bit
     integers (the caller keeps them small enough: `fits_int64`'s range)."""
     every = np.concatenate([vecs, np.zeros((1, vecs.shape[1]), dtype=np.int64)])
-    provs = np.zeros(len(every), dtype=np.int64)
-    every_column = np.arange(vecs.shape[1] - space.first_variable)
+    view = _whole_view(space, every, np.zeros(len(every), dtype=np.int64))
     zero = np.array([len(vecs)])
     if space.box is not None:
-        return _BoxView(every, provs, space, every_column).matrix(np.arange(len(vecs)), zero)[:, 0]
-    view = _View(every, provs, space.arrays, every_column, _base(every, space.arrays))
+        return view.matrix(np.arange(len(vecs)), zero)[:, 0]
     return view._dominates(np.arange(len(vecs)), np.repeat(zero, len(vecs)))
+
+
+def _whole_view(space: Space, vecs: np.ndarray, provs: np.ndarray) -> _View:
+    """A view of rows over all their columns: on the box (`_BoxView`) in a sweep's
+    space, else at the point (`_View`)."""
+    every_column = np.arange(vecs.shape[1] - space.first_variable)
+    if space.box is not None:
+        return _BoxView(vecs, provs, space, every_column)
+    return _View(vecs, provs, space.arrays, every_column, _base(vecs, space.arrays))
 
 
 def tmax(space: Space, *trops: Trop) -> Trop:
@@ -1001,7 +1004,7 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     a part drops only terms pruning the whole drops, and the survivors keep their order.
 
     `prune_rows`: how candidates are pruned (default `prune_arrays`, on the box; a
-    homogeneous activation's kernels are pruned on their floors, `floors.floor_prune_rows`).
+    homogeneous activation's kernels are pruned on their floors, `floors.Region.prune_rows`).
     """
     prune_rows = prune_rows or prune_arrays
     limit = len(x) - 1

@@ -59,6 +59,8 @@ class UserError(click.ClickException):
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
                       help="Rich table for people, or one JSON document on stdout for pipes.")
+
+
 def PLOT(drawing: str):
     """`--plot FILE`: also draw `drawing` into FILE."""
     return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="FILE",

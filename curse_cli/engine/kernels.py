@@ -40,7 +40,7 @@ from functools import partial
 from typing import NamedTuple, Sequence
 
 from curse_cli.archs.problem import Activation, Support
-from curse_cli.algebra.floors import floor_prune, floor_pruner
+from curse_cli.algebra import floors as floor_rules
 from curse_cli.algebra.tropical import (
     Content,
     Space,
@@ -274,12 +274,12 @@ def power_list(space: Space, base: Content, top: int, only: int | None = None, p
 
     `floors` (a homogeneous activation's kernel, `Kernel.floors`): each product is
     pruned where every programme is, on the box and above the floors
-    (`floors.floor_pruner`), before the next power is made from it; on the box alone
+    (`floors.floor_region`), before the next power is made from it; on the box alone
     terms that carry different multiples of an input scale never compare, and their
     number multiplies with each power."""
-    pruner = floor_pruner(space, floors)
-    if pruner is not None:
-        product = partial(product, prune_rows=pruner)
+    region = floor_rules.floor_region(space, floors)
+    if region is not None:
+        product = partial(product, prune_rows=region.prune_rows)
     out = [base]
     for m in range(2, top + 1):
         order = only if m == top else None
@@ -290,7 +290,7 @@ def power_list(space: Space, base: Content, top: int, only: int | None = None, p
             power = product(space, out[-1], b, order)
             # pruned on the floors, the factors need not be an antichain on the box, which
             # `content_merge` assumes: the whole maximum is pruned instead
-            out.append(floor_prune(space, content_max(space, a_powers[m - 1], power), floors) if floors
+            out.append(region.prune(space, content_max(space, a_powers[m - 1], power)) if region is not None
                        else content_merge(space, a_powers[m - 1], power))
     return out
 
@@ -375,7 +375,7 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
     else:
         amplitude = content_max(space, *(c for _, c in parts))
     if normalised:
-        amplitude = floor_prune(space, amplitude, floors)
+        amplitude = floor_rules.floor_prune(space, amplitude, floors)
     features = kernel.features if any(j == 1 for j, _ in parts) else ()
     return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
@@ -475,8 +475,9 @@ def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel,
     spike = sigma.amplitude(space, only=only)
     named = lazy_part.floors + floors
     if named:   # pruned on the floors (as in `power_list`, no antichain on the box to merge)
-        amplitude = floor_prune(space, at_order(content_max(space, lazy_part.amplitude, spike), only), named)
+        amplitude = floor_rules.floor_prune(space, at_order(content_max(space, lazy_part.amplitude, spike), only),
+                                            named)
     else:
         amplitude = at_order(content_merge(space, lazy_part.amplitude, spike), only)
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),
-                  lazy_part.caveats | kernel.caveats | caveats, kernel.caps, lazy_part.floors + floors)
+                  lazy_part.caveats | kernel.caveats | caveats, kernel.caps, named)
