@@ -159,19 +159,12 @@ def _same_maximum(space, x, y, floors=()) -> bool:
     least the layers `P` must be the same for each `P` (dropping a term dominated by
     one relying on more layers keeps exactly these)."""
     from curse_cli.algebra.floors import floor_table, region_samples
+    from test_floors import same_on_region
 
     table = floor_table(space, floors)
     if table:
         points = region_samples(space, table, 2000, seed=7)
-        for xs, ys in zip(x, y):
-            for p in {t.prov for t in xs + ys}:
-                mx = [t.vec for t in xs if t.prov & p == p]
-                my = [t.vec for t in ys if t.prov & p == p]
-                if bool(mx) != bool(my):
-                    return False
-                if mx and not np.allclose((np.array(mx) @ points).max(axis=0), (np.array(my) @ points).max(axis=0)):
-                    return False
-        return True
+        return all(same_on_region(xs, ys, points) for xs, ys in zip(x, y))
     for xs, ys in zip(x, y):
         if bool(xs) != bool(ys):
             return False
