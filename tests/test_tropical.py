@@ -242,12 +242,71 @@ def test_a_specialised_layers_powers_raised_from_its_lazy_siblings_are_its_own()
             fast = folder.powers_of(prefix)
             direct = lazy_powers(folder.space, problem.activation, folder.kernel(prefix), folder.trunc,
                                  folder.only(len(prefix) + 1))
-            assert len(fast) == len(direct)
+            assert fast.keys() == direct.keys()
             floors = folder.kernel(prefix).floors
-            for x, y in zip(fast, direct):
-                assert _same_maximum(folder.space, x, y, floors), (act, scaling, prefix)
+            for m in fast:
+                assert _same_maximum(folder.space, fast[m], direct[m], floors), (act, scaling, prefix, m)
             checked += 1
     assert checked >= 20, checked
+
+
+def test_the_power_chain_squares_only_where_the_power_below_is_not_needed():
+    """`power_chain` (hand-derived): ReLU's lazy rule uses the powers 1, 2 and 4, so
+    `base^4 = (base^2)^2` and no cube is made; erf's 1 and 3, a full support and a
+    polynomial's single power are made one step at a time, as before."""
+    from curse_cli.engine.kernels import power_chain
+
+    assert power_chain([1, 2, 4]) == {1: 0, 2: 0, 4: 2}
+    assert power_chain([1, 2, 4, 6]) == {1: 0, 2: 0, 3: 0, 4: 2, 6: 3}
+    assert power_chain([1, 3]) == {1: 0, 2: 0, 3: 0}
+    assert power_chain([1, 2, 3, 4, 5]) == {m: 0 for m in range(1, 6)}
+    assert power_chain([2]) == {1: 0, 2: 1}
+    assert power_chain([]) == {1: 0}
+
+
+def test_powers_made_by_squaring_are_the_repeated_products():
+    """`power_list` for ReLU's powers 1, 2, 4 (the fourth a square of the second,
+    `power_chain`) against the reference `tropical.powers`, which multiplies by the
+    base one factor at a time and prunes on the box alone: the same maxima, for every
+    provenance, wherever the box and the floors hold (`_same_maximum`).  For the
+    amplitude of every prefix of up to two layers of a three-layer ReLU network (with
+    floors from the second layer on) and of an erf network (no floors), whole and at the last order alone;
+    and for the split `base = a ⊕ b` (a prefix ending in `Sp`, raised from its lazy
+    sibling's powers: the square is then `a^4 ⊕ c_2 base^2`)."""
+    from curse_cli.algebra.tropical import powers
+    from curse_cli.engine.api import Context, Options
+    from curse_cli.engine.kernels import power_list
+    from curse_cli.engine.patterns import GP, Mechanism, enumerate_patterns
+    from curse_cli.spec.load import load_spec_text
+
+    checked = split = 0
+    for act in ("relu", "erf"):
+        text = (f'architecture: {{kind: fcn, activation: {act}, widths: ["d", "d^(1/2)", "d"]}}\n'
+                'target: {kind: hermite, degree: 3}\nscaling: mean-field\n')
+        problem = load_spec_text(text, "t.yaml").problem
+        folder = Context(problem, Options(workers=1)).folder
+        space = folder.space
+        prefixes = {p[:l] for p in enumerate_patterns(problem.activation, problem.depth)
+                    for l in range(0, problem.depth)}   # kernels made whole (the last is read at one order)
+        for prefix in sorted(prefixes, key=len):
+            kernel = folder.kernel(prefix)
+            for only in (None, 3):
+                made = power_list(space, kernel.amplitude, [1, 2, 4], only, floors=kernel.floors)
+                reference = powers(space, kernel.amplitude, 4, only)
+                assert sorted(made) == [1, 2, 4]
+                for m in (2, 4):
+                    assert _same_maximum(space, made[m], reference[m - 1], kernel.floors), (act, prefix, only, m)
+                checked += 1
+                if prefix and prefix[-1].kind is Mechanism.SP:
+                    sibling = folder.kernel(prefix[:-1] + (GP,))
+                    sigma = kernel.feature(f"sigma{len(prefix)}")
+                    a_powers = power_list(space, sibling.amplitude, [1, 2, 4], only, floors=sibling.floors)
+                    raised = power_list(space, kernel.amplitude, [1, 2, 4], only,
+                                        split=(a_powers, sigma.amplitude(space)), floors=kernel.floors)
+                    for m in (2, 4):
+                        assert _same_maximum(space, raised[m], reference[m - 1], kernel.floors), (act, prefix, m)
+                    split += 1
+    assert checked >= 20 and split >= 4, (checked, split)
 
 
 def test_few_rows_path_matches_the_general_path_and_the_reference():

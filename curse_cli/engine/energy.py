@@ -89,8 +89,8 @@ class Folder:
         self._kernels: dict[Pattern, Kernel] = {
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
-        self._powers: dict[Pattern, list] = {}
-        self._sibling: tuple[Pattern, list] | None = None   # the powers of the last lazy prefix released
+        self._powers: dict[Pattern, dict] = {}
+        self._sibling: tuple[Pattern, dict] | None = None   # the powers of the last lazy prefix released
         self._rows: dict[tuple, object] = {}
 
     def adopt(self, other: Folder, factor: int) -> None:
@@ -119,7 +119,7 @@ class Folder:
         name = var(kind, layer)
         return (name, self.form(name)) if name in self.space.variables else None
 
-    def powers_of(self, prefix: Pattern) -> list:
+    def powers_of(self, prefix: Pattern) -> dict:
         """The powers of `K_l`'s amplitude that the next layer's lazy rule uses
         (`kernels.lazy_powers`): shared by the lazy layer on `prefix` and every GFL
         layer on it."""

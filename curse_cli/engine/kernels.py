@@ -37,7 +37,7 @@ changes neither P* nor the winners nor the exponent of any pattern it scores, be
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from curse_cli.archs.problem import Activation, Support
 from curse_cli.algebra import floors as floor_rules
@@ -219,7 +219,7 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             step: tuple[int, ...] | None = None, bit: int = 0,
             caps: Caps = (), only: int | None = None,
             normalised: bool = False, remember: bool = False,
-            powers: Sequence[Content] | None = None) -> tuple[list[tuple[int, Content]], bool]:
+            powers: Mapping[int, Content] | None = None) -> tuple[list[tuple[int, Content]], bool]:
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
@@ -237,9 +237,8 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     """
     ms = _used(support, trunc)
     if powers is None:
-        powers = power_list(space, base, max(ms, default=1), only,
-                            remembered_product if remember else hermite_product)
-    out = [(m, powers[m - 1] if step is None else content_shift(powers[m - 1], tuple(m * x for x in step), bit))
+        powers = power_list(space, base, ms, only, remembered_product if remember else hermite_product)
+    out = [(m, powers[m] if step is None else content_shift(powers[m], tuple(m * x for x in step), bit))
            for m in ms]
     certified = not support.infinite or normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
     if trunc.max_power is not None:   # an override: whether it reaches far enough is the caller's question
@@ -258,19 +257,21 @@ def _used(support: Support, trunc: Truncation) -> list[int]:
     return list(support.upto(trunc.max_order + 1))
 
 
-def power_list(space: Space, base: Content, top: int, only: int | None = None, product=hermite_product,
-               split: tuple[Sequence[Content], Content] | None = None,
-               floors: tuple[tuple[str, Term], ...] = ()) -> list[Content]:
-    """`[base, base^2, ..., base^top]` under the Hermite product, the last at order
-    `only` alone (the caller reads no other order of it; the others are needed whole).
+def power_list(space: Space, base: Content, needed: Sequence[int], only: int | None = None,
+               product=hermite_product, split: tuple[Mapping[int, Content], Content] | None = None,
+               floors: tuple[tuple[str, Term], ...] = ()) -> dict[int, Content]:
+    """`{m: base^m}` under the Hermite product for the powers `needed` and the ones they
+    are made from (`power_chain`), the highest at order `only` alone (the caller reads
+    no other order of it; the others are needed whole).
 
-    `split = (powers of a, b)` with `base = a ⊕ b`: then `base^m = a^m ⊕ base^(m-1) b`
-    (every product of `m` factors `a` or `b` is `a^m` or contains a `b`; the maxima and
-    the truncated products keep the same undominated terms, docs/theory.md section 9.1),
-    which reuses `a`'s powers: a GFL layer boosts one feature `b` of an amplitude `a`
-    whose powers its sibling lazy layer has already made, and `b` has far fewer terms
-    than `a`, so each power costs `|base^(m-1)| |b|` products instead of
-    `|base^(m-1)| |base|`.
+    `split = (powers of a, b)` with `base = a ⊕ b`: every product of `m` factors `a` or
+    `b` is `a^m` or contains a `b`, so `base^m = a^m ⊕ c_m` with `c_m = base^(m-1) b`,
+    and a square `base^(2h) = (a^h ⊕ c_h)^2 = a^(2h) ⊕ c_h base^h` (the maxima and the
+    truncated products keep the same undominated terms, docs/theory.md section 9.1).
+    That reuses `a`'s powers (made with the same `needed`): a GFL layer boosts one
+    feature `b` of an amplitude `a` whose powers its sibling lazy layer has already
+    made, and `b` has far fewer terms than `a`, so each power costs `|base^(m-1)| |b|`
+    products instead of `|base^(m-1)| |base|`.
 
     `floors` (a homogeneous activation's kernel, `Kernel.floors`): each product is
     pruned where every programme is, on the box and above the floors
@@ -280,19 +281,63 @@ def power_list(space: Space, base: Content, top: int, only: int | None = None, p
     region = floor_rules.floor_region(space, floors)
     if region is not None:
         product = partial(product, prune_rows=region.prune_rows)
-    out = [base]
-    for m in range(2, top + 1):
+    chain = power_chain(needed)
+    top = max(chain)
+    out: dict[int, Content] = {1: base}
+    rest: dict[int, Content] = {1: split[1]} if split is not None else {}   # `c_m`
+    for m, half in chain.items():
+        if m == 1:
+            continue
         order = only if m == top else None
         if split is None:
-            out.append(product(space, out[-1], base, order))
-        else:
-            a_powers, b = split
-            power = product(space, out[-1], b, order)
-            # pruned on the floors, the factors need not be an antichain on the box, which
-            # `content_merge` assumes: the whole maximum is pruned instead
-            out.append(region.prune(space, content_max(space, a_powers[m - 1], power)) if region is not None
-                       else content_merge(space, a_powers[m - 1], power))
+            out[m] = product(space, out[half], out[half], order) if half else product(space, out[m - 1], base, order)
+            continue
+        a_powers, b = split
+        made = product(space, rest[half], out[half], order) if half else product(space, out[m - 1], b, order)
+        # pruned on the floors, the factors need not be an antichain on the box, which
+        # `content_merge` assumes: the whole maximum is pruned instead
+        out[m] = (region.prune(space, content_max(space, a_powers[m], made)) if region is not None
+                  else content_merge(space, a_powers[m], made))
+        # `c_m`, for a square: the terms of `base^m` that are not `a^m`'s (with `a^m` they
+        # make the same maximum, and far fewer than `base^(m-1) b` has)
+        rest[m] = tuple(_without(terms, held) for terms, held in zip(out[m], a_powers[m]))
     return out
+
+
+def _without(terms: Trop, other: Trop) -> Trop:
+    """The terms of `terms` that are not in `other`."""
+    if not other:
+        return terms
+    held = set(other)
+    return tuple(t for t in terms if t not in held)
+
+
+def power_chain(needed: Sequence[int]) -> dict[int, int]:
+    """The powers `power_list` makes for `needed`, in increasing order, each with how:
+    `0` from the power below times the base, `h` as the square of the power `h`.  An
+    even power whose predecessor is not needed is a square: ReLU's lazy rule uses the
+    powers 1, 2 and 4, and `base^4 = (base^2)^2` makes no cube, the largest product
+    of the chain (its `|base^2|^2 / 2` pairs instead of `|base^3| |base|` and the
+    cube's own `|base^2| |base|`).  Otherwise each power is made from the one below,
+    as always (which keeps the same terms of ties as before for every other support)."""
+    wanted = set(needed) or {1}
+    how: dict[int, int] = {}
+
+    def add(m: int) -> None:
+        if m in how:
+            return
+        if m == 1:
+            how[1] = 0
+        elif m % 2 == 0 and m - 1 not in wanted:
+            add(m // 2)
+            how[m] = m // 2
+        else:
+            add(m - 1)
+            how[m] = 0
+
+    for m in sorted(wanted, reverse=True):
+        add(m)
+    return dict(sorted(how.items()))
 
 
 def taylor_top(act: Activation, j: int) -> int:
@@ -305,7 +350,7 @@ def taylor_top(act: Activation, j: int) -> int:
 
 def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
          scale: tuple[str, tuple[int, ...]] | None = None, remember: bool = True,
-         powers: Sequence[Content] | None = None) -> Kernel:
+         powers: Mapping[int, Content] | None = None) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
@@ -335,17 +380,16 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
 
 
 def lazy_powers(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
-                split: tuple[Sequence[Content], Content] | None = None) -> list[Content]:
-    """The powers of the kernel's amplitude the lazy rule raises it to (`power_list`, up
-    to the largest power used, the last at `only` alone): made once per prefix and
-    shared by its lazy layer and every GFL layer on it (`gfl`).  `split`: as for
-    `power_list` (a specialised layer's amplitude is its lazy part's and its spike's)."""
-    top = max(_used(act.hermite, trunc), default=1)
-    return power_list(space, kernel.amplitude, top, only, split=split, floors=kernel.floors)
+                split: tuple[Mapping[int, Content], Content] | None = None) -> dict[int, Content]:
+    """The powers of the kernel's amplitude the lazy rule raises it to (`power_list` of
+    the powers used, the highest at `only` alone): made once per prefix and shared by
+    its lazy layer and every GFL layer on it (`gfl`).  `split`: as for `power_list` (a
+    specialised layer's amplitude is its lazy part's and its spike's)."""
+    return power_list(space, kernel.amplitude, _used(act.hermite, trunc), only, split=split, floors=kernel.floors)
 
 
 def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
-          scale: tuple[str, tuple[int, ...]] | None, powers: Sequence[Content] | None = None) -> Kernel:
+          scale: tuple[str, tuple[int, ...]] | None, powers: Mapping[int, Content] | None = None) -> Kernel:
     a = kernel.amplitude
     caveats = set(kernel.caveats)
     floors = kernel.floors
@@ -382,7 +426,7 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
 
 def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_form: tuple[int, ...],
         trunc: Truncation, only: int | None = None, scale: tuple[str, tuple[int, ...]] | None = None,
-        powers: Sequence[Content] | None = None) -> Kernel:
+        powers: Mapping[int, Content] | None = None) -> Kernel:
     """GFL rule: the lazy rule on `K_{l-1}` with `[lambda_f]` raised by `[D_l]`.
 
     Products containing the amplified feature `j` times are raised by `j [D_l]`
