@@ -61,6 +61,29 @@ def floor_table(space: Space, named: Iterable[tuple[str, Term]]) -> Floors | Non
     return tuple((c, tuple(forms[c])) for c in order)
 
 
+def reaching(space: Space, named: tuple[tuple[str, Term], ...], content: Content) -> tuple[tuple[str, Term], ...]:
+    """The floors of `named` (`Kernel.floors`) that bound a size some term of `content`
+    carries, or a size such a floor carries, and so on.  The others change nothing
+    where `content`'s terms are compared: a size that no term and no kept floor
+    mentions can always be raised above its floors, so leaving them out leaves the
+    region's shadow on the sizes that matter the same.  Fewer floors, fewer
+    alternatives, and the same floors for every kernel a feature's content is read in."""
+    if not named:
+        return ()
+    carried = {c for order in content for t in order for c, x in enumerate(t.vec) if x}
+    by_size: dict[int, list[int]] = {}
+    for k, (name, _) in enumerate(named):
+        by_size.setdefault(space.index(name), []).append(k)
+    keep: set[int] = set()
+    left = [c for c in carried if c in by_size]
+    while left:
+        col = left.pop()
+        for k in by_size.pop(col, ()):
+            keep.add(k)
+            left += [c for c, x in enumerate(named[k][1].vec) if x and c in by_size]
+    return tuple(named[k] for k in sorted(keep))
+
+
 def at_least_zero(space: Space, delta: tuple[int, ...], floors: Floors) -> bool:
     """Whether the form `delta >= 0` wherever the box and the floors hold (sufficient
     test: module docstring), one alternative at a time in Python integers: the
