@@ -10,13 +10,16 @@ maximum, and a four-layer network did not finish in ten minutes (now a few secon
 
 Every programme that reads a kernel imposes its floors, so a term may go when another is
 at least as large wherever the box and the floors hold (and relies on no more layers).
-The test here (`at_least_zero`) is sufficient, not complete: for the difference
-`delta = a - b`, take the auxiliary size highest in the floors' order whose coefficient
-`beta` is not zero.  If `beta < 0`, give up (`s` is unbounded above).  If `beta > 0`,
-then `delta >= delta` with `s` replaced by any one of its floors `t`, since `s >= t`; try
-each, and go on with the sizes the floor brings in (floors of `s_l` are terms of the
-kernel below, which carry the sizes of lower layers).  With no auxiliary size left, the
-box test decides (`tropical.dominates`).
+Two tests decide it.  The substitution test (`at_least_zero`) is cheap and sufficient,
+not complete: for the difference `delta = a - b`, take the auxiliary size highest in the
+floors' order whose coefficient `beta` is not zero.  If `beta < 0`, give up (`s` is
+unbounded above).  If `beta > 0`, then `delta >= delta` with `s` replaced by any one of
+its floors `t`, since `s >= t`; try each, and go on with the sizes the floor brings in
+(floors of `s_l` are terms of the kernel below, which carry the sizes of lower layers).
+With no auxiliary size left, the box test decides (`tropical.dominates`).  A pair it
+rejects goes to the complete test (`Programme`): the minimum may need a weighted mix of
+a size's floors, which a linear programme finds and exact arithmetic checks
+(`certified`).
 
 Dropping a term dominated on that region changes no programme: each term kept is at
 least the dropped one at every point a programme can reach, and a floor dropped from a
