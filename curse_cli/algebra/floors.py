@@ -328,7 +328,7 @@ def floor_prune(space: Space, content: Content, named: Iterable[tuple[str, Term]
 # -- the complete test: a linear programme chooses, exact arithmetic checks -------------
 
 
-def certified(space: Space, delta: Sequence[int], floors: Floors, weights: Sequence[Fraction]) -> bool:
+def certified(space: Space, delta: Sequence[int], floors: Floors, weights: Sequence[Fraction | int]) -> bool:
     """Whether nonnegative `weights` (one per floor, in `floors`' order: size by size,
     form by form) prove `delta >= 0` wherever the box and the floors hold, in exact
     arithmetic.  Each floor `s >= t` gives `w (t - s) <= 0` there, so
@@ -341,17 +341,17 @@ def certified(space: Space, delta: Sequence[int], floors: Floors, weights: Seque
     integers."""
     pairs = [(col, form) for col, forms in floors for form in forms]
     assert len(pairs) == len(weights)
-    if any(w < 0 for w in weights):
+    used = [(pair, Fraction(w)) for pair, w in zip(pairs, weights) if w]   # most are zero
+    if any(w < 0 for _, w in used):
         return False
-    scale = lcm(*(Fraction(w).denominator for w in weights)) if weights else 1
+    scale = lcm(*(w.denominator for _, w in used)) if used else 1
     unit = space.unit
     total = [scale * int(x) for x in delta]
-    for (col, form), w in zip(pairs, weights):
+    for (col, form), w in used:
         m = int(w * scale)
-        if m:
-            for i, y in enumerate(form):
-                total[i] += m * y
-            total[col] -= m * unit
+        for i, y in enumerate(form):
+            total[i] += m * y
+        total[col] -= m * unit
     zero = (0,) * len(total)
     return dominates(space, Term(tuple(total), 0), Term(zero, 0))
 
@@ -438,7 +438,7 @@ class Programme:
         if delta @ at < -1e-7 * (1.0 + np.abs(delta) @ np.abs(at)):
             self.seen = np.column_stack([self.seen, at])
             return False
-        weights = [max(Fraction(0), Fraction(float(m)).limit_denominator(DENOMINATOR)) for m in multipliers]
+        weights = [0 if m <= 0 else Fraction(float(m)).limit_denominator(DENOMINATOR) for m in multipliers.tolist()]
         return certified(self.space, delta.tolist(), self.floors, weights)
 
 
