@@ -423,7 +423,8 @@ class Programme:
         multipliers with denominators above `DENOMINATOR`, then False)."""
         f = self.f
         free = delta[f:]
-        # a size unbounded above (an auxiliary size) with a negative coefficient
+        # unbounded below: a negative coefficient on a size unbounded above (an auxiliary
+        # size), or a positive one on a size without a lower bound that no floor bounds
         if ((free < 0) & np.isinf(self.upper)).any() or ((free > 0) & np.isinf(self.lower) & ~self.rows.any(axis=0)).any():
             return False
         if self.seen.shape[1]:
