@@ -219,3 +219,191 @@ def test_pruning_on_the_floors_changes_no_exponent(monkeypatch, widths):
     assert len(pruned.patterns) == 51
     assert table(pruned) == table(plain)
     assert pruned.p_star_exponent == plain.p_star_exponent
+
+
+def _near_pairs(space, kernel, table, rng, count):
+    """Pairs of terms of a kernel's amplitude (same order) at least equal at every
+    sample point of the region: the pairs `_greedy` gives the complete test."""
+    samples = fl.region_samples(space, table)
+    out = []
+    for order in kernel.amplitude:
+        if len(order) < 2:
+            continue
+        vecs = np.array([t.vec for t in order], dtype=np.int64)
+        values = vecs @ samples
+        near = (values[:, None, :] >= values[None, :, :] - 1e-9).all(axis=2)
+        np.fill_diagonal(near, False)
+        j, i = np.nonzero(near)
+        for k in rng.permutation(len(j))[:count]:
+            out.append(vecs[j[k]] - vecs[i[k]])
+    return out
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_the_complete_test_agrees_with_a_linear_programme(monkeypatch, direct):
+    """`Programme.at_least_zero` against scipy's `linprog` on the region (`_region_minimum`,
+    at the point): every difference it accepts is `>= 0` there (sound), every
+    difference whose minimum is clearly positive is accepted (complete; a minimum of
+    exactly zero is decided along the direction, which the reference does not see), and
+    it accepts many that the substitution test (`at_least_zero`) does not.  Pairs from
+    real three-layer ReLU kernels, pruned on the box only, that the samples leave; with
+    scipy's bundled HiGHS (`direct`) and with the public `linprog` path."""
+    from curse_cli.solve import highs
+
+    if not direct:
+        monkeypatch.setattr(highs, "FAST", False)
+    folder = _unpruned(monkeypatch, _relu(3))
+    space = folder.space
+    rng = np.random.default_rng(2)
+    accepted = beyond_substitution = clear = 0
+    for name, kernel in _kernels(folder):
+        table = fl.floor_table(space, kernel.floors)
+        if not table:
+            continue
+        programme = fl.Programme(space, table)
+        assert (programme.highs is None) != direct
+        for delta in _near_pairs(space, kernel, table, rng, 12 if direct else 4):
+            verdict = programme.at_least_zero(delta)
+            low = _region_minimum(space, tuple(int(x) for x in delta), table)
+            if verdict:
+                accepted += 1
+                assert low >= -1e-9, (name, delta)
+                beyond_substitution += not fl.at_least_zero(space, tuple(int(x) for x in delta), table)
+            if low > 1e-6:
+                clear += 1
+                assert verdict, (name, delta, low)
+    assert accepted > (150 if direct else 50) and beyond_substitution > (30 if direct else 10) and clear > 20, \
+        (accepted, beyond_substitution, clear)
+
+
+def test_a_certificate_is_checked_exactly_and_needs_nonnegative_weights():
+    """`certified` on a hand-made region: `a` in `[0, [N]]` (N = 1), a size `s` above
+    its floors `0` and `a`.  `s - a >= 0` there, and the weights (0, 1) prove it;
+    (1, 0) do not (they leave `-a`).  `s - 2a` is negative at `a = s = 1`: no weights
+    prove it.  And `-s` is negative for every `s`: the weight -1 on the floor `s >= 0`
+    would turn it into zero, so a negative weight must be refused."""
+    from fractions import Fraction
+    from curse_cli.algebra.tropical import make_space
+    from curse_cli.algebra.scales import Monomial
+
+    space = make_space({"N": Fraction(1)}, {"a": (Monomial(), Monomial({"N": Fraction(1)})), "s": (None, None)})
+    u = space.unit
+
+    def form(**coefficients):
+        vec = [0] * space.size
+        for name, value in coefficients.items():
+            vec[space.index(name)] = int(value * u)
+        return tuple(vec)
+
+    table = fl.floor_table(space, [("s", Term(form(), 0)), ("s", Term(form(a=1), 0))])
+    assert fl.certified(space, form(s=1, a=-1), table, [Fraction(0), Fraction(1)])
+    assert not fl.certified(space, form(s=1, a=-1), table, [Fraction(1), Fraction(0)])
+    grid = [Fraction(k, 4) for k in range(9)]
+    assert not any(fl.certified(space, form(s=1, a=-2), table, [x, y]) for x in grid for y in grid)
+    assert not fl.certified(space, form(s=-1), table, [Fraction(-1), Fraction(0)])
+    programme = fl.Programme(space, table)
+    assert programme.at_least_zero(np.array(form(s=1, a=-1)))
+    assert not programme.at_least_zero(np.array(form(s=1, a=-2)))
+    assert not programme.at_least_zero(np.array(form(s=-1)))
+    assert programme.at_least_zero(np.array(form(s=2, a=-1)))   # weights (1, 1)
+
+
+def test_pruning_on_the_floors_leaves_no_term_another_kept_term_dominates(monkeypatch):
+    """Completeness of a whole prune: in every amplitude order of the three-layer ReLU
+    prefixes pruned on its floors, no kept term is below another kept term (relying on
+    at least its layers) by a positive margin everywhere on the region, by `linprog`
+    (`_region_minimum`).  The substitution test alone left such pairs."""
+    folder = _unpruned(monkeypatch, _relu(3))
+    space = folder.space
+    pairs = 0
+    for name, kernel in _kernels(folder):
+        table = fl.floor_table(space, kernel.floors)
+        if not table:
+            continue
+        pruned = fl.Region(table, fl.region_samples(space, table)).prune(space, kernel.amplitude)
+        for order in pruned:
+            for a in order:
+                for b in order:
+                    if a is b or b.prov & ~a.prov:
+                        continue
+                    pairs += 1
+                    low = _region_minimum(space, tuple(x - y for x, y in zip(a.vec, b.vec)), table)
+                    assert low <= 1e-6, (name, a, b, low)
+    assert pairs > 100, pairs
+
+
+def test_the_floors_reaching_a_content_give_the_same_region_on_its_sizes(monkeypatch):
+    """`reaching` keeps the floors that bound a size of the content (and the floors
+    of their sizes): for differences of the content's terms, the minimum over the box
+    and those floors is the minimum over the box and all the kernel's floors
+    (`linprog`), and it drops floors for the features of the deepest kernels."""
+    folder = _unpruned(monkeypatch, _relu(3))
+    space = folder.space
+    rng = np.random.default_rng(4)
+    compared = dropped = 0
+    for name, kernel in _kernels(folder):
+        if not kernel.floors:
+            continue
+        whole = fl.floor_table(space, kernel.floors)
+        for _, feature in kernel.features:
+            named = fl.reaching(space, kernel.floors, feature.content)
+            dropped += len(named) < len(kernel.floors)
+            terms = [t for order in feature.content for t in order]
+            if len(terms) < 2:
+                continue
+            part = fl.floor_table(space, named)
+            for i, j in rng.choice(len(terms), size=(6, 2)):
+                delta = tuple(x - y for x, y in zip(terms[i].vec, terms[j].vec))
+                low_all = _region_minimum(space, delta, whole)
+                low_part = _region_minimum(space, delta, part) if part else _region_minimum(space, delta, ())
+                assert low_all == pytest.approx(low_part, abs=1e-9), (name, delta)
+                compared += 1
+    assert compared > 20 and dropped > 5, (compared, dropped)
+
+
+def _hand_made():
+    """A region by hand: `a` in `[0, [N]]` (N = 1), sizes `s >= a` and `r >= s` (so
+    `r`'s floor mentions `s`), and a form builder in the space's units."""
+    from fractions import Fraction
+    from curse_cli.algebra.tropical import make_space
+    from curse_cli.algebra.scales import Monomial
+
+    space = make_space({"N": Fraction(1)}, {"a": (Monomial(), Monomial({"N": Fraction(1)})),
+                                            "s": (None, None), "r": (None, None)})
+
+    def form(**coefficients):
+        vec = [0] * space.size
+        for name, value in coefficients.items():
+            vec[space.index(name)] = int(value * space.unit)
+        return tuple(vec)
+
+    return space, form
+
+
+def test_the_floors_reaching_a_content_follow_the_floors_of_floors():
+    """A content carrying `r` alone still needs `s >= a`: `r`'s floor is `s`.  With both
+    floors `r - a >= 0`; without `s`'s, `s` (hence `r`) could be as low as wanted."""
+    space, form = _hand_made()
+    named = (("s", Term(form(a=1), 0)), ("r", Term(form(s=1), 0)))
+    content = ((Term(form(r=1), 0),),)
+    assert fl.reaching(space, named, content) == named
+    assert fl.reaching(space, named, ((Term(form(a=1), 0),),)) == ()
+    assert fl.reaching(space, named, ((Term(form(s=1), 0),),)) == named[:1]
+    programme = fl.Programme(space, fl.floor_table(space, fl.reaching(space, named, content)))
+    assert programme.at_least_zero(np.array(form(r=1, a=-1)))
+
+
+def test_a_wrong_float_answer_cannot_make_the_complete_test_accept(monkeypatch):
+    """The programme's float minimum only chooses the weights: told (falsely) that
+    `s - 2a` has its minimum at a point where it is positive, with any weights, the
+    test still refuses it, since no weights pass `certified`; told the truth about
+    `s - a`, it accepts."""
+    space, form = _hand_made()
+    table = fl.floor_table(space, [("s", Term(form(a=1), 0))])
+    programme = fl.Programme(space, table)
+    delta = np.array(form(s=1, a=-2))
+    for weight in (0.0, 0.5, 1.0, 2.0):
+        monkeypatch.setattr(programme, "_minimum", lambda c, w=weight: (np.array([0.0, 5.0, 0.0]), np.array([w])))
+        assert not programme.at_least_zero(delta)
+    monkeypatch.setattr(programme, "_minimum", lambda c: (np.array([0.0, 5.0, 0.0]), np.array([1.0])))
+    assert programme.at_least_zero(np.array(form(s=1, a=-1)))

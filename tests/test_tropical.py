@@ -153,8 +153,8 @@ def _same_maximum(space, x, y, floors=()) -> bool:
     dominated (with its provenance, `dominates`) by a term of the other.
 
     With `floors` (a ReLU kernel's, pruned where the box and the floors hold,
-    `floors.floor_prune`), the pruning test is sufficient, not complete, so two routes
-    may keep different terms of the same maximum.  Then the maxima are compared at
+    `floors.floor_prune`), terms that two routes compare differently, or that are equal
+    on the region, may leave two routes with different terms of the same maximum.  Then the maxima are compared at
     2,000 points of that region, for every provenance: the largest term relying on at
     least the layers `P` must be the same for each `P` (dropping a term dominated by
     one relying on more layers keeps exactly these)."""

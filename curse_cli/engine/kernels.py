@@ -219,7 +219,8 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
             step: tuple[int, ...] | None = None, bit: int = 0,
             caps: Caps = (), only: int | None = None,
             normalised: bool = False, remember: bool = False,
-            powers: Mapping[int, Content] | None = None) -> tuple[list[tuple[int, Content]], bool]:
+            powers: Mapping[int, Content] | None = None,
+            floors: tuple[tuple[str, Term], ...] = ()) -> tuple[list[tuple[int, Content]], bool]:
     """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
     and whether they are certified to give the whole series.
 
@@ -234,10 +235,12 @@ def _series(space: Space, support: Support, base: Content, trunc: Truncation,
     feature's content is raised at every layer that specialises on it; an amplitude's
     powers are only needed again through the lazy rule, remembered as a whole).
     `powers`: `base`'s powers as `power_list` makes them, when the caller has them.
+    `floors`: those every programme reading the result imposes (`power_list`).
     """
     ms = _used(support, trunc)
     if powers is None:
-        powers = power_list(space, base, ms, only, remembered_product if remember else hermite_product)
+        powers = power_list(space, base, ms, only, remembered_product if remember else hermite_product,
+                            floors=floors)
     out = [(m, powers[m] if step is None else content_shift(powers[m], tuple(m * x for x in step), bit))
            for m in ms]
     certified = not support.infinite or normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
@@ -279,7 +282,9 @@ def power_list(space: Space, base: Content, needed: Sequence[int], only: int | N
     terms that carry different multiples of an input scale never compare, and their
     number multiplies with each power."""
     region = floor_rules.floor_region(space, floors)
-    if region is not None:
+    if region is not None and product is remembered_product:
+        product = partial(_remembered_on, floors=floors, region=region)
+    elif region is not None:
         product = partial(product, prune_rows=region.prune_rows)
     chain = power_chain(needed)
     top = max(chain)
@@ -302,6 +307,14 @@ def power_list(space: Space, base: Content, needed: Sequence[int], only: int | N
         # make the same maximum, and far fewer than `base^(m-1) b` has)
         rest[m] = tuple(_without(terms, held) for terms, held in zip(out[m], a_powers[m]))
     return out
+
+
+def _remembered_on(space: Space, x: Content, y: Content, only: int | None = None, *,
+                   floors: tuple[tuple[str, Term], ...], region: floor_rules.Region) -> Content:
+    """`remembered_product` pruned in `region`, the region of `floors`, remembered per
+    floors too (the same factors give fewer terms on more floors)."""
+    return space.remember(("floor_product", x, y, only, y is x, floors),
+                          lambda: hermite_product(space, x, y, only, prune_rows=region.prune_rows))
 
 
 def _without(terms: Trop, other: Trop) -> Trop:
@@ -455,7 +468,8 @@ def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_
 
 def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, ...], bit: int,
                   trunc: Truncation, caps: Caps = (),
-                  scale: tuple[str, tuple[int, ...]] | None = None) -> tuple[Content, frozenset[str], tuple]:
+                  scale: tuple[str, tuple[int, ...]] | None = None,
+                  floors: tuple[tuple[str, Term], ...] = ()) -> tuple[Content, frozenset[str], tuple]:
     """Hermite content of `sigma = phi(q f)` (docs/theory.md section 4, last column), its
     caveats and the floors it needs.
 
@@ -466,17 +480,26 @@ def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, 
     (as for the lazy rule, no programme gains from a larger `[s_f]`); without it, a
     feature whose top content is not exactly zero is a `Caveat.SCALE`.
 
+    `floors` (those of the kernel `f` belongs to, `Kernel.floors`): the powers of a
+    homogeneous activation's series are pruned where every programme reading the spike
+    is, on the box and above these floors (`floors.floor_region`), as the lazy rule's
+    are; on the box alone the powers of a deep feature's content multiply (five ReLU
+    layers spent most of their time there).  Only the floors that bound a size of the
+    content count (`floors.reaching`).
+
     Computed once per space and arguments (`Space.remember`), of which only the
     feature's content counts: a feature is specialised on at many layers of many
     patterns, and the relaxed layers of sibling prefixes merge the same contents.
     """
-    return space.remember(("spike_content", act, f.content, q_form, bit, trunc, caps, scale),
-                          lambda: _spike_content(space, act, f.content, q_form, bit, trunc, caps, scale))
+    named = floor_rules.reaching(space, floors, f.content) if act.taylor is None else ()
+    return space.remember(("spike_content", act, f.content, q_form, bit, trunc, caps, scale, named),
+                          lambda: _spike_content(space, act, f.content, q_form, bit, trunc, caps, scale, named))
 
 
 def _spike_content(space: Space, act: Activation, content: Content, q_form: tuple[int, ...], bit: int,
                    trunc: Truncation, caps: Caps,
-                   scale: tuple[str, tuple[int, ...]] | None) -> tuple[Content, frozenset[str], tuple]:
+                   scale: tuple[str, tuple[int, ...]] | None,
+                   named: tuple[tuple[str, Term], ...] = ()) -> tuple[Content, frozenset[str], tuple]:
     """`spike_content` of a feature with Hermite content `content` (its eigenvalue plays
     no part)."""
     caveats: set[str] = set()
@@ -487,7 +510,8 @@ def _spike_content(space: Space, act: Activation, content: Content, q_form: tupl
         tops = top_terms(content)
         unit_scale = all(not any(t.vec) for t in tops)
         normalised = not unit_scale and scale is not None and normalises(act)
-        series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised, remember=True)
+        series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised, remember=True,
+                                floors=named)
         if normalised:
             name, form = scale
             floors = tuple((name, t) for t in tops)
@@ -514,7 +538,7 @@ def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel,
     assert f is not None, name
     bit = 1 << layer
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
-    content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale)
+    content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale, kernel.floors)
     sigma = Feature(eigen, content)
     spike = sigma.amplitude(space, only=only)
     named = lazy_part.floors + floors
