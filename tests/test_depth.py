@@ -164,12 +164,12 @@ def test_a_family_with_fixed_layers_is_refused():
 
 
 def test_every_depth_is_checked_before_any_search(monkeypatch):
-    """Depth 4 of ReLU is over the default limit: refused before depths 1-3 run."""
+    """Depth 6 of ReLU is over the default limit: refused before depths 1-5 run."""
     import curse_cli.depth.api as api
 
     monkeypatch.setattr(api, "predict", lambda *a, **k: pytest.fail("a search ran"))
-    result = run(str(ROOT / "specs" / "two_layer_relu_quadratic.yaml"), "--layers", "1-4")
-    assert result.exit_code == 2 and "--max-depth 4" in result.output
+    result = run(str(ROOT / "specs" / "two_layer_relu_quadratic.yaml"), "--layers", "1-6")
+    assert result.exit_code == 2 and "--max-depth 6" in result.output
 
 
 def test_plot_without_matplotlib_says_how_to_install(tmp_path, monkeypatch):

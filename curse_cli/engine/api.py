@@ -194,7 +194,7 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
         raise LimitExceeded(
             f"the network has {problem.depth} hidden layers of {act.name}, above the limit of "
             f"{options.max_depth_homogeneous} for homogeneous activations: their input scales multiply the terms of "
-            f"each layer (curse predict takes seconds at four layers, more than ten minutes at five); raise it with "
+            f"each layer (curse predict takes seconds at five layers, about half a minute at six); raise it with "
             f"--max-depth {problem.depth}")
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
     if top > options.max_power:

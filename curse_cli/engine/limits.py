@@ -9,4 +9,4 @@ DEFAULT_MAX_DEGREE = 24
 DEFAULT_MAX_POWER = 16
 DEFAULT_TOP = 5            # patterns predict and compare rank by best-first search unless --all
 DEFAULT_SEARCH_DEPTH = 6   # predict/compare search: six hidden layers of erf in about 2 s, seven in 10 s, eight in 90 s
-DEFAULT_HOMOGENEOUS_DEPTH = 3   # ReLU-like layers (normalised input scales): predict takes ~6 s at four layers, >10 min at five
+DEFAULT_HOMOGENEOUS_DEPTH = 5   # ReLU-like layers (normalised input scales): predict takes ~3 s at five layers, ~30 s at six
