@@ -402,7 +402,7 @@ class Programme:
             self.rows[r, col - f] += unit
         self.rhs = np.array([float(np.dot(form[:f], self.point)) for _, form in pairs])
         self.seen = np.zeros((space.size, 0))
-        self.highs = _persistent(self.rows, self.rhs, self.lower, self.upper)
+        self.highs = highs.warm(self.rows, self.rhs, self.lower, self.upper)
 
     def _minimum(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """A minimiser of `c . x` over the region and the floors' multipliers there
@@ -410,13 +410,7 @@ class Programme:
         if self.highs is None:
             res = highs.solve_linprog(c, -self.rows, -self.rhs, self.lower, self.upper)
             return None if res.status != 0 else (res.x, -res.marginals)
-        h = self.highs
-        h.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), c)
-        h.run()
-        if h.getModelStatus() != highs._OPTIMAL:
-            return None
-        solution = h.getSolution()
-        return np.array(solution.col_value), np.array(solution.row_dual)
+        return self.highs.minimum(c)
 
     def at_least_zero(self, delta: np.ndarray) -> bool:
         """Whether `delta >= 0` on the box and the floors, decided completely (up to
@@ -442,32 +436,3 @@ class Programme:
         weights = [0 if m <= 0 else Fraction(float(m)).limit_denominator(DENOMINATOR) for m in multipliers.tolist()]
         return certified(self.space, delta.tolist(), self.floors, weights)
 
-
-def _persistent(rows: np.ndarray, rhs: np.ndarray, lower: np.ndarray, upper: np.ndarray):
-    """A HiGHS instance holding the model `rows . x >= rhs`, `lower <= x <= upper` with a
-    zero objective (set per solve), or None without scipy's bundled bindings.  Presolve
-    is off: it would discard the basis each solve starts from."""
-    if not highs.FAST:
-        return None
-    h = highs._Highs()
-    for key, value in highs._OPTIONS:
-        h.setOptionValue(key, value)
-    h.setOptionValue("presolve", "off")
-    model = highs._HighsLp()
-    n = rows.shape[1]
-    model.num_col_ = model.a_matrix_.num_col_ = n
-    model.num_row_ = model.a_matrix_.num_row_ = len(rhs)
-    model.a_matrix_.format_ = highs._COLWISE
-    start, index, value = [0], [], []
-    for j in range(n):
-        nz = np.nonzero(rows[:, j])[0]
-        index += nz.tolist()
-        value += rows[nz, j].tolist()
-        start.append(len(index))
-    model.col_cost_ = [0.0] * n
-    model.col_lower_ = lower.tolist()
-    model.col_upper_ = upper.tolist()
-    model.row_lower_ = rhs.tolist()
-    model.row_upper_ = [np.inf] * len(rhs)
-    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = start, index, value
-    return h if h.passModel(model) != highs._ERROR else None

@@ -113,6 +113,65 @@ def _highs():
     return highs
 
 
+def _model(cost: list[float], columns: list[list[float]], lhs: list[float], rhs: list[float],
+           lower: list[float], upper: list[float]):
+    """A HiGHS model `lhs <= A x <= rhs`, `lower <= x <= upper`, minimising `cost . x`,
+    from `A`'s columns (stored column-wise, explicit zeros dropped)."""
+    start, index, value = [0], [], []
+    for column in columns:
+        for i, v in enumerate(column):
+            if v != 0:
+                index.append(i)
+                value.append(v)
+        start.append(len(index))
+    model = _HighsLp()
+    model.num_col_ = model.a_matrix_.num_col_ = len(columns)
+    model.num_row_ = model.a_matrix_.num_row_ = len(rhs)
+    model.a_matrix_.format_ = _COLWISE
+    model.col_cost_ = cost
+    model.col_lower_ = lower
+    model.col_upper_ = upper
+    model.row_lower_ = lhs
+    model.row_upper_ = rhs
+    model.a_matrix_.start_ = start
+    model.a_matrix_.index_ = index
+    model.a_matrix_.value_ = value
+    return model
+
+
+class Warm:
+    """One model `rows . x >= rhs`, `lower <= x <= upper` kept loaded, minimised for one
+    objective after another, each solve starting from the previous basis (presolve is
+    off: it would discard that basis).  Made by `warm`."""
+
+    def __init__(self, highs) -> None:
+        self._highs = highs
+
+    def minimum(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A minimiser of `c . x` and the rows' duals there (None: not optimal)."""
+        h = self._highs
+        h.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), c)
+        h.run()
+        if h.getModelStatus() != _OPTIMAL:
+            return None
+        solution = h.getSolution()
+        return np.array(solution.col_value), np.array(solution.row_dual)
+
+
+def warm(rows: np.ndarray, rhs: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> Warm | None:
+    """A `Warm` model, or None without the direct bindings (`FAST`): the caller then
+    solves each objective with `solve_linprog`."""
+    if not FAST:
+        return None
+    h = _Highs()
+    for key, value in _OPTIONS:
+        h.setOptionValue(key, value)
+    h.setOptionValue("presolve", "off")
+    model = _model([0.0] * rows.shape[1], rows.T.tolist(), rhs.tolist(), [np.inf] * len(rhs),
+                   lower.tolist(), upper.tolist())
+    return Warm(h) if h.passModel(model) != _ERROR else None
+
+
 def solve_highs(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  a_eq: np.ndarray | None = None, b_eq: np.ndarray | None = None) -> Result:
     """What `solve_linprog` computes, without linprog's validation: the same model
@@ -127,26 +186,8 @@ def solve_highs(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.nda
         lhs += b_eq.tolist()
         rhs += b_eq.tolist()
         columns = [u + e for u, e in zip(columns, a_eq.T.tolist())]
-    start, index, value = [0], [], []
-    for column in columns:
-        for i, v in enumerate(column):
-            if v != 0:
-                index.append(i)
-                value.append(v)
-        start.append(len(index))
     lower, upper = lower.tolist(), upper.tolist()
-    model = _HighsLp()
-    model.num_col_ = model.a_matrix_.num_col_ = len(columns)
-    model.num_row_ = model.a_matrix_.num_row_ = len(rhs)
-    model.a_matrix_.format_ = _COLWISE
-    model.col_cost_ = c.tolist()
-    model.col_lower_ = lower
-    model.col_upper_ = upper
-    model.row_lower_ = lhs
-    model.row_upper_ = rhs
-    model.a_matrix_.start_ = start
-    model.a_matrix_.index_ = index
-    model.a_matrix_.value_ = value
+    model = _model(c.tolist(), columns, lhs, rhs, lower, upper)
     highs = _highs()
     if highs.passModel(model) == _ERROR:
         return Result(2, None, None, None, "HiGHS could not load the model")
