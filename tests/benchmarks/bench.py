@@ -119,20 +119,22 @@ def deep() -> None:
     import tempfile
 
     from curse_cli.engine.api import Options, predict as run_predict
+    from curse_cli.engine.limits import DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_SEARCH_DEPTH
     from curse_cli.spec.load import load_spec_text
 
-    # ReLU up to four layers: its kernels are pruned above their input-scale floors
-    # (docs/theory.md section 9.4), four layers take seconds; five still take minutes.
+    # ReLU up to five layers (its default limit): its kernels are pruned above their
+    # input-scale floors with a complete test (docs/theory.md section 9.4).
     cases = [(4, "erf", 3, "standard"), (5, "erf", 3, "standard"), (6, "erf", 3, "standard"),
              (7, "erf", 3, "standard"), (5, "erf", 5, "standard"), (5, "erf", 3, "mean-field"),
-             (3, "relu", 3, "standard"), (4, "relu", 3, "standard")]
+             (3, "relu", 3, "standard"), (4, "relu", 3, "standard"), (5, "relu", 3, "standard")]
     print("whole process, curse predict (the search, --top 5), every width d (seconds / peak MiB of either process)")
     with tempfile.TemporaryDirectory() as tmp:
         for depth, act, degree, scaling in cases:
             path = Path(tmp) / f"deep{depth}{act}{degree}{scaling}.yaml"
             path.write_text(deep_spec(depth, act, degree, scaling))
-            # the default limits: six hidden layers, three of a ReLU-like activation
-            deeper = ["--max-depth", str(depth)] if depth > 6 or (act == "relu" and depth > 3) else []
+            # the default limits: six hidden layers, five of a ReLU-like activation
+            limit = DEFAULT_HOMOGENEOUS_DEPTH if act == "relu" else DEFAULT_SEARCH_DEPTH
+            deeper = ["--max-depth", str(depth)] if depth > limit else []
             cmd = [*CURSE, "predict", str(path), *deeper]
             label = f"{depth} hidden layers, {act}, He_{degree}, {scaling}"
             if scaling == "mean-field":   # close to its goal of 10 s
