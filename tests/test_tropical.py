@@ -309,6 +309,73 @@ def test_powers_made_by_squaring_are_the_repeated_products():
     assert checked >= 20 and split >= 4, (checked, split)
 
 
+def _engine_contents():
+    """Every prefix kernel's amplitude and named components' contents of three-layer
+    networks (erf standard and mean-field, a cubic, ReLU), with the kernel's floors:
+    the contents `hermite_product` multiplies."""
+    from curse_cli.engine.api import Context, Options
+    from curse_cli.engine.patterns import enumerate_patterns
+    from curse_cli.spec.load import load_spec_text
+
+    for act, scaling in (("erf", "standard"), ("erf", "mean-field"), ("cubic", "standard"), ("relu", "mean-field")):
+        text = (f'architecture: {{kind: fcn, activation: {act}, widths: ["d", "d^(1/2)", "d^2"]}}\n'
+                f'target: {{kind: hermite, degree: 3}}\nscaling: {scaling}\n')
+        problem = load_spec_text(text, "t.yaml").problem
+        folder = Context(problem, Options(workers=1)).folder
+        prefixes = {p[:l] for p in enumerate_patterns(problem.activation, problem.depth) for l in range(problem.depth)}
+        for prefix in sorted(prefixes, key=len):
+            kernel = folder.kernel(prefix)
+            for content in (kernel.amplitude, *(f.content for _, f in kernel.features)):
+                yield act, folder.space, content, kernel.floors
+
+
+def test_every_content_the_engine_multiplies_is_downward_closed():
+    """The precondition of `hermite_product`'s skipped order pairs (docs/theory.md section
+    9.1), checked on the contents themselves: every term at order `n >= 2` lies below a
+    term at order `n - 2` that relies on at least its layers, at 400 points of the region
+    where the kernel is read (the box and, for ReLU, its floors), for every prefix of
+    four three-layer networks."""
+    from curse_cli.algebra.floors import floor_table, region_samples
+
+    checked = 0
+    for act, space, content, floors in _engine_contents():
+        table = floor_table(space, floors) or ()
+        points = region_samples(space, table, 400, seed=3)
+        for n in range(2, len(content)):
+            if not content[n]:
+                continue
+            below = np.array([t.vec for t in content[n - 2]], dtype=float) @ points
+            for term in content[n]:
+                value = np.array(term.vec, dtype=float) @ points
+                assert any((term.prov & ~u.prov) == 0 and (row >= value - 1e-9).all()
+                           for u, row in zip(content[n - 2], below)), (act, n, term)
+                checked += 1
+    assert checked > 150, checked
+
+
+def test_skipping_the_order_pairs_a_lower_pair_reaches_keeps_the_product():
+    """`hermite_product` of downward-closed contents (the default) against the product
+    over every pair of orders (`closed=False`): the same maxima, for every provenance,
+    on the region (`_same_maximum`), for squares and for products with the amplitude's
+    components, of every prefix of four three-layer networks, whole and at order 3."""
+    from functools import partial
+
+    from curse_cli.algebra.floors import floor_region
+    from curse_cli.algebra.tropical import hermite_product
+
+    checked = 0
+    for act, space, content, floors in _engine_contents():
+        region = floor_region(space, floors)
+        prune_rows = region.prune_rows if region is not None else None
+        product = partial(hermite_product, prune_rows=prune_rows)
+        for only in (None, 3):
+            skipped = product(space, content, content, only)
+            every = product(space, content, content, only, closed=False)
+            assert _same_maximum(space, skipped, every, floors), (act, only)
+            checked += 1
+    assert checked > 100, checked
+
+
 def test_few_rows_path_matches_the_general_path_and_the_reference():
     """`_prune_few` (at most CHUNK rows: classes in a dict, all pairs at once in floats)
     selects the same rows, in the same order, as the general numpy path and as the

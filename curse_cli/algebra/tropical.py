@@ -905,6 +905,17 @@ def _prune_all(space: Space, trops: tuple[Trop, ...]) -> Trop:
 
 
 @lru_cache(maxsize=None)
+def closed_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
+    """The orders of `hermite_orders(a, b, limit)` that no pair of lower factor orders of
+    the same parities, `(a - 2, b)`, `(a, b - 2)` or `(a - 2, b - 2)`, also reaches: the
+    only ones a product of downward-closed contents needs from this pair
+    (`hermite_product`)."""
+    lower = [(a - 2, b), (a, b - 2), (a - 2, b - 2)]
+    reached = {n for i, j in lower if i >= 0 and j >= 0 for n in hermite_orders(i, j, limit)}
+    return tuple(n for n in hermite_orders(a, b, limit) if n not in reached)
+
+
+@lru_cache(maxsize=None)
 def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     """Orders n <= limit present in He_a He_b: |a-b| <= n <= a+b, n = a+b (mod 2).
 
@@ -992,7 +1003,8 @@ PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before prun
 
 
 def hermite_product(space: Space, x: Content, y: Content, only: int | None = None,
-                    prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]] | None = None) -> Content:
+                    prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]] | None = None,
+                    closed: bool = True) -> Content:
     """Content of the product of two functions of z, order by order (exponents add).
 
     With `only`, just that order is computed (the others are left empty).
@@ -1005,8 +1017,17 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
 
     `prune_rows`: how candidates are pruned (default `prune_arrays`, on the box; a
     homogeneous activation's kernels are pruned on their floors, `floors.Region.prune_rows`).
+
+    `closed` (the default: every content the engine builds is, docs/theory.md section
+    9.1): both factors are downward closed, each term at order `n >= 2` dominated, with
+    its provenance, by a term at order `n - 2`.  Then a pair of factor orders `(a, b)`
+    adds nothing at an order that `(a - 2, b)`, `(a, b - 2)` or `(a - 2, b - 2)` also
+    reaches: each of its candidates is dominated, with its provenance, by one of theirs,
+    and pruning would drop it (`closed_orders`).  At order 3 that leaves out the pairs
+    `(2, 3)` and `(3, 2)`, at order 1 all but `(0, 1)` and `(1, 0)`.
     """
     prune_rows = prune_rows or prune_arrays
+    pairs = closed_orders if closed else hermite_orders
     limit = len(x) - 1
     xs = [_trop_arrays(t) if t else None for t in x]
     ys = xs if y is x else [_trop_arrays(t) if t else None for t in y]
@@ -1030,7 +1051,7 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
         for b, yb in enumerate(ys):
             if yb is None or (square and b < a):
                 continue
-            orders = [n for n in hermite_orders(a, b, limit) if only is None or n == only]
+            orders = [n for n in pairs(a, b, limit) if only is None or n == only]
             if not orders:
                 continue
             rows, cols = len(xa[0]), len(yb[0])
