@@ -33,7 +33,7 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
     are the first L of the spec's, continued by repeating the last one, and everything
     else is as written.  Each depth is one best-first search for the best pattern and
     every tie, exactly what `curse predict` finds there.  Six hidden layers of erf take
-    seconds, seven about 10 s (give --max-depth 7), eight about 90 s.
+    seconds, seven about 10 s (give --max-depth 7), eight 70 - 100 s.
     """
     from curse_cli.cli.layout import safe
     from curse_cli.cli.plotfile import check_plot
