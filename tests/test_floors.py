@@ -261,7 +261,7 @@ def test_the_complete_test_agrees_with_a_linear_programme(monkeypatch, direct):
         if not table:
             continue
         programme = fl.Programme(space, table)
-        assert (programme.highs is None) != direct
+        assert (programme.warm is None) != direct
         for delta in _near_pairs(space, kernel, table, rng, 12 if direct else 4):
             verdict = programme.at_least_zero(delta)
             low = _region_minimum(space, tuple(int(x) for x in delta), table)

@@ -402,15 +402,15 @@ class Programme:
             self.rows[r, col - f] += unit
         self.rhs = np.array([float(np.dot(form[:f], self.point)) for _, form in pairs])
         self.seen = np.zeros((space.size, 0))
-        self.highs = highs.warm(self.rows, self.rhs, self.lower, self.upper)
+        self.warm = highs.warm(self.rows, self.rhs, self.lower, self.upper)
 
     def _minimum(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """A minimiser of `c . x` over the region and the floors' multipliers there
         (None: unbounded, infeasible or failed)."""
-        if self.highs is None:
+        if self.warm is None:
             res = highs.solve_linprog(c, -self.rows, -self.rhs, self.lower, self.upper)
             return None if res.status != 0 else (res.x, -res.marginals)
-        return self.highs.minimum(c)
+        return self.warm.minimum(c)
 
     def at_least_zero(self, delta: np.ndarray) -> bool:
         """Whether `delta >= 0` on the box and the floors, decided completely (up to
