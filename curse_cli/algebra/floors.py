@@ -152,14 +152,6 @@ def pairs_at_least_zero(space: Space, deltas: np.ndarray, floors: Floors, sample
     return out
 
 
-def floor_dominates(space: Space, a: Term, b: Term, floors: Floors) -> bool:
-    """`a >= b` wherever the box and the floors hold (`at_least_zero`), and `a` relies
-    on every layer `b` relies on: the relation pruning on the floors applies."""
-    if b.prov & ~a.prov:
-        return False
-    return at_least_zero(space, tuple(x - y for x, y in zip(a.vec, b.vec)), floors)
-
-
 SAMPLES = 64
 """Points of the region at which every pair is first compared (`floor_prune_rows`)."""
 
