@@ -438,14 +438,14 @@ def test_merging_two_pruned_sets_is_their_maximum():
 
 def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
     """`tmax` concatenates its polynomials' arrays, remembered by identity for the
-    latest ones made (`_trop_arrays`), instead of converting the terms again, and
+    latest ones made (`trop_arrays`), instead of converting the terms again, and
     merges two known to be pruned: the result is `prune` of all the terms in order,
     and a remembered array is always the polynomial's own, also after more than
     ARRAY_MEMORY polynomials pushed out the oldest (and ids of dropped ones were
     reused)."""
     import random
 
-    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, _trop_arrays, tmax
+    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, trop_arrays, tmax
     from tests.test_tropical_prune import _rows, _space as random_space
 
     rng = random.Random(11)
@@ -469,6 +469,6 @@ def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
         made = made[-2 * ARRAY_MEMORY:]   # let old ones be freed, so that ids get reused
         for trop in rng.sample(made, min(len(made), 5)):
             if trop:
-                vecs, provs = _trop_arrays(trop)
+                vecs, provs = trop_arrays(trop)
                 want_vecs, want_provs = _arrays(trop)
                 assert (vecs == want_vecs).all() and (provs == want_provs).all()

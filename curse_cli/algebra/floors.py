@@ -34,7 +34,8 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from curse_cli.algebra.tropical import Content, Space, Term, Trop, best_of_classes, dominates, nonnegative_forms
+from curse_cli.algebra.tropical import (Content, Space, Term, Trop, best_of_classes, dominates, nonnegative_forms,
+                                       trop_arrays)
 from curse_cli.solve import highs
 
 Floors = tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]
@@ -317,8 +318,7 @@ def _prune_trop(space: Space, terms: Trop, region: Region) -> Trop:
     """`terms` pruned in `region` (`floor_prune_rows`), in their order."""
     if len(terms) <= 1:
         return terms
-    vecs = np.array([t.vec for t in terms], dtype=np.int64)
-    provs = np.array([t.prov for t in terms], dtype=np.int64)
+    vecs, provs = trop_arrays(terms)
     return tuple(terms[i] for i in region.prune_rows(space, vecs, provs))
 
 

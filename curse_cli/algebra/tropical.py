@@ -897,7 +897,7 @@ def _prune_all(space: Space, trops: tuple[Trop, ...]) -> Trop:
     """`prune` of the terms of non-empty `trops`, from their (remembered) arrays."""
     if not trops:
         return ()
-    vecs, provs = (np.concatenate(part) for part in zip(*map(_trop_arrays, trops)))
+    vecs, provs = (np.concatenate(part) for part in zip(*map(trop_arrays, trops)))
     return _pruned(space, [t for trop in trops for t in trop], vecs, provs)
 
 
@@ -927,7 +927,7 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
 
 def _terms(vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) -> Trop:
     """Rows back to terms, each array converted to Python integers in one call (the
-    arrays are remembered for the result, `_trop_arrays`; `pruned_in`: the space the
+    arrays are remembered for the result, `trop_arrays`; `pruned_in`: the space the
     rows are the survivors of a prune in)."""
     trop = tuple(Term(tuple(v), p) for v, p in zip(vecs.tolist(), provs.tolist()))
     return _remember_arrays(trop, vecs, provs, pruned_in)
@@ -951,7 +951,7 @@ def _is_pruned(trop: Trop, space: Space) -> bool:
     return held is not None and held.trop is trop and held.pruned_in is space
 
 
-def _trop_arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
+def trop_arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
     """`_arrays(trop)` (non-empty), remembered for the latest polynomials (by identity):
     a product's or a merge's result is often the next product's factor, and a
     spike's amplitude the factor of every power in a split."""
@@ -1029,8 +1029,8 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     prune_rows = prune_rows or prune_arrays
     pairs = closed_orders if closed else hermite_orders
     limit = len(x) - 1
-    xs = [_trop_arrays(t) if t else None for t in x]
-    ys = xs if y is x else [_trop_arrays(t) if t else None for t in y]
+    xs = [trop_arrays(t) if t else None for t in x]
+    ys = xs if y is x else [trop_arrays(t) if t else None for t in y]
     vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
     held = [0] * (limit + 1)
@@ -1106,7 +1106,7 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
     if space.box is not None or not space.fits_int64 or len(x) + len(y) > CHUNK:
         return _prune_all(space, (x, y))
     terms = x + y
-    vecs, provs = (np.concatenate(part) for part in zip(_trop_arrays(x), _trop_arrays(y)))
+    vecs, provs = (np.concatenate(part) for part in zip(trop_arrays(x), trop_arrays(y)))
     w = _float_weights(space, vecs)
     if w is None:
         return _prune_all(space, (x, y))
