@@ -1128,14 +1128,3 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
 def content_shift(content: Content, by: tuple[int, ...], prov: int = 0) -> Content:
     return tuple(shift(order, by, prov) for order in content)
 
-
-def powers(space: Space, x: Content, up_to: int, only: int | None = None) -> list[Content]:
-    """`[x^1, x^2, ..., x^up_to]` under the Hermite product.
-
-    With `only`, the last power is computed at that order alone (the earlier ones are
-    needed whole to build it); callers then read only that order of any power.
-    """
-    out = [x]
-    for j in range(2, up_to + 1):
-        out.append(hermite_product(space, out[-1], x, only if j == up_to else None))
-    return out
