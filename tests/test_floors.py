@@ -184,8 +184,9 @@ def test_pruning_on_the_floors_keeps_the_maximum_and_drops_most_terms(monkeypatc
 
 def test_a_term_dominated_on_the_box_is_also_dominated_on_the_floors(monkeypatch):
     """The region is inside the box, so the substitution test (`at_least_zero`) accepts
-    the difference of every pair `dominates` accepts (whose provenance it has checked).  Checked on the pairwise sums of one order of a real kernel's terms (an
-    unpruned product: many of its terms dominate others on the box)."""
+    the difference of every pair `dominates` accepts (whose provenance it has checked).
+    Checked on the pairwise sums of one order of a real kernel's terms (an unpruned
+    product: many of its terms dominate others on the box)."""
     folder = _unpruned(monkeypatch, _relu(3))
     space = folder.space
     kernel = dict(_kernels(folder))["Sp(z)-GP"]

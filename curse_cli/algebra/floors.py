@@ -423,7 +423,9 @@ class Programme:
         free = delta[f:]
         # unbounded below: a negative coefficient on a size unbounded above (an auxiliary
         # size), or a positive one on a size without a lower bound that no floor bounds
-        if ((free < 0) & np.isinf(self.upper)).any() or ((free > 0) & np.isinf(self.lower) & ~self.rows.any(axis=0)).any():
+        unbounded_above = (free < 0) & np.isinf(self.upper)
+        unbounded_below = (free > 0) & np.isinf(self.lower) & ~self.rows.any(axis=0)
+        if unbounded_above.any() or unbounded_below.any():
             return False
         if self.seen.shape[1]:
             values = delta @ self.seen
