@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import product
 
 import numpy as np
 from hypothesis import given, settings
@@ -10,8 +11,9 @@ from hypothesis import strategies as st
 from numpy.polynomial import hermite_e as H
 
 from curse_cli.algebra.tropical import (
-    Term, dominance_matrix, dominates, hermite_orders, make_space, prune,
+    Term, dominance_matrix, dominates, make_space, prune,
 )
+from curse_cli.algebra.orders import hermite_orders
 from curse_cli.algebra.scales import Monomial
 
 
@@ -275,15 +277,17 @@ def _repeated_products(space, x, up_to, only=None):
     return out
 
 
-def test_powers_made_by_squaring_are_the_repeated_products():
-    """`power_list` for ReLU's powers 1, 2, 4 (the fourth a square of the second,
-    `power_chain`) against the reference `_repeated_products`, which multiplies by the
-    base one factor at a time, every pair of orders, and prunes on the box alone: the same maxima, for every
-    provenance, wherever the box and the floors hold (`_same_maximum`).  For the
-    amplitude of every prefix of up to two layers of a three-layer ReLU network (with
-    floors from the second layer on) and of an erf network (no floors), whole and at the last order alone;
-    and for the split `base = a ⊕ b` (a prefix ending in `Sp`, raised from its lazy
-    sibling's powers: the square is then `a^4 ⊕ c_2 base^2`)."""
+def test_powers_are_the_repeated_products():
+    """`power_list` against the reference `_repeated_products`, which multiplies by the
+    base one factor at a time, every pair of orders, and prunes on the box alone: the
+    same maxima, for every provenance, wherever the box and the floors hold
+    (`_same_maximum`).  For ReLU's powers 1, 2, 4 (the fourth a square of the second,
+    `power_chain`), erf's 1 and 3 (the cube from the square's order-2 part times the
+    base's order 1 alone, `orders.power_pairs`) and every power up to 5 (a polynomial's);
+    for the amplitude of every prefix of up to two layers of a three-layer ReLU network
+    (with floors from the second layer on) and of an erf network (no floors), whole and
+    at the last order alone; and for the split `base = a ⊕ b` (a prefix ending in `Sp`,
+    raised from its lazy sibling's powers: the square is then `a^4 ⊕ c_2 base^2`)."""
     from curse_cli.engine.api import Context, Options
     from curse_cli.engine.kernels import power_list
     from curse_cli.engine.patterns import GP, Mechanism, enumerate_patterns
@@ -300,23 +304,43 @@ def test_powers_made_by_squaring_are_the_repeated_products():
                     for l in range(0, problem.depth)}   # kernels made whole (the last is read at one order)
         for prefix in sorted(prefixes, key=len):
             kernel = folder.kernel(prefix)
-            for only in (None, 3):
-                made = power_list(space, kernel.amplitude, [1, 2, 4], only, floors=kernel.floors)
-                reference = _repeated_products(space, kernel.amplitude, 4, only)
-                assert sorted(made) == [1, 2, 4]
-                for m in (2, 4):
+            for needed, only in product(([1, 2, 4], [1, 3], [1, 2, 3, 4, 5]), (None, 3)):
+                made = power_list(space, kernel.amplitude, needed, only, floors=kernel.floors)
+                reference = _repeated_products(space, kernel.amplitude, max(needed), only)
+                assert set(needed) <= set(made)
+                for m in needed[1:]:
                     assert _same_maximum(space, made[m], reference[m - 1], kernel.floors), (act, prefix, only, m)
                 checked += 1
                 if prefix and prefix[-1].kind is Mechanism.SP:
                     sibling = folder.kernel(prefix[:-1] + (GP,))
                     sigma = kernel.feature(f"sigma{len(prefix)}")
-                    a_powers = power_list(space, sibling.amplitude, [1, 2, 4], only, floors=sibling.floors)
-                    raised = power_list(space, kernel.amplitude, [1, 2, 4], only,
+                    a_powers = power_list(space, sibling.amplitude, needed, only, floors=sibling.floors)
+                    raised = power_list(space, kernel.amplitude, needed, only,
                                         split=(a_powers, sigma.amplitude(space)), floors=kernel.floors)
-                    for m in (2, 4):
+                    for m in needed[1:]:
                         assert _same_maximum(space, raised[m], reference[m - 1], kernel.floors), (act, prefix, m)
                     split += 1
-    assert checked >= 20 and split >= 4, (checked, split)
+    assert checked >= 60 and split >= 12, (checked, split)
+
+
+def test_equal_orders_of_a_product_are_one_polynomial():
+    """`hermite_product` prunes orders whose candidates come from the same factor
+    polynomials once: erf's square has the products of two order-1 terms at orders 0
+    and 2 (the same object), and the cube made from it has one polynomial at orders 1
+    and 3.  Checked on an erf amplitude, with the cube against the reference."""
+    from curse_cli.engine.api import Context, Options
+    from curse_cli.engine.kernels import power_list
+    from curse_cli.engine.patterns import GP, Mechanism, Step
+    from curse_cli.spec.load import load_spec_text
+
+    text = ('architecture: {kind: fcn, activation: erf, widths: ["d", "d", "d"]}\n'
+            'target: {kind: hermite, degree: 3}\nscaling: standard\n')
+    folder = Context(load_spec_text(text, "t.yaml").problem, Options(workers=1)).folder
+    amplitude = folder.kernel((Step(Mechanism.SP, "z"), GP)).amplitude
+    assert [bool(t) for t in amplitude] == [False, True, False, True]
+    made = power_list(folder.space, amplitude, [1, 3])
+    assert made[2][0] is made[2][2] and made[3][1] is made[3][3]
+    assert _same_maximum(folder.space, made[3], _repeated_products(folder.space, amplitude, 3)[2])
 
 
 def _engine_contents():

@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 
+from curse_cli.algebra.orders import PairOrders, closed_orders, hermite_orders
 from curse_cli.algebra.scales import BASE, Monomial
 
 
@@ -904,27 +905,6 @@ def _prune_all(space: Space, trops: tuple[Trop, ...]) -> Trop:
 # -- the Hermite product rule -----------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
-def closed_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
-    """The orders of `hermite_orders(a, b, limit)` that no pair of lower factor orders of
-    the same parities, `(a - 2, b)`, `(a, b - 2)` or `(a - 2, b - 2)`, also reaches: the
-    only ones a product of downward-closed contents needs from this pair
-    (`hermite_product`)."""
-    lower = [(a - 2, b), (a, b - 2), (a - 2, b - 2)]
-    reached = {n for i, j in lower if i >= 0 and j >= 0 for n in hermite_orders(i, j, limit)}
-    return tuple(n for n in hermite_orders(a, b, limit) if n not in reached)
-
-
-@lru_cache(maxsize=None)
-def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
-    """Orders n <= limit present in He_a He_b: |a-b| <= n <= a+b, n = a+b (mod 2).
-
-    He_a He_b = sum_t C(a,t) C(b,t) t! He_{a+b-2t} (docs/theory.md section 4): every such
-    coefficient is a positive integer, so no order in the range cancels.
-    """
-    return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)
-
-
 def _terms(vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) -> Trop:
     """Rows back to terms, each array converted to Python integers in one call (the
     arrays are remembered for the result, `trop_arrays`; `pruned_in`: the space the
@@ -991,12 +971,14 @@ def _arrays(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
     return vecs, np.array([t.prov for t in terms], dtype=np.int64)
 
 
-def remembered_product(space: Space, x: Content, y: Content, only: int | None = None) -> Content:
+def remembered_product(space: Space, x: Content, y: Content, only: int | None = None,
+                       pairs: PairOrders | None = None) -> Content:
     """`hermite_product`, computed once per space and arguments (`Space.remember`): for
     the powers of a feature's content, raised again at every layer that specialises on
     it.  A square (`y is x`) is told apart from a product of equal contents, whose terms
     may come out in another order."""
-    return space.remember(("hermite_product", x, y, only, y is x), lambda: hermite_product(space, x, y, only))
+    return space.remember(("hermite_product", x, y, only, y is x, pairs),
+                          lambda: hermite_product(space, x, y, only, pairs=pairs))
 
 
 PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before pruning them (memory: rows x symbols)
@@ -1004,7 +986,7 @@ PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before prun
 
 def hermite_product(space: Space, x: Content, y: Content, only: int | None = None,
                     prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]] | None = None,
-                    closed: bool = True) -> Content:
+                    closed: bool = True, pairs: PairOrders | None = None) -> Content:
     """Content of the product of two functions of z, order by order (exponents add).
 
     With `only`, just that order is computed (the others are left empty).
@@ -1018,76 +1000,117 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     `prune_rows`: how candidates are pruned (default `prune_arrays`, on the box; a
     homogeneous activation's kernels are pruned on their floors, `floors.Region.prune_rows`).
 
-    `closed` (the default: every content the engine builds is, docs/theory.md section
-    9.1): both factors are downward closed, each term at order `n >= 2` dominated, with
-    its provenance, by a term at order `n - 2`.  Then a pair of factor orders `(a, b)`
-    adds nothing at an order that `(a - 2, b)`, `(a, b - 2)` or `(a - 2, b - 2)` also
-    reaches: each of its candidates is dominated, with its provenance, by one of theirs,
-    and pruning would drop it (`closed_orders`).  At order 3 that leaves out the pairs
-    `(2, 3)` and `(3, 2)`, at order 1 all but `(0, 1)` and `(1, 0)`.
+    Which orders each pair of factor orders gives (module `orders`): `pairs` when given
+    (`orders.power_pairs`, for a power); else, with `closed` (the default: every content
+    the engine builds is downward closed, docs/theory.md section 9.1), `closed_orders`:
+    a pair `(a, b)` adds nothing at an order that `(a - 2, b)`, `(a, b - 2)` or
+    `(a - 2, b - 2)` also reaches (each of its candidates is dominated, with its
+    provenance, by one of theirs, and pruning would drop it).  At order 3 that leaves
+    out the pairs `(2, 3)` and `(3, 2)`, at order 1 all but `(0, 1)` and `(1, 0)`.
+
+    Orders whose candidates come from the same factor contents, pair for pair, are
+    pruned once and share the result (the same object): erf's square has equal parts at
+    orders 0 and 2, whose products with the base at orders 1 and 3 are then equal too.
     """
     prune_rows = prune_rows or prune_arrays
-    pairs = closed_orders if closed else hermite_orders
+    pairs = pairs or (closed_orders if closed else hermite_orders)
     limit = len(x) - 1
     xs = [trop_arrays(t) if t else None for t in x]
     ys = xs if y is x else [trop_arrays(t) if t else None for t in y]
-    vec_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
-    prov_parts: list[list[np.ndarray]] = [[] for _ in range(limit + 1)]
-    held = [0] * (limit + 1)
-
-    def add(n: int, sums: np.ndarray, provs: np.ndarray) -> None:
-        vec_parts[n].append(sums)
-        prov_parts[n].append(provs)
-        held[n] += len(sums)
-        if held[n] > PRODUCT_ROWS and len(vec_parts[n]) > 1:
-            vecs, ps = np.concatenate(vec_parts[n]), np.concatenate(prov_parts[n])
-            keep = prune_rows(space, vecs, ps)
-            vec_parts[n], prov_parts[n], held[n] = [vecs[keep]], [ps[keep]], len(keep)
-
     square = y is x  # x * x: (a, b) and (b, a) give the same sums, so take a <= b
+    same_x, same_y = _first_equal(x), (_first_equal(y) if not square else None)
+    sources: list[list[tuple[int, int]]] = [[] for _ in range(limit + 1)]   # per order, its pairs
     for a, xa in enumerate(xs):
         if xa is None:
             continue
         for b, yb in enumerate(ys):
             if yb is None or (square and b < a):
                 continue
-            orders = [n for n in pairs(a, b, limit) if only is None or n == only]
-            if not orders:
-                continue
-            rows, cols = len(xa[0]), len(yb[0])
-            block = max(1, PRODUCT_ROWS // cols)
-            for start in range(0, rows, block):
-                stop = min(rows, start + block)
-                if square and a == b:
-                    i, j = np.nonzero(np.arange(start, stop)[:, None] <= np.arange(cols)[None, :])
-                    i += start
-                    sums, provs = xa[0][i] + xa[0][j], xa[1][i] | xa[1][j]
-                else:
-                    sums = (xa[0][start:stop, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
-                    provs = (xa[1][start:stop, None] | yb[1][None, :]).reshape(-1)
-                for n in orders:
-                    add(n, sums, provs)
+            for n in pairs(a, b, limit):
+                if only is None or n == only:
+                    sources[n].append((a, b))
+    made: dict[tuple, Trop] = {}   # the pairs of factor contents an order's candidates come from
     out: list[Trop] = []
-    for vp, pp in zip(vec_parts, prov_parts):
-        if not vp:
+    for pairs_n in sources:
+        if not pairs_n:
             out.append(())
             continue
-        vecs, provs = np.concatenate(vp), np.concatenate(pp)
-        keep = prune_rows(space, vecs, provs) if len(vecs) > 1 else [0]
-        # remembered as pruned in `space` only when pruned on the box (`merge` relies on it)
-        out.append(_terms(vecs[keep], provs[keep], space if prune_rows is prune_arrays else None))
+        if square:
+            key = tuple(tuple(sorted((same_x[a], same_x[b]))) for a, b in pairs_n)
+        else:
+            key = tuple((same_x[a], same_y[b]) for a, b in pairs_n)
+        if key not in made:
+            made[key] = _product_order(space, [(xs[a], ys[b], square and a == b) for a, b in pairs_n], prune_rows)
+        out.append(made[key])
     return tuple(out)
 
 
+def _first_equal(content: Content) -> list[int]:
+    """Per order, the first order with an equal polynomial (itself if none)."""
+    out: list[int] = []
+    for n, trop in enumerate(content):
+        out.append(next((k for k in range(n) if content[k] is trop or (trop and content[k] == trop)), n))
+    return out
+
+
+def _product_order(space: Space, factors: list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], bool]],
+                   prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]]) -> Trop:
+    """One order of `hermite_product`: every sum of a row of `xa` and a row of `yb` for
+    each `(xa, yb, half)` of `factors` (`half`: a square's diagonal block, `xa` is `yb`,
+    each unordered pair once), pruned whenever more than `PRODUCT_ROWS` wait, and at
+    the end."""
+    vec_parts: list[np.ndarray] = []
+    prov_parts: list[np.ndarray] = []
+    held = 0
+    for xa, yb, half in factors:
+        rows, cols = len(xa[0]), len(yb[0])
+        block = max(1, PRODUCT_ROWS // cols)
+        for start in range(0, rows, block):
+            stop = min(rows, start + block)
+            if half:
+                i, j = np.nonzero(np.arange(start, stop)[:, None] <= np.arange(cols)[None, :])
+                i += start
+                sums, provs = xa[0][i] + xa[0][j], xa[1][i] | xa[1][j]
+            else:
+                sums = (xa[0][start:stop, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
+                provs = (xa[1][start:stop, None] | yb[1][None, :]).reshape(-1)
+            vec_parts.append(sums)
+            prov_parts.append(provs)
+            held += len(sums)
+            if held > PRODUCT_ROWS and len(vec_parts) > 1:
+                vecs, ps = np.concatenate(vec_parts), np.concatenate(prov_parts)
+                keep = prune_rows(space, vecs, ps)
+                vec_parts, prov_parts, held = [vecs[keep]], [ps[keep]], len(keep)
+    vecs, provs = np.concatenate(vec_parts), np.concatenate(prov_parts)
+    keep = prune_rows(space, vecs, provs) if len(vecs) > 1 else [0]
+    # remembered as pruned in `space` only when pruned on the box (`merge` relies on it)
+    return _terms(vecs[keep], provs[keep], space if prune_rows is prune_arrays else None)
+
+
 def content_max(space: Space, *contents: Content) -> Content:
-    return tuple(tmax(space, *orders) for orders in zip(*contents))
+    """The maximum of contents, order by order (`tmax`); orders whose polynomials are
+    the same objects share one result (`hermite_product` shares equal orders)."""
+    return _by_order(lambda *orders: tmax(space, *orders), contents)
 
 
 def content_merge(space: Space, a: Content, b: Content) -> Content:
     """`content_max(space, a, b)` for contents already pruned in `space` (each order an
     output of `prune`, `tmax`, `content_max`, `content_merge` or `hermite_product`):
     order by order, `merge`."""
-    return tuple(merge(space, x, y) for x, y in zip(a, b))
+    return _by_order(lambda x, y: merge(space, x, y), (a, b))
+
+
+def _by_order(combine: Callable[..., Trop], contents: Sequence[Content]) -> Content:
+    """`combine` of the contents' polynomials order by order, once per distinct tuple of
+    polynomial objects."""
+    made: dict[tuple[int, ...], Trop] = {}
+    out = []
+    for orders in zip(*contents):
+        key = tuple(map(id, orders))
+        if key not in made:
+            made[key] = combine(*orders)
+        out.append(made[key])
+    return tuple(out)
 
 
 def merge(space: Space, x: Trop, y: Trop) -> Trop:

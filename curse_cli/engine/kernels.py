@@ -41,6 +41,7 @@ from typing import Mapping, NamedTuple, Sequence
 
 from curse_cli.archs.problem import Activation, Support
 from curse_cli.algebra import floors as floor_rules
+from curse_cli.algebra.orders import PairOrders, power_pairs
 from curse_cli.algebra.tropical import (
     Content,
     Space,
@@ -290,15 +291,18 @@ def power_list(space: Space, base: Content, needed: Sequence[int], only: int | N
     top = max(chain)
     out: dict[int, Content] = {1: base}
     rest: dict[int, Content] = {1: split[1]} if split is not None else {}   # `c_m`
+    limit, present = len(base) - 1, _present(base)
     for m, half in chain.items():
         if m == 1:
             continue
         order = only if m == top else None
         if split is None:
-            out[m] = product(space, out[half], out[half], order) if half else product(space, out[m - 1], base, order)
+            out[m] = product(space, out[half], out[half], order) if half else product(
+                space, out[m - 1], base, order, pairs=power_pairs(m, present, present, limit))
             continue
         a_powers, b = split
-        made = product(space, rest[half], out[half], order) if half else product(space, out[m - 1], b, order)
+        made = product(space, rest[half], out[half], order) if half else product(
+            space, out[m - 1], b, order, pairs=power_pairs(m, present, _present(b), limit))
         # pruned on the floors, the factors need not be an antichain on the box, which
         # `content_merge` assumes: the whole maximum is pruned instead
         out[m] = (region.prune(space, content_max(space, a_powers[m], made)) if region is not None
@@ -309,12 +313,17 @@ def power_list(space: Space, base: Content, needed: Sequence[int], only: int | N
     return out
 
 
-def _remembered_on(space: Space, x: Content, y: Content, only: int | None = None, *,
-                   floors: tuple[tuple[str, Term], ...], region: floor_rules.Region) -> Content:
+def _remembered_on(space: Space, x: Content, y: Content, only: int | None = None, pairs: PairOrders | None = None,
+                   *, floors: tuple[tuple[str, Term], ...], region: floor_rules.Region) -> Content:
     """`remembered_product` pruned in `region`, the region of `floors`, remembered per
     floors too (the same factors give fewer terms on more floors)."""
-    return space.remember(("floor_product", x, y, only, y is x, floors),
-                          lambda: hermite_product(space, x, y, only, prune_rows=region.prune_rows))
+    return space.remember(("floor_product", x, y, only, y is x, pairs, floors),
+                          lambda: hermite_product(space, x, y, only, prune_rows=region.prune_rows, pairs=pairs))
+
+
+def _present(content: Content) -> frozenset[int]:
+    """The orders where `content` has terms."""
+    return frozenset(n for n, trop in enumerate(content) if trop)
 
 
 def _without(terms: Trop, other: Trop) -> Trop:
