@@ -331,3 +331,36 @@ def test_a_spike_leaf_judged_dead_has_no_branch_that_uses_every_layer():
             assert not any(uses_every_layer(program, choice)
                            for choice in itertools.product(*(d.options for d in program.decisions))), pattern
     assert dead > 50 and alive > 20, (dead, alive)
+
+
+def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
+    """The search solves lean programmes (`Rows.program`'s `lean`): the readout terms
+    without every layer of `readout_need` are left out.  Each term left out is in no
+    branch that uses every layer (every choice of the other layers' options, by
+    `uses_every_layer`), the terms kept are the full programme's, and the exact optimum
+    is the same.  For every pattern of four-layer erf and three-layer ReLU (mean-field)
+    and cubic networks; and some must be left out (a pattern with two unrelated
+    spikes reads out only terms that rely on both)."""
+    from curse_cli.engine.energy import minimise
+
+    dropped = same = 0
+    for act, widths, scaling in (("erf", ["1"] * 4, "standard"), ("relu", ["1", "1/2", "1"], "mean-field"),
+                                 ("cubic", ["1", "1", "1"], "standard")):
+        problem = load_spec_text(spec(act, widths, 3, scaling), "t.yaml").problem
+        ctx = Context(problem, ONE)
+        for pattern in enumerate_patterns(problem.activation, problem.depth, problem.feature):
+            full, lean = ctx.program(pattern), ctx.program(pattern, lean=True)
+            kept = set(lean.decisions[0].options)
+            assert kept <= set(full.decisions[0].options) and lean.decisions[1:] == full.decisions[1:]
+            for option in full.decisions[0].options:
+                if option in kept:
+                    continue
+                dropped += 1
+                assert not any(uses_every_layer(full, (option, *rest))
+                               for rest in itertools.product(*(d.options for d in full.decisions[1:]))), pattern
+            a, b = minimise(ctx.space, full), minimise(ctx.space, lean)
+            assert (a is None) == (b is None), pattern
+            if a is not None:
+                assert a.solution.value == b.solution.value, pattern
+                same += 1
+    assert dropped > 100 and same > 50, (dropped, same)

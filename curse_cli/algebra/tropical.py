@@ -373,6 +373,7 @@ def _pruned(space: Space, terms: Sequence[Term], vecs: np.ndarray, provs: np.nda
 
 CHUNK = 96
 PACK_MIN = 256  # from this many rows on, classes are found by one packed key (`_best_of_classes`)
+MERGE_ROWS = 512  # `merge` tests the pairs across two pruned sets of at most this many rows in all at once
 
 
 def prune_arrays(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
@@ -1126,7 +1127,7 @@ def merge(space: Space, x: Trop, y: Trop) -> Trop:
     `x` dominates it and is not dominated back."""
     if not x or not y:
         return x + y
-    if space.box is not None or not space.fits_int64 or len(x) + len(y) > CHUNK:
+    if space.box is not None or not space.fits_int64 or len(x) + len(y) > MERGE_ROWS:
         return _prune_all(space, (x, y))
     terms = x + y
     vecs, provs = (np.concatenate(part) for part in zip(trop_arrays(x), trop_arrays(y)))

@@ -129,9 +129,11 @@ class Context:
     def score(self, pattern: Pattern) -> PatternReport:
         return self.evaluate(pattern)[2]
 
-    def program(self, pattern: Pattern, keep: bool = False) -> Program:
-        """The pattern's programme (kept if `keep`; `evaluate` keeps those it scores)."""
-        program = self.programs.get(pattern) or build_program(self.folder, pattern)
+    def program(self, pattern: Pattern, keep: bool = False, lean: bool = False) -> Program:
+        """The pattern's programme (kept if `keep`; `evaluate` keeps those it scores;
+        `lean`: without the readout terms no branch that counts can use, for a caller
+        that only solves it, `energy.Rows.program`)."""
+        program = self.programs.get(pattern) or build_program(self.folder, pattern, lean)
         if keep:
             self.programs[pattern] = program
         return program

@@ -242,8 +242,17 @@ class Rows:
             Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{name}", Role.COST, l)
             for e in feature.eigen))
 
-    def program(self, pattern: Pattern, kernels: tuple[Kernel, ...]) -> Program:
-        """The programme, with the input-scale floors and the readout of the last kernel."""
+    def readout_need(self) -> int:
+        """The layers the readout's term must rely on itself in a branch that uses every
+        layer: the required ones no cost option relies on (`uses_every_layer` reaches a
+        layer only through the readout's term and the options of the layers reached)."""
+        covered = functools.reduce(operator.or_, (o.prov for d in self.decisions for o in d.options), 0)
+        return self.required & ~covered
+
+    def program(self, pattern: Pattern, kernels: tuple[Kernel, ...], lean: bool = False) -> Program:
+        """The programme, with the input-scale floors and the readout of the last kernel
+        (`lean`: only its terms that rely on every layer of `readout_need`; the others are
+        in no branch that counts, so the optimum and which branches count are the same)."""
         folder, problem = self.folder, self.folder.problem
         variables, conditions = list(self.variables), list(self.conditions)
         last = kernels[-1]
@@ -258,6 +267,9 @@ class Rows:
                                      f"{display(name)} >= the input scale (section 9)", Role.SCALE, 0))
         chi = folder.space.form(problem.chi * problem.readout_factor)
         readout = last.amplitude[problem.degree] if problem.degree < len(last.amplitude) else ()
+        if lean:
+            need = self.readout_need()
+            readout = tuple(a for a in readout if a.prov & need == need)
         label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \
             f"readout chi {problem.readout_factor} / <y|K|y>"
         vecs = (np.array(chi, dtype=object) - 2 * np.array([a.vec for a in readout], dtype=object)).tolist() \
@@ -282,10 +294,11 @@ def layer_rows(folder: Folder, pattern: Pattern) -> tuple[Rows, tuple[Kernel, ..
     return rows, kernels
 
 
-def build_program(folder: Folder, pattern: Pattern) -> Program:
-    """The rows of a pattern's energy (docs/theory.md section 3's table, section 5's readout)."""
+def build_program(folder: Folder, pattern: Pattern, lean: bool = False) -> Program:
+    """The rows of a pattern's energy (docs/theory.md section 3's table, section 5's
+    readout; `lean`: `Rows.program`'s, for a search that only solves it)."""
     rows, kernels = layer_rows(folder, pattern)
-    return rows.program(pattern, kernels)
+    return rows.program(pattern, kernels, lean)
 
 
 def without_amplification(space: Space, program: Program, layer: int, feature: str) -> Program:

@@ -271,7 +271,7 @@ class _Search:
             if step.kind is Mechanism.SP and not spike_may_count(self.ctx.folder, child):
                 self.drop(child)   # no branch uses every layer: what the float search would find, for less
                 continue
-            program = self.ctx.program(child)
+            program = self.ctx.program(child, lean=self.trail is None)   # a sweep certifies the whole programme
             if search(self.ctx.space, program, cutoff=self.cutoff(), nudge=0.0, first=True) is None:
                 self.drop(child)
                 continue
