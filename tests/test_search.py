@@ -335,23 +335,34 @@ def test_a_spike_leaf_judged_dead_has_no_branch_that_uses_every_layer():
 
 def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
     """The search solves lean programmes (`Rows.program`'s `lean`): the readout terms
-    without every layer of `readout_need` are left out.  Each term left out is in no
+    without every layer of `readout_need` are left out, and where the last layer is
+    lazy they are not even made (`Folder.readout_kernel`).  Each term left out is in no
     branch that uses every layer (every choice of the other layers' options, by
     `uses_every_layer`), the terms kept are the full programme's, and the exact optimum
     is the same.  For every pattern of four-layer erf and three-layer ReLU (mean-field)
     and cubic networks; and some must be left out (a pattern with two unrelated
     spikes reads out only terms that rely on both)."""
+    import functools
+    import operator
+
     from curse_cli.engine.energy import minimise
 
-    dropped = same = 0
+    dropped = same = made_lean = 0
     for act, widths, scaling in (("erf", ["1"] * 4, "standard"), ("relu", ["1", "1/2", "1"], "mean-field"),
                                  ("cubic", ["1", "1", "1"], "standard")):
         problem = load_spec_text(spec(act, widths, 3, scaling), "t.yaml").problem
-        ctx = Context(problem, ONE)
+        ctx, lean_ctx = Context(problem, ONE), Context(problem, ONE)   # lean first: no whole last kernel made
         for pattern in enumerate_patterns(problem.activation, problem.depth, problem.feature):
-            full, lean = ctx.program(pattern), ctx.program(pattern, lean=True)
+            lean, full = lean_ctx.program(pattern, lean=True), ctx.program(pattern)
+            made_lean += sum(map(len, lean.kernels[-1].amplitude)) < sum(map(len, full.kernels[-1].amplitude))
             kept = set(lean.decisions[0].options)
-            assert kept <= set(full.decisions[0].options) and lean.decisions[1:] == full.decisions[1:]
+            # the lean kernel (`Folder.readout_kernel`: only the terms with the layers
+            # needed are made) reads out exactly the full kernel's terms with them
+            need = full.required & ~functools.reduce(
+                operator.or_, (o.prov for d in full.decisions[1:] for o in d.options), 0)
+            assert kept == {o for o in full.decisions[0].options if o.prov & need == need}, pattern
+            assert lean.decisions[1:] == full.decisions[1:]
+            assert lean.kernels[-1].caveats == full.kernels[-1].caveats
             for option in full.decisions[0].options:
                 if option in kept:
                     continue
@@ -363,4 +374,4 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
             if a is not None:
                 assert a.solution.value == b.solution.value, pattern
                 same += 1
-    assert dropped > 100 and same > 50, (dropped, same)
+    assert dropped > 100 and same > 50 and made_lean > 50, (dropped, same, made_lean)

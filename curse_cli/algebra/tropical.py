@@ -973,13 +973,13 @@ def _arrays(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def remembered_product(space: Space, x: Content, y: Content, only: int | None = None,
-                       pairs: PairOrders | None = None) -> Content:
+                       pairs: PairOrders | None = None, need: int = 0) -> Content:
     """`hermite_product`, computed once per space and arguments (`Space.remember`): for
     the powers of a feature's content, raised again at every layer that specialises on
     it.  A square (`y is x`) is told apart from a product of equal contents, whose terms
     may come out in another order."""
-    return space.remember(("hermite_product", x, y, only, y is x, pairs),
-                          lambda: hermite_product(space, x, y, only, pairs=pairs))
+    return space.remember(("hermite_product", x, y, only, y is x, pairs, need),
+                          lambda: hermite_product(space, x, y, only, pairs=pairs, need=need))
 
 
 PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before pruning them (memory: rows x symbols)
@@ -987,7 +987,7 @@ PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before prun
 
 def hermite_product(space: Space, x: Content, y: Content, only: int | None = None,
                     prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]] | None = None,
-                    closed: bool = True, pairs: PairOrders | None = None) -> Content:
+                    closed: bool = True, pairs: PairOrders | None = None, need: int = 0) -> Content:
     """Content of the product of two functions of z, order by order (exponents add).
 
     With `only`, just that order is computed (the others are left empty).
@@ -1012,6 +1012,12 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     Orders whose candidates come from the same factor contents, pair for pair, are
     pruned once and share the result (the same object): erf's square has equal parts at
     orders 0 and 2, whose products with the base at orders 1 and 3 are then equal too.
+
+    `need` (a provenance mask): only the terms that rely on every layer of it, for a
+    caller that reads no other (a lean readout, `energy.Folder.readout_kernel`).  The
+    candidates without it are left out before pruning, which drops the same terms as
+    pruning first: a term that dominates one with `need` relies on its layers, so has
+    `need` too.
     """
     prune_rows = prune_rows or prune_arrays
     pairs = pairs or (closed_orders if closed else hermite_orders)
@@ -1041,7 +1047,8 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
         else:
             key = tuple((same_x[a], same_y[b]) for a, b in pairs_n)
         if key not in made:
-            made[key] = _product_order(space, [(xs[a], ys[b], square and a == b) for a, b in pairs_n], prune_rows)
+            made[key] = _product_order(space, [(xs[a], ys[b], square and a == b) for a, b in pairs_n], prune_rows,
+                                       need)
         out.append(made[key])
     return tuple(out)
 
@@ -1055,15 +1062,17 @@ def _first_equal(content: Content) -> list[int]:
 
 
 def _product_order(space: Space, factors: list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], bool]],
-                   prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]]) -> Trop:
+                   prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]], need: int = 0) -> Trop:
     """One order of `hermite_product`: every sum of a row of `xa` and a row of `yb` for
     each `(xa, yb, half)` of `factors` (`half`: a square's diagonal block, `xa` is `yb`,
-    each unordered pair once), pruned whenever more than `PRODUCT_ROWS` wait, and at
-    the end."""
+    each unordered pair once) that relies on every layer of `need`, pruned whenever
+    more than `PRODUCT_ROWS` wait, and at the end."""
     vec_parts: list[np.ndarray] = []
     prov_parts: list[np.ndarray] = []
     held = 0
     for xa, yb, half in factors:
+        if need and (int(np.bitwise_or.reduce(xa[1])) | int(np.bitwise_or.reduce(yb[1]))) & need != need:
+            continue   # no sum of these relies on every layer of `need`
         rows, cols = len(xa[0]), len(yb[0])
         block = max(1, PRODUCT_ROWS // cols)
         for start in range(0, rows, block):
@@ -1075,6 +1084,9 @@ def _product_order(space: Space, factors: list[tuple[tuple[np.ndarray, np.ndarra
             else:
                 sums = (xa[0][start:stop, None, :] + yb[0][None, :, :]).reshape(-1, xa[0].shape[1])
                 provs = (xa[1][start:stop, None] | yb[1][None, :]).reshape(-1)
+            if need:
+                wanted = (provs & need) == need
+                sums, provs = sums[wanted], provs[wanted]
             vec_parts.append(sums)
             prov_parts.append(provs)
             held += len(sums)
@@ -1082,7 +1094,11 @@ def _product_order(space: Space, factors: list[tuple[tuple[np.ndarray, np.ndarra
                 vecs, ps = np.concatenate(vec_parts), np.concatenate(prov_parts)
                 keep = prune_rows(space, vecs, ps)
                 vec_parts, prov_parts, held = [vecs[keep]], [ps[keep]], len(keep)
+    if not vec_parts:
+        return ()
     vecs, provs = np.concatenate(vec_parts), np.concatenate(prov_parts)
+    if not len(vecs):
+        return ()
     keep = prune_rows(space, vecs, provs) if len(vecs) > 1 else [0]
     # remembered as pruned in `space` only when pruned on the box (`merge` relies on it)
     return _terms(vecs[keep], provs[keep], space if prune_rows is prune_arrays else None)

@@ -25,8 +25,8 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import (Feature, Kernel, Truncation, gfl, input_kernel, lazy, lazy_powers, rescaled,
-                                      specialise, spike_name)
+from curse_cli.engine.kernels import (Feature, Kernel, Truncation, gfl, highest_power, input_kernel, lazy,
+                                      lazy_powers, rescaled, specialise, spike_name)
 from curse_cli.engine.patterns import GP, Mechanism, Pattern, layer_options
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
@@ -119,23 +119,56 @@ class Folder:
         name = var(kind, layer)
         return (name, self.form(name)) if name in self.space.variables else None
 
-    def powers_of(self, prefix: Pattern) -> dict:
+    def powers_of(self, prefix: Pattern, need: int = 0) -> dict:
         """The powers of `K_l`'s amplitude that the next layer's lazy rule uses
         (`kernels.lazy_powers`): shared by the lazy layer on `prefix` and every GFL
-        layer on it."""
+        layer on it.  With `need`, the highest power is made lean (only its terms that
+        rely on every layer of `need`, for `readout_kernel`) and not remembered."""
+        made = self._made_powers(prefix)
+        if need or highest_power(self.problem.activation, self.trunc) not in made:
+            powers = self._raise(prefix, need, made)
+            if need:
+                return powers
+            made = self._powers[prefix] = powers
+        return made
+
+    def _made_powers(self, prefix: Pattern) -> dict:
+        """The powers of `prefix` made so far: all of them, or, for a prefix one layer
+        short of the network, those below the highest (read at the target's order only,
+        by the last layer's lazy rule: made whole or lean when asked for)."""
         if prefix not in self._powers:
             if self._sibling is not None and self._sibling[0] == prefix:
                 return self._sibling[1]
-            kernel, split = self.kernel(prefix), None
-            if prefix and prefix[-1].kind is Mechanism.SP:
-                # `K_l`'s amplitude is its lazy part's (the lazy sibling's) and the spike's:
-                # raised from the sibling's powers (`kernels.power_list`'s split)
-                sigma = kernel.feature(spike_name(len(prefix)))
-                assert sigma is not None
-                split = (self.powers_of(prefix[:-1] + (GP,)), sigma.amplitude(self.space))
-            self._powers[prefix] = lazy_powers(self.space, self.problem.activation, kernel, self.trunc,
-                                               self.only(len(prefix) + 1), split)
+            whole = self.only(len(prefix) + 1) is None
+            self._powers[prefix] = self._raise(prefix, 0, None, whole)
         return self._powers[prefix]
+
+    def _raise(self, prefix: Pattern, need: int, made: dict | None, top: bool = True) -> dict:
+        kernel, split = self.kernel(prefix), None
+        if prefix and prefix[-1].kind is Mechanism.SP:
+            # `K_l`'s amplitude is its lazy part's (the lazy sibling's) and the spike's:
+            # raised from the sibling's powers (`kernels.power_list`'s split)
+            sigma = kernel.feature(spike_name(len(prefix)))
+            assert sigma is not None
+            split = (self._made_powers(prefix[:-1] + (GP,)), sigma.amplitude(self.space))
+        return lazy_powers(self.space, self.problem.activation, kernel, self.trunc, self.only(len(prefix) + 1), split,
+                           need=need, top=top, body=made)
+
+    def readout_kernel(self, pattern: Pattern, need: int) -> Kernel:
+        """`kernel(pattern)` for a lean programme (`Rows.program`'s `lean`), which reads
+        only the readout terms that rely on every layer of `need`: when the last layer
+        is lazy, only those are made (the highest power lean, `powers_of`); else the
+        whole kernel.  Not for a polynomial activation, whose input-scale gain adds
+        layers to a term after the powers are made.  Not remembered."""
+        l = len(pattern)
+        act = self.problem.activation
+        if not need or pattern in self._kernels or pattern[-1].kind is not Mechanism.GP or \
+                self.only(l) is None or act.kind == "polynomial":
+            return self.kernel(pattern)
+        below = pattern[:-1]
+        out = lazy(self.space, act, self.kernel(below), self.trunc, self.only(l), self.scale("s", l), remember=False,
+                   powers=self.powers_of(below, need), need=need)
+        return out
 
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:
@@ -280,10 +313,10 @@ class Rows:
                        tuple(variables))
 
 
-def layer_rows(folder: Folder, pattern: Pattern) -> tuple[Rows, tuple[Kernel, ...]]:
+def layer_rows(folder: Folder, pattern: Pattern, lean: bool = False) -> tuple[Rows, tuple[Kernel, ...]]:
     """The rows of the layers of `pattern` (a whole pattern or a prefix) and its kernels
-    `K_0 .. K_l`."""
-    kernels = tuple(folder.kernel(pattern[:l]) for l in range(len(pattern) + 1))
+    `K_0 .. K_l` (`lean`: the last one `Folder.readout_kernel`'s)."""
+    kernels = [folder.kernel(pattern[:l]) for l in range(len(pattern))]
     rows = Rows(folder)
     for l, step in enumerate(pattern, start=1):
         if step.kind is Mechanism.GP:
@@ -291,13 +324,14 @@ def layer_rows(folder: Folder, pattern: Pattern) -> tuple[Rows, tuple[Kernel, ..
         feature = kernels[l - 1].feature(step.feature)
         assert feature is not None
         (rows.gfl if step.kind is Mechanism.GFL else rows.sp)(l, step.feature, feature)
-    return rows, kernels
+    last = folder.readout_kernel(pattern, rows.readout_need()) if lean else folder.kernel(pattern)
+    return rows, (*kernels, last)
 
 
 def build_program(folder: Folder, pattern: Pattern, lean: bool = False) -> Program:
     """The rows of a pattern's energy (docs/theory.md section 3's table, section 5's
     readout; `lean`: `Rows.program`'s, for a search that only solves it)."""
-    rows, kernels = layer_rows(folder, pattern)
+    rows, kernels = layer_rows(folder, pattern, lean)
     return rows.program(pattern, kernels, lean)
 
 

@@ -263,19 +263,27 @@ def _used(support: Support, trunc: Truncation) -> list[int]:
 
 def power_list(space: Space, base: Content, needed: Sequence[int], only: int | None = None,
                product=hermite_product, split: tuple[Mapping[int, Content], Content] | None = None,
-               floors: tuple[tuple[str, Term], ...] = ()) -> dict[int, Content]:
+               floors: tuple[tuple[str, Term], ...] = (), need: int = 0, top: bool = True,
+               body: Mapping[int, Content] | None = None) -> dict[int, Content]:
     """`{m: base^m}` under the Hermite product for the powers `needed` and the ones they
     are made from (`power_chain`), the highest at order `only` alone (the caller reads
     no other order of it; the others are needed whole).
+
+    The highest power is the one the caller reads, all the others are factors: with
+    `need` (a provenance mask), only its terms that rely on every layer of `need` are
+    made (`hermite_product`'s `need`; a lean readout, `energy.Folder.readout_kernel`);
+    with `top` false, it is not made at all; `body`: the powers below it, already made
+    (this function's output without the highest power), to go on from.
 
     `split = (powers of a, b)` with `base = a ⊕ b`: every product of `m` factors `a` or
     `b` is `a^m` or contains a `b`, so `base^m = a^m ⊕ c_m` with `c_m = base^(m-1) b`,
     and a square `base^(2h) = (a^h ⊕ c_h)^2 = a^(2h) ⊕ c_h base^h` (the maxima and the
     truncated products keep the same undominated terms, docs/theory.md section 9.1).
-    That reuses `a`'s powers (made with the same `needed`): a GFL layer boosts one
-    feature `b` of an amplitude `a` whose powers its sibling lazy layer has already
-    made, and `b` has far fewer terms than `a`, so each power costs `|base^(m-1)| |b|`
-    products instead of `|base^(m-1)| |base|`.
+    That reuses `a`'s powers (made with the same `needed`; the highest, when missing,
+    is made from the others): a GFL layer boosts one feature `b` of an amplitude `a`
+    whose powers its sibling lazy layer has already made, and `b` has far fewer terms
+    than `a`, so each power costs `|base^(m-1)| |b|` products instead of
+    `|base^(m-1)| |base|`.
 
     `floors` (a homogeneous activation's kernel, `Kernel.floors`): each product is
     pruned where every programme is, on the box and above the floors
@@ -288,37 +296,54 @@ def power_list(space: Space, base: Content, needed: Sequence[int], only: int | N
     elif region is not None:
         product = partial(product, prune_rows=region.prune_rows)
     chain = power_chain(needed)
-    top = max(chain)
-    out: dict[int, Content] = {1: base}
-    rest: dict[int, Content] = {1: split[1]} if split is not None else {}   # `c_m`
+    highest = max(chain)
+    out: dict[int, Content] = dict(body) if body is not None else {1: base}
     limit, present = len(base) - 1, _present(base)
+
+    def power(x: Mapping[int, Content], m: int, half: int, order: int | None, mask: int) -> Content:
+        """`x[1]^m` from the lower powers in `x`, as `power_chain` says."""
+        if half:
+            return product(space, x[half], x[half], order, need=mask)
+        return product(space, x[m - 1], x[1], order, pairs=power_pairs(m, _present(x[1]), _present(x[1]), limit),
+                       need=mask)
+
     for m, half in chain.items():
-        if m == 1:
+        if m in out:
             continue
-        order = only if m == top else None
+        if m == highest and not top:
+            break
+        order, mask = (only, need) if m == highest else (None, 0)
         if split is None:
-            out[m] = product(space, out[half], out[half], order) if half else product(
-                space, out[m - 1], base, order, pairs=power_pairs(m, present, present, limit))
+            out[m] = power(out, m, half, order, mask)
             continue
         a_powers, b = split
-        made = product(space, rest[half], out[half], order) if half else product(
-            space, out[m - 1], b, order, pairs=power_pairs(m, present, _present(b), limit))
+        a_m = _with(a_powers[m], mask) if m in a_powers else power(a_powers, m, half, order, mask)
+        if half:   # `c_h`: `b`, or the terms of `base^h` that are not `a^h`'s (with it, the same maximum)
+            rest = b if half == 1 else tuple(_without(terms, held) for terms, held in zip(out[half], a_powers[half]))
+            made = product(space, rest, out[half], order, need=mask)
+        else:
+            made = product(space, out[m - 1], b, order, pairs=power_pairs(m, present, _present(b), limit), need=mask)
         # pruned on the floors, the factors need not be an antichain on the box, which
         # `content_merge` assumes: the whole maximum is pruned instead
-        out[m] = (region.prune(space, content_max(space, a_powers[m], made)) if region is not None
-                  else content_merge(space, a_powers[m], made))
-        # `c_m`, for a square: the terms of `base^m` that are not `a^m`'s (with `a^m` they
-        # make the same maximum, and far fewer than `base^(m-1) b` has)
-        rest[m] = tuple(_without(terms, held) for terms, held in zip(out[m], a_powers[m]))
+        out[m] = (region.prune(space, content_max(space, a_m, made)) if region is not None
+                  else content_merge(space, a_m, made))
     return out
 
 
+def _with(content: Content, need: int) -> Content:
+    """The terms of `content` that rely on every layer of `need` (all for 0)."""
+    if not need:
+        return content
+    return tuple(tuple(t for t in trop if t.prov & need == need) for trop in content)
+
+
 def _remembered_on(space: Space, x: Content, y: Content, only: int | None = None, pairs: PairOrders | None = None,
-                   *, floors: tuple[tuple[str, Term], ...], region: floor_rules.Region) -> Content:
+                   need: int = 0, *, floors: tuple[tuple[str, Term], ...], region: floor_rules.Region) -> Content:
     """`remembered_product` pruned in `region`, the region of `floors`, remembered per
     floors too (the same factors give fewer terms on more floors)."""
-    return space.remember(("floor_product", x, y, only, y is x, pairs, floors),
-                          lambda: hermite_product(space, x, y, only, prune_rows=region.prune_rows, pairs=pairs))
+    return space.remember(("floor_product", x, y, only, y is x, pairs, need, floors),
+                          lambda: hermite_product(space, x, y, only, prune_rows=region.prune_rows, pairs=pairs,
+                                                  need=need))
 
 
 def _present(content: Content) -> frozenset[int]:
@@ -372,7 +397,7 @@ def taylor_top(act: Activation, j: int) -> int:
 
 def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
          scale: tuple[str, tuple[int, ...]] | None = None, remember: bool = True,
-         powers: Mapping[int, Content] | None = None) -> Kernel:
+         powers: Mapping[int, Content] | None = None, need: int = 0) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
@@ -393,25 +418,37 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     Computed once per space and arguments (`Space.remember`; not with `remember`
     false): a prefix's lazy layer and its first relaxed layer raise the same amplitude
     to the same powers.  `powers`: the amplitude's powers (`lazy_powers`), when the
-    caller has them.
+    caller has them.  `need` (not remembered): only the terms that rely on every layer
+    of `need`, for a lean readout (`energy.Folder.readout_kernel`; `powers` made with
+    the same `need`).
     """
     if not remember:
-        return _lazy(space, act, kernel, trunc, only, scale, powers)
+        return _lazy(space, act, kernel, trunc, only, scale, powers, need)
+    assert not need, "a lean kernel is not remembered"
     return space.remember(("lazy", act, kernel, trunc, only, scale),
                           lambda: _lazy(space, act, kernel, trunc, only, scale, powers))
 
 
 def lazy_powers(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
-                split: tuple[Mapping[int, Content], Content] | None = None) -> dict[int, Content]:
+                split: tuple[Mapping[int, Content], Content] | None = None, need: int = 0, top: bool = True,
+                body: Mapping[int, Content] | None = None) -> dict[int, Content]:
     """The powers of the kernel's amplitude the lazy rule raises it to (`power_list` of
     the powers used, the highest at `only` alone): made once per prefix and shared by
     its lazy layer and every GFL layer on it (`gfl`).  `split`: as for `power_list` (a
-    specialised layer's amplitude is its lazy part's and its spike's)."""
-    return power_list(space, kernel.amplitude, _used(act.hermite, trunc), only, split=split, floors=kernel.floors)
+    specialised layer's amplitude is its lazy part's and its spike's); `need`, `top`,
+    `body`: as for `power_list` (the highest power lean, left out, or the others made)."""
+    return power_list(space, kernel.amplitude, _used(act.hermite, trunc), only, split=split, floors=kernel.floors,
+                      need=need, top=top, body=body)
+
+
+def highest_power(act: Activation, trunc: Truncation) -> int:
+    """The highest power `lazy_powers` makes."""
+    return max(power_chain(_used(act.hermite, trunc)))
 
 
 def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
-          scale: tuple[str, tuple[int, ...]] | None, powers: Mapping[int, Content] | None = None) -> Kernel:
+          scale: tuple[str, tuple[int, ...]] | None, powers: Mapping[int, Content] | None = None,
+          need: int = 0) -> Kernel:
     a = kernel.amplitude
     caveats = set(kernel.caveats)
     floors = kernel.floors
@@ -425,6 +462,9 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
         return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps, floors)
     tops = [t for t in top_terms(a) if not _nonpositive(space, t, kernel.caps)]
     parts = [(j, at_order(c, only)) for j, c in parts]   # pruned order by order: the others are not read
+    if need:   # a lean kernel (`energy.Folder.readout_kernel`; no input-scale gain adds layers below)
+        assert act.kind != "polynomial"
+        parts = [(j, _with(c, need)) for j, c in parts]
     if normalised:
         name, form = scale
         floors = floors + tuple((name, t) for t in (Term(_zero(space), 0), *top_terms(a)))
