@@ -8,5 +8,5 @@ DEFAULT_MAX_DEPTH = 12     # a 12-layer chain of specialisations scores in ~5 s;
 DEFAULT_MAX_DEGREE = 24
 DEFAULT_MAX_POWER = 16
 DEFAULT_TOP = 5            # patterns predict and compare rank by best-first search unless --all
-DEFAULT_SEARCH_DEPTH = 6   # predict/compare search: six hidden layers of erf in about 2 s, seven in 6-10 s, eight in 70-100 s
+DEFAULT_SEARCH_DEPTH = 6   # predict/compare search: six hidden layers of erf in about 1.5 s, seven in about 5 s, eight in about 30 s
 DEFAULT_HOMOGENEOUS_DEPTH = 5   # ReLU-like layers (normalised input scales): predict takes ~3 s at five layers, ~30 s at six
