@@ -45,6 +45,7 @@ def hermite_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     return tuple(n for n in range(abs(a - b), min(a + b, limit) + 1) if (n - a - b) % 2 == 0)
 
 
+@lru_cache(maxsize=None)
 def closed_orders(a: int, b: int, limit: int) -> tuple[int, ...]:
     """The orders of `hermite_orders(a, b, limit)` that no pair of lower factor orders of
     the same parities, `(a - 2, b)`, `(a, b - 2)` or `(a - 2, b - 2)`, also reaches: the
