@@ -345,7 +345,7 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
     import functools
     import operator
 
-    from curse_cli.engine.energy import minimise
+    from curse_cli.engine.energy import minimise, readout_need
 
     dropped = same = made_lean = 0
     for act, widths, scaling in (("erf", ["1"] * 4, "standard"), ("relu", ["1", "1/2", "1"], "mean-field"),
@@ -358,9 +358,10 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
             kept = set(lean.decisions[0].options)
             # the lean kernel (`Folder.readout_kernel`: only the terms with the layers
             # needed are made) reads out exactly the full kernel's terms with them
-            need = full.required & ~functools.reduce(
+            need = full.required & ~functools.reduce(   # `energy.readout_need`, written out
                 operator.or_, (o.prov for d in full.decisions[1:] for o in d.options), 0)
             assert kept == {o for o in full.decisions[0].options if o.prov & need == need}, pattern
+            assert readout_need(full) == need   # what a sweep's certificates skip (`cells._Pattern.certify`)
             assert lean.decisions[1:] == full.decisions[1:]
             assert lean.kernels[-1].caveats == full.kernels[-1].caveats
             for option in full.decisions[0].options:

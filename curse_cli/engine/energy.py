@@ -276,11 +276,8 @@ class Rows:
             for e in feature.eigen))
 
     def readout_need(self) -> int:
-        """The layers the readout's term must rely on itself in a branch that uses every
-        layer: the required ones no cost option relies on (`uses_every_layer` reaches a
-        layer only through the readout's term and the options of the layers reached)."""
-        covered = functools.reduce(operator.or_, (o.prov for d in self.decisions for o in d.options), 0)
-        return self.required & ~covered
+        """`readout_need` of the programme these rows make."""
+        return _need(self.required, self.decisions)
 
     def program(self, pattern: Pattern, kernels: tuple[Kernel, ...], lean: bool = False) -> Program:
         """The programme, with the input-scale floors and the readout of the last kernel
@@ -388,6 +385,18 @@ def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     required = functools.reduce(operator.or_, (1 << l for l, step in enumerate(pattern, start=1)
                                                if step.kind is not Mechanism.GP), 0)
     return required & ~used == 0
+
+
+def readout_need(program: Program) -> int:
+    """The layers the readout's term must rely on itself in a branch that uses every
+    layer: the required ones no cost option relies on (`uses_every_layer` reaches a
+    layer only through the readout's term and the options of the layers reached).  A
+    readout term without them is in no branch that counts."""
+    return _need(program.required, program.decisions[1:])
+
+
+def _need(required: int, costs: Iterable[Decision]) -> int:
+    return required & ~functools.reduce(operator.or_, (o.prov for d in costs for o in d.options), 0)
 
 
 def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:

@@ -31,8 +31,8 @@ from math import lcm
 from typing import NamedTuple, Sequence
 
 from curse_cli.solve import lp
-from curse_cli.engine.energy import (Optimum, Option, Program, RowCache, combination, minimise, uses_every_layer,
-                     without_amplification)
+from curse_cli.engine.energy import (Optimum, Option, Program, RowCache, combination, minimise, readout_need,
+                                     uses_every_layer, without_amplification)
 from curse_cli.engine.analysis import form_at
 from curse_cli.engine.api import Context, rank
 from curse_cli.engine.patterns import Mechanism, Pattern, enumerate_patterns, pattern_name
@@ -245,10 +245,14 @@ class _Pattern:
             emit(bound, "branch dual")
             return True
 
+        need = readout_need(program)
+
         def walk(k: int, chosen: tuple[Option, ...]) -> bool:
             if k == len(decisions):
                 return leaf(chosen)
             for option in decisions[k].options:
+                if k == 0 and option.prov & need != need:
+                    continue   # a readout term in no branch that counts
                 if not closes(option) and not walk(k + 1, chosen + (option,)):
                     return False
             return True
