@@ -108,3 +108,34 @@ def test_deep_relu_is_refused_up_front_unless_the_depth_is_given():
     five = load_spec_text(text.replace('"d", ', "", 1), "t.yaml").problem
     assert five.depth == 5
     check_limits(five, Options())
+
+
+def test_a_deep_mean_field_search_is_refused_up_front_unless_the_depth_is_given():
+    """A search over six hidden layers with a growing readout scale (mean-field, `chi =
+    N6`) ran more than five minutes (five layers about 5 s).  predict, compare and depth
+    refuse it in one line naming --max-depth; explain scores one pattern of it at once,
+    and so does compare of one named pattern once --max-depth is given; standard scaling
+    at six layers and mean-field at five are not refused by the limit itself."""
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+    from curse_cli.engine.api import check_limits
+
+    widths = ", ".join('"d"' for _ in range(6))
+    text = (f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\ntarget: {{kind: hermite, degree: 3}}\n"
+            "scaling: mean-field\n")
+    for args in (["predict", "-"], ["compare", "-", "-p", "GP-GP-GP-GP-GP-Sp(z)"], ["depth", "-"]):
+        result = CliRunner().invoke(cli, args, input=text)
+        assert result.exit_code == 2 and "--max-depth 6" in result.output and "mean-field" in result.output, \
+            (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    for args in (["explain", "-", "-p", "GP-GP-GP-GP-GP-Sp(z)"],
+                 ["compare", "-", "-p", "GP-GP-GP-GP-GP-Sp(z)", "--max-depth", "6"]):
+        result = CliRunner().invoke(cli, args, input=text)
+        assert result.exit_code == 0, (args, result.output)
+    problem = load_spec_text(text, "t.yaml").problem
+    with pytest.raises(LimitExceeded):
+        check_limits(problem, Options(max_depth_growing_chi=5))
+    check_limits(problem, Options())   # the library's default: no separate limit
+    check_limits(load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem, Options(max_depth_growing_chi=5))
+    check_limits(load_spec_text(text.replace('"d", ', "", 1), "t.yaml").problem, Options(max_depth_growing_chi=5))

@@ -12,8 +12,8 @@ import click
 from click.core import ParameterSource
 
 from curse_cli.engine.limits import (
-    DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
-    DEFAULT_SEARCH_DEPTH, DEFAULT_TOP, PATTERN_CEILING,
+    DEFAULT_GROWING_CHI_DEPTH, DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS,
+    DEFAULT_MAX_POWER, DEFAULT_SEARCH_DEPTH, DEFAULT_TOP, PATTERN_CEILING,
 )
 
 if TYPE_CHECKING:
@@ -100,16 +100,19 @@ def SEARCH(command):
     return wrapper
 
 
-def limits(depth: int = DEFAULT_MAX_DEPTH):
+def limits(depth: int = DEFAULT_MAX_DEPTH, search: bool = False):
     """`--max-depth` (default `depth`), `--max-degree`, `--max-power`, passed on as one
     `limits` dict of `Options` fields (the engine refuses a problem beyond them before
-    any work)."""
+    any work).  An explicit `--max-depth` also lifts the lower defaults: for ReLU-like
+    layers, and for a `search` when the readout scale chi grows (mean-field)."""
     import functools
+
+    growing = f"; a search with a growing chi, e.g. mean-field: {DEFAULT_GROWING_CHI_DEPTH}" if search else ""
 
     def decorate(command):
         @click.option("--max-depth", type=click.IntRange(1), default=depth, show_default=True,
                       help=f"Refuse networks with more hidden layers than this (ReLU-like activations: "
-                           f"{DEFAULT_HOMOGENEOUS_DEPTH} unless given).")
+                           f"{DEFAULT_HOMOGENEOUS_DEPTH}{growing}; unless given).")
         @click.option("--max-degree", type=click.IntRange(1), default=DEFAULT_MAX_DEGREE, show_default=True,
                       help="Refuse targets of a higher degree (an unreachable one is still answered).")
         @click.option("--max-power", type=click.IntRange(1), default=DEFAULT_MAX_POWER, show_default=True,
@@ -119,8 +122,10 @@ def limits(depth: int = DEFAULT_MAX_DEPTH):
             # An explicit --max-depth also lifts the lower default for ReLU-like layers.
             given = click.get_current_context().get_parameter_source("max_depth") is not ParameterSource.DEFAULT
             homogeneous = max_depth if given else min(max_depth, DEFAULT_HOMOGENEOUS_DEPTH)
+            growing_chi = None if given or not search else min(max_depth, DEFAULT_GROWING_CHI_DEPTH)
             return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power,
-                                              max_depth_homogeneous=homogeneous), **kwargs)
+                                              max_depth_homogeneous=homogeneous, max_depth_growing_chi=growing_chi),
+                           **kwargs)
 
         return wrapper
 
@@ -128,7 +133,7 @@ def limits(depth: int = DEFAULT_MAX_DEPTH):
 
 
 LIMITS = limits()
-SEARCH_LIMITS = limits(DEFAULT_SEARCH_DEPTH)   # predict, compare: a search grows about 5x per layer
+SEARCH_LIMITS = limits(DEFAULT_SEARCH_DEPTH, search=True)   # predict, compare, depth: a search grows about 5x per layer
 
 
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:

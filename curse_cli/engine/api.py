@@ -53,6 +53,7 @@ class Options:
     max_degree: int = DEFAULT_MAX_DEGREE    # target degree k (a target no pattern reaches is answered anyway)
     max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
     max_depth_homogeneous: int = DEFAULT_HOMOGENEOUS_DEPTH   # hidden layers of a ReLU-like (normalised) activation
+    max_depth_growing_chi: int | None = None   # a search's hidden layers when chi grows (mean-field); None: max_depth
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:
@@ -198,6 +199,13 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
             f"{options.max_depth_homogeneous} for homogeneous activations: their input scales multiply the terms of "
             f"each layer (curse predict takes seconds at five layers, about half a minute at six); raise it with "
             f"--max-depth {problem.depth}")
+    limit = options.max_depth_growing_chi
+    if limit is not None and problem.depth > limit and problem.chi.exponent(problem.scale_values()) > 0:
+        raise LimitExceeded(
+            f"the network has {problem.depth} hidden layers and a readout scale chi = {problem.chi} that grows "
+            f"with d, above the limit of {limit} for a search there (mean-field: curse predict takes seconds at five layers and "
+            f"more than five minutes at six); raise it with --max-depth {problem.depth}, or score chosen patterns "
+            f"with 'curse explain'")
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
     if top > options.max_power:
         raise LimitExceeded(f"the activation {act.name} has a term of order {top}, above the limit of {options.max_power}; "

@@ -10,3 +10,4 @@ DEFAULT_MAX_POWER = 16
 DEFAULT_TOP = 5            # patterns predict and compare rank by best-first search unless --all
 DEFAULT_SEARCH_DEPTH = 6   # predict/compare search: six hidden layers of erf in about 1.5 s, seven in about 5 s, eight in about 30 s
 DEFAULT_HOMOGENEOUS_DEPTH = 5   # ReLU-like layers (normalised input scales): predict takes ~3 s at five layers, ~30 s at six
+DEFAULT_GROWING_CHI_DEPTH = 5   # predict/compare search with a readout scale chi that grows (mean-field): ~5 s at five layers, more than 5 min at six
