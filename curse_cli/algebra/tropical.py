@@ -973,13 +973,16 @@ def _arrays(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def remembered_product(space: Space, x: Content, y: Content, only: int | None = None,
-                       pairs: PairOrders | None = None, need: int = 0) -> Content:
+                       pairs: PairOrders | None = None, need: int = 0,
+                       prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]] | None = None,
+                       where: tuple = ()) -> Content:
     """`hermite_product`, computed once per space and arguments (`Space.remember`): for
     the powers of a feature's content, raised again at every layer that specialises on
     it.  A square (`y is x`) is told apart from a product of equal contents, whose terms
-    may come out in another order."""
-    return space.remember(("hermite_product", x, y, only, y is x, pairs, need),
-                          lambda: hermite_product(space, x, y, only, pairs=pairs, need=need))
+    may come out in another order.  `where`: what `prune_rows` prunes on, for the key (a
+    homogeneous activation's floors: the same factors give fewer terms on more floors)."""
+    return space.remember(("hermite_product", x, y, only, y is x, pairs, need, where),
+                          lambda: hermite_product(space, x, y, only, prune_rows=prune_rows, pairs=pairs, need=need))
 
 
 PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before pruning them (memory: rows x symbols)

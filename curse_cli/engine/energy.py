@@ -90,6 +90,7 @@ class Folder:
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
         self._powers: dict[Pattern, dict] = {}
+        self._highest = highest_power(problem.activation, trunc)   # of the powers the lazy rule uses
         self._sibling: tuple[Pattern, dict] | None = None   # the powers of the last lazy prefix released
         self._rows: dict[tuple, object] = {}
 
@@ -125,7 +126,7 @@ class Folder:
         layer on it.  With `need`, the highest power is made lean (only its terms that
         rely on every layer of `need`, for `readout_kernel`) and not remembered."""
         made = self._made_powers(prefix)
-        if need or highest_power(self.problem.activation, self.trunc) not in made:
+        if need or self._highest not in made:
             powers = self._raise(prefix, need, made)
             if need:
                 return powers
@@ -166,9 +167,8 @@ class Folder:
                 self.only(l) is None or act.kind == "polynomial":
             return self.kernel(pattern)
         below = pattern[:-1]
-        out = lazy(self.space, act, self.kernel(below), self.trunc, self.only(l), self.scale("s", l), remember=False,
-                   powers=self.powers_of(below, need), need=need)
-        return out
+        return lazy(self.space, act, self.kernel(below), self.trunc, self.only(l), self.scale("s", l), remember=False,
+                    powers=self.powers_of(below, need), need=need)
 
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:

@@ -41,7 +41,7 @@ from typing import Mapping, NamedTuple, Sequence
 
 from curse_cli.archs.problem import Activation, Support
 from curse_cli.algebra import floors as floor_rules
-from curse_cli.algebra.orders import PairOrders, power_pairs
+from curse_cli.algebra.orders import power_pairs
 from curse_cli.algebra.tropical import (
     Content,
     Space,
@@ -291,10 +291,10 @@ def power_list(space: Space, base: Content, needed: Sequence[int], only: int | N
     terms that carry different multiples of an input scale never compare, and their
     number multiplies with each power."""
     region = floor_rules.floor_region(space, floors)
-    if region is not None and product is remembered_product:
-        product = partial(_remembered_on, floors=floors, region=region)
-    elif region is not None:
+    if region is not None:
         product = partial(product, prune_rows=region.prune_rows)
+        if product.func is remembered_product:
+            product = partial(product, where=floors)
     chain = power_chain(needed)
     highest = max(chain)
     out: dict[int, Content] = dict(body) if body is not None else {1: base}
@@ -335,15 +335,6 @@ def _with(content: Content, need: int) -> Content:
     if not need:
         return content
     return tuple(tuple(t for t in trop if t.prov & need == need) for trop in content)
-
-
-def _remembered_on(space: Space, x: Content, y: Content, only: int | None = None, pairs: PairOrders | None = None,
-                   need: int = 0, *, floors: tuple[tuple[str, Term], ...], region: floor_rules.Region) -> Content:
-    """`remembered_product` pruned in `region`, the region of `floors`, remembered per
-    floors too (the same factors give fewer terms on more floors)."""
-    return space.remember(("floor_product", x, y, only, y is x, pairs, need, floors),
-                          lambda: hermite_product(space, x, y, only, prune_rows=region.prune_rows, pairs=pairs,
-                                                  need=need))
 
 
 def _present(content: Content) -> frozenset[int]:
