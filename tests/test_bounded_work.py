@@ -8,6 +8,7 @@ import pytest
 
 from curse_cli.archs.activations import builtin
 from curse_cli.engine.api import PATTERN_CEILING, LimitExceeded, Options, PatternSpaceTooLarge, predict
+from curse_cli.limits import WorkLimit
 from curse_cli.engine.reach import reachable, unreachable_from_supports
 from curse_cli.spec.load import load_spec_text
 
@@ -43,24 +44,83 @@ def test_reachable_orders_from_the_supports(act, depth, k, reached):
     assert (unreachable_from_supports(builtin(act), depth, k) is None) is reached
 
 
-def test_limits_are_checked_before_any_work_and_name_their_option():
-    with pytest.raises(LimitExceeded, match="--max-depth 13"):
-        predict(problem("erf", 13, 3))
-    with pytest.raises(LimitExceeded, match="--max-degree 25"):
-        predict(problem("erf", 1, 25))
-    with pytest.raises(LimitExceeded, match="--max-power 17"):
-        predict(problem("{polynomial: [0, 1, " + "0, " * 15 + "1]}", 1, 1))
+def test_limits_are_checked_before_any_work_and_say_which_limit():
+    """The library's error says which limit, the value and the bound, and names no option."""
+    cases = [(problem("erf", 13, 3), WorkLimit.DEPTH, 13, 6),
+             (problem("erf", 1, 25), WorkLimit.DEGREE, 25, 12),
+             (problem("{polynomial: [0, 1, " + "0, " * 15 + "1]}", 1, 1), WorkLimit.POWER, 17, 16)]
+    for prob, limit, value, bound in cases:
+        with pytest.raises(LimitExceeded) as err:
+            predict(prob)
+        assert (err.value.limit, err.value.value, err.value.bound) == (limit, value, bound)
+        assert "--" not in str(err.value)
     assert predict(problem("erf", 1, 25), Options(max_degree=25)).p_star_exponent is not None
 
 
+@pytest.mark.parametrize("args, text", [
+    (["predict", "-"], "the number of hidden layers is 7, above the limit of 6"),
+    (["predict", "-", "--max-depth", "9"], "Invalid value for '--max-depth': 9 is not in the range 1<=x<=8; see"),
+    (["explain", "-", "-p", "GP-GP-GP-GP-GP-GP-Sp(z)"], "raise it with --max-depth 7"),
+    (["validate", "-"], "<stdin>: architecture.widths: the number of hidden layers is 7"),
+])
+def test_the_cli_names_the_option_and_the_field_of_a_limit(args, text):
+    """A limit's error names the spec's field, and the option that raises it only when the
+    raised run finishes (up to the option's ceiling)."""
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    widths = ", ".join(["d"] * 7)
+    spec = f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\ntarget: {{kind: hermite, degree: 3}}\n" \
+           "scaling: standard\n"
+    result = CliRunner().invoke(cli, args, input=spec)
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and text in result.output, result.output
+
+
+def test_a_degree_beyond_what_finishes_is_refused_with_an_estimate_and_no_advice():
+    """Two hidden layers: degree 15 would take about a minute and 1.4 GB (measured), beyond
+    the ceiling of 13: even --max-degree 15 refuses it, with the estimate."""
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    spec = ("architecture: {kind: fcn, activation: erf, widths: [d, d]}\ntarget: {kind: hermite, degree: 15}\n"
+            "scaling: standard\n")
+    for extra in ([], ["--max-degree", "15"]):
+        result = CliRunner().invoke(cli, ["predict", "-", *extra], input=spec)
+        assert result.exit_code == 2 and "GB" in result.output and "raise it" not in result.output, result.output
+
+
+def test_validate_runs_the_checks_of_the_commands():
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    spec = ("architecture: {kind: fcn, activation: erf, widths: [d]}\ntarget: {kind: hermite, degree: 25}\n"
+            "scaling: standard\n")
+    refused = CliRunner().invoke(cli, ["validate", "-"], input=spec)
+    assert refused.exit_code == 2 and "target.degree" in refused.output and "--max-degree 25" in refused.output
+    assert CliRunner().invoke(cli, ["validate", "-", "--max-degree", "25"], input=spec).exit_code == 0
+
+
 def test_advised_max_patterns_is_one_that_finishes():
-    """Eight erf layers have 2,183,339 patterns: no --max-patterns value is advised
-    beyond the ceiling; four layers (299) advise exactly their count."""
+    """Eight erf layers have 2,183,339 patterns: raising --max-patterns that far is not
+    advised (beyond the ceiling); four layers (299) are, to exactly their count."""
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
     with pytest.raises(PatternSpaceTooLarge) as big:
-        predict(problem("erf", 8, 3))
-    assert "--max-patterns 2183339" not in str(big.value) and str(PATTERN_CEILING) in str(big.value)
-    with pytest.raises(PatternSpaceTooLarge, match="--max-patterns 299"):
-        predict(problem("erf", 4, 3), Options(max_patterns=10))
+        predict(problem("erf", 8, 3), Options(max_depth=8), top=None)
+    assert big.value.value == 2183339 and big.value.ceiling == PATTERN_CEILING and not big.value.raisable
+    spec = "architecture: {kind: fcn, activation: erf, widths: [d, d, d, d]}\ntarget: {kind: hermite, degree: 3}\n" \
+           "scaling: standard\n"
+    result = CliRunner().invoke(cli, ["predict", "-", "--all", "--max-patterns", "10"], input=spec)
+    assert result.exit_code == 2 and "raise it with --max-patterns 299" in result.output, result.output
+    eight = spec.replace("d]", "d, d, d, d, d]")
+    result = CliRunner().invoke(cli, ["predict", "-", "--all", "--max-depth", "8"], input=eight)
+    assert result.exit_code == 2 and "--max-patterns" in result.output and "raise it" not in result.output
 
 
 def test_one_named_pattern_works_in_its_own_sizes():
@@ -126,7 +186,7 @@ def test_a_deep_mean_field_search_is_refused_up_front_unless_the_depth_is_given(
             "scaling: mean-field\n")
     for args in (["predict", "-"], ["compare", "-", "-p", "GP-GP-GP-GP-GP-Sp(z)"], ["depth", "-"]):
         result = CliRunner().invoke(cli, args, input=text)
-        assert result.exit_code == 2 and "--max-depth 6" in result.output and "mean-field" in result.output, \
+        assert result.exit_code == 2 and "curse explain" in result.output and "mean-field" in result.output, \
             (args, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
     for args in (["explain", "-", "-p", "GP-GP-GP-GP-GP-Sp(z)"],
@@ -137,5 +197,6 @@ def test_a_deep_mean_field_search_is_refused_up_front_unless_the_depth_is_given(
     with pytest.raises(LimitExceeded):
         check_limits(problem, Options(max_depth_growing_chi=5))
     check_limits(problem, Options())   # the library's default: no separate limit
-    check_limits(load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem, Options(max_depth_growing_chi=5))
+    standard = load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem
+    check_limits(standard, Options(max_depth_growing_chi=5))
     check_limits(load_spec_text(text.replace('"d", ', "", 1), "t.yaml").problem, Options(max_depth_growing_chi=5))

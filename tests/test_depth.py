@@ -110,8 +110,9 @@ def test_layers_are_parsed(text, expected):
 
 @pytest.mark.parametrize("text", ["0", "3-1", "x", "1,1", "2,1", "1-", "65", ""])
 def test_bad_layers_are_refused(text):
-    with pytest.raises(DepthError, match="--layers"):
+    with pytest.raises(DepthError) as err:
         parse_layers(text)
+    assert str(err.value).startswith(f"{text}: ") and "--" not in str(err.value)
 
 
 def test_the_table_and_json_give_the_rows():
@@ -185,3 +186,18 @@ def test_plot_is_written(tmp_path):
     result = run(TEMPLATE, "--layers", "1-2", "--plot", str(out))
     assert result.exit_code == 0, result.output
     assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_the_summary_names_only_the_depths_computed():
+    """`--layers 1,2,4` said "at every depth from 1 to 4" though 3 was not computed."""
+    from types import SimpleNamespace
+
+    from curse_cli.cli.depth_render import summary
+
+    def rows(*pairs):
+        return [SimpleNamespace(depth=d, prediction=SimpleNamespace(p_star_exponent=v)) for d, v in pairs]
+
+    one = F(1)
+    assert summary(rows((1, one), (2, one), (4, one))) == "[P*] = 1 at 1-2 and 4 hidden layers"
+    assert summary(rows((1, one), (2, one), (3, one))) == "[P*] = 1 at every depth from 1 to 3 hidden layers"
+    assert summary(rows((1, one), (3, F(3, 2)))) == "[P*] = 1 at 1 hidden layer; [P*] = 3/2 at 3 hidden layers"

@@ -11,10 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 from click.core import ParameterSource
 
-from curse_cli.engine.limits import (
-    DEFAULT_GROWING_CHI_DEPTH, DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS,
-    DEFAULT_MAX_POWER, DEFAULT_SEARCH_DEPTH, DEFAULT_TOP, PATTERN_CEILING,
-)
+from curse_cli.limits import DEFAULT_MAX_PATTERNS, DEFAULT_TOP, RULES, LimitExceeded, WorkLimit
 
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
@@ -51,6 +48,9 @@ class NumberList(click.ParamType):
         return tuple(sorted(set(out)))
 
 
+ORIGIN = "curse.origin"   # context key: the origin of the spec a command loaded
+
+
 class UserError(click.ClickException):
     """Bad input that is not a spec: one line, exit 2."""
 
@@ -69,12 +69,55 @@ def PLOT(drawing: str):
 
 SET = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
                    help="Override a scale, e.g. --set N1=2 or --set 'N1=d^(3/2)'. Repeatable.")
-MAX_ORDER = click.option("--max-order", type=click.IntRange(1, 12), default=None,
-                         help="Expert override: highest Hermite order and activation power tracked, honoured exactly "
-                              "(a warning when below the safe truncation) [default: the safe truncation].")
-MAX_PATTERNS = click.option("--max-patterns", type=click.IntRange(1, PATTERN_CEILING), default=DEFAULT_MAX_PATTERNS,
-                            show_default=True,
-                            help="With --all: refuse to score more candidate patterns than this.")
+# Each limit's option (the engine's errors say which limit, never which option).
+_DEPTH_LIMITS = (WorkLimit.DEPTH, WorkLimit.DEPTH_EXPLAIN, WorkLimit.DEPTH_HOMOGENEOUS, WorkLimit.DEPTH_GROWING_CHI)
+FLAGS = {**dict.fromkeys(_DEPTH_LIMITS, "--max-depth"), WorkLimit.DEGREE: "--max-degree",
+         WorkLimit.POWER: "--max-power", WorkLimit.PATTERNS: "--max-patterns", WorkLimit.LISTED: "--max-patterns",
+         WorkLimit.ORDER: "--max-order"}
+# The spec field each limit is about (named in its error like any spec error's).
+FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED), "architecture.widths"),
+          WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation"}
+
+
+def limit_text(err: LimitExceeded, origin: str | None) -> str:
+    """A limit's error as the CLI says it: the spec's file and field, what is over which
+    limit, and the option that raises it, advised only when the run then finishes."""
+    field = FIELDS.get(err.limit)
+    where = f"{origin}: {field}: " if origin is not None and field is not None else ""
+    flag = FLAGS.get(err.limit)
+    if flag is not None and err.raisable:
+        fix = f"raise it with {flag} {err.value}"
+    elif flag is not None and err.ceiling is not None and err.ceiling > err.bound:
+        fix = f"{flag} goes up to {err.ceiling} here; a larger run does not finish in minutes"
+    elif err.ceiling is not None:
+        fix = "it cannot be raised further here: a larger run does not finish in minutes"
+    else:
+        fix = "it is fixed"
+    if err.limit in (WorkLimit.PATTERNS, WorkLimit.DEPTH_GROWING_CHI):
+        fix += "; or score chosen patterns with 'curse explain' or 'curse compare --pattern ...'"
+    return f"{where}{err.message}; {fix}"
+
+
+def warning_text(warning: Any) -> str:
+    """An engine warning as the CLI says it: the option it is about, when it is one."""
+    return f"--max-order: {warning.message}" if warning.code == "max-order" else warning.message
+
+
+def limited(limit: WorkLimit, help: str, low: int = 1) -> dict[str, Any]:
+    """The `type` and `help` of an option that sets `limit`: accepted up to its ceiling,
+    with the limit's reason quoted from `curse_cli.limits`."""
+    rule = RULES[limit]
+    top = rule.ceiling if rule.ceiling is not None else rule.default
+    return dict(type=click.IntRange(low, top), help=f"{help} At most {top}: {rule.why}.")
+
+
+MAX_ORDER = click.option("--max-order", default=None, **limited(
+    WorkLimit.ORDER, "Expert override: highest Hermite order and activation power tracked, honoured exactly "
+                     "(a warning when below the safe truncation) [default: the safe truncation]."))
+MAX_PATTERNS = click.option("--max-patterns", default=DEFAULT_MAX_PATTERNS, show_default=True, **limited(
+    WorkLimit.PATTERNS, "With --all: refuse to score more candidate patterns than this."))
+MAX_LISTED = click.option("--max-patterns", default=RULES[WorkLimit.LISTED].default, show_default=True, **limited(
+    WorkLimit.LISTED, "Refuse to list more candidate patterns than this."))
 SPEC = click.argument("spec", metavar="SPEC")
 WORKERS = click.option("--workers", type=click.IntRange(1, 2), default=None,
                        help="Processes for a large search or --all; 1 makes the counts of work in the output repeat "
@@ -100,47 +143,54 @@ def SEARCH(command):
     return wrapper
 
 
-def limits(depth: int = DEFAULT_MAX_DEPTH, search: bool = False):
-    """`--max-depth` (default `depth`), `--max-degree`, `--max-power`, passed on as one
+def limits(depth: WorkLimit = WorkLimit.DEPTH, search: bool = True):
+    """`--max-depth` (the `depth` limit), `--max-degree`, `--max-power`, passed on as one
     `limits` dict of `Options` fields (the engine refuses a problem beyond them before
     any work).  An explicit `--max-depth` also lifts the lower defaults: for ReLU-like
     layers, and for a `search` when the readout scale chi grows (mean-field)."""
     import functools
 
-    growing = f"; a search with a growing chi, e.g. mean-field: {DEFAULT_GROWING_CHI_DEPTH}" if search else ""
+    homogeneous = RULES[WorkLimit.DEPTH_HOMOGENEOUS]
+    growing = RULES[WorkLimit.DEPTH_GROWING_CHI]
+    lower = f" ReLU-like activations: {homogeneous.default}" + (
+        f"; a search with a growing chi, e.g. mean-field: {growing.default}" if search else "") + "; unless given."
 
     def decorate(command):
-        @click.option("--max-depth", type=click.IntRange(1), default=depth, show_default=True,
-                      help=f"Refuse networks with more hidden layers than this (ReLU-like activations: "
-                           f"{DEFAULT_HOMOGENEOUS_DEPTH}{growing}; unless given).")
-        @click.option("--max-degree", type=click.IntRange(1), default=DEFAULT_MAX_DEGREE, show_default=True,
-                      help="Refuse targets of a higher degree (an unreachable one is still answered).")
-        @click.option("--max-power", type=click.IntRange(1), default=DEFAULT_MAX_POWER, show_default=True,
-                      help="Refuse activations with a higher Hermite order or Taylor power.")
+        @click.option("--max-depth", default=RULES[depth].default, show_default=True,
+                      **limited(depth, f"Refuse networks with more hidden layers than this ({lower.strip()})"))
+        @click.option("--max-degree", default=RULES[WorkLimit.DEGREE].default, show_default=True,
+                      **limited(WorkLimit.DEGREE, "Refuse targets of a higher degree (an unreachable one is still "
+                                                  "answered; deeper networks allow less)."))
+        @click.option("--max-power", default=RULES[WorkLimit.POWER].default, show_default=True,
+                      **limited(WorkLimit.POWER, "Refuse activations with a higher Hermite order or Taylor power."))
         @functools.wraps(command)
         def wrapper(*args, max_depth: int, max_degree: int, max_power: int, **kwargs):
             # An explicit --max-depth also lifts the lower default for ReLU-like layers.
             given = click.get_current_context().get_parameter_source("max_depth") is not ParameterSource.DEFAULT
-            homogeneous = max_depth if given else min(max_depth, DEFAULT_HOMOGENEOUS_DEPTH)
-            growing_chi = None if given or not search else min(max_depth, DEFAULT_GROWING_CHI_DEPTH)
+            low = max_depth if given else min(max_depth, homogeneous.default)
+            growing_chi = None if given or not search else min(max_depth, growing.default)
             return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power,
-                                              max_depth_homogeneous=homogeneous, max_depth_growing_chi=growing_chi),
-                           **kwargs)
+                                              max_depth_homogeneous=low, max_depth_growing_chi=growing_chi,
+                                              depth_limit=depth), **kwargs)
 
         return wrapper
 
     return decorate
 
 
-LIMITS = limits()
-SEARCH_LIMITS = limits(DEFAULT_SEARCH_DEPTH, search=True)   # predict, compare, depth: a search grows about 5x per layer
+LIMITS = limits(WorkLimit.DEPTH_EXPLAIN, search=False)   # explain: one named pattern
+SEARCH_LIMITS = limits()   # predict, compare, depth, sweep, validate: a search grows about 5x per layer
 
 
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
-    """Load and validate a spec; its warnings (implausible values, as read) go to stderr."""
+    """Load and validate a spec; its warnings (implausible values, as read) go to stderr.
+    Its origin is kept on the context, for the error boundary to name in a limit's error."""
     from curse_cli.spec.load import load_spec
 
     loaded = load_spec(spec, overrides)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[ORIGIN] = loaded.origin
     for warning in loaded.warnings:
         click.echo(f"Warning: {warning}", err=True)
     return loaded

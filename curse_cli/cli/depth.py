@@ -8,8 +8,10 @@ import sys
 
 import click
 
-from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load
-from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
+from curse_cli.cli.common import (
+    FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError, load as _load, warning_text,
+)
+from curse_cli.limits import DEFAULT_MAX_DEPTH as DEFAULT_SEARCH_DEPTH
 
 
 @click.command("depth")
@@ -32,15 +34,18 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
     The spec is the template (a fully connected network): at L hidden layers its widths
     are the first L of the spec's, continued by repeating the last one, and everything
     else is as written.  Each depth is one best-first search for the best pattern and
-    every tie, exactly what `curse predict` finds there.  Six hidden layers of erf take
-    seconds, seven about 10 s (give --max-depth 7), eight 70 - 100 s.
+    every tie, exactly what `curse predict` finds there (the limits on depth are those of
+    `curse predict`; docs/limits.md).
     """
     from curse_cli.cli.layout import safe
     from curse_cli.cli.plotfile import check_plot
-    from curse_cli.depth.api import depth_rows, depth_specs, parse_layers
+    from curse_cli.depth.api import DepthError, depth_rows, depth_specs, parse_layers
     from curse_cli.engine.api import Options
 
-    depths = parse_layers(layers)
+    try:
+        depths = parse_layers(layers)
+    except DepthError as err:
+        raise UserError(f"--layers {err}") from None
     if plot is not None:
         check_plot(plot)  # before the work, so a missing matplotlib costs nothing
     loaded = _load(spec, overrides)
@@ -53,7 +58,7 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
             click.echo(f"{row.depth} hidden layers done", err=True)
     for row in rows:
         for w in row.prediction.warnings:
-            click.echo(f"Warning: {row.depth} hidden layers: {w.message}", err=True)
+            click.echo(f"Warning: {row.depth} hidden layers: {warning_text(w)}", err=True)
     from curse_cli.cli.depth_render import depth_json, depth_view
 
     if fmt == "json":

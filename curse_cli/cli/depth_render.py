@@ -53,24 +53,36 @@ def p_star_cell(row: DepthRow) -> str:
 
 def summary(rows: Sequence[DepthRow]) -> str:
     """What the column of `[P*]` shows, in one sentence: the same value at every depth,
-    or the runs of depths that share one."""
-    runs: list[tuple[int, int, Any]] = []
+    or the runs of rows that share one, each naming only the depths computed ("every
+    depth from 1 to 4" only when 1, 2, 3 and 4 all were)."""
+    runs: list[tuple[list[int], Any]] = []
     for row in rows:
         value = row.prediction.p_star_exponent
-        if runs and runs[-1][2] == value:
-            runs[-1] = (runs[-1][0], row.depth, value)
+        if runs and runs[-1][1] == value:
+            runs[-1][0].append(row.depth)
         else:
-            runs.append((row.depth, row.depth, value))
+            runs.append(([row.depth], value))
 
     def shown(value: Any) -> str:
         return "no prediction" if value is None else f"[P*] = {format_fraction(value)}"
 
-    def span(lo: int, hi: int) -> str:
-        return f"{lo} hidden layer{'s' if hi > 1 else ''}" if lo == hi else f"{lo}-{hi} hidden layers"
+    def contiguous(depths: list[int]) -> bool:
+        return depths == list(range(depths[0], depths[-1] + 1))
 
-    if len(runs) == 1 and len(rows) > 1:
-        return f"{shown(runs[0][2])} at every depth from {rows[0].depth} to {rows[-1].depth} hidden layers"
-    return "; ".join(f"{shown(v)} at {span(lo, hi)}" for lo, hi, v in runs)
+    def spans(depths: list[int]) -> str:
+        parts: list[list[int]] = []
+        for d in depths:
+            if parts and d == parts[-1][-1] + 1:
+                parts[-1].append(d)
+            else:
+                parts.append([d])
+        texts = [f"{p[0]}" if len(p) == 1 else f"{p[0]}-{p[-1]}" for p in parts]
+        listed = texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
+        return f"{listed} hidden layer{'' if depths == [1] else 's'}"
+
+    if len(runs) == 1 and len(rows) > 1 and contiguous(runs[0][0]):
+        return f"{shown(runs[0][1])} at every depth from {rows[0].depth} to {rows[-1].depth} hidden layers"
+    return "; ".join(f"{shown(v)} at {spans(depths)}" for depths, v in runs)
 
 
 def depth_table(rows: Sequence[DepthRow]) -> Table:

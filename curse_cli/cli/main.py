@@ -17,34 +17,23 @@ import json
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from curse_cli import __version__
 from curse_cli.cli.common import (
-    FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load,
+    FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, ORIGIN, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError,
+    limit_text, load as _load, warning_text,
 )
+from curse_cli.errors import CurseError
+from curse_cli.limits import LimitExceeded
 
 if TYPE_CHECKING:
     from curse_cli.spec.load import LoadedSpec
 
-# Library exceptions that are the user's input: (module, class), checked only once the
-# module is loaded (an error of a module never imported cannot have been raised).
-USER_ERRORS = (("curse_cli.spec.load", "SpecError"), ("curse_cli.engine.patterns", "PatternError"),
-               ("curse_cli.engine.api", "PatternSpaceTooLarge"), ("curse_cli.engine.api", "LimitExceeded"),
-               ("curse_cli.sweep.api", "SweepError"), ("curse_cli.depth.api", "DepthError"),
-               ("curse_cli.cli.plotfile", "PlotError"))
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
 DEBUG = "--debug"
-
-
-def _is_user_error(err: BaseException) -> bool:
-    for module, name in USER_ERRORS:
-        loaded = sys.modules.get(module)
-        if loaded is not None and isinstance(err, getattr(loaded, name)):
-            return True
-    return False
 
 
 def _stdout_gone() -> None:
@@ -91,6 +80,34 @@ class CurseGroup(click.Group):
             args = [DEBUG, *(a for i, a in enumerate(args) if i >= end or a != DEBUG)]
         return super().parse_args(ctx, args)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """The group's own options (`--help`, `--version`, a bad option) under the same rules
+        as a subcommand's: output that cannot be written is one line and exit 74, a usage
+        error one line and exit 2."""
+        closed = sys.stdout is None   # started with fd 1 closed (`>&-`): click would print nothing
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.Exit as done:
+            if closed and done.exit_code == 0:
+                _output_failed(OSError(errno.EBADF, "standard output is closed"))
+            if sys.stdout is not None:
+                try:
+                    sys.stdout.flush()
+                except OSError as err:
+                    _output_failed(err)
+            raise
+        except click.UsageError as err:
+            raise one_line(err) from None
+        except BrokenPipeError:
+            _stdout_gone()
+            raise click.exceptions.Exit(128 + signal.SIGPIPE) from None
+        except OSError as err:
+            if err.errno not in _OUTPUT_ERRNOS:
+                raise
+            _output_failed(err)
+        return ctx
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             if sys.stdout is None:  # started with fd 1 closed (`>&-`)
@@ -99,6 +116,8 @@ class CurseGroup(click.Group):
             if ctx.invoked_subcommand is not None and sys.stdout is not None:
                 sys.stdout.flush()  # a full disk shows here, inside the boundary
             return result
+        except click.UsageError as err:   # a subcommand's bad option: one line, as every other error
+            raise one_line(err) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except BrokenPipeError:
@@ -107,13 +126,14 @@ class CurseGroup(click.Group):
         except Exception as err:  # noqa: BLE001 - the boundary for user and internal errors
             if ctx.params.get("debug"):
                 raise
-            if _is_user_error(err):
+            if isinstance(err, LimitExceeded):
+                click.echo(f"Error: {limit_text(err, ctx.meta.get(ORIGIN))}", err=True)
+                ctx.exit(2)
+            if isinstance(err, CurseError):
                 click.echo(f"Error: {err}", err=True)
                 ctx.exit(2)
             if isinstance(err, OSError) and err.errno in _OUTPUT_ERRNOS:
-                click.echo(f"curse: I/O error: cannot write the output: {err.strerror}", err=True)
-                _stdout_gone()
-                ctx.exit(EXIT_IO)
+                _output_failed(err)
             click.echo(f"curse: internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)",
                        err=True)
             ctx.exit(1)
@@ -122,10 +142,24 @@ class CurseGroup(click.Group):
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
 
 
+def _output_failed(err: OSError) -> NoReturn:
+    """Output that cannot be written (a full disk, a closed stdout): one line, exit 74."""
+    click.echo(f"curse: I/O error: cannot write the output: {err.strerror}", err=True)
+    _stdout_gone()
+    raise click.exceptions.Exit(EXIT_IO)
+
+
+def one_line(err: click.UsageError) -> UserError:
+    """A usage error click raises for an option (`--top 0`, `--format yaml`) as one line,
+    exit 2, like every other error: what is wrong and where to read the usage."""
+    where = f"; see '{err.ctx.command_path} --help'" if err.ctx is not None else ""
+    return UserError(" ".join(err.format_message().split()).rstrip(".") + where)
+
+
 def _warn(pred: Any) -> None:
     """The library's structured warnings, one line each on stderr."""
     for w in pred.warnings:
-        click.echo(f"Warning: {w.message}", err=True)
+        click.echo(f"Warning: {warning_text(w)}", err=True)
 
 
 def _emit_json(doc: Any) -> None:
@@ -242,34 +276,41 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
 @SPEC
 @SET
 @FORMAT
-@MAX_PATTERNS
+@MAX_LISTED
 def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: int) -> None:
     """List the candidate patterns without scoring them."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, check_size
     from curse_cli.engine.patterns import enumerate_patterns, pattern_name
+    from curse_cli.limits import WorkLimit
 
     loaded = _load(spec, overrides)
     problem = loaded.problem
-    check_size(problem, Options(max_patterns=max_patterns))
-    patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
+    check_size(problem, Options(max_patterns=max_patterns), WorkLimit.LISTED)
+    patterns = enumerate_patterns(problem.activation, problem.depth, problem.feature)
     if fmt == "json":
-        _emit_json(render.patterns_json(problem, patterns, loaded.document, loaded.origin))
+        _emit_json(render.patterns_json(problem, list(patterns), loaded.document, loaded.origin))
     else:
+        count = 0
         for p in patterns:
             click.echo(pattern_name(p))
-        click.echo(f"{len(patterns)} patterns", err=True)
+            count += 1
+        click.echo(f"{count} patterns", err=True)
 
 
 @cli.command("validate")
 @SPEC
 @SET
-def validate_cmd(spec: str, overrides: tuple[str, ...]) -> None:
-    """Check a spec; print a one-line summary."""
+@SEARCH_LIMITS
+def validate_cmd(spec: str, overrides: tuple[str, ...], limits: dict) -> None:
+    """Check a spec, and that it is within the limits `curse predict` has (the same
+    options); print a one-line summary."""
+    from curse_cli.cli.layout import safe
+    from curse_cli.engine.api import Options, check_limits
+
     loaded = _load(spec, overrides)
     p = loaded.problem
-    from curse_cli.cli.layout import safe
-
+    check_limits(p, Options(**limits))
     click.echo(f"{safe(loaded.origin)}: ok ({p.words.network}, {p.activation.name}, target {p.words.target})")
 
 

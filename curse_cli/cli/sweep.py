@@ -46,7 +46,7 @@ import json
 
 import click
 
-from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import SEARCH_LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPEC, UserError, load as _load
 
 
 @click.command("sweep")
@@ -62,7 +62,7 @@ from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPE
 @PLOT("the sweep")
 @MAX_ORDER
 @MAX_PATTERNS
-@LIMITS
+@SEARCH_LIMITS
 def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt: str, plot: str | None,
               max_order: int | None, max_patterns: int, limits: dict) -> None:
     """Sweep one or two scale exponents: where each pattern wins, and P*'s formula there.

@@ -15,9 +15,9 @@ from curse_cli.engine.energy import Folder, Program, build_program, minimise
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
 from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
-from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
+from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS and LimitExceeded are re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
-    PATTERN_CEILING,
+    PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, degree_ceiling,
 )
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
@@ -27,12 +27,8 @@ from curse_cli.engine.search import Evaluation, best_first
 from curse_cli.algebra.tropical import Space
 
 
-class PatternSpaceTooLarge(ValueError):
+class PatternSpaceTooLarge(LimitExceeded):
     """More candidate patterns than the caller allowed."""
-
-
-class LimitExceeded(ValueError):
-    """A problem beyond one of the engine's work limits, refused before any work."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +50,7 @@ class Options:
     max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
     max_depth_homogeneous: int = DEFAULT_HOMOGENEOUS_DEPTH   # hidden layers of a ReLU-like (normalised) activation
     max_depth_growing_chi: int | None = None   # a search's hidden layers when chi grows (mean-field); None: max_depth
+    depth_limit: WorkLimit = WorkLimit.DEPTH   # which limit max_depth is (a search's, or one pattern's)
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:
@@ -76,8 +73,9 @@ def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[st
                   *(max(sup.upto(k + 1), default=0) for sup in supports if sup.infinite)])
     if n is not None and n < needed:
         out.append(EngineWarning(
-            "max-order", f"--max-order {n} is below the safe truncation (target order {k}, {act.name} powers up to "
-                         f"{needed}): exponents may differ from the exact ones; omit it for the safe default"))
+            "max-order", f"a truncation at order {n} is below the safe truncation (target order {k}, {act.name} "
+                         f"powers up to {needed}): exponents may differ from the exact ones; omit the override for "
+                         "the safe default"))
     if Caveat.POWERS in caveats and (n is None or n >= needed):
         out.append(EngineWarning(
             "powers", f"the powers of {act.name} were cut without a bound on the higher ones (an input scale "
@@ -167,52 +165,70 @@ class Context:
         return sorted(orders)
 
 
-def check_size(problem: Problem, options: Options) -> int:
-    """The number of candidate patterns, or `PatternSpaceTooLarge`; the advised
-    `--max-patterns` is given only when it is within `PATTERN_CEILING` (it finishes)."""
+def check_size(problem: Problem, options: Options, limit: WorkLimit = WorkLimit.PATTERNS) -> int:
+    """The number of candidate patterns, or `PatternSpaceTooLarge` (raisable only up to
+    the ceiling: a run there finishes); `limit` says whether they are to be scored or
+    only listed."""
     total = count_patterns(problem.activation, problem.depth)
     if total > options.max_patterns:
-        if total <= PATTERN_CEILING:
-            advice = f"raise it with --max-patterns {total}, or score chosen patterns"
-        else:
-            advice = (f"that is beyond what can be scored (--max-patterns accepts at most {PATTERN_CEILING}); "
-                      f"score chosen patterns")
-        raise PatternSpaceTooLarge(
-            f"{total} candidate patterns for a {problem.depth}-layer network exceed the limit of "
-            f"{options.max_patterns}; {advice} with 'curse compare --pattern ...'"
-        )
+        raise PatternSpaceTooLarge(limit, total, options.max_patterns,
+                                   f"the number of candidate patterns of a {problem.depth}-layer network",
+                                   RULES[limit].ceiling)
     return total
 
 
 def check_limits(problem: Problem, options: Options, degree: bool = True) -> None:
     """Depth, the activation's powers and the target degree against their limits, before
-    any work (`LimitExceeded`, one line naming the limit and the option that raises it).
-    A target whose parity no pattern reaches is not refused for its degree: `predict`
-    answers it from the supports."""
-    if problem.depth > options.max_depth:
-        raise LimitExceeded(f"the network has {problem.depth} hidden layers, above the limit of {options.max_depth}; "
-                            f"raise it with --max-depth {problem.depth}")
+    any work (`LimitExceeded`: which limit, the value and the bound).  A target whose
+    parity no pattern reaches is not refused for its degree: `predict` answers it from
+    the supports."""
     act = problem.activation
-    if normalises(act) and problem.depth > options.max_depth_homogeneous:
-        raise LimitExceeded(
-            f"the network has {problem.depth} hidden layers of {act.name}, above the limit of "
-            f"{options.max_depth_homogeneous} for homogeneous activations: their input scales multiply the terms of "
-            f"each layer (curse predict takes seconds at five layers, about half a minute at six); raise it with "
-            f"--max-depth {problem.depth}")
-    limit = options.max_depth_growing_chi
-    if limit is not None and problem.depth > limit and problem.chi.exponent(problem.scale_values()) > 0:
-        raise LimitExceeded(
-            f"the network has {problem.depth} hidden layers and a readout scale chi = {problem.chi} that grows "
-            f"with d, above the limit of {limit} for a search there (mean-field: curse predict takes seconds at five layers and "
-            f"more than five minutes at six); raise it with --max-depth {problem.depth}, or score chosen patterns "
-            f"with 'curse explain'")
+    for limit, bound in _depth_bounds(problem, options):
+        if problem.depth > bound:
+            subject = {WorkLimit.DEPTH_HOMOGENEOUS: f"the number of hidden layers of {act.name} (ReLU-like)",
+                       WorkLimit.DEPTH_GROWING_CHI: f"the number of hidden layers under a readout scale chi = "
+                                                    f"{problem.chi} that grows with d (mean-field)"}
+            raise LimitExceeded(limit, problem.depth, bound, subject.get(limit, "the number of hidden layers"),
+                                RULES[limit].ceiling)
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
     if top > options.max_power:
-        raise LimitExceeded(f"the activation {act.name} has a term of order {top}, above the limit of {options.max_power}; "
-                            f"raise it with --max-power {top}")
-    if degree and problem.degree > options.max_degree and parity_reachable(act, problem.depth, problem.degree):
-        raise LimitExceeded(f"the target degree {problem.degree} is above the limit of {options.max_degree}; "
-                            f"raise it with --max-degree {problem.degree}")
+        raise LimitExceeded(WorkLimit.POWER, top, options.max_power, f"the highest order of {act.name}",
+                            RULES[WorkLimit.POWER].ceiling)
+    ceiling = degree_ceiling(problem.depth)
+    bound = min(options.max_degree, ceiling)
+    if degree and problem.degree > bound and parity_reachable(act, problem.depth, problem.degree):
+        raise LimitExceeded(WorkLimit.DEGREE, problem.degree, bound, "the target degree", ceiling,
+                            _degree_estimate(problem.depth, problem.degree, ceiling))
+
+
+def _depth_bounds(problem: Problem, options: Options) -> list[tuple[WorkLimit, int]]:
+    """The depth limits that apply to `problem`, each with its bound in force."""
+    bounds = [(options.depth_limit, options.max_depth)]
+    if normalises(problem.activation):
+        bounds.append((WorkLimit.DEPTH_HOMOGENEOUS, options.max_depth_homogeneous))
+    growing = options.max_depth_growing_chi
+    if growing is not None and problem.chi.exponent(problem.scale_values()) > 0:
+        bounds.append((WorkLimit.DEPTH_GROWING_CHI, growing))
+    return bounds
+
+
+def _degree_estimate(depth: int, degree: int, ceiling: int) -> str:
+    """What a degree beyond the ceiling would cost: about twelve times the time and five
+    times the memory per two degrees above it (measured, docs/limits.md)."""
+    if degree <= ceiling or depth == 1:
+        return ""
+    steps = (degree - ceiling) / 2
+    seconds, gigabytes = 5 * 12 ** steps, 0.3 * 5 ** steps
+    return (f"at {depth} hidden layers degree {ceiling} takes about 5 s and 0.3 GB, and each two degrees more about "
+            f"twelve times the time and five times the memory: degree {degree} would need about "
+            f"{_duration(seconds)} and {gigabytes:.3g} GB")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:

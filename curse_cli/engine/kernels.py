@@ -360,21 +360,17 @@ def power_chain(needed: Sequence[int]) -> dict[int, int]:
     as always (which keeps the same terms of ties as before for every other support)."""
     wanted = set(needed) or {1}
     how: dict[int, int] = {}
-
-    def add(m: int) -> None:
-        if m in how:
-            return
-        if m == 1:
-            how[1] = 0
-        elif m % 2 == 0 and m - 1 not in wanted:
-            add(m // 2)
-            how[m] = m // 2
-        else:
-            add(m - 1)
-            how[m] = 0
-
-    for m in sorted(wanted, reverse=True):
-        add(m)
+    for top in sorted(wanted, reverse=True):  # a loop, not recursion: a power may be in the thousands
+        m = top
+        while m not in how:
+            if m == 1:
+                how[1] = 0
+            elif m % 2 == 0 and m - 1 not in wanted:
+                how[m] = m // 2
+                m //= 2
+            else:
+                how[m] = 0
+                m -= 1
     return dict(sorted(how.items()))
 
 

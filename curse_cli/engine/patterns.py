@@ -12,6 +12,7 @@ import re
 from enum import Enum
 from typing import Iterator, NamedTuple
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.kernels import Z, spike_name
 from curse_cli.archs.problem import Activation
 
@@ -110,7 +111,7 @@ def count_completions(act: Activation, prefix: Pattern, depth: int) -> int:
 _STEP = re.compile(r"^(GP|GFL|Sp)(?:\(([A-Za-z][A-Za-z0-9]*)\))?$")
 
 
-class PatternError(ValueError):
+class PatternError(CurseError):
     """A pattern name that is not valid for the network."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.api import predict
 from curse_cli.engine.patterns import Mechanism
 from curse_cli.ldt.bound import LdtPoint, activation_callable, chernoff, log_slopes, tilted_density
@@ -29,7 +30,7 @@ from curse_cli.spec.load import LoadedSpec
 BINS = 12
 
 
-class LdtError(ValueError):
+class LdtError(CurseError):
     """A spec or option `curse ldt` cannot handle (one line; the CLI exits 2)."""
 
 

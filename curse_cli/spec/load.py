@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from curse_cli.archs.fields import ref_doc
+from curse_cli.errors import CurseError
 from curse_cli.archs.problem import Limit, Problem
 from curse_cli.archs.registry import ARCHITECTURES
 from curse_cli.archs.targets import kind_of
@@ -43,7 +44,7 @@ SET_ORIGIN = "--set"
 Overrides = Mapping[str, Any] | Sequence[str]
 
 
-class SpecError(Exception):
+class SpecError(CurseError):
     """A spec that cannot be used: where (`origin`, `path`) and what to do (`message`)."""
 
     def __init__(self, origin: str, path: str, message: str) -> None:

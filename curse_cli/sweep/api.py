@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.api import Options, check_limits, check_size, predict
 from curse_cli.sweep.grid import CellSolver
 from curse_cli.sweep.relation import on_grid, relation
@@ -29,7 +30,7 @@ from curse_cli.sweep.report import Axis, Boundary, GridPoint, Outcome, Region, R
 MAX_POINTS = 250_000
 
 
-class SweepError(ValueError):
+class SweepError(CurseError):
     """Bad sweep input (an axis, a scale name): one line, exit 2."""
 
 

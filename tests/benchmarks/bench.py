@@ -119,7 +119,7 @@ def deep() -> None:
     import tempfile
 
     from curse_cli.engine.api import Options, predict as run_predict
-    from curse_cli.engine.limits import DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_SEARCH_DEPTH
+    from curse_cli.limits import DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEPTH as DEFAULT_SEARCH_DEPTH
     from curse_cli.spec.load import load_spec_text
 
     # ReLU up to five layers (its default limit): its kernels are pruned above their
