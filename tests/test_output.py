@@ -128,3 +128,39 @@ def test_one_naming_convention_and_new_schema_versions():
     assert sweep["schema"] == "curse.sweep/2"
     for region in sweep["regions"]:
         assert "P_star" not in region and {"p_star", "p_star_powers"} <= set(region)
+
+
+SEVEN = str(ROOT / "specs" / "seven_layer_erf.yaml")
+
+
+def _unbreakable(doc) -> list[str]:
+    """What no layout may cut: each layer of every pattern name (its `-` ends a piece), and
+    each top-level factor of every energy formula."""
+    units = []
+    for p in doc["patterns"]:
+        units += [piece.rstrip() for piece in layout.name(p["name"]).pieces]
+        if p.get("energy"):
+            units += layout.formula(p["energy"]).pieces
+    return [u for u in units if u]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+@pytest.mark.parametrize("command, spec", [("predict", FOUR), ("compare", FOUR), ("compare", THREE)])
+def test_no_layout_cuts_a_word_a_number_or_a_factor(command, spec, columns):
+    """At 80 columns predict squeezed the corner column to `corn`/`er` and compare split
+    `(N2 d)^(1/` / `2)`: a table whose columns cannot hold their widest piece is stacked,
+    one block per pattern, instead."""
+    doc = json.loads(run(command, spec, "--format", "json").output)
+    out = run(command, spec, env={"COLUMNS": str(columns)}).output
+    assert max(len(line) for line in out.splitlines()) <= columns
+    flat = " ".join(out.split())
+    for unit in _unbreakable(doc):
+        assert unit in flat, (unit, out)
+    for word in ("[E]", "corner" if command == "predict" else "a_y"):
+        assert word in out.split(), out
+
+
+def test_seven_layers_at_80_columns_are_stacked_whole():
+    out = run("predict", SEVEN, env={"COLUMNS": "80"}).output
+    assert "┃" not in out and max(len(line) for line in out.splitlines()) <= 80
+    assert "corner  " in out and "Sp(z)-Sp(sigma1)-Sp(sigma2)-Sp(sigma3)-Sp(sigma4)-Sp(sigma5)" in out

@@ -146,6 +146,46 @@ def no_cut(table: Any) -> Any:
     return table
 
 
+def _least(cell: Any) -> int:
+    """The narrowest a cell can be without cutting a piece (a `Pieces`) or a word."""
+    if isinstance(cell, Pieces):
+        return max(len(p.rstrip()) for p in cell.pieces)
+    renderables = getattr(cell, "renderables", None)
+    if renderables is not None:   # a Group of cells
+        return max((_least(r) for r in renderables), default=0)
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return max((len(word) for word in text.split()), default=0)
+
+
+def fits(table: Any, columns: int | None = None) -> bool:
+    """Whether `table` fits in `columns` (default: `width()`) with every column at least as
+    wide as its widest unbreakable piece (a word, a number, a factor, a header word) or
+    its fixed width: else rich would squeeze a column below that and fold inside a word.
+    A column costs its content, a space either side and a rule between columns."""
+    columns = columns if columns is not None else width()
+    least = [max([_least(col.header), col.width or 0, *(_least(c) for c in col.cells)]) for col in table.columns]
+    return sum(least) + 3 * len(least) - 1 <= columns
+
+
+def stacked(blocks: Iterable[tuple[Any, list[tuple[str, Any]]]]) -> Any:
+    """The per-pattern layout for a table too wide for the terminal: each row as a title
+    (the pattern) and its cells below it, one `label  value` line each, values breaking
+    only where their cells would."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+
+    parts: list[Any] = []
+    for title, fields in blocks:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(overflow="fold")
+        for label, value in fields:
+            grid.add_row(label, value)
+        parts += [title, Padding(grid, (0, 0, 1, 4), expand=False)]
+    return Group(*parts)
+
+
 def _top_level(text: str, separator: str) -> list[str]:
     """Split at `separator` outside parentheses, keeping the separator on the left piece
     when it is not a space."""

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -193,7 +194,7 @@ def _status_text(report: PatternReport) -> str:
     return {"trivial": "reduces", "inconsistent": "inconsistent", "unreachable": "unreachable"}.get(report.status, "")
 
 
-def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str = "") -> Text:
+def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str = "") -> Any:
     problem = pred.problem
     text = layout.header(document, origin, [f"max order {pred.max_order}"])
     text.append("\n")
@@ -212,20 +213,21 @@ def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str
         text.append(scope)
         return text
     text.append(f"P* ∝ {here}", style="bold green")
-    text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns{scope} tie\n")
-    pad = max(len(w.name) for w in pred.winners)
+    text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns{scope} tie")
+    ties = Table.grid(padding=(0, 2))   # a name and a formula break only between layers and factors
+    ties.add_column()
+    ties.add_column()
     for w in pred.winners:
-        text.append("  ")
-        text.append(f"{w.name:<{pad}}", style="bold cyan")
-        text.append(f"  P* ∝ {p_star_text(problem, w.energy)}\n")
-    text.rstrip()
-    return text
+        ties.add_row(layout.name(w.name, "bold cyan"), formula(f"P* ∝ {p_star_text(problem, w.energy)}"))
+    return Group(text, Padding(ties, (0, 0, 0, 2), expand=False))
 
 
 WIDE = 120  # below this many columns, `predict`'s table puts the sizes under E
 
 
-def prediction_table(pred: Prediction, top: int | None = None) -> Table:
+def prediction_table(pred: Prediction, top: int | None = None) -> Any:
+    """The ranked patterns as a table, or stacked one pattern per block when the table's
+    columns cannot fit the terminal without cutting a word, a number or a factor."""
     table = Table(show_edge=False, header_style="bold")
     # Narrow terminals: E and the sizes share a column (the sizes below E), and the name
     # and formula columns get fixed widths of at least their widest piece, so that the
@@ -246,13 +248,22 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Table:
         table.add_column(col, justify="right" if col in ("#", "[E]") else "left", width=fixed.get(col),
                          style="dim" if col == "note" else None, overflow="fold")
     ranks = pred.ranks()
+    blocks = []
     for report, name, energy, size in zip(rows, names, energies, sizes):
         rank = ranks.get(report.name)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
+        corner = _corner_text(report) if report.scored else ""
         cells = [Group(energy, size) if size is not None else energy] if narrow else [energy, size or ""]
-        table.add_row("" if rank is None else str(rank), name, _corner_text(report) if report.scored else "",
-                      frac(report.exponent) or "—", *cells, _status_text(report), style=style)
-    return layout.no_cut(table)
+        table.add_row("" if rank is None else str(rank), name, corner, frac(report.exponent) or "—", *cells,
+                      _status_text(report), style=style)
+        title = layout.Pieces([f"{'' if rank is None else rank:>3}  ", *name.pieces], "",
+                              "bold cyan" if report in pred.winners else style)
+        fields = [("[E]", frac(report.exponent) or "—"), ("corner", layout.name(corner) if corner else None),
+                  ("E ∝", energy if report.energy is not None else None), ("sizes", size),
+                  ("note", _status_text(report) or None)]
+        blocks.append((title, [(label, value) for label, value in fields if value is not None]))
+    table = layout.no_cut(table)
+    return table if layout.fits(table) else layout.stacked(blocks)
 
 
 def _fit(cells: list[layout.Pieces], share: int, header: str) -> int:
@@ -317,18 +328,24 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     table.add_column("minimising sizes")
     table.add_column("E ∝")
     table.add_column("[E]", justify="right")
+    blocks = []
     for report in pred.patterns:
+        title = layout.name(report.name, "bold cyan" if report.counts else "dim")
         if not report.scored:
             table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status, "—", "—",
                           style="dim")
+            blocks.append((title, [("note", formula(report.note or report.status))]))
             continue
         readout = f"{report.readout.label} ∝ {report.readout.formula}" if report.readout else ""
-        table.add_row(layout.name(report.name), *(formula(_cost_cell(l)) for l in report.layers), formula(readout),
-                      listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent),
-                      style="" if report.counts else "dim")
+        costs = [formula(_cost_cell(layer)) for layer in report.layers]
+        cells = [*costs, formula(readout), listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent)]
+        table.add_row(layout.name(report.name), *cells, style="" if report.counts else "dim")
+        labels = [*(f"layer-{i} cost" for i in range(1, depth + 1)), "a_y", "sizes", "E ∝", "[E]"]
+        blocks.append((title, list(zip(labels, cells))))
     scope = "" if len(pred.patterns) == pred.total_patterns or pred.bounded else " (of the compared ones)"
-    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), layout.no_cut(table),
-                 *bounded_text(pred))
+    table = layout.no_cut(table)
+    body = table if layout.fits(table) else layout.stacked(blocks)
+    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), body, *bounded_text(pred))
 
 
 def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], origin: str,
