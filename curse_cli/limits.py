@@ -46,7 +46,8 @@ class Rule:
 RULES: dict[WorkLimit, Rule] = {
     WorkLimit.DEPTH: Rule(
         "hidden layers", 6, 8,
-        "a search grows about fivefold per layer: six erf layers take about 2 s, seven about 5 s, eight about 30 s"),
+        "a search grows about fivefold per layer: six erf layers take about 2 s, seven 5 to 40 s, eight up to "
+        "about 100 s"),
     WorkLimit.DEPTH_EXPLAIN: Rule(
         "hidden layers", 6, 12,
         "one pattern is scored alone: a chain of twelve specialised layers takes about 5 s, sixteen a minute"),

@@ -164,3 +164,20 @@ def test_seven_layers_at_80_columns_are_stacked_whole():
     out = run("predict", SEVEN, env={"COLUMNS": "80"}).output
     assert "┃" not in out and max(len(line) for line in out.splitlines()) <= 80
     assert "corner  " in out and "Sp(z)-Sp(sigma1)-Sp(sigma2)-Sp(sigma3)-Sp(sigma4)-Sp(sigma5)" in out
+
+
+@pytest.mark.parametrize("architecture, scaling, shown", [
+    ("{kind: cnn, activation: erf, channels: 0, patch: 1}", "standard", ["channels N = 1", "patch S = d"]),
+    ("{kind: fcn, activation: erf, widths: [2]}", "{chi: 1}", ["widths [N = d^2]", "scaling: chi = d"]),
+    ("{kind: fcn, activation: erf, widths: [1, N]}", "standard", ["widths [N1 = d, N]"]),
+    ("{kind: attention, heads: 0, length: 1}", "standard", ["heads N = 1", "length L = d"]),
+])
+def test_the_header_echoes_literal_sizes_as_powers_of_d(architecture, scaling, shown):
+    """`patch: 1`, `heads: 0`, `widths: [2]` are exponents of d, not counts."""
+    target = "two-token" if "attention" in architecture else "hermite"
+    scales = "scales: {N: 1}\n" if "N]" in architecture else ""
+    spec = f"architecture: {architecture}\ntarget: {{kind: {target}, degree: 3}}\nscaling: {scaling}\n{scales}"
+    result = CliRunner().invoke(cli, ["predict", "-"], input=spec, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    for text in shown:
+        assert text in head(result), head(result)

@@ -135,7 +135,7 @@ def test_count_completions_matches_enumeration():
 def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
     """predict and compare search up to six hidden layers by default (a seventh costs
     40 s at N = d and far more where the width test drops nothing); explain one pattern
-    of seven layers still works under its own limit."""
+    of seven layers works once its --max-depth is given (its ceiling is higher)."""
     from click.testing import CliRunner
 
     from curse_cli.cli.main import cli
@@ -146,7 +146,9 @@ def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
         result = CliRunner().invoke(cli, [command, "-"], input=text)
         assert result.exit_code == 2 and "--max-depth 7" in result.output, result.output
     chain = "-".join(["GP"] * 6 + ["Sp(z)"])
-    assert CliRunner().invoke(cli, ["explain", "-", "-p", chain], input=text).exit_code == 0
+    refused = CliRunner().invoke(cli, ["explain", "-", "-p", chain], input=text)   # the same default as predict's
+    assert refused.exit_code == 2 and "--max-depth 7" in refused.output, refused.output
+    assert CliRunner().invoke(cli, ["explain", "-", "-p", chain, "--max-depth", "7"], input=text).exit_code == 0
 
 
 def test_every_bundled_spec_searches_to_what_full_ranking_puts_first():

@@ -22,7 +22,7 @@ from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
 
 PREDICT_SCHEMA = "curse.predict/3"
 COMPARE_SCHEMA = "curse.compare/3"
-EXPLAIN_SCHEMA = "curse.explain/2"
+EXPLAIN_SCHEMA = "curse.explain/3"
 PATTERNS_SCHEMA = "curse.patterns/2"
 
 
@@ -157,11 +157,12 @@ def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem
                 "text": s.text,
                 "input_kernel": [{"component": k.name, "eigenvalue": list(k.eigenvalue), "content": k.detail}
                                  for k in s.kernel_in],
-                "costs": list(s.cost_terms),
+                "costs": [{"formula": c.formula, "component": c.component, "eigenvalue": c.eigenvalue,
+                           "words": c.words} for c in s.cost_terms],
             }
             for s in ex.steps
         ],
-        "readout_candidates": list(ex.readout_terms),
+        "readout_candidates": [{"formula": t.formula, "layers": list(t.layers)} for t in ex.readout_terms],
         "active_constraints": [{"row": l, "multiplier": m, "form": f} for l, m, f in ex.constraints],
         "summary": ex.summary,
     }
@@ -366,12 +367,15 @@ def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], or
                             + (f"   content {k.detail}" if k.detail else "")))
         out.append(Text(f"  {s.text}"))
         for c in s.cost_terms:
-            out.append(Text(f"  {c}"))
+            shown = f", lambda_{c.component} = {c.eigenvalue} ({c.words})" if c.eigenvalue else ""
+            out.append(Text(f"  cost {c.formula}{shown}"))
     out.append(Text(""))
     out.append(Text(f"Readout (chi = {format_monomial(problem.chi)}; {problem.words.readout}): candidates for a_y",
                     style="bold"))
-    for line in ex.readout_terms:
-        out.append(Text(f"  {line}"))
+    for term in ex.readout_terms:
+        layers = ", ".join(map(str, term.layers))
+        relies = f"relies on layer{'s' if len(term.layers) > 1 else ''} {layers}" if term.layers else "lazy only"
+        out.append(Text(f"  a_y ∝ {term.formula}   ({relies})"))
     if ex.constraints:
         out.append(Text(""))
         out.append(Text("Linear programme: minimise [E] = t; active constraints (multiplier):", style="bold"))

@@ -7,7 +7,7 @@ from curse_cli.engine.symbols import display
 from curse_cli.engine.api import Context, check_limits
 from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern
-from curse_cli.engine.report import ExplainStep, Explanation, KernelLine
+from curse_cli.engine.report import CostTerm, ExplainStep, Explanation, KernelLine, ReadoutTerm
 from curse_cli.algebra.scales import format_fraction, format_monomial
 from curse_cli.algebra.tropical import Space, Term
 
@@ -17,9 +17,9 @@ def _term_label(space: Space, term: Term) -> str:
     return format_monomial({display(k): v for k, v in mono.items()})
 
 
-def _layers_of(prov: int) -> str:
-    layers = [str(l) for l in range(1, prov.bit_length()) if prov >> l & 1]
-    return "lazy only" if not layers else "relies on layer" + ("s " if len(layers) > 1 else " ") + ", ".join(layers)
+def _layers_of(prov: int) -> tuple[int, ...]:
+    """The layers a readout term relies on (bit l of its provenance)."""
+    return tuple(layer for layer in range(1, prov.bit_length()) if prov >> layer & 1)
 
 
 def _feature_lines(space: Space, kernel: Kernel, degree: int) -> tuple[KernelLine, ...]:
@@ -33,7 +33,7 @@ def _feature_lines(space: Space, kernel: Kernel, degree: int) -> tuple[KernelLin
     return tuple(lines)
 
 
-def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> tuple[str, tuple[str, ...]]:
+def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> tuple[str, tuple[CostTerm, ...]]:
     act = problem.activation.name
     width = format_monomial(problem.widths[l - 1])
     unit = problem.words.unit
@@ -45,9 +45,10 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
     if step.kind is Mechanism.GFL:
         return (f"GFL on {f}: the eigenvalue of {f} (lambda = {lam}) is raised by D{l} in all {width} {unit}; "
                 f"products containing {f} j times gain D{l}^j (Claim ii); amplified eigenvalue capped at order one"), (
-            f"cost {width} D{l}",)
+            CostTerm(f"{width} D{l}", None, None, "the amplification of every unit"),)
     return (f"Sp on {f}: M{l} of the {width} {unit} take the mean q{l} {f}; they add a spike sigma{l} = "
-            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam} ({problem.words.cost})",)
+            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (
+        CostTerm(f"M{l} q{l}^2 / lambda_{f}", f, lam, problem.words.cost),)
 
 
 def explain(problem, pattern: Pattern, options) -> Explanation:
@@ -64,7 +65,7 @@ def explain(problem, pattern: Pattern, options) -> Explanation:
         steps.append(ExplainStep(l, step, _feature_lines(space, kernel_in, problem.degree), costs, text))
     readout = []
     for option in program.decisions[0].options:
-        readout.append(f"a_y ∝ {form_label(space, option.vec)}   ({_layers_of(option.prov)})")
+        readout.append(ReadoutTerm(form_label(space, option.vec), _layers_of(option.prov)))
     constraints: list[tuple[str, str, str]] = []
     summary = report.note or ""
     if optimum is not None:

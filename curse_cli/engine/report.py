@@ -126,17 +126,36 @@ class KernelLine(NamedTuple):
     detail: str = ""
 
 
+class CostTerm(NamedTuple):
+    """A layer's cost term: its formula (`M1 q1^2 / lambda_z`), the component whose
+    eigenvalue it divides by and that eigenvalue (`z`, `1/d`; None for a GFL layer's
+    `N D`), and what it is in words."""
+
+    formula: str
+    component: str | None
+    eigenvalue: str | None
+    words: str
+
+
+class ReadoutTerm(NamedTuple):
+    """A candidate for the readout term a_y: its formula and the layers it relies on
+    (none: the lazy term)."""
+
+    formula: str
+    layers: tuple[int, ...]
+
+
 class ExplainStep(NamedTuple):
     layer: int
     step: Step
     kernel_in: tuple[KernelLine, ...]
-    cost_terms: tuple[str, ...]
+    cost_terms: tuple[CostTerm, ...]
     text: str
 
 
 class Explanation(NamedTuple):
     report: PatternReport
     steps: tuple[ExplainStep, ...]
-    readout_terms: tuple[str, ...]
+    readout_terms: tuple[ReadoutTerm, ...]
     constraints: tuple[tuple[str, str, str], ...]   # (label, multiplier, row at optimum)
     summary: str
