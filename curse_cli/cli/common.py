@@ -182,6 +182,62 @@ LIMITS = limits(WorkLimit.DEPTH_EXPLAIN, search=False)   # explain: one named pa
 SEARCH_LIMITS = limits()   # predict, compare, depth, sweep, validate: a search grows about 5x per layer
 
 
+class ProgressLine:
+    """The engine's progress (`Options.progress`) as one line on stderr, redrawn in place
+    at most a few times a second, and only when stderr is a terminal: a long run (a deep
+    search, a sweep) says that it is working and how far it is.  `close` erases it."""
+
+    INTERVAL = 0.25   # seconds between redraws
+
+    def __init__(self) -> None:
+        self.parts: dict[str, str] = {}
+        self.last = 0.0
+        self.shown = False
+
+    @staticmethod
+    def wanted() -> ProgressLine | None:
+        import sys
+
+        stream = sys.stderr
+        try:
+            return ProgressLine() if stream is not None and stream.isatty() else None
+        except (OSError, ValueError):
+            return None
+
+    def __call__(self, progress: Any) -> None:
+        import sys
+        import time
+
+        total = f" of {progress.total:,}" if progress.total is not None else ""
+        self.parts[progress.what] = f"{progress.what} {progress.done:,}{total}"
+        now = time.monotonic()
+        if now - self.last < self.INTERVAL:
+            return
+        self.last = now
+        try:
+            sys.stderr.write("\r" + "; ".join(self.parts.values()) + "\x1b[K")
+            sys.stderr.flush()
+            self.shown = True
+        except (OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        import sys
+
+        if self.shown:
+            try:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+
+
+def progress_options(limits: dict[str, Any]) -> tuple[dict[str, Any], ProgressLine | None]:
+    """`limits` with a progress line added when stderr is a terminal."""
+    line = ProgressLine.wanted()
+    return {**limits, "progress": line}, line
+
+
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
     """Load and validate a spec; its warnings (implausible values, as read) go to stderr.
     Its origin is kept on the context, for the error boundary to name in a limit's error."""

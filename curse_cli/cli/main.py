@@ -24,7 +24,7 @@ import click
 from curse_cli import __version__
 from curse_cli.cli.common import (
     FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, ORIGIN, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError,
-    limit_text, load as _load, warning_text,
+    limit_text, load as _load, progress_options, warning_text,
 )
 from curse_cli.errors import CurseError
 from curse_cli.limits import LimitExceeded
@@ -204,7 +204,12 @@ def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[s
     from curse_cli.engine.api import Options, predict
 
     loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
+    limits, line = progress_options(limits)
+    try:
+        pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
+    finally:
+        if line is not None:
+            line.close()
     _warn(pred)
     if fmt == "json":
         _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show))
@@ -238,8 +243,13 @@ def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | 
 
     loaded = _load(spec, overrides)
     chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
-    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), chosen,
-                   None if chosen else top)
+    limits, line = progress_options(limits)
+    try:
+        pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), chosen,
+                       None if chosen else top)
+    finally:
+        if line is not None:
+            line.close()
     _warn(pred)
     if fmt == "json":
         _emit_json(render.compare_json(pred, loaded.document, loaded.origin))

@@ -46,7 +46,9 @@ import json
 
 import click
 
-from curse_cli.cli.common import SEARCH_LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import (
+    MAX_ORDER, MAX_PATTERNS, PLOT, SEARCH_LIMITS, SET, SPEC, UserError, load as _load, progress_options,
+)
 
 
 @click.command("sweep")
@@ -89,7 +91,12 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
         if axis.name in fixed:
             raise UserError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
     check_axes(loaded.problem, axes, loaded.origin)
-    result = sweep(loaded.problem, axes, Options(max_order, max_patterns, **limits))
+    limits, line = progress_options(limits)
+    try:
+        result = sweep(loaded.problem, axes, Options(max_order, max_patterns, **limits))
+    finally:
+        if line is not None:
+            line.close()
     if fmt == "json":
         # Compact: a 201 x 201 grid is 40,401 points, and the indenting encoder is pure
         # Python (several times slower than the C one).  Pipe through `jq .` to read it.

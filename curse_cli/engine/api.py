@@ -6,9 +6,9 @@ Nothing here prints; the CLI renders what these functions return.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Iterable
+from typing import Callable, Iterable
 
 from curse_cli.engine.analysis import read_optimum
 from curse_cli.engine.energy import Folder, Program, build_program, minimise
@@ -22,7 +22,7 @@ from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS and LimitExc
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
-from curse_cli.engine.report import Bounded, EngineWarning, PatternReport, Prediction
+from curse_cli.engine.report import Bounded, EngineWarning, PatternReport, Prediction, Progress
 from curse_cli.engine.search import Evaluation, best_first
 from curse_cli.algebra.tropical import Space
 
@@ -51,6 +51,9 @@ class Options:
     max_depth_homogeneous: int = DEFAULT_HOMOGENEOUS_DEPTH   # hidden layers of a ReLU-like (normalised) activation
     max_depth_growing_chi: int | None = None   # a search's hidden layers when chi grows (mean-field); None: max_depth
     depth_limit: WorkLimit = WorkLimit.DEPTH   # which limit max_depth is (a search's, or one pattern's)
+    # Told how far a long run is (a search's expanded prefixes, a sweep's grid points); the
+    # engine only calls it, the caller shows it.  Not part of what the options compute.
+    progress: Callable[[Progress], None] | None = field(default=None, compare=False, repr=False)
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:

@@ -126,6 +126,15 @@ class KernelLine(NamedTuple):
     detail: str = ""
 
 
+class Progress(NamedTuple):
+    """How far a long run is, for a caller's progress line: `done` of `total` units of
+    `what` (`total` None: not known in advance, as a search's prefixes)."""
+
+    what: str
+    done: int
+    total: int | None = None
+
+
 class CostTerm(NamedTuple):
     """A layer's cost term: its formula (`M1 q1^2 / lambda_z`), the component whose
     eigenvalue it divides by and that eigenvalue (`z`, `1/d`; None for a GFL layer's

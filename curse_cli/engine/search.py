@@ -58,7 +58,7 @@ from curse_cli.engine.energy import Optimum, Program, search, spike_may_count
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.patterns import (Mechanism, Pattern, count_completions, count_patterns, enumerate_patterns,
                                       layer_options)
-from curse_cli.engine.report import PatternReport
+from curse_cli.engine.report import PatternReport, Progress
 
 if TYPE_CHECKING:   # api imports this module
     from curse_cli.engine.api import Context
@@ -257,6 +257,9 @@ class _Search:
             self.bound(prefix, relaxed)   # again, at the current theta
             return
         self.expanded += 1
+        progress = self.ctx.options.progress
+        if progress is not None:
+            progress(Progress("prefixes expanded", self.expanded))
         for step in layer_options(self.act, prefix, self.feature):
             child = prefix + (step,)
             layer = len(child)

@@ -18,7 +18,7 @@ import numpy as np
 
 from curse_cli.engine.api import Context, Options, unreachable_reason
 from curse_cli.engine.patterns import Pattern, enumerate_patterns
-from curse_cli.engine.report import PatternReport
+from curse_cli.engine.report import PatternReport, Progress
 from curse_cli.archs.problem import Problem
 from curse_cli.sweep.cells import Cell, Constraint, solve_cell
 from curse_cli.sweep.relation import on_grid, relation
@@ -162,6 +162,8 @@ class CellSolver:
         for k in range(total):
             if cell[k] >= 0:
                 continue
+            if self.options.progress is not None:
+                self.options.progress(Progress("grid points answered", int(np.count_nonzero(cell >= 0)), total))
             x = tuple(a.start + int(i) * a.step for a, i in zip(self.axes, index[:, k]))
             piece = self.solve(x)
             open_ = np.flatnonzero(cell < 0)
