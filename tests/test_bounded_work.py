@@ -200,3 +200,20 @@ def test_a_deep_mean_field_search_is_refused_up_front_unless_the_depth_is_given(
     standard = load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem
     check_limits(standard, Options(max_depth_growing_chi=5))
     check_limits(load_spec_text(text.replace('"d", ', "", 1), "t.yaml").problem, Options(max_depth_growing_chi=5))
+
+
+def test_the_limits_page_quotes_the_one_module():
+    """docs/limits.md says what each limit is and why, from `curse_cli.limits` (the help
+    texts quote it too): every reason appears there word for word, every ceiling too."""
+    from pathlib import Path
+
+    from curse_cli.cli.common import limited
+    from curse_cli.limits import CEILING_BY_DEPTH, RULES
+
+    page = " ".join((Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text().split())
+    for limit, rule in RULES.items():
+        assert rule.why in page, limit
+        assert f"{rule.default:,}" in page and (rule.ceiling is None or f"{rule.ceiling:,}" in page), limit
+        assert rule.why in limited(limit, "")["help"]
+    for table in CEILING_BY_DEPTH.values():
+        assert all(str(top) in page for top in table.values())

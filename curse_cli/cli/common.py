@@ -88,11 +88,11 @@ def limit_text(err: LimitExceeded, origin: str | None) -> str:
     if flag is not None and err.raisable:
         fix = f"raise it with {flag} {err.value}"
     elif flag is not None and err.ceiling is not None and err.ceiling > err.bound:
-        fix = f"{flag} goes up to {err.ceiling} here; a larger run does not finish in minutes"
+        fix = f"{flag} goes up to {err.ceiling} here, and larger runs take minutes or more (docs/limits.md)"
     elif err.ceiling is not None:
-        fix = "it cannot be raised further here: a larger run does not finish in minutes"
+        fix = "it cannot be raised further here: larger runs take minutes or more (docs/limits.md)"
     else:
-        fix = "it is fixed"
+        fix = "it is fixed (docs/limits.md)"
     if err.limit in (WorkLimit.PATTERNS, WorkLimit.DEPTH_GROWING_CHI):
         fix += "; or score chosen patterns with 'curse explain' or 'curse compare --pattern ...'"
     return f"{where}{err.message}; {fix}"

@@ -17,7 +17,7 @@ from curse_cli.engine.symbols import Box, build_space, pattern_variables, search
 from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
 from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS and LimitExceeded are re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
-    PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, degree_ceiling,
+    PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, ceiling, degree_ceiling,
 )
 from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
 from curse_cli.archs.problem import Problem
@@ -194,14 +194,16 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
             raise LimitExceeded(limit, problem.depth, bound, subject.get(limit, "the number of hidden layers"),
                                 RULES[limit].ceiling)
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
-    if top > options.max_power:
-        raise LimitExceeded(WorkLimit.POWER, top, options.max_power, f"the highest order of {act.name}",
-                            RULES[WorkLimit.POWER].ceiling)
-    ceiling = degree_ceiling(problem.depth)
-    bound = min(options.max_degree, ceiling)
+    power_ceiling = ceiling(WorkLimit.POWER, problem.depth)
+    assert power_ceiling is not None
+    if top > min(options.max_power, power_ceiling):
+        raise LimitExceeded(WorkLimit.POWER, top, min(options.max_power, power_ceiling),
+                            f"the highest order of {act.name}", power_ceiling)
+    top_degree = degree_ceiling(problem.depth)
+    bound = min(options.max_degree, top_degree)
     if degree and problem.degree > bound and parity_reachable(act, problem.depth, problem.degree):
-        raise LimitExceeded(WorkLimit.DEGREE, problem.degree, bound, "the target degree", ceiling,
-                            _degree_estimate(problem.depth, problem.degree, ceiling))
+        raise LimitExceeded(WorkLimit.DEGREE, problem.degree, bound, "the target degree", top_degree,
+                            _degree_estimate(problem.depth, problem.degree, top_degree))
 
 
 def _depth_bounds(problem: Problem, options: Options) -> list[tuple[WorkLimit, int]]:
