@@ -217,3 +217,57 @@ def test_the_limits_page_quotes_the_one_module():
         assert rule.why in limited(limit, "")["help"]
     for table in CEILING_BY_DEPTH.values():
         assert all(str(top) in page for top in table.values())
+
+
+@pytest.mark.parametrize("args", [
+    ["--max-power", "1000"], ["--max-degree", "999"], ["--max-degree", "99999999999999999999999999"],
+    ["--max-depth", "100"], ["--max-patterns", "10000000"],
+])
+def test_a_limit_beyond_its_ceiling_is_one_line(args):
+    """`--max-power 1000` (which an error once suggested) gave RecursionError, `--max-degree
+    99999999999999999999999999` 6.9 GB: each option accepts its limit's ceiling at most."""
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    spec = "architecture: {kind: fcn, activation: erf, widths: [d]}\ntarget: {kind: hermite, degree: 999}\n" \
+           "scaling: standard\n"
+    result = CliRunner().invoke(cli, ["predict", "-", *args], input=spec)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "is not in the range" in result.output
+
+
+def test_a_polynomial_of_5001_coefficients_is_refused_before_its_conversion():
+    """Its Hermite coefficients took more than 15 minutes: the degree is checked first,
+    in one pass, against the highest order any run tracks."""
+    from curse_cli.spec.load import SpecError
+
+    coefficients = ", ".join(["1"] * 5001)
+    with pytest.raises(SpecError, match="architecture.activation.polynomial: the polynomial has degree 5000"):
+        load_spec_text(f"architecture: {{kind: fcn, activation: {{polynomial: [{coefficients}]}}, widths: [d]}}\n"
+                       "target: {kind: hermite, degree: 3}\nscaling: standard\n", "p.yaml")
+
+
+def test_hermite_coefficients_by_horner_match_the_closed_form():
+    """v^m = sum_t m! / (t! (m-2t)! 2^t) He_(m-2t): the loop against the closed form, exactly."""
+    import math
+    from fractions import Fraction
+
+    from curse_cli.archs.activations import hermite_coefficients
+
+    for m in range(12):
+        expected = [Fraction(0)] * (m + 1)
+        for t in range(m // 2 + 1):
+            expected[m - 2 * t] = Fraction(math.factorial(m), math.factorial(t) * math.factorial(m - 2 * t) * 2**t)
+        assert hermite_coefficients([0] * m + [1]) == expected
+    assert hermite_coefficients(["1/2", 0, -1, 3]) == [Fraction(-1, 2), 9, -1, 3]   # 1/2 - v^2 + 3 v^3
+
+
+def test_he_999_is_answered_or_refused_in_one_line_never_recursion():
+    """`--max-degree 999` on He_999 raised RecursionError (a recursive power chain)."""
+    from curse_cli.engine.kernels import power_chain
+
+    chain = power_chain(range(1, 1000))
+    assert set(chain) == set(range(1, 1000)) and all(chain[m] == 0 for m in range(2, 1000))
+    assert power_chain([1, 2, 4]) == {1: 0, 2: 0, 4: 2}   # ReLU's lazy rule: 4 = 2 squared, no cube
+    assert power_chain([4]) == {1: 0, 2: 1, 4: 2} and power_chain([3]) == {1: 0, 2: 1, 3: 0}
