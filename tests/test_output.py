@@ -50,7 +50,7 @@ def test_the_header_is_built_from_any_spec_fields():
            "scales": {"L": "1/2", "kappa": "0"}}
     text = layout.header(doc, "a.yaml", ["max order 3"]).plain
     assert text.splitlines()[0] == "attention"
-    assert "architecture: kind attention, heads 4, length d^(1/2)" in text
+    assert "architecture: kind attention, heads N = d^4, length d^(1/2)" in text   # a literal size: an exponent
     assert "scales: L = d^(1/2), kappa = 1" in text and text.endswith("max order 3")
 
 

@@ -71,7 +71,7 @@ def _sizes(key: str, value: Any) -> str:
     symbol = SIZE_SYMBOLS[key]
     if isinstance(value, (list, tuple)):
         names = [symbol] if len(value) == 1 else [f"{symbol}{i}" for i in range(1, len(value) + 1)]
-        return "[" + ", ".join(_size(n, v) for n, v in zip(names, value)) + "]"
+        return "[" + ", ".join(_size(n, v) for n, v in zip(names, value, strict=False)) + "]"
     return _size(symbol, value)
 
 

@@ -88,7 +88,7 @@ def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
         "energy": None if report.energy is None else str(report.energy),
         "energy_linear": None if report.energy is None else report.energy.linear(),
         "readout": quantity_json(report.readout),
-        "layers": [layer_json(l) for l in report.layers],
+        "layers": [layer_json(layer) for layer in report.layers],
         "active_constraints": list(report.active),
         "note": report.note,
     }
@@ -163,7 +163,7 @@ def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem
             for s in ex.steps
         ],
         "readout_candidates": [{"formula": t.formula, "layers": list(t.layers)} for t in ex.readout_terms],
-        "active_constraints": [{"row": l, "multiplier": m, "form": f} for l, m, f in ex.constraints],
+        "active_constraints": [{"row": row, "multiplier": m, "form": f} for row, m, f in ex.constraints],
         "summary": ex.summary,
     }
 
@@ -187,8 +187,8 @@ def _sizes(report: PatternReport) -> list[str]:
 
 
 def _corner_text(report: PatternReport) -> str:
-    corners = [f"{l.index}: {l.corner}" for l in report.layers if l.corner]
-    return "; ".join(corners) or ("lazy" if all(l.step.kind is Mechanism.GP for l in report.layers) else "—")
+    corners = [f"{layer.index}: {layer.corner}" for layer in report.layers if layer.corner]
+    return "; ".join(corners) or ("lazy" if all(layer.step.kind is Mechanism.GP for layer in report.layers) else "—")
 
 
 def _status_text(report: PatternReport) -> str:
@@ -250,7 +250,7 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Any:
                          style="dim" if col == "note" else None, overflow="fold")
     ranks = pred.ranks()
     blocks = []
-    for report, name, energy, size in zip(rows, names, energies, sizes):
+    for report, name, energy, size in zip(rows, names, energies, sizes, strict=False):
         rank = ranks.get(report.name)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
         corner = _corner_text(report) if report.scored else ""
@@ -323,8 +323,8 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     depth = pred.problem.depth
     table = Table(show_edge=False, header_style="bold")
     table.add_column("pattern")
-    for l in range(1, depth + 1):
-        table.add_column(f"layer-{l} cost")
+    for i in range(1, depth + 1):
+        table.add_column(f"layer-{i} cost")
     table.add_column("a_y")
     table.add_column("minimising sizes")
     table.add_column("E ∝")
@@ -342,7 +342,7 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
         cells = [*costs, formula(readout), listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent)]
         table.add_row(layout.name(report.name), *cells, style="" if report.counts else "dim")
         labels = [*(f"layer-{i} cost" for i in range(1, depth + 1)), "a_y", "sizes", "E ∝", "[E]"]
-        blocks.append((title, list(zip(labels, cells))))
+        blocks.append((title, list(zip(labels, cells, strict=False))))
     scope = "" if len(pred.patterns) == pred.total_patterns or pred.bounded else " (of the compared ones)"
     table = layout.no_cut(table)
     body = table if layout.fits(table) else layout.stacked(blocks)

@@ -87,7 +87,7 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
         check_plot(plot)  # before the work, so a missing matplotlib costs nothing
     loaded = _load(spec, overrides)
     fixed = set(parse_overrides(overrides))
-    for flag, axis in zip(("--x", "--y"), axes):
+    for flag, axis in zip(("--x", "--y"), axes, strict=False):
         if axis.name in fixed:
             raise UserError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
     check_axes(loaded.problem, axes, loaded.origin)
