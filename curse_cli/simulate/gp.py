@@ -59,7 +59,7 @@ def _quadrature(net: Network):
         b = (s12 / np.sqrt(s11))[..., None]
         c = np.sqrt(np.maximum(s22 - (s12 * s12) / s11, 0.0))[..., None]
         out = np.zeros(s12.shape)
-        for gi, wi in zip(g, w):  # outer node: u = a g_i, inner sum over v = b g_i + c g_j
+        for gi, wi in zip(g, w, strict=True):  # outer node: u = a g_i, inner sum over v = b g_i + c g_j
             out += wi * act(a[..., 0] * gi) * np.sum(w * act(b * gi + c * g), axis=-1)
         return out
 

@@ -40,6 +40,10 @@ class SpecFacts:
     p_star_exponent: Fraction
     predicted: Predicted
     document: dict[str, Any]
+    kind: str = "fcn"                # the family: fcn, cnn or attention (families.build)
+    patch_exponent: float = 1.0      # cnn: [S]
+    readout: str = "per-patch"       # cnn: per-patch or pooled
+    length_exponent: float = 0.0     # attention: [L]
 
 
 def _activation(origin: str, doc: Any) -> tuple[str, tuple[float, ...]]:
@@ -53,7 +57,7 @@ def _activation(origin: str, doc: Any) -> tuple[str, tuple[float, ...]]:
 
 def _first_layer_m(pred) -> tuple[str | None, str | None, str | None]:
     """The predicted number of specialised first-layer neurons, if the winner fixes it."""
-    main = next((w for w in pred.winners if any(l.step.kind is Mechanism.SP for l in w.layers)),
+    main = next((w for w in pred.winners if any(step.step.kind is Mechanism.SP for step in w.layers)),
                 pred.winners[0] if pred.winners else None)
     if main is None:
         return None, None, None
@@ -89,9 +93,10 @@ def load(path: str, overrides: tuple[str, ...]) -> SpecFacts:
         raise SimulateSpecError(f"{origin}: curse predict finds no P* for this spec ({pred.unreachable}); "
                                 "there is no prediction to test")
     main = pred.winners[0]
+    energy = format_monomial(main.energy) if main.energy is not None else f"d^{format_fraction(pred.p_star_exponent)}"
     m_label, m_formula, m_exponent = _first_layer_m(pred)
     predicted = Predicted(
-        pattern=main.name, p_star=_p_star(format_monomial(problem.ridge), format_monomial(main.energy)),
+        pattern=main.name, p_star=_p_star(format_monomial(problem.ridge), energy),
         p_star_exponent=format_fraction(pred.p_star_exponent), m_label=m_label, m_formula=m_formula,
         m_exponent=m_exponent, unreachable=pred.unreachable)
     return SpecFacts(
