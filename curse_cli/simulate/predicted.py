@@ -19,6 +19,7 @@ from curse_cli.spec.load import load_spec
 from .report import Predicted
 
 SIMULATED = ("erf", "tanh", "relu", "linear", "quadratic", "cubic")
+SIMULATED_KINDS = ("fcn", "cnn", "attention")
 
 
 class SimulateSpecError(ValueError):
@@ -44,6 +45,7 @@ class SpecFacts:
     patch_exponent: float = 1.0      # cnn: [S]
     readout: str = "per-patch"       # cnn: per-patch or pooled
     length_exponent: float = 0.0     # attention: [L]
+    token_order: int = 1             # attention: r, the target has degree 2r + 1
 
 
 def _activation(origin: str, doc: Any) -> tuple[str, tuple[float, ...]]:
@@ -53,6 +55,19 @@ def _activation(origin: str, doc: Any) -> tuple[str, tuple[float, ...]]:
         return "polynomial", tuple(float(Fraction(c)) for c in doc["polynomial"])
     raise SimulateSpecError(f"{origin}: architecture.activation: an activation given only by its supports "
                             "cannot be simulated; use a builtin name or {polynomial: [a0, a1, ...]}")
+
+
+def _family(kind: str, architecture: dict[str, Any], problem: Any, scales: dict[str, Fraction]) -> dict[str, Any]:
+    """The SpecFacts fields that say which family to build: a cnn's patch exponent (the
+    dimension of its filter, `S`) and readout, attention's length exponent (its readout
+    factor is `L d`) and target order `r` (the Hermite order its readout reads)."""
+    if kind == "cnn":
+        return {"kind": kind, "patch_exponent": float(problem.dimension.exponent(scales)),
+                "readout": architecture.get("readout", "per-patch")}
+    if kind == "attention":
+        return {"kind": kind, "length_exponent": float(problem.readout_factor.exponent(scales)) - 1.0,
+                "token_order": problem.degree}
+    return {"kind": kind}
 
 
 def _first_layer_m(pred) -> tuple[str | None, str | None, str | None]:
@@ -79,14 +94,18 @@ def load(path: str, overrides: tuple[str, ...]) -> SpecFacts:
     """Load and check the spec, and run `curse predict` on it."""
     loaded = load_spec(path, overrides)
     doc, problem, origin = loaded.document, loaded.problem, loaded.origin
-    kind = doc.get("architecture", {}).get("kind")
-    if kind != "fcn":
+    architecture = doc.get("architecture", {})
+    kind = architecture.get("kind")
+    if kind not in SIMULATED_KINDS:
         raise SimulateSpecError(f"{origin}: architecture.kind: {kind!r} cannot be simulated yet; "
-                                "curse simulate runs fully connected networks (kind: fcn) only")
+                                f"curse simulate runs {', '.join(SIMULATED_KINDS)}")
     if Fraction(doc.get("data", {}).get("target_variance", "0")) != 0:
         raise SimulateSpecError(f"{origin}: data.target_variance: only 0 (isotropic data) is simulated; remove it")
-    activation, coefficients = _activation(origin, doc["architecture"]["activation"])
+    # Attention has no activation of its own: the softmax is part of the family.
+    activation, coefficients = ("softmax", ()) if kind == "attention" else _activation(
+        origin, architecture["activation"])
     scales = problem.scale_values()
+    family = _family(kind, architecture, problem, scales)
     # One process: JAX may already run threads here, and forking a worker then can deadlock.
     pred = predict(problem, Options(workers=1))
     if pred.p_star_exponent is None:
@@ -103,4 +122,4 @@ def load(path: str, overrides: tuple[str, ...]) -> SpecFacts:
         origin=origin, name=problem.name, activation=activation, coefficients=coefficients,
         width_exponents=tuple(float(w.exponent(scales)) for w in problem.widths),
         chi_exponent=float(problem.chi.exponent(scales)), degree=problem.degree, measure=problem.measure,
-        p_star_exponent=pred.p_star_exponent, predicted=predicted, document=doc)
+        p_star_exponent=pred.p_star_exponent, predicted=predicted, document=doc, **family)
