@@ -237,30 +237,19 @@ def _attention(d=6, heads_exp=0.0, width=2.0, length_exp=None, chi_exp=0.0, orde
                                  length_exponent=length_exp, chi_exponent=chi_exp, token_order=order), d, width, 0.2)
 
 
-def _attention_f(w, a, x):
-    """f(X) = (N L)^(-1/2) sum_h sum_{i,j} softmax_j(x_i^T W_h x_j) (a_h . x_j), with loops.
-    `w` (N, d, d), `a` (N, d), `x` (n, L, d)."""
+def _attention_phi(w, x):
+    """The features, written out with loops: f(X) = (N L)^(-1/2) sum_h sum_{i,j}
+    softmax_j(x_i^T W_h x_j) (a_h . x_j) is sum_{h,k} a_{h,k} phi_{h,k}(X).
+    `w` (N, d, d), `x` (n, L, d); returns (n, N d)."""
     n_heads, n_tok = len(w), x.shape[1]
-    out = np.zeros(len(x))
+    out = np.zeros((len(x), n_heads, x.shape[2]))
     for m in range(len(x)):
         for h in range(n_heads):
             for i in range(n_tok):
                 s = np.array([x[m, i] @ w[h] @ x[m, j] for j in range(n_tok)])
                 soft = np.exp(s - s.max()) / np.exp(s - s.max()).sum()
-                out[m] += sum(soft[j] * (a[h] @ x[m, j]) for j in range(n_tok))
-    return out / math.sqrt(n_heads * n_tok)
-
-
-def _attention_phi(w, x):
-    """The features: f's derivative with respect to each value weight a_{h,k}."""
-    n_heads, d = w.shape[0], w.shape[1]
-    cols = []
-    for h in range(n_heads):
-        for k in range(d):
-            a = np.zeros((n_heads, d))
-            a[h, k] = 1.0
-            cols.append(_attention_f(w, a, x))
-    return np.stack(cols, axis=1)
+                out[m, h] += sum(soft[j] * x[m, j] for j in range(n_tok))
+    return out.reshape(len(x), -1) / math.sqrt(n_heads * n_tok)
 
 
 def test_attention_likelihood_and_predictor_integrate_the_readout_exactly():
@@ -280,21 +269,22 @@ def test_attention_likelihood_and_predictor_integrate_the_readout_exactly():
 
 def test_attention_kernel_is_the_covariance_of_random_networks():
     """The Monte-Carlo kernel (its own draws of W) against the empirical covariance of f over
-    networks drawn from the prior, W and a.  The loop formula checks the family's features
-    on the first draws; the rest go through the features (fast), with their own draws."""
+    networks drawn from the prior, W and a: one network, one head per draw, f_r = a_r . phi(W_r)
+    (phi checked against the loop formula on a few draws)."""
     import dataclasses
 
     fam = dataclasses.replace(_attention(d=4, width=1.0), gp_draws=4096)
     x = fam.data(1, 3, 1)[0]
     rng = np.random.default_rng(9)
     draws = 4000
-    f = np.zeros((draws, 3))
-    for r in range(draws):
-        w = rng.normal(size=(1, 4, 4)) / 4.0            # entries N(0, 1/d^2)
-        a = rng.normal(size=(1, 4)) / 2.0               # N(0, 1/(chi d))
-        f[r] = np.asarray(fam.features(jnp.asarray((w * 4.0).ravel()), jnp.asarray(x))) @ a[0]
-        if r < 20:
-            np.testing.assert_allclose(f[r], _attention_f(w, a, x), rtol=1e-10)
+    w = rng.normal(size=(draws, 4, 4)) / 4.0            # entries N(0, 1/d^2)
+    a = rng.normal(size=(draws, 4)) / 2.0               # N(0, 1/(chi d))
+    wide = dataclasses.replace(fam, heads=draws)
+    phi = np.asarray(wide.features(jnp.asarray((w * 4.0).ravel()), jnp.asarray(x))).reshape(3, draws, 4)
+    phi = phi * math.sqrt(draws)
+    for r in range(5):
+        np.testing.assert_allclose(phi[:, r], _attention_phi(w[r:r + 1], x), rtol=1e-10)
+    f = np.einsum("nrk,rk->rn", phi, a)
     cov = f.T @ f / draws
     k = fam.kernel(x, x)
     se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov ** 2) / draws)
@@ -327,3 +317,79 @@ def test_attention_data_are_nested_two_token_targets_of_unit_variance(order):
     ratio = y / raw
     np.testing.assert_allclose(ratio, ratio[0], rtol=1e-10)          # y is the target up to its scale
     assert np.mean(y2 ** 2) == pytest.approx(1.0, abs=0.06 * order)
+
+
+# -- from the spec -----------------------------------------------------------------------
+
+
+def test_every_family_is_built_from_its_spec():
+    """The sizes the specs give (cnn N = S = d^(1/2), attention L = d with a fixed number
+    of heads, three layers N1 = N2 = d) reach the built networks."""
+    from curse_cli.simulate import predicted
+
+    cnn = predicted.load("specs/cnn_erf.yaml", ())
+    assert (cnn.kind, cnn.patch_exponent, cnn.readout, cnn.width_exponents) == ("cnn", 0.5, "per-patch", (0.5,))
+    fam = families.build(cnn, 64, 2.0, 0.1)
+    assert (fam.patch, fam.patches, fam.channels, fam.degree) == (8, 8, 16, 3)
+    with pytest.raises(ValueError, match="multiple of the patch size"):
+        families.build(cnn, 8, 1.0, 0.1)   # S = round(8^(1/2)) = 3 does not divide 8
+    att = predicted.load("specs/attention_cubic.yaml", ())
+    assert (att.kind, att.length_exponent, att.token_order) == ("attention", 1.0, 1)
+    fam = families.build(att, 8, 2.0, 0.1)
+    assert (fam.d, fam.length, fam.heads, fam.order) == (8, 8, 2, 1)
+    deep = predicted.load("specs/three_layer_erf.yaml", ())
+    fam = families.build(deep, 8, 1.0, 0.1)
+    assert (fam.kind, fam.net.widths) == ("fcn", (8, 8))
+    assert ("GP-Sp(z)", 2, "Sp", "M2") in {(x.pattern, x.layer, x.mechanism, x.label) for x in deep.layers}
+
+
+def test_deep_fcn_kernel_is_the_covariance_of_random_networks():
+    """Two erf layers: the composed arcsine kernel against f over random finite networks
+    (wide enough that the second layer's pre-activations are nearly Gaussian)."""
+    d, n1, draws = 3, 64, 20000
+    fam = families.build(_facts(width_exponents=(math.log(n1, d), math.log(n1, d))), d, 1.0, 0.1)
+    x = np.array([[1.0, 0.5, -1.0], [0.3, -1.2, 0.8], [2.0, 0.0, 0.4]])
+    rng = np.random.default_rng(4)
+    f = np.zeros((draws, 3))
+    for r in range(0, draws, 1000):
+        w1 = rng.normal(size=(1000, n1, d)) / math.sqrt(d)
+        w2 = rng.normal(size=(1000, 1, n1)) / math.sqrt(n1)   # one second-layer unit suffices
+        h = erf(np.einsum("rnd,md->rmn", w1, x))
+        f[r:r + 1000] = erf(np.einsum("rkn,rmn->rm", w2, h))
+    cov = f.T @ f / draws
+    from curse_cli.simulate import gp
+
+    k = gp.kernel(fam.net, x, x)   # readout variance 1/N2 per unit: the output kernel is E[phi phi]
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov ** 2) / draws)
+    assert np.all(np.abs(cov - k) < 5 * se + 0.01), (cov, k)
+
+
+# -- the finite networks against their GP limits ------------------------------------------
+
+
+def _wide_predictor_vs_gp(fam, p, seed):
+    """One prior draw of a very wide network: its readout-posterior predictor is the GP's
+    up to O(N^-1/2) (the features' Gram matrix concentrates on the kernel)."""
+    x, y, xt, _ = fam.data(seed, p, 16)
+    z = jax.random.normal(jax.random.PRNGKey(seed), (fam.n_params,))
+    f = np.asarray(fam.predictor(z, jnp.asarray(x), jnp.asarray(y), jnp.ones(p), jnp.asarray(xt)))
+    f_gp = fam.gp_predictor(x, y, xt)
+    return f, f_gp
+
+
+@pytest.mark.parametrize("kind", ["fcn3", "cnn-per-patch", "cnn-pooled", "attention"])
+def test_a_very_wide_network_predicts_like_its_gp(kind):
+    import dataclasses
+
+    if kind == "fcn3":
+        fam = families.build(_facts(width_exponents=(math.log(2048, 4), math.log(2048, 4))), 4, 1.0, 0.5)
+    elif kind.startswith("cnn"):
+        fam = families.build(_facts(kind="cnn", width_exponents=(math.log(4096, 16),), patch_exponent=0.5,
+                                    readout=kind[4:]), 16, 1.0, 0.5)
+    else:
+        fam = dataclasses.replace(_attention(d=4, width=1.0), heads=4096, gp_draws=4096, kappa=0.5)
+    f, f_gp = _wide_predictor_vs_gp(fam, 12, 0)
+    # kappa = 0.5 keeps the regression off interpolation, so the kernel's scale matters:
+    # twice the right kernel puts the predictors 14-42 % apart, the right one 1-6 %.
+    assert np.sqrt(np.mean(f_gp ** 2)) > 0.1            # not a comparison of two zeros
+    assert np.sqrt(np.mean((f - f_gp) ** 2)) < 0.1 * np.sqrt(np.mean(f_gp ** 2)), (f, f_gp)

@@ -27,6 +27,19 @@ class SimulateSpecError(ValueError):
 
 
 @dataclass(frozen=True)
+class LayerPrediction:
+    """One hidden layer of one winning pattern: its mechanism and, for Sp, the size that
+    counts its specialised units (`M2`, or a combination such as `M2 q2^2` on a face)."""
+
+    pattern: str
+    layer: int
+    mechanism: str                   # GP, GFL or Sp
+    label: str | None
+    formula: str | None
+    exponent: str | None
+
+
+@dataclass(frozen=True)
 class SpecFacts:
     """What the simulation needs from a spec, as plain numbers."""
 
@@ -46,6 +59,7 @@ class SpecFacts:
     readout: str = "per-patch"       # cnn: per-patch or pooled
     length_exponent: float = 0.0     # attention: [L]
     token_order: int = 1             # attention: r, the target has degree 2r + 1
+    layers: tuple[LayerPrediction, ...] = ()  # every layer of every tied winner
 
 
 def _activation(origin: str, doc: Any) -> tuple[str, tuple[float, ...]]:
@@ -82,6 +96,19 @@ def _first_layer_m(pred) -> tuple[str | None, str | None, str | None]:
             if q is not None:
                 return q.label, format_monomial(q.formula), format_fraction(q.exponent)
     return None, None, None
+
+
+def _layers(pred) -> tuple[LayerPrediction, ...]:
+    out = []
+    for winner in pred.winners:
+        for layer in winner.layers:
+            size = next((q for q in layer.sizes if q.label.startswith("M")), None)
+            label = formula = exponent = None
+            if layer.step.kind is Mechanism.SP and size is not None:
+                label, formula, exponent = size.label, format_monomial(size.formula), format_fraction(size.exponent)
+            out.append(LayerPrediction(pattern=winner.name, layer=layer.index, mechanism=layer.step.kind.value,
+                                       label=label, formula=formula, exponent=exponent))
+    return tuple(out)
 
 
 def _p_star(ridge: str, energy: str) -> str:
@@ -122,4 +149,5 @@ def load(path: str, overrides: tuple[str, ...]) -> SpecFacts:
         origin=origin, name=problem.name, activation=activation, coefficients=coefficients,
         width_exponents=tuple(float(w.exponent(scales)) for w in problem.widths),
         chi_exponent=float(problem.chi.exponent(scales)), degree=problem.degree, measure=problem.measure,
-        p_star_exponent=pred.p_star_exponent, predicted=predicted, document=doc, **family)
+        p_star_exponent=pred.p_star_exponent, predicted=predicted, document=doc,
+        layers=_layers(pred), **family)
