@@ -327,17 +327,20 @@ def test_every_family_is_built_from_its_spec():
     of heads, three layers N1 = N2 = d) reach the built networks."""
     from curse_cli.simulate import predicted
 
-    cnn = predicted.load("specs/cnn_erf.yaml", ())
+    with pytest.raises(predicted.SimulateSpecError, match="runs fcn"):
+        predicted.load("specs/cnn_erf.yaml", ())           # a caller that runs fcn only
+    kinds = predicted.SIMULATED_KINDS
+    cnn = predicted.load("specs/cnn_erf.yaml", (), kinds)
     assert (cnn.kind, cnn.patch_exponent, cnn.readout, cnn.width_exponents) == ("cnn", 0.5, "per-patch", (0.5,))
     fam = families.build(cnn, 64, 2.0, 0.1)
     assert (fam.patch, fam.patches, fam.channels, fam.degree) == (8, 8, 16, 3)
     with pytest.raises(ValueError, match="multiple of the patch size"):
         families.build(cnn, 8, 1.0, 0.1)   # S = round(8^(1/2)) = 3 does not divide 8
-    att = predicted.load("specs/attention_cubic.yaml", ())
+    att = predicted.load("specs/attention_cubic.yaml", (), kinds)
     assert (att.kind, att.length_exponent, att.token_order) == ("attention", 1.0, 1)
     fam = families.build(att, 8, 2.0, 0.1)
     assert (fam.d, fam.length, fam.heads, fam.order) == (8, 8, 2, 1)
-    deep = predicted.load("specs/three_layer_erf.yaml", ())
+    deep = predicted.load("specs/three_layer_erf.yaml", (), kinds)
     fam = families.build(deep, 8, 1.0, 0.1)
     assert (fam.kind, fam.net.widths) == ("fcn", (8, 8))
     assert ("GP-Sp(z)", 2, "Sp", "M2") in {(x.pattern, x.layer, x.mechanism, x.label) for x in deep.layers}

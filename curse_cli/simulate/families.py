@@ -24,7 +24,8 @@ whitened coordinates (weights = prior std * z), so their prior is `N(0, I)` of d
 
 The leading axis of `x` is the sample; its other axes are the family's (fcn: `(d,)`,
 cnn: `(d,)`, attention: `(L, d)`).  `build(facts, d, width_factor, kappa)` makes the family
-a spec describes (`facts` as returned by `predicted.load`).
+a spec describes (`facts` as returned by `predicted.load(path, overrides, predicted.SIMULATED_KINDS)`;
+without `kinds` that call refuses all but fcn, for callers that cannot run the others).
 """
 
 from __future__ import annotations
