@@ -355,6 +355,10 @@ def test_every_family_is_built_from_its_spec():
     fam = families.build(deep, 8, 1.0, 0.1)
     assert (fam.kind, fam.net.widths) == ("fcn", (8, 8))
     assert ("GP-Sp(z)", 2, "Sp", "M2") in {(x.pattern, x.layer, x.mechanism, x.label) for x in deep.layers}
+    # Usable as static arguments of jax.jit: equal when built alike, hashable.
+    built = [families.build(f, 16, 1.0, 0.1) for f in (cnn, att, deep)]
+    assert built == [families.build(f, 16, 1.0, 0.1) for f in (cnn, att, deep)]
+    assert len({hash(b) for b in built}) == 3
 
 
 def test_deep_fcn_kernel_is_the_covariance_of_random_networks():
