@@ -7,7 +7,7 @@ when a simulate test runs (never at collection), and those tests run after all o
 
 from __future__ import annotations
 
-SIMULATE_MODULES = ("test_simulate.py", "test_simulate_cli.py")
+SIMULATE_MODULES = ("test_simulate.py", "test_simulate_cli.py", "test_simulate_families.py")
 
 
 def pytest_collection_modifyitems(session, config, items):
