@@ -216,12 +216,11 @@ def test_a_gfl_layer_raised_from_the_lazy_layers_powers_is_the_lazy_rule_on_the_
                 below = folder.kernel(pattern[:l - 1])
                 f = below.feature(step.feature)
                 d_form = folder.form(var("D", l, step.feature))
-                args = (folder.trunc, folder.only(l), folder.scale("s", l))
-                fast = gfl(space, problem.activation, below, l, step.feature, d_form, *args)
+                fast = gfl(folder.rules, below, folder.place(l), step.feature, d_form)
                 boosted = content_max(space, below.amplitude, f.amplitude(space, tuple(x // 2 for x in d_form), 1 << l))
                 caps = below.caps + tuple((d_form, e.vec) for e in f.eigen)
-                direct = lazy(space, problem.activation, Kernel(boosted, below.features, below.caveats, caps,
-                                                                below.floors), *args, remember=False)
+                direct = lazy(folder.rules, Kernel(boosted, below.features, below.caveats, caps, below.floors),
+                              folder.place(l), remember=False)
                 assert _same_maximum(space, fast.amplitude, direct.amplitude, fast.floors), (act, pattern, l)
                 assert fast.caveats == direct.caveats and fast.floors == direct.floors
                 checked += 1
@@ -253,8 +252,7 @@ def test_a_specialised_layers_powers_raised_from_its_lazy_siblings_are_its_own()
             if prefix[-1].kind is not Mechanism.SP:
                 continue
             fast = folder.powers_of(prefix)
-            direct = lazy_powers(folder.space, problem.activation, folder.kernel(prefix), folder.trunc,
-                                 folder.only(len(prefix) + 1))
+            direct = lazy_powers(folder.rules, folder.kernel(prefix), folder.only(len(prefix) + 1))
             assert fast.keys() == direct.keys()
             floors = folder.kernel(prefix).floors
             for m in fast:
@@ -300,7 +298,7 @@ def test_powers_are_the_repeated_products():
     at the last order alone; and for the split `base = a ⊕ b` (a prefix ending in `Sp`,
     raised from its lazy sibling's powers: the square is then `a^4 ⊕ c_2 base^2`)."""
     from curse_cli.engine.api import Context, Options
-    from curse_cli.engine.kernels import power_list
+    from curse_cli.engine.kernels import Reuse, power_list
     from curse_cli.engine.patterns import GP, Mechanism, enumerate_patterns
     from curse_cli.spec.load import load_spec_text
 
@@ -316,7 +314,7 @@ def test_powers_are_the_repeated_products():
         for prefix in sorted(prefixes, key=len):
             kernel = folder.kernel(prefix)
             for needed, only in product(([1, 2, 4], [1, 3], [1, 2, 3, 4, 5]), (None, 3)):
-                made = power_list(space, kernel.amplitude, needed, only, floors=kernel.floors)
+                made = power_list(folder.rules, kernel.amplitude, needed, only, floors=kernel.floors)
                 reference = _repeated_products(space, kernel.amplitude, max(needed), only)
                 assert set(needed) <= set(made)
                 for m in needed[1:]:
@@ -325,9 +323,9 @@ def test_powers_are_the_repeated_products():
                 if prefix and prefix[-1].kind is Mechanism.SP:
                     sibling = folder.kernel(prefix[:-1] + (GP,))
                     sigma = kernel.feature(f"sigma{len(prefix)}")
-                    a_powers = power_list(space, sibling.amplitude, needed, only, floors=sibling.floors)
-                    raised = power_list(space, kernel.amplitude, needed, only,
-                                        split=(a_powers, sigma.amplitude(space)), floors=kernel.floors)
+                    a_powers = power_list(folder.rules, sibling.amplitude, needed, only, floors=sibling.floors)
+                    raised = power_list(folder.rules, kernel.amplitude, needed, only, floors=kernel.floors,
+                                        reuse=Reuse(split=(a_powers, sigma.amplitude(space))))
                     for m in needed[1:]:
                         assert _same_maximum(space, raised[m], reference[m - 1], kernel.floors), (act, prefix, m)
                     split += 1
@@ -349,7 +347,7 @@ def test_equal_orders_of_a_product_are_one_polynomial():
     folder = Context(load_spec_text(text, "t.yaml").problem, Options(workers=1)).folder
     amplitude = folder.kernel((Step(Mechanism.SP, "z"), GP)).amplitude
     assert [bool(t) for t in amplitude] == [False, True, False, True]
-    made = power_list(folder.space, amplitude, [1, 3])
+    made = power_list(folder.rules, amplitude, [1, 3])
     assert made[2][0] is made[2][2] and made[3][1] is made[3][3]
     assert _same_maximum(folder.space, made[3], _repeated_products(folder.space, amplitude, 3)[2])
 

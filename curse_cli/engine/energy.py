@@ -25,8 +25,8 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import (Feature, Kernel, Truncation, gfl, highest_power, input_kernel, lazy,
-                                      lazy_powers, rescaled, specialise, spike_name)
+from curse_cli.engine.kernels import (Feature, Kernel, Place, Reuse, Rules, Truncation, gfl, highest_power,
+                                      input_kernel, lazy, lazy_powers, rescaled, specialise, spike_name)
 from curse_cli.engine.patterns import GP, Mechanism, Pattern, layer_options
 from curse_cli.engine.report import PatternReport
 from curse_cli.engine.symbols import display, search_bound, var
@@ -109,6 +109,7 @@ class Folder:
         self.problem = problem
         self.space = space
         self.trunc = trunc
+        self.rules = Rules(space, problem.activation, trunc)
         self._kernels: dict[Pattern, Kernel] = {
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}
@@ -143,6 +144,11 @@ class Folder:
         name = var(kind, layer)
         return (name, self.form(name)) if name in self.space.variables else None
 
+    def place(self, layer: int, kind: str = "s") -> Place:
+        """Where layer `layer`'s rule applies: the order it is read at and its input scale
+        (`kind` "s": the layer's, for the lazy and GFL rules; "r": its feature's, for Sp)."""
+        return Place(layer, self.only(layer), self.scale(kind, layer))
+
     def powers_of(self, prefix: Pattern, need: int = 0) -> dict:
         """The powers of `K_l`'s amplitude that the next layer's lazy rule uses
         (`kernels.lazy_powers`): shared by the lazy layer on `prefix` and every GFL
@@ -150,7 +156,7 @@ class Folder:
         rely on every layer of `need`, for `readout_kernel`) and not remembered."""
         made = self._made_powers(prefix)
         if need or self._highest not in made:
-            powers = self._raise(prefix, need, made)
+            powers = self._raise(prefix, self.rules._replace(need=need), made)
             if need:
                 return powers
             made = self._powers[prefix] = powers
@@ -164,10 +170,10 @@ class Folder:
             if self._sibling is not None and self._sibling[0] == prefix:
                 return self._sibling[1]
             whole = self.only(len(prefix) + 1) is None
-            self._powers[prefix] = self._raise(prefix, 0, None, whole)
+            self._powers[prefix] = self._raise(prefix, self.rules, None, whole)
         return self._powers[prefix]
 
-    def _raise(self, prefix: Pattern, need: int, made: dict | None, top: bool = True) -> dict:
+    def _raise(self, prefix: Pattern, rules: Rules, made: dict | None, top: bool = True) -> dict:
         kernel, split = self.kernel(prefix), None
         if prefix and prefix[-1].kind is Mechanism.SP:
             # `K_l`'s amplitude is its lazy part's (the lazy sibling's) and the spike's:
@@ -175,8 +181,7 @@ class Folder:
             sigma = kernel.feature(spike_name(len(prefix)))
             assert sigma is not None
             split = (self._made_powers(prefix[:-1] + (GP,)), sigma.amplitude(self.space))
-        return lazy_powers(self.space, self.problem.activation, kernel, self.trunc, self.only(len(prefix) + 1), split,
-                           need=need, top=top, body=made)
+        return lazy_powers(rules, kernel, self.only(len(prefix) + 1), Reuse(split, made, top))
 
     def readout_kernel(self, pattern: Pattern, need: int) -> Kernel:
         """`kernel(pattern)` for a lean programme (`Rows.program`'s `lean`), which reads
@@ -190,15 +195,14 @@ class Folder:
                 self.only(l) is None or act.kind == "polynomial":
             return self.kernel(pattern)
         below = pattern[:-1]
-        return lazy(self.space, act, self.kernel(below), self.trunc, self.only(l), self.scale("s", l), remember=False,
-                    powers=self.powers_of(below, need), need=need)
+        return lazy(self.rules._replace(need=need), self.kernel(below), self.place(l), remember=False,
+                    powers=self.powers_of(below, need))
 
     def lazy_of(self, prefix: Pattern) -> Kernel:
         if prefix not in self._lazy:
             l = len(prefix) + 1
             # The last layer's lazy rule is not remembered per space: `release` forgets it.
-            self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
-                                      self.only(l), self.scale("s", l), remember=l < self.problem.depth,
+            self._lazy[prefix] = lazy(self.rules, self.kernel(prefix), self.place(l), remember=l < self.problem.depth,
                                       powers=self.powers_of(prefix))
         return self._lazy[prefix]
 
@@ -209,16 +213,15 @@ class Folder:
         below = prefix[:-1]
         step = prefix[-1]
         l = len(prefix)
-        act = self.problem.activation
         if step.kind is Mechanism.GP:
             out = self.lazy_of(below)
         elif step.kind is Mechanism.GFL:
-            out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
-                      self.trunc, self.only(l), self.scale("s", l), self.powers_of(below))
+            out = gfl(self.rules, self.kernel(below), self.place(l), step.feature, self.form(var("D", l, step.feature)),
+                      self.powers_of(below))
         else:
-            out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
-                             self.form(var("M", l)), self.form(var("q", l)),
-                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l), self.only(l))
+            width = self.space.form(self.problem.widths[l - 1])
+            out = specialise(self.rules, self.kernel(below), self.lazy_of(below), self.place(l, "r"), step.feature,
+                             self.form(var("M", l)), self.form(var("q", l)), width)
         self._kernels[prefix] = out
         return out
 

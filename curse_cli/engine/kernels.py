@@ -9,7 +9,9 @@ over components, order by order: a `Kernel` keeps that aggregate, plus the named
 spectral components (`z`, the spikes `sigma_l`) that a layer can specialise on or
 amplify, with their eigenvalue and Hermite content.
 
-Each rule is a pure function `(kernel, ...) -> kernel`; a pattern is a fold over layers.
+Each rule is a function `(rules, kernel, place, ...) -> kernel` of one `Rules` value (space,
+activation, truncation, what is needed) and the `Place` it applies at; a pattern is a
+fold over layers.
 
 Truncation (docs/theory.md section 9).  Raising the safe truncation (`safe_truncation`)
 changes neither P* nor the winners nor the exponent of any pattern it scores, because:
@@ -26,7 +28,7 @@ changes neither P* nor the winners nor the exponent of any pattern it scores, be
   wherever a programme can be (checked on its top terms, on the free sizes' box and
   through each GFL cap `[D] + [lambda] <= 0`) needs powers up to `k + 1` only: a
   product of `r >= n + 2` factors reaching order `n` is dominated in value by one of
-  `r - 2` factors (`_series`).  ReLU's factors are `<= 0` once normalised by the input
+  `r - 2` factors (`_certified`).  ReLU's factors are `<= 0` once normalised by the input
   scale (`lazy`, `spike_content`: docs/theory.md section 9).  The higher powers add terms
   that are no larger but rely on more layers; they can only let a pattern that uses a
   layer nominally score (inconsistent at the default), never below the simpler
@@ -138,7 +140,7 @@ class Truncation(NamedTuple):
 
     `max_power=None` is the safe rule: every power of a finite support, and for an
     infinite support (erf, tanh, ReLU) powers until the series is certified stable
-    (`_series`), at most `power_cap`.  An integer is an expert override: the powers up
+    (`_certified`), at most `power_cap`.  An integer is an expert override: the powers up
     to it, nothing certified."""
 
     max_order: int
@@ -150,6 +152,42 @@ def safe_truncation(degree: int, depth: int) -> Truncation:
     """The truncation no exponent depends on (module docstring): orders up to the target
     degree, every power the certificate needs (cap: degree + 2 depth + 3)."""
     return Truncation(max(degree, 1), None, max(degree, 1) + 2 * depth + 3)
+
+
+Scale = tuple[str, tuple[int, ...]]
+"""An input-scale size: its name (`#s3`) and its form."""
+
+
+class Rules(NamedTuple):
+    """What every propagation rule reads: the symbol space, the activation, the
+    truncation and what is needed (a provenance mask: only the terms of the highest
+    power that rely on every layer of it are made, for a lean readout,
+    `energy.Folder.readout_kernel`; 0: all of them)."""
+
+    space: Space
+    act: Activation
+    trunc: Truncation
+    need: int = 0
+
+
+class Place(NamedTuple):
+    """Where a rule applies: layer `layer`; `only`, the Hermite order its kernel is read
+    at alone (None: every order; the last layer is read at the target's); `scale`, the
+    size of its input scale, for a homogeneous activation (None: none)."""
+
+    layer: int
+    only: int | None = None
+    scale: Scale | None = None
+
+
+class Reuse(NamedTuple):
+    """What `power_list` goes on from: `split = (powers of a, b)` with `base = a ⊕ b`;
+    `body`, the powers below the highest, already made; `top` false: the highest power
+    is not made at all."""
+
+    split: tuple[Mapping[int, Content], Content] | None = None
+    body: Mapping[int, Content] | None = None
+    top: bool = True
 
 
 class Caveat:
@@ -216,44 +254,37 @@ def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
                           lambda: nonnegative(space, tuple(-x for x in term.vec), caps))
 
 
-def _series(space: Space, support: Support, base: Content, trunc: Truncation,
-            step: tuple[int, ...] | None = None, bit: int = 0,
-            caps: Caps = (), only: int | None = None,
-            normalised: bool = False, remember: bool = False,
-            powers: Mapping[int, Content] | None = None,
-            floors: tuple[tuple[str, Term], ...] = ()) -> tuple[list[tuple[int, Content]], bool]:
-    """`(m, base^m shifted by m step)` for the powers m of `support` the truncation uses,
-    and whether they are certified to give the whole series.
+def _powers(rules: Rules, support: Support, base: Content, only: int | None = None, remember: bool = False,
+            floors: tuple[tuple[str, Term], ...] = ()) -> list[tuple[int, Content]]:
+    """`(m, base^m)` for the powers `m` of `support` the truncation uses (`_used`; the
+    highest at order `only` alone).  With `remember`, the products are remembered per
+    space (`remembered_product`: a feature's content is raised at every layer that
+    specialises on it).  `floors`: those every programme reading the result imposes
+    (`power_list`)."""
+    ms = _used(support, rules.trunc)
+    powers = power_list(rules, base, ms, only, remember, floors)
+    return [(m, powers[m]) for m in ms]
+
+
+def _certified(rules: Rules, support: Support, base: Content, caps: Caps = (), normalised: bool = False) -> bool:
+    """Whether the powers `_used` gives the whole series of `support` on `base`.
 
     A finite support is used whole.  An infinite tail is used up to `max_order + 1`:
     when every top term of `base` (hence every term, by downward closure) is `<= 0`
     wherever a programme can be, a product of `r >= n + 2` factors reaching order `n`
     is dominated in value by one of `r - 2` of them (docs/theory.md section 9.2), so
     higher powers add only terms no larger than the ones kept.  When a top term may be
-    positive (a large input scale) there is no such bound: uncertified, unless the
-    caller `normalised` the series by that scale (each factor then `<= 0` again).
-    With `remember`, the products are remembered per space (`remembered_product`: a
-    feature's content is raised at every layer that specialises on it; an amplitude's
-    powers are only needed again through the lazy rule, remembered as a whole).
-    `powers`: `base`'s powers as `power_list` makes them, when the caller has them.
-    `floors`: those every programme reading the result imposes (`power_list`).
-    """
-    ms = _used(support, trunc)
-    if powers is None:
-        powers = power_list(space, base, ms, only, remembered_product if remember else hermite_product,
-                            floors=floors)
-    out = [(m, powers[m] if step is None else content_shift(powers[m], tuple(m * x for x in step), bit))
-           for m in ms]
-    certified = not support.infinite or normalised or all(_nonpositive(space, t, caps) for t in top_terms(base))
-    if trunc.max_power is not None:   # an override: whether it reaches far enough is the caller's question
-        return out, certified and all(m <= trunc.max_power for m in support.finite)
-    if not support.infinite:
-        return out, True
-    return out, certified
+    positive (a large input scale) there is no such bound, unless the caller
+    `normalised` the series by that scale (each factor then `<= 0` again).  Under an
+    override, whether it reaches far enough is the caller's question."""
+    certified = not support.infinite or normalised or all(_nonpositive(rules.space, t, caps) for t in top_terms(base))
+    if rules.trunc.max_power is not None:
+        return certified and all(m <= rules.trunc.max_power for m in support.finite)
+    return certified
 
 
 def _used(support: Support, trunc: Truncation) -> list[int]:
-    """The powers of `support` that `_series` uses (module docstring: *Powers*)."""
+    """The powers of `support` the truncation uses (module docstring: *Powers*)."""
     if trunc.max_power is not None:
         return list(support.upto(trunc.max_power))
     if not support.infinite:
@@ -261,21 +292,20 @@ def _used(support: Support, trunc: Truncation) -> list[int]:
     return list(support.upto(trunc.max_order + 1))
 
 
-def power_list(space: Space, base: Content, needed: Sequence[int], only: int | None = None,
-               product=hermite_product, split: tuple[Mapping[int, Content], Content] | None = None,
-               floors: tuple[tuple[str, Term], ...] = (), need: int = 0, top: bool = True,
-               body: Mapping[int, Content] | None = None) -> dict[int, Content]:
+def power_list(rules: Rules, base: Content, needed: Sequence[int], only: int | None = None, remember: bool = False,
+               floors: tuple[tuple[str, Term], ...] = (), reuse: Reuse = Reuse()) -> dict[int, Content]:
     """`{m: base^m}` under the Hermite product for the powers `needed` and the ones they
     are made from (`power_chain`), the highest at order `only` alone (the caller reads
     no other order of it; the others are needed whole).
 
     The highest power is the one the caller reads, all the others are factors: with
-    `need` (a provenance mask), only its terms that rely on every layer of `need` are
-    made (`hermite_product`'s `need`; a lean readout, `energy.Folder.readout_kernel`);
-    with `top` false, it is not made at all; `body`: the powers below it, already made
-    (this function's output without the highest power), to go on from.
+    `rules.need`, only its terms that rely on every layer of it are made
+    (`hermite_product`'s `need`); with `reuse.top` false, it is not made at all;
+    `reuse.body`: the powers below it, already made (this function's output without
+    the highest power), to go on from.  `remember`: the products are remembered per
+    space (`remembered_product`).
 
-    `split = (powers of a, b)` with `base = a ⊕ b`: every product of `m` factors `a` or
+    `reuse.split = (powers of a, b)` with `base = a ⊕ b`: every product of `m` factors `a` or
     `b` is `a^m` or contains a `b`, so `base^m = a^m ⊕ c_m` with `c_m = base^(m-1) b`,
     and a square `base^(2h) = (a^h ⊕ c_h)^2 = a^(2h) ⊕ c_h base^h` (the maxima and the
     truncated products keep the same undominated terms, docs/theory.md section 9.1).
@@ -290,6 +320,9 @@ def power_list(space: Space, base: Content, needed: Sequence[int], only: int | N
     (`floors.floor_region`), before the next power is made from it; on the box alone
     terms that carry different multiples of an input scale never compare, and their
     number multiplies with each power."""
+    space, need = rules.space, rules.need
+    split, body, top = reuse
+    product = remembered_product if remember else hermite_product
     region = floor_rules.floor_region(space, floors)
     if region is not None:
         product = partial(product, prune_rows=region.prune_rows)
@@ -386,49 +419,45 @@ def taylor_top(act: Activation, j: int) -> int:
     return max((m for m in act.taylor.finite if m >= j and (m - j) % 2 == 0), default=j)
 
 
-def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
-         scale: tuple[str, tuple[int, ...]] | None = None, remember: bool = True,
-         powers: Mapping[int, Content] | None = None, need: int = 0) -> Kernel:
+def lazy(rules: Rules, kernel: Kernel, at: Place, remember: bool = True,
+         powers: Mapping[int, Content] | None = None) -> Kernel:
     """Claims ii and iii: `K_l ⊇ sum_{j in J} b_j K_{l-1}^{∘j}`.
 
     Every product of `j` components (j in J) is a component; a named component survives
     (with its eigenvalue) when `1 in J`.  With `only`, the amplitude is kept at that
-    Hermite order alone (the last layer needs only the target's order).
+    Hermite order alone (the last layer needs only the target's order, `at.only`).
 
     Input scale (docs/theory.md section 9): `[s] = max(0, top terms)`.  A polynomial's
     `j`-th power gains `(t_j - j)[s] >= 0`: the maximum of itself and its copies
     shifted by `(t_j - j)` times each top term that may be positive.  A homogeneous
-    activation's loses `(j - 1)[s]`: with `scale` (the size `[s]` and its form), the
+    activation's loses `(j - 1)[s]`: with `at.scale` (the size `[s]` and its form), the
     `j`-th power is shifted by `(1 - j)[s]` and the programme imposes `[s] >= 0` and
     `[s] >=` each top term (`Kernel.floors`).  No programme gains from `[s]` above that
     maximum (a larger `[s]` only lowers amplitudes, and the powers it lowers never set
     the next layer's scale: docs/theory.md section 9.3), so the optimum has `[s]`
-    exactly the input scale.  Without `scale` (the first layer, whose input `K_0` is of
+    exactly the input scale.  Without a scale (the first layer, whose input `K_0` is of
     order one) a possibly large input scale is a `Caveat.SCALE`.
 
     Computed once per space and arguments (`Space.remember`; not with `remember`
-    false): the lazy layer on a prefix is asked for by every pattern below it.  `powers`: the amplitude's powers (`lazy_powers`), when the
-    caller has them.  `need` (not remembered): only the terms that rely on every layer
-    of `need`, for a lean readout (`energy.Folder.readout_kernel`; `powers` made with
-    the same `need`).
+    false): the lazy layer on a prefix is asked for by every pattern below it.
+    `powers`: the amplitude's powers (`lazy_powers`), when the caller has them.
+    `rules.need` (not remembered): only the terms that rely on every layer of it, for
+    a lean readout (`energy.Folder.readout_kernel`; `powers` made with the same rules).
     """
     if not remember:
-        return _lazy(space, act, kernel, trunc, only, scale, powers, need)
-    assert not need, "a lean kernel is not remembered"
-    return space.remember(("lazy", act, kernel, trunc, only, scale),
-                          lambda: _lazy(space, act, kernel, trunc, only, scale, powers))
+        return _lazy(rules, kernel, at, powers)
+    assert not rules.need, "a lean kernel is not remembered"
+    return rules.space.remember(("lazy", rules.act, kernel, rules.trunc, at.only, at.scale),
+                                lambda: _lazy(rules, kernel, at, powers))
 
 
-def lazy_powers(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None = None,
-                split: tuple[Mapping[int, Content], Content] | None = None, need: int = 0, top: bool = True,
-                body: Mapping[int, Content] | None = None) -> dict[int, Content]:
+def lazy_powers(rules: Rules, kernel: Kernel, only: int | None = None, reuse: Reuse = Reuse()) -> dict[int, Content]:
     """The powers of the kernel's amplitude the lazy rule raises it to (`power_list` of
     the powers used, the highest at `only` alone): made once per prefix and shared by
-    its lazy layer and every GFL layer on it (`gfl`).  `split`: as for `power_list` (a
-    specialised layer's amplitude is its lazy part's and its spike's); `need`, `top`,
-    `body`: as for `power_list` (the highest power lean, left out, or the others made)."""
-    return power_list(space, kernel.amplitude, _used(act.hermite, trunc), only, split=split, floors=kernel.floors,
-                      need=need, top=top, body=body)
+    its lazy layer and every GFL layer on it (`gfl`).  `reuse`: as for `power_list` (a
+    specialised layer's amplitude is its lazy part's and its spike's)."""
+    return power_list(rules, kernel.amplitude, _used(rules.act.hermite, rules.trunc), only, floors=kernel.floors,
+                      reuse=reuse)
 
 
 def highest_power(act: Activation, trunc: Truncation) -> int:
@@ -436,17 +465,17 @@ def highest_power(act: Activation, trunc: Truncation) -> int:
     return max(power_chain(_used(act.hermite, trunc)))
 
 
-def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only: int | None,
-          scale: tuple[str, tuple[int, ...]] | None, powers: Mapping[int, Content] | None = None,
-          need: int = 0) -> Kernel:
+def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content] | None = None) -> Kernel:
+    space, act, need = rules.space, rules.act, rules.need
+    only, scale = at.only, at.scale
     a = kernel.amplitude
     caveats = set(kernel.caveats)
     floors = kernel.floors
     homogeneous = act.kind == "homogeneous" and normalises(act)
     normalised = homogeneous and scale is not None
-    parts, whole = _series(space, act.hermite, a, trunc, caps=kernel.caps, only=only, normalised=normalised,
-                           powers=powers)
-    if not whole:
+    parts = _powers(rules, act.hermite, a, only) if powers is None else \
+        [(m, powers[m]) for m in _used(act.hermite, rules.trunc)]
+    if not _certified(rules, act.hermite, a, kernel.caps, normalised):
         caveats.add(Caveat.POWERS)
     if not parts:
         return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps, floors)
@@ -476,45 +505,43 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
     return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
 
-def gfl(space: Space, act: Activation, kernel: Kernel, layer: int, name: str, d_form: tuple[int, ...],
-        trunc: Truncation, only: int | None = None, scale: tuple[str, tuple[int, ...]] | None = None,
+def gfl(rules: Rules, kernel: Kernel, at: Place, name: str, d_form: tuple[int, ...],
         powers: Mapping[int, Content] | None = None) -> Kernel:
     """GFL rule: the lazy rule on `K_{l-1}` with `[lambda_f]` raised by `[D_l]`.
 
     Products containing the amplified feature `j` times are raised by `j [D_l]`
     (Claim ii); they rely on layer `l`.  The boosted amplitude `a ⊕ b` (`b`: the
     amplified feature's) is raised to its powers from those of `a` (`power_list`'s
-    split; `powers`: `lazy_powers` of `kernel` with the same `only`, when the caller
+    split; `powers`: `lazy_powers` of `kernel` with the same `at.only`, when the caller
     has them).
     """
+    space = rules.space
     f = kernel.feature(name)
     assert f is not None, name
-    bit = 1 << layer
+    bit = 1 << at.layer
     half_d = tuple(x // 2 for x in d_form)
     extra = f.amplitude(space, half_d, bit)
     boosted = content_max(space, kernel.amplitude, extra)
     caps = kernel.caps + tuple((d_form, e.vec) for e in f.eigen)
     if powers is None:
-        powers = lazy_powers(space, act, kernel, trunc, only)
+        powers = lazy_powers(rules, kernel, at.only)
     boosted_kernel = Kernel(boosted, kernel.features, kernel.caveats, caps, kernel.floors)
-    out = lazy(space, act, boosted_kernel, trunc, only, scale, remember=False,
-               powers=lazy_powers(space, act, boosted_kernel, trunc, only, split=(powers, extra)))
+    out = lazy(rules, boosted_kernel, at, remember=False,
+               powers=lazy_powers(rules, boosted_kernel, at.only, Reuse(split=(powers, extra))))
     if not out.features:
         return out
     amplified = Feature(tmax(space, f.eigen, shift(f.eigen, d_form, bit)), f.content)
     return out._replace(features=tuple((n, amplified if n == name else g) for n, g in out.features))
 
 
-def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, ...], bit: int,
-                  trunc: Truncation, caps: Caps = (),
-                  scale: tuple[str, tuple[int, ...]] | None = None,
+def spike_content(rules: Rules, f: Feature, q_form: tuple[int, ...], at: Place, caps: Caps = (),
                   floors: tuple[tuple[str, Term], ...] = ()) -> tuple[Content, frozenset[str], tuple]:
     """Hermite content of `sigma = phi(q f)` (docs/theory.md section 4, last column), its
     caveats and the floors it needs.
 
     Analytic activations: `max_{m in T} (m[q] + c_{f^m}[n])`.  Positively homogeneous
     ones: `phi(q f) = q s_f phi(f / s_f)` with `[s_f]` the top content of `f` (exactly
-    zero for `z`): `[q] + max_{j in J} (c_{f^j}[n] - (j - 1)[s_f])`.  With `scale` (the
+    zero for `z`): `[q] + max_{j in J} (c_{f^j}[n] - (j - 1)[s_f])`.  With `at.scale` (the
     size `[s_f]` and its form) the programme imposes `[s_f] >=` each top content term
     (as for the lazy rule, no programme gains from a larger `[s_f]`); without it, a
     feature whose top content is not exactly zero is a `Caveat.SCALE`.
@@ -530,27 +557,31 @@ def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, 
     feature's content counts: a feature is specialised on at many layers of many
     patterns.
     """
+    assert not rules.need, "a spike's content is remembered whole"
+    space, act, bit = rules.space, rules.act, 1 << at.layer
     named = floor_rules.reaching(space, floors, f.content) if act.taylor is None else ()
-    return space.remember(("spike_content", act, f.content, q_form, bit, trunc, caps, scale, named),
-                          lambda: _spike_content(space, act, f.content, q_form, bit, trunc, caps, scale, named))
+    return space.remember(("spike_content", act, f.content, q_form, bit, rules.trunc, caps, at.scale, named),
+                          lambda: _spike_content(rules, f.content, q_form, bit, at.scale, (caps, named)))
 
 
-def _spike_content(space: Space, act: Activation, content: Content, q_form: tuple[int, ...], bit: int,
-                   trunc: Truncation, caps: Caps,
-                   scale: tuple[str, tuple[int, ...]] | None,
-                   named: tuple[tuple[str, Term], ...] = ()) -> tuple[Content, frozenset[str], tuple]:
+def _spike_content(rules: Rules, content: Content, q_form: tuple[int, ...], bit: int, scale: Scale | None,
+                   bounds: tuple[Caps, tuple[tuple[str, Term], ...]]) -> tuple[Content, frozenset[str], tuple]:
     """`spike_content` of a feature with Hermite content `content` (its eigenvalue plays
-    no part)."""
+    no part); `bounds`: the caps and the floors that reach the content."""
+    space, act = rules.space, rules.act
+    caps, named = bounds
     caveats: set[str] = set()
     floors: tuple = ()
     if act.taylor is not None:
-        parts, whole = _series(space, act.taylor, content, trunc, q_form, bit, caps, remember=True)
+        parts = [(m, content_shift(c, tuple(m * x for x in q_form), bit))
+                 for m, c in _powers(rules, act.taylor, content, remember=True)]
+        whole = _certified(rules, act.taylor, content, caps)
     else:
         tops = top_terms(content)
         unit_scale = all(not any(t.vec) for t in tops)
         normalised = not unit_scale and scale is not None and normalises(act)
-        series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised, remember=True,
-                                floors=named)
+        series = _powers(rules, act.hermite, content, remember=True, floors=named)
+        whole = _certified(rules, act.hermite, content, caps, normalised)
         if normalised:
             name, form = scale
             floors = tuple((name, t) for t in tops)
@@ -565,19 +596,19 @@ def _spike_content(space: Space, act: Activation, content: Content, q_form: tupl
     return content_max(space, *(c for _, c in parts)), frozenset(caveats), floors
 
 
-def specialise(space: Space, act: Activation, kernel: Kernel, lazy_part: Kernel, layer: int, name: str,
-               m_form: tuple[int, ...], q_form: tuple[int, ...], width_form: tuple[int, ...],
-               trunc: Truncation, scale: tuple[str, tuple[int, ...]] | None = None,
-               only: int | None = None) -> Kernel:
+def specialise(rules: Rules, kernel: Kernel, lazy_part: Kernel, at: Place, name: str,
+               m_form: tuple[int, ...], q_form: tuple[int, ...], width_form: tuple[int, ...]) -> Kernel:
     """Sp rule (Claim i): `M_l` neurons with mean `q f` add a rank-one spike along
     `sigma_l = phi(q f)` with eigenvalue exponent `[M_l] - [N_l]` to the lazy part.
-    With `only` (the last layer, read at the target's order alone, like its `lazy_part`),
-    the amplitude is kept at that Hermite order alone."""
+    With `at.only` (the last layer, read at the target's order alone, like its
+    `lazy_part`), the amplitude is kept at that Hermite order alone; `at.scale` is the
+    size of the feature's input scale `[s_f]` (`spike_content`)."""
+    space, only, layer = rules.space, at.only, at.layer
     f = kernel.feature(name)
     assert f is not None, name
     bit = 1 << layer
     eigen = (Term(tuple(m - w for m, w in zip(m_form, width_form)), bit),)
-    content, caveats, floors = spike_content(space, act, f, q_form, bit, trunc, kernel.caps, scale, kernel.floors)
+    content, caveats, floors = spike_content(rules, f, q_form, at, kernel.caps, kernel.floors)
     sigma = Feature(eigen, content)
     spike = sigma.amplitude(space, only=only)
     named = lazy_part.floors + floors
