@@ -83,28 +83,21 @@ WORKERS = click.option("--workers", type=click.IntRange(1, 2), default=None,
 
 
 def SEARCH(command):
-    """`--top K` and `--all`, passed on as `top`: the number of best patterns to find by
-    branch-and-bound search (None: rank every pattern), and `show`: how many rows to show."""
-    import functools
-
-    @click.option("--top", type=click.IntRange(1), default=None, metavar="K",
-                  help=f"Find the K best patterns (and every tie) by a branch-and-bound search, bounding the rest away "
-                       f"[default: {DEFAULT_TOP}]; with --all, show only the first K.")
-    @click.option("--all", "rank_all", is_flag=True, help="Score and rank every pattern (up to --max-patterns).")
-    @functools.wraps(command)
-    def wrapper(*args, top: int | None, rank_all: bool, **kwargs):
-        if rank_all:
-            return command(*args, top=None, show=top, **kwargs)
-        return command(*args, top=top or DEFAULT_TOP, show=None, **kwargs)
-
-    return wrapper
+    """`--top K` and `--all`, passed on as `top` (None: not given) and `rank_all`, the
+    arguments of `api.predict` and `api.compare`."""
+    command = click.option("--all", "rank_all", is_flag=True,
+                           help="Score and rank every pattern (up to --max-patterns).")(command)
+    return click.option("--top", type=click.IntRange(1), default=None, metavar="K",
+                        help=f"Find the K best patterns (and every tie) by a branch-and-bound search, bounding the "
+                             f"rest away [default: {DEFAULT_TOP}]; with --all, show only the first K.")(command)
 
 
 def limits(depth: int = DEFAULT_MAX_DEPTH, search: bool = False):
-    """`--max-depth` (default `depth`), `--max-degree`, `--max-power`, passed on as one
-    `limits` dict of `Options` fields (the engine refuses a problem beyond them before
-    any work).  An explicit `--max-depth` also lifts the lower defaults: for ReLU-like
-    layers, and for a `search` when the readout scale chi grows (mean-field)."""
+    """`--max-depth` (default `depth`), `--max-degree`, `--max-power`, passed on with
+    `--max-order`, `--max-patterns` and `--workers` (where the command has them) as one
+    `settings` value (`api.Settings`: the engine refuses a problem beyond its limits
+    before any work).  An explicit `--max-depth` also lifts the lower defaults: for
+    ReLU-like layers, and for a `search` when the readout scale chi grows (mean-field)."""
     import functools
 
     growing = f"; a search with a growing chi, e.g. mean-field: {DEFAULT_GROWING_CHI_DEPTH}" if search else ""
@@ -119,13 +112,14 @@ def limits(depth: int = DEFAULT_MAX_DEPTH, search: bool = False):
                       help="Refuse activations with a higher Hermite order or Taylor power.")
         @functools.wraps(command)
         def wrapper(*args, max_depth: int, max_degree: int, max_power: int, **kwargs):
-            # An explicit --max-depth also lifts the lower default for ReLU-like layers.
+            from curse_cli.api import Settings
+
+            # An explicit --max-depth also lifts the lower defaults (`Settings.options`).
             given = click.get_current_context().get_parameter_source("max_depth") is not ParameterSource.DEFAULT
-            homogeneous = max_depth if given else min(max_depth, DEFAULT_HOMOGENEOUS_DEPTH)
-            growing_chi = None if given or not search else min(max_depth, DEFAULT_GROWING_CHI_DEPTH)
-            return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power,
-                                              max_depth_homogeneous=homogeneous, max_depth_growing_chi=growing_chi),
-                           **kwargs)
+            expert = {name: kwargs.pop(name) for name in ("max_order", "max_patterns", "workers") if name in kwargs}
+            settings = Settings(**expert, max_depth=max_depth if given else None, max_degree=max_degree,
+                                max_power=max_power)
+            return command(*args, settings=settings, **kwargs)
 
         return wrapper
 

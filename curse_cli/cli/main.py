@@ -27,13 +27,13 @@ from curse_cli.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from curse_cli.spec.load import LoadedSpec
+    from curse_cli.api import Settings
 
 # Library exceptions that are the user's input: (module, class), checked only once the
 # module is loaded (an error of a module never imported cannot have been raised).
 USER_ERRORS = (("curse_cli.spec.load", "SpecError"), ("curse_cli.engine.patterns", "PatternError"),
                ("curse_cli.engine.api", "PatternSpaceTooLarge"), ("curse_cli.engine.api", "LimitExceeded"),
-               ("curse_cli.sweep.api", "SweepError"), ("curse_cli.depth.api", "DepthError"),
+               ("curse_cli.sweeps.api", "SweepError"), ("curse_cli.depths.api", "DepthError"),
                ("curse_cli.cli.plotfile", "PlotError"))
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
 DEBUG = "--debug"
@@ -122,10 +122,10 @@ class CurseGroup(click.Group):
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
 
 
-def _warn(pred: Any) -> None:
-    """The library's structured warnings, one line each on stderr."""
-    for w in pred.warnings:
-        click.echo(f"Warning: {w.message}", err=True)
+def _warn(result: Any) -> None:
+    """A result's warnings (the spec's, then the engine's), one line each on stderr."""
+    for w in result.warnings:
+        click.echo(f"Warning: {w}", err=True)
 
 
 def _emit_json(doc: Any) -> None:
@@ -160,29 +160,22 @@ def cli(debug: bool) -> None:
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], fmt: str,
-                max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+def predict_cmd(spec: str, top: int | None, rank_all: bool, overrides: tuple[str, ...], fmt: str,
+                settings: Settings) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
 
     By default the five best patterns (and every tie) are found by a branch-and-bound search,
     which bounds the others away without scoring them; --all ranks every pattern."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, predict
 
-    loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
-    _warn(pred)
+    result = api.predict(spec, set=overrides, top=top, all=rank_all, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show))
+        _emit_json(result.document)
     else:
-        _print(render.prediction_view(pred, loaded.document, loaded.origin, show))
-
-
-def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
-    from curse_cli.engine.api import parse_pattern
-
-    problem = loaded.problem
-    return [parse_pattern(problem.activation, problem.depth, n, problem.feature) for n in names]
+        _print(render.prediction_view(result.prediction, result.spec.document, result.spec.origin,
+                                      top if rank_all else None))
 
 
 @cli.command("compare")
@@ -196,21 +189,18 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | None, overrides: tuple[str, ...],
-                fmt: str, max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, rank_all: bool, overrides: tuple[str, ...],
+                fmt: str, settings: Settings) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, predict
 
-    loaded = _load(spec, overrides)
-    chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
-    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), chosen,
-                   None if chosen else top)
-    _warn(pred)
+    result = api.compare(spec, patterns=names, set=overrides, top=top, all=rank_all, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
+        _emit_json(result.document)
     else:
-        _print(render.compare_view(pred, loaded.document, loaded.origin))
+        _print(render.compare_view(result.prediction, result.spec.document, result.spec.origin))
 
 
 @cli.command("explain")
@@ -220,21 +210,19 @@ def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | 
 @FORMAT
 @MAX_ORDER
 @LIMITS
-def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                limits: dict) -> None:
+def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, settings: Settings) -> None:
     """The derivation of one pattern, step by step."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, explain
 
-    loaded = _load(spec, overrides)
-    (pattern,) = _patterns(loaded, (name,))
-    options = Options(max_order, **limits)
-    ex = explain(loaded.problem, pattern, options)
-    order = options.truncation(loaded.problem).max_order
+    result = api.explain(spec, name, set=overrides, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem, order))
+        _emit_json(result.document)
     else:
-        _print(render.explain_view(ex, loaded.problem, loaded.document, loaded.origin, order))
+        loaded = result.spec
+        _print(render.explain_view(result.explanation, loaded.problem, loaded.document, loaded.origin,
+                                   result.document["max_order"]))
 
 
 @cli.command("patterns")
@@ -244,7 +232,7 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
 @MAX_PATTERNS
 def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: int) -> None:
     """List the candidate patterns without scoring them."""
-    from curse_cli.cli import render
+    from curse_cli.documents.predict import patterns_json
     from curse_cli.engine.api import Options, check_size, enumerate_patterns, pattern_name
 
     loaded = _load(spec, overrides)
@@ -252,7 +240,7 @@ def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: 
     check_size(problem, Options(max_patterns=max_patterns))
     patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
     if fmt == "json":
-        _emit_json(render.patterns_json(problem, patterns, loaded.document, loaded.origin))
+        _emit_json(patterns_json(problem, patterns, loaded.document, loaded.origin))
     else:
         for p in patterns:
             click.echo(pattern_name(p))

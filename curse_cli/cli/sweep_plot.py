@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from curse_cli.cli.plotfile import save
 from curse_cli.algebra.scales import format_fraction
-from curse_cli.cli.sweep_render import colour, formula_text, symbols, winners_text
-from curse_cli.sweep.report import Axis, Sweep
+from curse_cli.cli.sweep_render import colour, formula_text, winners_text
+from curse_cli.documents.sweep import symbols
+from curse_cli.sweeps.report import Axis, Sweep
 
 
 def _label(sweep: Sweep, index: int, marks: tuple[str, ...]) -> str:

@@ -27,13 +27,15 @@ from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns,
                                       pattern_name)
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
-from curse_cli.engine.report import Bounded, EngineWarning, Explanation, PatternReport, Prediction
+from curse_cli.engine.report import (Bounded, EngineWarning, Explanation, LayerReport, PatternReport, Prediction,
+                                     Quantity)
 from curse_cli.engine.search import Found, Trail, best_first
 from curse_cli.algebra.tropical import Space
 
 __all__ = [
-    "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LimitExceeded", "Mechanism",
-    "Option", "Optimum", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction", "Program",
+    "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LayerReport", "LimitExceeded",
+    "Mechanism", "Option", "Optimum", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction",
+    "Program", "Quantity",
     "RowCache", "Step", "Trail", "check_limits", "check_size", "count_patterns", "enumerate_patterns", "explain",
     "form_at", "parse_pattern", "pattern_name", "predict", "rank", "unreachable_from_supports", "unreachable_reason",
 ]

@@ -73,7 +73,7 @@ class Found(NamedTuple):
 
 
 class Trail:
-    """What a search did, for a caller that must certify its answer (`sweep.cells`):
+    """What a search did, for a caller that must certify its answer (`sweeps.cells`):
     every pattern scored exactly, with its programme and optimum, and the prefix of
     every subtree bounded away (with `scored`, every pattern exactly once)."""
 

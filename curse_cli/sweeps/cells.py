@@ -33,7 +33,7 @@ from typing import NamedTuple, Sequence
 from curse_cli.solve import lp
 from curse_cli.engine.api import (Context, Evaluation, Mechanism, Optimum, Option, Pattern, PatternReport, Program,
                                   RowCache, Trail, enumerate_patterns, form_at, pattern_name, rank)
-from curse_cli.sweep.report import Outcome
+from curse_cli.sweeps.report import Outcome
 
 Affine = tuple[Fraction, ...]
 """Coefficients over (constant, scale_1, ..., scale_S)."""

@@ -18,9 +18,9 @@ import numpy as np
 
 from curse_cli.engine.api import Context, Options, Pattern, PatternReport, enumerate_patterns, unreachable_reason
 from curse_cli.archs.problem import Problem
-from curse_cli.sweep.cells import Cell, Constraint, solve_cell
-from curse_cli.sweep.relation import on_grid, relation
-from curse_cli.sweep.report import Axis, Outcome, Relation, Segment
+from curse_cli.sweeps.cells import Cell, Constraint, solve_cell
+from curse_cli.sweeps.relation import on_grid, relation
+from curse_cli.sweeps.report import Axis, Outcome, Relation, Segment
 
 PAD = Fraction(1)
 MAX_LINE_SOLVES = 400
