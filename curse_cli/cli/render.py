@@ -31,8 +31,8 @@ def _sizes(report: PatternReport) -> list[str]:
 
 
 def _corner_text(report: PatternReport) -> str:
-    corners = [f"{l.index}: {l.corner}" for l in report.layers if l.corner]
-    return "; ".join(corners) or ("lazy" if all(l.step.kind is Mechanism.GP for l in report.layers) else "—")
+    corners = [f"{layer.index}: {layer.corner}" for layer in report.layers if layer.corner]
+    return "; ".join(corners) or ("lazy" if all(layer.step.kind is Mechanism.GP for layer in report.layers) else "—")
 
 
 def _status_text(report: PatternReport) -> str:
@@ -92,7 +92,7 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Table:
         table.add_column(col, justify="right" if col in ("#", "[E]") else "left", width=fixed.get(col),
                          style="dim" if col == "note" else None, overflow="fold")
     ranks = pred.ranks()
-    for report, name, energy, size in zip(rows, names, energies, sizes):
+    for report, name, energy, size in zip(rows, names, energies, sizes, strict=True):
         rank = ranks.get(report.name)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
         cells = [Group(energy, size) if size is not None else energy] if narrow else [energy, size or ""]
@@ -157,8 +157,8 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     depth = pred.problem.depth
     table = Table(show_edge=False, header_style="bold")
     table.add_column("pattern")
-    for l in range(1, depth + 1):
-        table.add_column(f"layer-{l} cost")
+    for layer in range(1, depth + 1):
+        table.add_column(f"layer-{layer} cost")
     table.add_column("a_y")
     table.add_column("minimising sizes")
     table.add_column("E ∝")
@@ -169,9 +169,9 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
                           style="dim")
             continue
         readout = f"{report.readout.label} ∝ {report.readout.formula}" if report.readout else ""
-        table.add_row(layout.name(report.name), *(formula(_cost_cell(l)) for l in report.layers), formula(readout),
-                      listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent),
-                      style="" if report.counts else "dim")
+        costs = (formula(_cost_cell(layer)) for layer in report.layers)
+        table.add_row(layout.name(report.name), *costs, formula(readout), listing(_sizes(report)),
+                      formula(str(report.energy)), frac(report.exponent), style="" if report.counts else "dim")
     scope = "" if len(pred.patterns) == pred.total_patterns or pred.bounded else " (of the compared ones)"
     return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), layout.no_cut(table),
                  *bounded_text(pred))

@@ -77,7 +77,7 @@ def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
         "energy": None if report.energy is None else str(report.energy),
         "energy_linear": None if report.energy is None else report.energy.linear(),
         "readout": quantity_json(report.readout),
-        "layers": [layer_json(l) for l in report.layers],
+        "layers": [layer_json(layer) for layer in report.layers],
         "active_constraints": list(report.active),
         "note": report.note,
     }
@@ -151,7 +151,7 @@ def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem
             for s in ex.steps
         ],
         "readout_candidates": list(ex.readout_terms),
-        "active_constraints": [{"row": l, "multiplier": m, "form": f} for l, m, f in ex.constraints],
+        "active_constraints": [{"row": row, "multiplier": m, "form": f} for row, m, f in ex.constraints],
         "summary": ex.summary,
     }
 

@@ -53,7 +53,7 @@ def _relation_json(rel: Relation | None, sweep: Sweep) -> dict[str, Any] | None:
     if rel is None:
         return None
     return {"text": rel.text, "constant": format_fraction(rel.constant),
-            "coefficients": {a.name: format_fraction(c) for a, c in zip(sweep.axes, rel.coefficients)}}
+            "coefficients": {a.name: format_fraction(c) for a, c in zip(sweep.axes, rel.coefficients, strict=True)}}
 
 
 def _region_json(sweep: Sweep, region: Region, symbol: str) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def sweep_json(sweep: Sweep, document: dict[str, Any], origin: str) -> dict[str,
         "scales": {name: format_fraction(v) for name, v in sweep.problem.scales},
         "axes": [{"name": a.name, "start": format_fraction(a.start), "stop": format_fraction(a.stop),
                   "count": a.count} for a in sweep.axes],
-        "points": [{"coords": {n: text(v) for n, v in zip(names, p.coords)}, "region": p.region,
+        "points": [{"coords": {n: text(v) for n, v in zip(names, p.coords, strict=True)}, "region": p.region,
                     "energy_exponent": text(p.energy_exponent), "p_star_exponent": text(p.p_star_exponent)}
                    for p in sweep.points],
         "regions": [_region_json(sweep, r, marks[r.index]) for r in sweep.regions],
