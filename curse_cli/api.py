@@ -23,7 +23,7 @@ from curse_cli.engine.limits import (
 
 if TYPE_CHECKING:
     from curse_cli.depths.api import DepthRow
-    from curse_cli.engine.api import Explanation, Options, PatternReport, Prediction
+    from curse_cli.engine.api import Explanation, Options, PatternReport, Prediction, Status
     from curse_cli.spec.load import LoadedSpec
     from curse_cli.sweeps.report import Region, Sweep
 
@@ -99,7 +99,7 @@ class ExplainResult(_Result):
     """`explain`: one pattern's derivation (`explanation`) and its report."""
 
     pattern: str
-    status: str
+    status: Status
     energy_exponent: Fraction | None
     summary: str
     explanation: Explanation = field(repr=False)

@@ -1053,7 +1053,8 @@ def _first_equal(content: Content) -> list[int]:
     return out
 
 
-def _product_order(space: Space, factors: list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], bool]],
+def _product_order(space: Space,
+                   factors: list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], bool]],
                    prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]], need: int = 0) -> Trop:
     """One order of `hermite_product`: every sum of a row of `xa` and a row of `yb` for
     each `(xa, yb, half)` of `factors` (`half`: a square's diagonal block, `xa` is `yb`,

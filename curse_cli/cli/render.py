@@ -14,7 +14,7 @@ from curse_cli.documents.predict import frac, notes_of, p_star_text, shown_patte
 
 from curse_cli.engine.patterns import Mechanism
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction
+from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Status
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
 
 
@@ -36,7 +36,8 @@ def _corner_text(report: PatternReport) -> str:
 
 
 def _status_text(report: PatternReport) -> str:
-    return {"trivial": "reduces", "inconsistent": "inconsistent", "unreachable": "unreachable"}.get(report.status, "")
+    return {Status.TRIVIAL: "reduces", Status.INCONSISTENT: "inconsistent",
+            Status.UNREACHABLE: "unreachable"}.get(report.status, "")
 
 
 def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str = "") -> Text:
@@ -118,11 +119,12 @@ def prediction_view(pred: Prediction, document: dict[str, Any], origin: str, top
     if pred.patterns:
         parts.append(prediction_table(pred, top))
     shown_rows = shown_patterns(pred, top)
-    notes = sorted({r.status for r in shown_rows if not r.counts})
+    notes = sorted({r.status for r in shown_rows if not r.counts}, key=lambda status: status.value)
     legend = {
-        "trivial": "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one in disguise",
-        "inconsistent": "inconsistent: no readout path uses every layer the pattern names",
-        "unreachable": f"unreachable: the last kernel has no He_{pred.problem.degree} component in this pattern",
+        Status.TRIVIAL: "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one "
+                        "in disguise",
+        Status.INCONSISTENT: "inconsistent: no readout path uses every layer the pattern names",
+        Status.UNREACHABLE: f"unreachable: the last kernel has no He_{pred.problem.degree} component in this pattern",
     }
     for n in notes:
         parts.append(Text(legend[n], style="dim"))
@@ -165,7 +167,7 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     table.add_column("[E]", justify="right")
     for report in pred.patterns:
         if not report.scored:
-            table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status, "—", "—",
+            table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status.value, "—", "—",
                           style="dim")
             continue
         readout = f"{report.readout.label} ∝ {report.readout.formula}" if report.readout else ""

@@ -54,7 +54,8 @@ def _region_map(ax, sweep: Sweep, marks: tuple[str, ...]) -> list:
         ax.text(x, y, marks[r.index], ha="center", va="center", fontsize=9, fontweight="bold")
     ax.set_xlabel(f"[{ax_x.name}]")
     ax.set_ylabel(f"[{ax_y.name}]")
-    return [Patch(facecolor=colour(r.index), hatch="xx" if r.outcome.tied else None, label=_label(sweep, r.index, marks))
+    return [Patch(facecolor=colour(r.index), hatch="xx" if r.outcome.tied else None,
+                  label=_label(sweep, r.index, marks))
             for r in sweep.regions]
 
 

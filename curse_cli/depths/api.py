@@ -77,7 +77,8 @@ def with_depth(loaded: LoadedSpec, depth: int) -> LoadedSpec:
     try:
         return load_spec_text(yaml.safe_dump(doc, sort_keys=False), loaded.origin)
     except SpecError as err:
-        raise SpecError(err.origin, err.path, f"{err.message} (in the network cut to {depth} hidden layer{'s' * (depth != 1)})") \
+        layers = f"{depth} hidden layer{'s' * (depth != 1)}"
+        raise SpecError(err.origin, err.path, f"{err.message} (in the network cut to {layers})") \
             from None
 
 

@@ -72,7 +72,7 @@ def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
     return {
         "rank": rank,
         "name": report.name,
-        "status": report.status,
+        "status": report.status.value,
         "energy_exponent": frac(report.exponent),
         "energy": None if report.energy is None else str(report.energy),
         "energy_linear": None if report.energy is None else report.energy.linear(),

@@ -28,16 +28,16 @@ from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns,
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
 from curse_cli.engine.report import (Bounded, EngineWarning, Explanation, LayerReport, PatternReport, Prediction,
-                                     Quantity)
+                                     Quantity, Status)
 from curse_cli.engine.search import Found, Trail, best_first
 from curse_cli.algebra.tropical import Space
 
 __all__ = [
     "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LayerReport", "LimitExceeded",
-    "Mechanism", "Option", "Optimum", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction",
-    "Program", "Quantity",
-    "RowCache", "Step", "Trail", "check_limits", "check_size", "count_patterns", "enumerate_patterns", "explain",
-    "form_at", "parse_pattern", "pattern_name", "predict", "rank", "unreachable_from_supports", "unreachable_reason",
+    "Mechanism", "Optimum", "Option", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction",
+    "Program", "Quantity", "RowCache", "Status", "Step", "Trail", "check_limits", "check_size", "count_patterns",
+    "enumerate_patterns", "explain", "form_at", "parse_pattern", "pattern_name", "predict", "rank",
+    "unreachable_from_supports", "unreachable_reason",
 ]
 
 
@@ -76,7 +76,7 @@ class Options:
         return Truncation(max_order=self.max_order, max_power=self.max_order)
 
 
-def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[str]) -> tuple[EngineWarning, ...]:
+def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[Caveat]) -> tuple[EngineWarning, ...]:
     """Structured warnings for a truncation that is not certified (the caveats collected
     from the scored patterns' kernels, and an override below the target's order)."""
     out = []
@@ -158,11 +158,11 @@ class Context:
         name = pattern_name(pattern)
         if not program.decisions[0].options:
             return Evaluation(program, None, PatternReport(
-                name, pattern, None, None, status="unreachable",
+                name, pattern, None, None, status=Status.UNREACHABLE,
                 note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})"))
         optimum = minimise(self.space, program)
         if optimum is None:
-            return Evaluation(program, None, PatternReport(name, pattern, None, None, status="inconsistent",
+            return Evaluation(program, None, PatternReport(name, pattern, None, None, status=Status.INCONSISTENT,
                                                            note="no readout path uses every layer the pattern names"))
         return Evaluation(program, optimum, read_optimum(self.space, optimum))
 
@@ -262,7 +262,8 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
 PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves
 
 
-def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+def _score_chunk(problem: Problem, options: Options,
+                 patterns: list[Pattern]) -> tuple[list[PatternReport], set[Caveat]]:
     """The patterns' reports and the caveats of their kernels."""
     ctx = Context(problem, options, patterns=patterns)
     reports = [ctx.score(p) for p in patterns]
@@ -285,7 +286,8 @@ def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern]
     return halves
 
 
-def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+def score_all(problem: Problem, options: Options,
+              patterns: list[Pattern]) -> tuple[list[PatternReport], set[Caveat]]:
     """Every pattern's report, in the given order, and the caveats of their kernels.
     Large pattern spaces are split in two halves of whole subtrees, one scored in a
     forked process: the results are the same as in one process (each pattern depends
@@ -334,7 +336,7 @@ def predict(problem: Problem, options: Options = Options(),
     ranked, winners = rank(reports)
     if winners:
         reason = None
-    elif all(r.status == "unreachable" for r in reports):
+    elif all(r.status is Status.UNREACHABLE for r in reports):
         reason = unreachable_reason(Context(problem, options, patterns=chosen), chosen)
     else:
         reason = NO_PROPER
@@ -345,7 +347,7 @@ NO_PROPER = "no pattern has a proper optimum: each one either misses the target 
 
 
 def _prediction(problem: Problem, options: Options, ranked, winners, reason: str | None, total: int,
-                caveats: Iterable[str], bounded: Bounded | None = None) -> Prediction:
+                caveats: Iterable[Caveat], bounded: Bounded | None = None) -> Prediction:
     p_star = problem.ridge * winners[0].energy if winners else None
     p_exp = p_star.exponent(problem.scale_values()) if p_star is not None else None
     return Prediction(problem, ranked, winners, p_star, p_exp, reason, options.truncation(problem).max_order, total,

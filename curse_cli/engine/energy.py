@@ -30,7 +30,7 @@ from curse_cli.engine.kernels import (Feature, Kernel, Place, Reuse, Rules, Trun
 from curse_cli.engine.patterns import GP, Mechanism, Pattern, layer_options
 from curse_cli.engine.report import PatternReport
 from curse_cli.engine.symbols import display, search_bound, var
-from curse_cli.archs.problem import Problem
+from curse_cli.archs.problem import ActivationKind, Problem
 from curse_cli.algebra.scales import BASE, Monomial
 from curse_cli.algebra.tropical import Space
 
@@ -192,7 +192,7 @@ class Folder:
         l = len(pattern)
         act = self.problem.activation
         if not need or pattern in self._kernels or pattern[-1].kind is not Mechanism.GP or \
-                self.only(l) is None or act.kind == "polynomial":
+                self.only(l) is None or act.kind is ActivationKind.POLYNOMIAL:
             return self.kernel(pattern)
         below = pattern[:-1]
         return lazy(self.rules._replace(need=need), self.kernel(below), self.place(l), remember=False,

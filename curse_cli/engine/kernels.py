@@ -38,10 +38,11 @@ changes neither P* nor the winners nor the exponent of any pattern it scores, be
 
 from __future__ import annotations
 
+from enum import Enum
 from functools import partial
 from typing import Mapping, NamedTuple, Sequence
 
-from curse_cli.archs.problem import Activation, Support
+from curse_cli.archs.problem import Activation, ActivationKind, Support
 from curse_cli.algebra import floors as floor_rules
 from curse_cli.algebra.orders import power_pairs
 from curse_cli.algebra.tropical import (
@@ -81,7 +82,8 @@ class Feature(NamedTuple):
         if extra is not None:
             halves = shift(halves, extra, prov)
         return tuple(
-            prune(space, (Term(tuple(a + b for a, b in zip(h.vec, c.vec)), h.prov | c.prov) for h in halves for c in order))
+            prune(space, (Term(tuple(a + b for a, b in zip(h.vec, c.vec)), h.prov | c.prov)
+                          for h in halves for c in order))
             if only is None or n == only else ()
             for n, order in enumerate(self.content)
         )
@@ -95,7 +97,7 @@ class Kernel(NamedTuple):
 
     amplitude: Content
     features: tuple[tuple[str, Feature], ...]
-    caveats: frozenset[str] = frozenset()
+    caveats: frozenset[Caveat] = frozenset()
     caps: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
     """`(D form, eigenvalue term)` of each GFL layer below: `[D] + [lambda] <= 0` holds in
     every programme (the amplified eigenvalue is at most order one), not on the box."""
@@ -131,7 +133,7 @@ def rescaled(kernel: Kernel, factor: int) -> Kernel:
 def normalises(act: Activation) -> bool:
     """Whether the activation is homogeneous with a power other than one: its layers
     need their input scale `s` (docs/theory.md section 9)."""
-    return act.kind == "homogeneous" and (act.hermite.infinite or any(j != 1 for j in act.hermite.finite))
+    return act.kind is ActivationKind.HOMOGENEOUS and (act.hermite.infinite or any(j != 1 for j in act.hermite.finite))
 
 
 
@@ -190,7 +192,7 @@ class Reuse(NamedTuple):
     top: bool = True
 
 
-class Caveat:
+class Caveat(Enum):
     """Why a kernel is not certified exact (collected, then reported as warnings)."""
 
     POWERS = "powers"     # an infinite power series was cut at the cap or by an override
@@ -471,7 +473,7 @@ def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content]
     a = kernel.amplitude
     caveats = set(kernel.caveats)
     floors = kernel.floors
-    homogeneous = act.kind == "homogeneous" and normalises(act)
+    homogeneous = act.kind is ActivationKind.HOMOGENEOUS and normalises(act)
     normalised = homogeneous and scale is not None
     parts = _powers(rules, act.hermite, a, only) if powers is None else \
         [(m, powers[m]) for m in _used(act.hermite, rules.trunc)]
@@ -482,7 +484,7 @@ def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content]
     tops = [t for t in top_terms(a) if not _nonpositive(space, t, kernel.caps)]
     parts = [(j, at_order(c, only)) for j, c in parts]   # pruned order by order: the others are not read
     if need:   # a lean kernel (`energy.Folder.readout_kernel`; no input-scale gain adds layers below)
-        assert act.kind != "polynomial"
+        assert act.kind is not ActivationKind.POLYNOMIAL
         parts = [(j, _with(c, need)) for j, c in parts]
     if normalised:
         name, form = scale
@@ -490,7 +492,7 @@ def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content]
         parts = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in parts]
     elif tops and homogeneous:
         caveats.add(Caveat.SCALE)
-    if tops and act.kind == "polynomial" and act.taylor is not None:
+    if tops and act.kind is ActivationKind.POLYNOMIAL and act.taylor is not None:
         grown = []
         for j, c in parts:
             gain = taylor_top(act, j) - j
@@ -570,7 +572,7 @@ def _spike_content(rules: Rules, content: Content, q_form: tuple[int, ...], bit:
     no part); `bounds`: the caps and the floors that reach the content."""
     space, act = rules.space, rules.act
     caps, named = bounds
-    caveats: set[str] = set()
+    caveats: set[Caveat] = set()
     floors: tuple = ()
     if act.taylor is not None:
         parts = [(m, content_shift(c, tuple(m * x for x in q_form), bit))

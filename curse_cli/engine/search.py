@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from curse_cli.engine.energy import Evaluation, Program, search, spike_may_count
 from curse_cli.engine.forked import can_fork, in_two
+from curse_cli.engine.kernels import Caveat
 from curse_cli.engine.patterns import (Mechanism, Pattern, count_completions, count_patterns, enumerate_patterns,
                                       layer_options)
 from curse_cli.engine.report import PatternReport
@@ -69,7 +70,7 @@ class Found(NamedTuple):
     scored: int
     pruned: int
     expanded: int
-    caveats: frozenset[str]   # of the kernels of the patterns scored
+    caveats: frozenset[Caveat]   # of the kernels of the patterns scored
 
 
 class Trail:
@@ -151,7 +152,7 @@ class _Search:
         self.shared: _Shared | None = None
         self.claimable: list[tuple[_Entry, ...]] = []   # the units, when two processes claim them
         self.pruned = self.scored = self.expanded = 0
-        self.caveats: set[str] = set()
+        self.caveats: set[Caveat] = set()
         self.order = itertools.count()
         # (bound, -length, tie, prefix): the root is expanded at once, its children
         # inherit its bound, so the queue is depth first with GP before GFL before Sp

@@ -61,7 +61,8 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
     declared = [n for n, _ in problem.scales]
     for flag, axis in zip(("--x", "--y"), axes):
         if axis.name == BASE:
-            raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); sweep a declared scale")
+            raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); "
+                             f"sweep a declared scale")
         if axis.name not in declared:
             where = f" in {origin}" if origin else ""
             raise SweepError(f"{flag} {axis.name}: unknown scale (declared{where}: {', '.join(declared)}); "
@@ -69,7 +70,8 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
         for limit in problem.limits:
             if limit.size != Monomial({axis.name: 1}):
                 continue
-            if (limit.low is not None and axis.start < limit.low) or (limit.high is not None and axis.stop > limit.high):
+            below = limit.low is not None and axis.start < limit.low
+            if below or (limit.high is not None and axis.stop > limit.high):
                 low = "" if limit.low is None else f" >= {format_fraction(limit.low)}"
                 high = "" if limit.high is None else f" <= {format_fraction(limit.high)}"
                 joint = " and" if low and high else ""

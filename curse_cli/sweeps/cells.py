@@ -25,27 +25,60 @@ only not shared.
 
 from __future__ import annotations
 
+from enum import Enum
 from fractions import Fraction
 from functools import cached_property
 from math import lcm
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from curse_cli.solve import lp
 from curse_cli.engine.api import (Context, Evaluation, Mechanism, Optimum, Option, Pattern, PatternReport, Program,
-                                  RowCache, Trail, enumerate_patterns, form_at, pattern_name, rank)
+                                  RowCache, Status, Trail, enumerate_patterns, form_at, pattern_name, rank)
 from curse_cli.sweeps.report import Outcome
 
 Affine = tuple[Fraction, ...]
 """Coefficients over (constant, scale_1, ..., scale_S)."""
 
-KINDS = ("ge", "gt", "ge_lex", "gt_lex", "eq")
+
+
+class Sense(Enum):
+    """How a constraint's form compares with zero: `>= 0`, `> 0`, `= 0`, or `>= 0` and
+    `> 0` at the point and just beyond it along the direction of growing sizes (`_LEX`:
+    the pair (value, slope) compared lexicographically, as `predict` compares)."""
+
+    GE = "ge"
+    GT = "gt"
+    EQ = "eq"
+    GE_LEX = "ge_lex"
+    GT_LEX = "gt_lex"
+
+    def holds(self, value: Any, slope: Any = 0) -> Any:
+        """Whether a form of this value (and slope) satisfies it; the plain senses also
+        compare numpy arrays element-wise."""
+        if self is Sense.GE:
+            return value >= 0
+        if self is Sense.GT:
+            return value > 0
+        if self is Sense.EQ:
+            return value == 0
+        pair = (value, slope)
+        return pair >= (0, 0) if self is Sense.GE_LEX else pair > (0, 0)
+
+    def along(self, slope: Fraction) -> Sense:
+        """The plain sense on the side of the point the slope leaves it by (a `_LEX`
+        sense at a form growing along the direction holds with equality too)."""
+        if self is Sense.GE_LEX:
+            return Sense.GE if slope >= 0 else Sense.GT
+        if self is Sense.GT_LEX:
+            return Sense.GE if slope > 0 else Sense.GT
+        return self
 
 
 class Constraint(NamedTuple):
-    """`form(s) >= 0` (ge), `> 0` (gt), the same along the nudge (`_lex`), or `= 0` (eq)."""
+    """`form(s)` compared with zero as `kind` says."""
 
     form: Affine
-    kind: str
+    kind: Sense
     why: str
 
 
@@ -67,7 +100,7 @@ class _Against:
     Fraction: certificates compare hundreds of thousands of row bounds with few
     targets, and Fraction arithmetic was the largest item in a sweep's profile."""
 
-    def __init__(self, kind: str, value: Fraction, slope: Fraction) -> None:
+    def __init__(self, kind: Sense, value: Fraction, slope: Fraction) -> None:
         self.kind = kind
         self.num, self.den = value.numerator, value.denominator
         self.slope_num, self.slope_den = slope.numerator, slope.denominator
@@ -75,12 +108,12 @@ class _Against:
     def good(self, value: int, slope: int, den: int) -> bool:
         """Whether `(value / den, slope / den)` is `kind`-above the target (exactly)."""
         diff = value * self.den - self.num * den
-        if self.kind == "gt":
+        if self.kind is Sense.GT:
             return diff > 0
-        if self.kind == "ge" or diff:
-            return diff >= 0 if self.kind == "ge" else diff > 0
+        if self.kind is Sense.GE or diff:
+            return diff >= 0 if self.kind is Sense.GE else diff > 0
         tilt = slope * self.slope_den - self.slope_num * den
-        return tilt > 0 if self.kind == "gt_lex" else tilt >= 0
+        return tilt > 0 if self.kind is Sense.GT_LEX else tilt >= 0
 
 
 class _Memo:
@@ -175,7 +208,7 @@ class _Pattern:
             self._quick[key] = None if ints is None else (*self._point_ints(ints), option)
         return self._quick[key]
 
-    def certify(self, target: Affine | None, kind: str, skip: tuple[Option, ...] | None = None
+    def certify(self, target: Affine | None, kind: Sense, skip: tuple[Option, ...] | None = None
                 ) -> list[Constraint] | None:
         """Constraints keeping every branch's value `kind`-above `target` (None: every
         branch infeasible).  None if some branch cannot be certified at `s0`.
@@ -233,7 +266,7 @@ class _Pattern:
                 bound = self.infeasible()
                 if bound is None or self.at(bound) <= (0, 0):
                     return False
-                out.append(Constraint(bound, "gt_lex", "infeasible"))
+                out.append(Constraint(bound, Sense.GT_LEX, "infeasible"))
                 return True
             bound = self.dual(sol, mm)
             if not ok(bound):
@@ -269,7 +302,7 @@ def _basis_rows(opt: Optimum) -> list[Constraint]:
     for row in opt.minmax.rows:
         form = [f + row.tau * t for f, t in zip(form_at(row, sol.x), sol.t)]
         if any(form):
-            out.append(Constraint(tuple(-c for c in form), "ge_lex", f"basis: {row.label}"))
+            out.append(Constraint(tuple(-c for c in form), Sense.GE_LEX, f"basis: {row.label}"))
     return out
 
 
@@ -284,7 +317,7 @@ def _stays_amplified(ctx: Context, program: Program, report: PatternReport, targ
     out: list[Constraint] = []
     for layer, feature in _amplified(report):
         lazy = ctx.without_amplification(program, layer, feature)
-        found = _Pattern(ctx, lazy, s0, v).certify(target, "gt")
+        found = _Pattern(ctx, lazy, s0, v).certify(target, Sense.GT)
         if found is None:
             return None
         out += found
@@ -303,12 +336,12 @@ def _stays_reducible(ctx: Context, program: Program, report: PatternReport, targ
         opt = ctx.minimise(lazy)
         if opt is None or opt.solution.value != report.exponent:
             continue
-        below = _Pattern(ctx, program, s0, v).certify(target, "ge")
+        below = _Pattern(ctx, program, s0, v).certify(target, Sense.GE)
         if below is None:
             return None
-        rows = [c._replace(kind="ge") for c in _basis_rows(opt)]
+        rows = [c._replace(kind=Sense.GE) for c in _basis_rows(opt)]
         if opt.solution.t != target:
-            rows.append(Constraint(_sub(target, opt.solution.t), "ge", f"layer {layer} stays lazy at the optimum"))
+            rows.append(Constraint(_sub(target, opt.solution.t), Sense.GE, f"layer {layer} stays lazy at the optimum"))
         return below + rows
     return None
 
@@ -369,7 +402,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
 
     for pattern in unscored:
         program = ctx.program(pattern, keep=True)
-        if holding(_Pattern(ctx, program, s0, v, memo).certify(target, "gt")):
+        if holding(_Pattern(ctx, program, s0, v, memo).certify(target, Sense.GT)):
             continue
         evaluations.append(ctx.evaluate(pattern, program))
         reports, now = rank(e.report for e in evaluations)
@@ -384,10 +417,10 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
             program, opt, report = by_name[w.name]
             assert opt is not None
             gfl = _stays_amplified(ctx, program, report, target, s0, v)
-            own = _Pattern(ctx, program, s0, v, memo).certify(opt.solution.t, "ge_lex", skip=opt.choice)
+            own = _Pattern(ctx, program, s0, v, memo).certify(opt.solution.t, Sense.GE_LEX, skip=opt.choice)
             if gfl is None or own is None:
                 return alone
-            tie = [Constraint(_sub(opt.solution.t, target), "eq", f"tie with {w.name}")] \
+            tie = [Constraint(_sub(opt.solution.t, target), Sense.EQ, f"tie with {w.name}")] \
                 if opt.solution.t != target else []
             if not holding(_basis_rows(opt) + gfl + own + tie):
                 return alone
@@ -395,12 +428,12 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
         return alone   # scored patterns, none proper: not certified beyond the point
     names = {w.name for w in winners}
     for program, opt, report in evaluations:
-        if report.name in names or report.status == "unreachable":
+        if report.name in names or report.status is Status.UNREACHABLE:
             continue
         if target is not None and report.scored and report.exponent == winners[0].exponent:
-            found = _stays_reducible(ctx, program, report, target, s0, v) if report.status == "trivial" else None
+            found = _stays_reducible(ctx, program, report, target, s0, v) if report.status is Status.TRIVIAL else None
         else:
-            found = _Pattern(ctx, program, s0, v, memo).certify(target, "gt")
+            found = _Pattern(ctx, program, s0, v, memo).certify(target, Sense.GT)
         if not holding(found):
             return alone
     return Cell(outcome, winners, tuple(constraints.values()), point, reports)
@@ -424,10 +457,9 @@ def _dot(form: Affine, xs: Affine) -> Fraction:
 
 def _holds(c: Constraint, s0: Affine, v: Affine) -> bool:
     value = _dot(c.form, s0)
-    if c.kind in ("ge", "gt", "eq"):
-        return value >= 0 if c.kind == "ge" else value > 0 if c.kind == "gt" else value == 0
-    pair = (value, _dot(c.form, v))
-    return pair >= (0, 0) if c.kind == "ge_lex" else pair > (0, 0)
+    if c.kind in (Sense.GE, Sense.GT, Sense.EQ):
+        return c.kind.holds(value)
+    return c.kind.holds(value, _dot(c.form, v))
 
 
 def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:
@@ -437,5 +469,5 @@ def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:
     for i, n in enumerate(names):
         form = [Fraction(0)] * (1 + len(names))
         form[0], form[1 + i] = -point[n], Fraction(1)
-        out.append(Constraint(tuple(form), "eq", "the point"))
+        out.append(Constraint(tuple(form), Sense.EQ, "the point"))
     return tuple(out)
