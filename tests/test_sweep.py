@@ -16,7 +16,8 @@ from curse_cli.spec.load import load_spec
 from curse_cli.sweeps.api import SweepError, at, check_axes, outcome_of, parse_axis, sweep, sweep_points
 from curse_cli.sweeps.relation import relation_text
 from curse_cli.sweeps.report import Axis
-from curse_cli.algebra.tropical import Term, dominates, make_space
+from curse_cli.algebra.space import make_space
+from curse_cli.algebra.tropical import Term, dominates
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

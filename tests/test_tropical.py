@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.polynomial import hermite_e as H
 
-from curse_cli.algebra.tropical import (
-    Term, _whole_view, dominates, make_space, prune,
-)
+from curse_cli.algebra.prune import _whole_view
+from curse_cli.algebra.space import make_space
+from curse_cli.algebra.tropical import Term, dominates, prune
 from curse_cli.algebra.orders import hermite_orders
 from curse_cli.algebra.scales import Monomial
 
@@ -92,7 +92,7 @@ def test_prune_keeps_the_maximum(raw, m, q):
 def test_exact_pruning_path_agrees_with_numpy(raw):
     """Large denominators switch pruning to Python integers (`_prune_exact`); on small
     ones both paths must select the same terms."""
-    from curse_cli.algebra.tropical import _prune_exact, prune_arrays
+    from curse_cli.algebra.prune import _prune_exact, prune_arrays
 
     space = _space()
     vecs = np.array([[2 * x for x in t[:4]] for t in raw], dtype=np.int64)
@@ -115,7 +115,7 @@ def test_large_denominators_do_not_overflow():
 def test_remembered_products_are_the_computed_ones():
     """`remembered_product` is `hermite_product` remembered per space, and a square (the
     same object twice) is kept apart from a product of two equal contents."""
-    from curse_cli.algebra.tropical import hermite_product, remembered_product
+    from curse_cli.algebra.product import hermite_product, remembered_product
 
     space = make_space({"N": Fraction(1)}, {"x": (None, None), "y": (None, None)})
     ex, ey = space.form({"x": Fraction(1)}), space.form({"y": Fraction(1)})
@@ -135,7 +135,7 @@ def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
     included.  Checked on the kernels of a four-layer erf network: every amplitude and
     spike content squared, times another, and at one order, in parts of 7 rows against
     parts larger than any product."""
-    from curse_cli.algebra import tropical
+    from curse_cli.algebra import product
     from curse_cli.engine.api import Context, Options
     from curse_cli.engine.patterns import enumerate_patterns
     from curse_cli.spec.load import load_spec_text
@@ -154,9 +154,9 @@ def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
     assert len(contents) >= 10
 
     def products(rows: int) -> list:
-        monkeypatch.setattr(tropical, "PRODUCT_ROWS", rows)
-        return [tropical.hermite_product(ctx.space, x, x) for x in contents] + [
-            tropical.hermite_product(ctx.space, x, y, only) for x, y in zip(contents, contents[1:]) for only in (None, 3)]
+        monkeypatch.setattr(product, "PRODUCT_ROWS", rows)
+        return [product.hermite_product(ctx.space, x, x) for x in contents] + [
+            product.hermite_product(ctx.space, x, y, only) for x, y in zip(contents, contents[1:]) for only in (None, 3)]
 
     assert products(7) == products(10**9)
 
@@ -278,7 +278,7 @@ def test_the_power_chain_squares_only_where_the_power_below_is_not_needed():
 def _repeated_products(space, x, up_to, only=None):
     """`[x, x^2, ..., x^up_to]`, one factor at a time, every pair of orders multiplied
     (`closed=False`) and pruned on the box alone; the last power at order `only`."""
-    from curse_cli.algebra.tropical import hermite_product
+    from curse_cli.algebra.product import hermite_product
 
     out = [x]
     for j in range(2, up_to + 1):
@@ -404,7 +404,7 @@ def test_skipping_the_order_pairs_a_lower_pair_reaches_keeps_the_product():
     from functools import partial
 
     from curse_cli.algebra.floors import floor_region
-    from curse_cli.algebra.tropical import hermite_product
+    from curse_cli.algebra.product import hermite_product
 
     checked = 0
     for act, space, content, floors in _engine_contents():
@@ -428,7 +428,7 @@ def test_few_rows_path_matches_the_general_path_and_the_reference():
     common; provenance from a few bits, so that a row often lacks another's layers."""
     import random
 
-    from curse_cli.algebra.tropical import CHUNK, _prune_few, _prune_general
+    from curse_cli.algebra.prune import CHUNK, _prune_few, _prune_general
     from tests.test_tropical_prune import _rows, _space as random_space, reference
 
     rng = random.Random(20261130)
@@ -458,7 +458,8 @@ def test_merging_two_pruned_sets_is_their_maximum():
     (where `merge` defers to `tmax`)."""
     import random
 
-    from curse_cli.algebra.tropical import CHUNK, content_merge, merge, tmax
+    from curse_cli.algebra.prune import CHUNK
+    from curse_cli.algebra.tropical import content_merge, merge, tmax
     from tests.test_tropical_prune import _rows, _space as random_space
 
     rng = random.Random(7)
@@ -488,7 +489,7 @@ def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
     reused)."""
     import random
 
-    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, trop_arrays, tmax
+    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, tmax, trop_arrays
     from tests.test_tropical_prune import _rows, _space as random_space
 
     rng = random.Random(11)

@@ -20,7 +20,7 @@ from curse_cli.engine.symbols import display, var
 from curse_cli.engine.patterns import Mechanism, pattern_name
 from curse_cli.engine.report import LayerReport, PatternReport, Quantity, Status
 from curse_cli.algebra.scales import BASE, Monomial, format_monomial
-from curse_cli.algebra.tropical import Space
+from curse_cli.algebra.space import Space
 
 Affine = tuple[Fraction, ...]
 

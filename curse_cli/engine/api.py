@@ -30,7 +30,7 @@ from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_fr
 from curse_cli.engine.report import (Bounded, EngineWarning, Explanation, LayerReport, PatternReport, Prediction,
                                      Quantity, Status)
 from curse_cli.engine.search import Found, Trail, best_first
-from curse_cli.algebra.tropical import Space
+from curse_cli.algebra.space import Space
 
 __all__ = [
     "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LayerReport", "LimitExceeded",

@@ -32,7 +32,7 @@ from curse_cli.engine.report import PatternReport
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import ActivationKind, Problem
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.algebra.tropical import Space
+from curse_cli.algebra.space import Space
 
 
 class Role(Enum):
@@ -506,18 +506,17 @@ class Evaluation(NamedTuple):
 
 def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None) -> float:
     """A cheap lower bound on a row (integer or float coefficients) over the free
-    sizes' box, at the nudged point (`nudge`: default the space's)."""
-    low = space.box_min(vec)
+    sizes' box, at the nudged point (`nudge`: default the space's): `Space.minimum`
+    read at one number."""
+    low = space.minimum(vec)
     if low is None:
         return float("-inf")
-    a, b = space.base_value(vec)
-    u = space.unit
     step = space.nudge if nudge is None else nudge
-    return (a * u + low[0] + step * (b * u + low[1])) / u**3
+    return (low[0] + step * low[1]) / space.unit**3
 
 
 def lower_bounds(space: Space, options: tuple[Option, ...], nudge: float | None = None) -> list[float]:
-    """`lower_bound` of many options at once (numpy; the same numbers)."""
+    """`lower_bound` of many options at once (`Space.minimum` vectorised; the same numbers)."""
     if len(options) < 8 or not space.fits_int64:
         return [lower_bound(space, o.vec, nudge) for o in options]
     vecs = np.array([o.vec for o in options], dtype=np.int64)

@@ -10,7 +10,8 @@ from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.engine.report import ExplainStep, Explanation, KernelLine
 from curse_cli.algebra.scales import format_fraction, format_monomial
-from curse_cli.algebra.tropical import Space, Term
+from curse_cli.algebra.space import Space
+from curse_cli.algebra.tropical import Term
 
 if TYPE_CHECKING:   # the front door (`api.explain`) passes its context in
     from curse_cli.engine.api import Context

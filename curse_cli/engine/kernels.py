@@ -45,21 +45,9 @@ from typing import Mapping, NamedTuple, Sequence
 from curse_cli.archs.problem import Activation, ActivationKind, Support
 from curse_cli.algebra import floors as floor_rules
 from curse_cli.algebra.orders import power_pairs
-from curse_cli.algebra.tropical import (
-    Content,
-    Space,
-    Term,
-    Trop,
-    content_max,
-    content_merge,
-    content_shift,
-    dominates,
-    hermite_product,
-    remembered_product,
-    prune,
-    shift,
-    tmax,
-)
+from curse_cli.algebra.product import hermite_product, remembered_product
+from curse_cli.algebra.space import Space
+from curse_cli.algebra.tropical import Content, Term, Trop, content_max, content_merge, content_shift, prune, shift, tmax
 
 Z = "z"
 
@@ -222,7 +210,7 @@ def nonnegative(space: Space, vec: tuple[int, ...], caps: Caps = (), box_checked
     box, or after eliminating a GFL size `D` through its cap `[D] + [lambda] <= 0`
     (for `beta < 0`: `beta [D] >= -beta [lambda]` there).  `box_checked`: the box test
     is known to fail, try only the eliminations."""
-    if not box_checked and dominates(space, Term(vec, 0), Term(_zero(space), 0)):
+    if not box_checked and space.nonnegative(vec):
         return True
     for d_form, eigen in caps:
         col = next(i for i, x in enumerate(d_form) if x)

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Iterable
 
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.algebra.tropical import Space, make_space
+from curse_cli.algebra.space import Space, make_space
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.kernels import normalises, spike_name
 from curse_cli.engine.patterns import Mechanism, Pattern
