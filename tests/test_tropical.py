@@ -429,7 +429,7 @@ def test_few_rows_path_matches_the_general_path_and_the_reference():
     import random
 
     from curse_cli.algebra.prune import CHUNK, _prune_few, _prune_general
-    from tests.test_tropical_prune import _rows, _space as random_space, reference
+    from tests.test_prune import _rows, _space as random_space, reference
 
     rng = random.Random(20261130)
     compared = 0
@@ -460,7 +460,7 @@ def test_merging_two_pruned_sets_is_their_maximum():
 
     from curse_cli.algebra.prune import CHUNK
     from curse_cli.algebra.tropical import content_merge, merge, tmax
-    from tests.test_tropical_prune import _rows, _space as random_space
+    from tests.test_prune import _rows, _space as random_space
 
     rng = random.Random(7)
     crossing = 0
@@ -490,7 +490,7 @@ def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
     import random
 
     from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, tmax, trop_arrays
-    from tests.test_tropical_prune import _rows, _space as random_space
+    from tests.test_prune import _rows, _space as random_space
 
     rng = random.Random(11)
     made = []
