@@ -156,7 +156,8 @@ def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
     def products(rows: int) -> list:
         monkeypatch.setattr(product, "PRODUCT_ROWS", rows)
         return [product.hermite_product(ctx.space, x, x) for x in contents] + [
-            product.hermite_product(ctx.space, x, y, only) for x, y in zip(contents, contents[1:]) for only in (None, 3)]
+            product.hermite_product(ctx.space, x, y, only)
+            for x, y in zip(contents, contents[1:]) for only in (None, 3)]
 
     assert products(7) == products(10**9)
 
@@ -265,7 +266,7 @@ def test_the_power_chain_squares_only_where_the_power_below_is_not_needed():
     """`power_chain` (hand-derived): ReLU's lazy rule uses the powers 1, 2 and 4, so
     `base^4 = (base^2)^2` and no cube is made; erf's 1 and 3, a full support and a
     polynomial's single power are made one step at a time, as before."""
-    from curse_cli.engine.kernels import power_chain
+    from curse_cli.engine.powers import power_chain
 
     assert power_chain([1, 2, 4]) == {1: 0, 2: 0, 4: 2}
     assert power_chain([1, 2, 4, 6]) == {1: 0, 2: 0, 3: 0, 4: 2, 6: 3}
@@ -298,7 +299,7 @@ def test_powers_are_the_repeated_products():
     at the last order alone; and for the split `base = a ⊕ b` (a prefix ending in `Sp`,
     raised from its lazy sibling's powers: the square is then `a^4 ⊕ c_2 base^2`)."""
     from curse_cli.engine.api import Context, Options
-    from curse_cli.engine.kernels import Reuse, power_list
+    from curse_cli.engine.powers import Reuse, power_list
     from curse_cli.engine.patterns import GP, Mechanism, enumerate_patterns
     from curse_cli.spec.load import load_spec_text
 
@@ -338,7 +339,7 @@ def test_equal_orders_of_a_product_are_one_polynomial():
     and 2 (the same object), and the cube made from it has one polynomial at orders 1
     and 3.  Checked on an erf amplitude, with the cube against the reference."""
     from curse_cli.engine.api import Context, Options
-    from curse_cli.engine.kernels import power_list
+    from curse_cli.engine.powers import power_list
     from curse_cli.engine.patterns import GP, Mechanism, Step
     from curse_cli.spec.load import load_spec_text
 

@@ -14,11 +14,13 @@ from typing import Iterable
 
 from curse_cli.engine.analysis import form_at, read_optimum
 from curse_cli.engine.explain import derivation
-from curse_cli.engine.energy import (Evaluation, Folder, Option, Optimum, Program, RowCache, build_program, combination,
+from curse_cli.engine.energy import (Evaluation, Option, Optimum, Program, RowCache, build_program, combination,
                                      minimise, without_amplification)
+from curse_cli.engine.folder import Folder
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
-from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
+from curse_cli.engine.kernels import normalises
+from curse_cli.engine.powers import Caveat, Truncation, safe_truncation
 from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
     PATTERN_CEILING,

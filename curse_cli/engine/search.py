@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from curse_cli.engine.energy import Evaluation, Program, search, spike_may_count
 from curse_cli.engine.forked import can_fork, in_two
-from curse_cli.engine.kernels import Caveat
+from curse_cli.engine.powers import Caveat
 from curse_cli.engine.patterns import (Mechanism, Pattern, count_completions, count_patterns, enumerate_patterns,
                                       layer_options)
 from curse_cli.engine.report import PatternReport
