@@ -287,7 +287,7 @@ class RowCache:
         self.space = space
         self.program = program
         self.idx = [space.index(v) for v in program.variables]
-        self.rows: dict[int, lp.Row] = {}
+        self.rows: dict[tuple[Option, int], lp.Row] = {}
 
     @cached_property
     def base(self) -> tuple[lp.Row, ...]:
@@ -304,7 +304,8 @@ class RowCache:
         return tuple(Fraction(v, self.space.unit) for v in self.space.direction[:self.space.first_variable])
 
     def row(self, o: Option, tau: int) -> lp.Row:
-        key = id(o)
+        """The option as an exact LP row with `tau` (0: a side condition, -1: `t >= row`)."""
+        key = (o, tau)
         held = self.rows.get(key)
         if held is None:
             u, width = self.space.unit, self.space.first_variable

@@ -122,7 +122,12 @@ class _Memo:
 
     def __init__(self) -> None:
         self.quick: dict[tuple[int, ...], tuple[int, int, Option] | None] = {}
-        self.rows: dict[tuple, tuple[Affine, Constraint]] = {}   # (row, kind, id(target)) -> (target, constraint)
+        self.rows: dict[tuple, Constraint] = {}   # (row, kind, target's number) -> constraint
+        self.targets: dict[Affine, int] = {}      # each target compared with, numbered by value
+
+    def target(self, target: Affine) -> int:
+        """The target's number: equal targets share one (few targets, many rows)."""
+        return self.targets.setdefault(target, len(self.targets))
 
 
 class _Pattern:
@@ -220,6 +225,7 @@ class _Pattern:
         decisions = program.decisions
         out: list[Constraint] = []
         against = _Against(kind, *self.at(target)) if target is not None else None
+        number = self._memo.target(target) if target is not None else None
         u3 = self.space.unit ** 3
 
         def good(value: int, slope: int, den: int = u3) -> bool:
@@ -239,11 +245,11 @@ class _Pattern:
         def shared(key: tuple, bound, why: str) -> None:
             """`emit(bound(), why)`, made once per point, kind and target for `key` (the
             patterns at one point share most rows and combinations)."""
-            key = (key, kind, id(target))
+            key = (key, kind, number)
             held = self._memo.rows.get(key)
-            if held is None or held[0] is not target:   # the target itself is kept, so its id is not reused
-                held = self._memo.rows[key] = (target, Constraint(_sub(bound(), target), kind, why))
-            out.append(held[1])
+            if held is None:
+                held = self._memo.rows[key] = Constraint(_sub(bound(), target), kind, why)
+            out.append(held)
 
         def closes(option: Option) -> bool:
             q = self.quick(option)
@@ -386,18 +392,15 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
         target = first.solution.t
     constraints: dict[tuple, Constraint] = {}   # by form and kind: patterns share many
     memo = _Memo()   # row bounds at the point, shared by the patterns' certificates
-    seen: dict[int, Constraint] = {}   # the constraints taken, by id (held here, so no id is reused)
 
     def holding(found: list[Constraint] | None) -> bool:
         """Whether `found` is a certificate holding at the point; if so it is kept."""
         if found is None:
             return False
-        found = [c for c in found if id(c) not in seen]   # shared ones (`_Memo`) come again and again
-        new = [c for c in found if (c.form, c.kind) not in constraints]
+        new = [c for c in found if (c.form, c.kind) not in constraints]   # shared ones come again and again
         if not all(_holds(c, s0, v) for c in new):
             return False   # a condition that only holds on the other side of the point
         constraints.update(((c.form, c.kind), c) for c in new)
-        seen.update((id(c), c) for c in found)
         return True
 
     for pattern in unscored:
