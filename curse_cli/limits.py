@@ -11,7 +11,9 @@ curse but the error base, so that `--help` can quote it at once.
 from __future__ import annotations
 
 import enum
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from curse_cli.errors import CurseError
 
@@ -131,6 +133,7 @@ class LimitExceeded(CurseError):
                  estimate: str = "") -> None:
         self.limit, self.value, self.bound, self.ceiling = limit, value, bound, ceiling
         self.subject, self.estimate = subject, estimate
+        self.origin: str | None = None   # the spec the problem was read from, once known (`naming`)
         super().__init__(self.message)
 
     @property
@@ -142,3 +145,15 @@ class LimitExceeded(CurseError):
     def message(self) -> str:
         why = self.estimate or RULES[self.limit].why
         return f"{self.subject} is {self.value}, above the limit of {self.bound} ({why})"
+
+
+@contextmanager
+def naming(origin: str) -> Iterator[None]:
+    """Limit errors raised inside carry `origin`, the spec they are about (the engine
+    sees a `Problem`, not its file), for a caller to name with the field."""
+    try:
+        yield
+    except LimitExceeded as err:
+        if err.origin is None:
+            err.origin = origin
+        raise

@@ -265,7 +265,7 @@ def test_hermite_coefficients_by_horner_match_the_closed_form():
 
 def test_he_999_is_answered_or_refused_in_one_line_never_recursion():
     """`--max-degree 999` on He_999 raised RecursionError (a recursive power chain)."""
-    from curse_cli.engine.kernels import power_chain
+    from curse_cli.engine.powers import power_chain
 
     chain = power_chain(range(1, 1000))
     assert set(chain) == set(range(1, 1000)) and all(chain[m] == 0 for m in range(2, 1000))

@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from curse_cli.cli.main import cli
-from curse_cli.depth.api import DepthError, depth_rows, depth_specs, parse_layers, with_depth
+from curse_cli.depths.api import DepthError, depth_rows, depth_specs, parse_layers, with_depth
 from curse_cli.engine.api import Options, predict
 from curse_cli.spec.load import SpecError, load_spec, load_spec_text
 
@@ -136,7 +136,7 @@ def test_a_change_with_depth_is_summarised_by_runs():
     order 4."""
     spec = ("architecture: {kind: fcn, activation: quadratic, widths: [N]}\n"
             "target: {kind: hermite, degree: 4}\nscaling: standard\nscales: {N: 1}\n")
-    from curse_cli.cli.depth_render import summary
+    from curse_cli.documents.depth import summary
 
     loaded = load_spec_text(spec, "sq.yaml")
     rows = list(depth_rows(depth_specs(loaded, (1, 2), Options(workers=1)), Options(workers=1)))
@@ -166,7 +166,7 @@ def test_a_family_with_fixed_layers_is_refused():
 
 def test_every_depth_is_checked_before_any_search(monkeypatch):
     """Depth 6 of ReLU is over the default limit: refused before depths 1-5 run."""
-    import curse_cli.depth.api as api
+    import curse_cli.depths.api as api
 
     monkeypatch.setattr(api, "predict", lambda *a, **k: pytest.fail("a search ran"))
     result = run(str(ROOT / "specs" / "two_layer_relu_quadratic.yaml"), "--layers", "1-6")

@@ -30,11 +30,11 @@ def test_a_search_reports_its_expanded_prefixes_and_the_answer_does_not_change()
 
 def test_a_sweep_reports_its_grid_points():
     spec = FOUR.replace("[d, d, d, d]", "[N]") + "scales: {N: 1}\n"
-    from curse_cli.sweep.api import parse_axis, sweep
+    from curse_cli.sweeps.api import parse_axis, sweep
 
     problem = load_spec_text(spec, "s.yaml").problem
     seen: list[Progress] = []
-    sweep(problem, [parse_axis("N=0:2:5", problem)], Options(progress=seen.append))
+    sweep(problem, (parse_axis("N=0:2:5"),), Options(progress=seen.append))
     points = [p for p in seen if p.what == "grid points answered"]
     assert points and all(p.total == 5 and 0 <= p.done < 5 for p in points)
 

@@ -34,8 +34,9 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from curse_cli.algebra.tropical import (Content, Space, Term, Trop, best_of_classes, dominates, nonnegative_forms,
-                                       trop_arrays)
+from curse_cli.algebra.prune import best_of_classes, nonnegative_forms
+from curse_cli.algebra.space import Space
+from curse_cli.algebra.tropical import Content, Term, Trop, dominates, trop_arrays
 from curse_cli.solve import highs
 
 Floors = tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Union
 
-from curse_cli.archs.problem import Activation, Kind, Support
+from curse_cli.archs.problem import Activation, ActivationKind, Support
 from curse_cli.algebra.scales import exact_number
 from curse_cli.limits import RULES, WorkLimit
 
@@ -21,27 +21,27 @@ _ODD = Support(parity=1, start=1)
 
 _BUILTINS: dict[str, Activation] = {
     # erf and tanh are odd: odd Hermite orders, odd Taylor powers; |phi| <= 1.
-    "erf": Activation("erf", "bounded", hermite=_ODD, taylor=_ODD),
-    "tanh": Activation("tanh", "bounded", hermite=_ODD, taylor=_ODD),
+    "erf": Activation("erf", ActivationKind.BOUNDED, hermite=_ODD, taylor=_ODD),
+    "tanh": Activation("tanh", ActivationKind.BOUNDED, hermite=_ODD, taylor=_ODD),
     # ReLU = v/2 + |v|/2: order 1 and every even order; no Taylor series.
     "relu": Activation(
-        "relu", "homogeneous", hermite=Support(frozenset({1}), parity=0, start=2), taylor=None
+        "relu", ActivationKind.HOMOGENEOUS, hermite=Support(frozenset({1}), parity=0, start=2), taylor=None
     ),
     "linear": Activation(
-        "linear", "homogeneous", hermite=Support(frozenset({1})), taylor=Support(frozenset({1}))
+        "linear", ActivationKind.HOMOGENEOUS, hermite=Support(frozenset({1})), taylor=Support(frozenset({1}))
     ),
     # v^2 = He_2 + 1;  v^3 = He_3 + 3 He_1.
     "quadratic": Activation(
-        "quadratic", "polynomial", hermite=Support(frozenset({2})), taylor=Support(frozenset({2}))
+        "quadratic", ActivationKind.POLYNOMIAL, hermite=Support(frozenset({2})), taylor=Support(frozenset({2}))
     ),
     "cubic": Activation(
-        "cubic", "polynomial", hermite=Support(frozenset({1, 3})), taylor=Support(frozenset({3}))
+        "cubic", ActivationKind.POLYNOMIAL, hermite=Support(frozenset({1, 3})), taylor=Support(frozenset({3}))
     ),
 }
 
 BUILTIN_NAMES: tuple[str, ...] = tuple(_BUILTINS)
 
-KINDS: tuple[Kind, ...] = ("bounded", "homogeneous", "polynomial")
+KINDS: tuple[str, ...] = tuple(k.value for k in ActivationKind)
 
 
 def builtin(name: str) -> Activation:
@@ -114,13 +114,13 @@ def from_polynomial(coeffs: Sequence[Coefficient]) -> Activation:
     hermite = {n for n, h in enumerate(hermite_coefficients(coeffs)) if n >= 1 and h != 0}
     return Activation(
         "polynomial",
-        "polynomial",
+        ActivationKind.POLYNOMIAL,
         hermite=Support(frozenset(hermite)),
         taylor=Support(frozenset(taylor)),
     )
 
 
-def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: Kind) -> Activation:
+def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: str) -> Activation:
     """A profile from explicit finite supports (name "custom").
 
     `hermite` must be non-empty; `taylor` may be `None` only for a homogeneous activation.
@@ -138,12 +138,13 @@ def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: Kind) -> 
     if too_high > ceiling:
         raise ValueError(f"order {too_high} is above the highest activation order any run tracks ({ceiling}); "
                          f"list orders up to {ceiling}")
+    profile = ActivationKind(kind)
     if taylor is None:
-        if kind != "homogeneous":
+        if profile is not ActivationKind.HOMOGENEOUS:
             raise ValueError(
                 f"a {kind} activation needs `taylor` (the powers of its Taylor series)"
             )
-        return Activation("custom", kind, hermite=Support(orders), taylor=None)
+        return Activation("custom", profile, hermite=Support(orders), taylor=None)
     powers = frozenset(taylor)
     if not powers:
         raise ValueError(
@@ -151,4 +152,4 @@ def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: Kind) -> 
         )
     if any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in powers):
         raise ValueError("taylor powers must be integers >= 1")
-    return Activation("custom", kind, hermite=Support(orders), taylor=Support(powers))
+    return Activation("custom", profile, hermite=Support(orders), taylor=Support(powers))

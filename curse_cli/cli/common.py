@@ -48,9 +48,6 @@ class NumberList(click.ParamType):
         return tuple(sorted(set(out)))
 
 
-ORIGIN = "curse.origin"   # context key: the origin of the spec a command loaded
-
-
 class UserError(click.ClickException):
     """Bad input that is not a spec: one line, exit 2."""
 
@@ -79,11 +76,11 @@ FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED)
           WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation"}
 
 
-def limit_text(err: LimitExceeded, origin: str | None) -> str:
+def limit_text(err: LimitExceeded) -> str:
     """A limit's error as the CLI says it: the spec's file and field, what is over which
     limit, and the option that raises it, advised only when the run then finishes."""
     field = FIELDS.get(err.limit)
-    where = f"{origin}: {field}: " if origin is not None and field is not None else ""
+    where = f"{err.origin}: {field}: " if err.origin is not None and field is not None else ""
     flag = FLAGS.get(err.limit)
     if flag is not None and err.raisable:
         fix = f"raise it with {flag} {err.value}"
@@ -126,27 +123,21 @@ WORKERS = click.option("--workers", type=click.IntRange(1, 2), default=None,
 
 
 def SEARCH(command):
-    """`--top K` and `--all`, passed on as `top`: the number of best patterns to find by
-    branch-and-bound search (None: rank every pattern), and `show`: how many rows to show."""
-    import functools
-
-    @click.option("--top", type=click.IntRange(1), default=None, metavar="K",
-                  help=f"Find the K best patterns (and every tie) by a branch-and-bound search, bounding the rest away "
-                       f"[default: {DEFAULT_TOP}]; with --all, show only the first K.")
-    @click.option("--all", "rank_all", is_flag=True, help="Score and rank every pattern (up to --max-patterns).")
-    @functools.wraps(command)
-    def wrapper(*args, top: int | None, rank_all: bool, **kwargs):
-        if rank_all:
-            return command(*args, top=None, show=top, **kwargs)
-        return command(*args, top=top or DEFAULT_TOP, show=None, **kwargs)
-
-    return wrapper
+    """`--top K` and `--all`, passed on as `top` (None: not given) and `rank_all`, the
+    arguments of `api.predict` and `api.compare`."""
+    command = click.option("--all", "rank_all", is_flag=True,
+                           help="Score and rank every pattern (up to --max-patterns).")(command)
+    return click.option("--top", type=click.IntRange(1), default=None, metavar="K",
+                        help=f"Find the K best patterns (and every tie) by a branch-and-bound search, bounding the "
+                             f"rest away [default: {DEFAULT_TOP}]; with --all, show only the first K.")(command)
 
 
 def limits(depth: WorkLimit = WorkLimit.DEPTH, search: bool = True):
-    """`--max-depth` (the `depth` limit), `--max-degree`, `--max-power`, passed on as one
-    `limits` dict of `Options` fields (the engine refuses a problem beyond them before
-    any work).  An explicit `--max-depth` also lifts the lower defaults: for ReLU-like
+    """`--max-depth` (the `depth` limit: its default and ceiling), `--max-degree`,
+    `--max-power`, passed on with `--max-order`, `--max-patterns` and `--workers` (where
+    the command has them) as one `settings` value (`api.Settings`: the engine refuses a
+    problem beyond its limits before any work), with a progress line when stderr is a
+    terminal.  An explicit `--max-depth` also lifts the lower defaults: for ReLU-like
     layers, and for a `search` when the readout scale chi grows (mean-field)."""
     import functools
 
@@ -165,13 +156,19 @@ def limits(depth: WorkLimit = WorkLimit.DEPTH, search: bool = True):
                       **limited(WorkLimit.POWER, "Refuse activations with a higher Hermite order or Taylor power."))
         @functools.wraps(command)
         def wrapper(*args, max_depth: int, max_degree: int, max_power: int, **kwargs):
-            # An explicit --max-depth also lifts the lower default for ReLU-like layers.
+            from curse_cli.api import Settings
+
+            # An explicit --max-depth also lifts the lower defaults (`Settings.options`).
             given = click.get_current_context().get_parameter_source("max_depth") is not ParameterSource.DEFAULT
-            low = max_depth if given else min(max_depth, homogeneous.default)
-            growing_chi = None if given or not search else min(max_depth, growing.default)
-            return command(*args, limits=dict(max_depth=max_depth, max_degree=max_degree, max_power=max_power,
-                                              max_depth_homogeneous=low, max_depth_growing_chi=growing_chi,
-                                              depth_limit=depth), **kwargs)
+            expert = {name: kwargs.pop(name) for name in ("max_order", "max_patterns", "workers") if name in kwargs}
+            line = ProgressLine.wanted()
+            settings = Settings(**expert, max_depth=max_depth if given else None, max_degree=max_degree,
+                                max_power=max_power, progress=line)
+            try:
+                return command(*args, settings=settings, **kwargs)
+            finally:
+                if line is not None:
+                    line.close()
 
         return wrapper
 
@@ -232,21 +229,11 @@ class ProgressLine:
                 pass
 
 
-def progress_options(limits: dict[str, Any]) -> tuple[dict[str, Any], ProgressLine | None]:
-    """`limits` with a progress line added when stderr is a terminal."""
-    line = ProgressLine.wanted()
-    return {**limits, "progress": line}, line
-
-
 def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
-    """Load and validate a spec; its warnings (implausible values, as read) go to stderr.
-    Its origin is kept on the context, for the error boundary to name in a limit's error."""
+    """Load and validate a spec; its warnings (implausible values, as read) go to stderr."""
     from curse_cli.spec.load import load_spec
 
     loaded = load_spec(spec, overrides)
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.meta[ORIGIN] = loaded.origin
     for warning in loaded.warnings:
         click.echo(f"Warning: {warning}", err=True)
     return loaded

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from curse_cli.algebra.scales import format_fraction
-from curse_cli.cli.depth_render import summary
+from curse_cli.documents.depth import summary
 from curse_cli.cli.plotfile import save
-from curse_cli.depth.api import DepthRow
+from curse_cli.depths.api import DepthRow
 
 
 def write_plot(rows: Sequence[DepthRow], path: str, title: str) -> None:

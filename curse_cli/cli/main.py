@@ -23,14 +23,14 @@ import click
 
 from curse_cli import __version__
 from curse_cli.cli.common import (
-    FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, ORIGIN, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError,
-    limit_text, load as _load, progress_options, warning_text,
+    FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError,
+    limit_text, load as _load,
 )
 from curse_cli.errors import CurseError
 from curse_cli.limits import LimitExceeded
 
 if TYPE_CHECKING:
-    from curse_cli.spec.load import LoadedSpec
+    from curse_cli.api import Settings
 
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
 DEBUG = "--debug"
@@ -127,7 +127,7 @@ class CurseGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             if isinstance(err, LimitExceeded):
-                click.echo(f"Error: {limit_text(err, ctx.meta.get(ORIGIN))}", err=True)
+                click.echo(f"Error: {limit_text(err)}", err=True)
                 ctx.exit(2)
             if isinstance(err, CurseError):
                 click.echo(f"Error: {err}", err=True)
@@ -156,10 +156,10 @@ def one_line(err: click.UsageError) -> UserError:
     return UserError(" ".join(err.format_message().split()).rstrip(".") + where)
 
 
-def _warn(pred: Any) -> None:
-    """The library's structured warnings, one line each on stderr."""
-    for w in pred.warnings:
-        click.echo(f"Warning: {warning_text(w)}", err=True)
+def _warn(result: Any) -> None:
+    """A result's warnings (the spec's, then the engine's), one line each on stderr."""
+    for w in result.warnings:
+        click.echo(f"Warning: {w}", err=True)
 
 
 def _emit_json(doc: Any) -> None:
@@ -194,34 +194,22 @@ def cli(debug: bool) -> None:
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], fmt: str,
-                max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+def predict_cmd(spec: str, top: int | None, rank_all: bool, overrides: tuple[str, ...], fmt: str,
+                settings: Settings) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
 
     By default the five best patterns (and every tie) are found by a branch-and-bound search,
     which bounds the others away without scoring them; --all ranks every pattern."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, predict
 
-    loaded = _load(spec, overrides)
-    limits, line = progress_options(limits)
-    try:
-        pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
-    finally:
-        if line is not None:
-            line.close()
-    _warn(pred)
+    result = api.predict(spec, set=overrides, top=top, all=rank_all, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show))
+        _emit_json(result.document)
     else:
-        _print(render.prediction_view(pred, loaded.document, loaded.origin, show))
-
-
-def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
-    from curse_cli.engine.patterns import parse_pattern
-
-    problem = loaded.problem
-    return [parse_pattern(problem.activation, problem.depth, n, problem.feature) for n in names]
+        _print(render.prediction_view(result.prediction, result.spec.document, result.spec.origin,
+                                      top if rank_all else None))
 
 
 @cli.command("compare")
@@ -235,26 +223,18 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | None, overrides: tuple[str, ...],
-                fmt: str, max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, rank_all: bool, overrides: tuple[str, ...],
+                fmt: str, settings: Settings) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, predict
 
-    loaded = _load(spec, overrides)
-    chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
-    limits, line = progress_options(limits)
-    try:
-        pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), chosen,
-                       None if chosen else top)
-    finally:
-        if line is not None:
-            line.close()
-    _warn(pred)
+    result = api.compare(spec, patterns=names, set=overrides, top=top, all=rank_all, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
+        _emit_json(result.document)
     else:
-        _print(render.compare_view(pred, loaded.document, loaded.origin))
+        _print(render.compare_view(result.prediction, result.spec.document, result.spec.origin))
 
 
 @cli.command("explain")
@@ -264,22 +244,19 @@ def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | 
 @FORMAT
 @MAX_ORDER
 @LIMITS
-def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                limits: dict) -> None:
+def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, settings: Settings) -> None:
     """The derivation of one pattern, step by step."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options
-    from curse_cli.engine.explain import explain
 
-    loaded = _load(spec, overrides)
-    (pattern,) = _patterns(loaded, (name,))
-    options = Options(max_order, **limits)
-    ex = explain(loaded.problem, pattern, options)
-    order = options.truncation(loaded.problem).max_order
+    result = api.explain(spec, name, set=overrides, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem, order))
+        _emit_json(result.document)
     else:
-        _print(render.explain_view(ex, loaded.problem, loaded.document, loaded.origin, order))
+        loaded = result.spec
+        _print(render.explain_view(result.explanation, loaded.problem, loaded.document, loaded.origin,
+                                   result.document["max_order"]))
 
 
 @cli.command("patterns")
@@ -289,17 +266,17 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
 @MAX_LISTED
 def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: int) -> None:
     """List the candidate patterns without scoring them."""
-    from curse_cli.cli import render
-    from curse_cli.engine.api import Options, check_size
-    from curse_cli.engine.patterns import enumerate_patterns, pattern_name
-    from curse_cli.limits import WorkLimit
+    from curse_cli.documents.predict import patterns_json
+    from curse_cli.engine.api import Options, check_size, enumerate_patterns, pattern_name
+    from curse_cli.limits import WorkLimit, naming
 
     loaded = _load(spec, overrides)
     problem = loaded.problem
-    check_size(problem, Options(max_patterns=max_patterns), WorkLimit.LISTED)
+    with naming(loaded.origin):
+        check_size(problem, Options(max_patterns=max_patterns), WorkLimit.LISTED)
     patterns = enumerate_patterns(problem.activation, problem.depth, problem.feature)
     if fmt == "json":
-        _emit_json(render.patterns_json(problem, list(patterns), loaded.document, loaded.origin))
+        _emit_json(patterns_json(problem, list(patterns), loaded.document, loaded.origin))
     else:
         count = 0
         for p in patterns:
@@ -312,15 +289,17 @@ def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: 
 @SPEC
 @SET
 @SEARCH_LIMITS
-def validate_cmd(spec: str, overrides: tuple[str, ...], limits: dict) -> None:
+def validate_cmd(spec: str, overrides: tuple[str, ...], settings: Settings) -> None:
     """Check a spec, and that it is within the limits `curse predict` has (the same
     options); print a one-line summary."""
     from curse_cli.cli.layout import safe
-    from curse_cli.engine.api import Options, check_limits
+    from curse_cli.engine.api import check_limits
+    from curse_cli.limits import naming
 
     loaded = _load(spec, overrides)
     p = loaded.problem
-    check_limits(p, Options(**limits))
+    with naming(loaded.origin):
+        check_limits(p, settings.options(search=True))
     click.echo(f"{safe(loaded.origin)}: ok ({p.words.network}, {p.activation.name}, target {p.words.target})")
 
 

@@ -1,9 +1,7 @@
-"""Rendering: rich tables for people, JSON documents for pipes.  The only module that
-formats output (the CLI decides where it goes)."""
+"""Rendering: rich tables for people (the JSON documents are `documents.predict`'s)."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from rich.console import Group
@@ -13,165 +11,12 @@ from rich.text import Text
 
 from curse_cli.cli import layout
 from curse_cli.cli.layout import formula, listing, safe
-from curse_cli.cli.notes import Note, range_notes
+from curse_cli.documents.predict import frac, notes_of, p_star_text, shown_patterns
 
-from curse_cli.engine.patterns import Mechanism, Pattern, pattern_name
+from curse_cli.engine.patterns import Mechanism
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Quantity
+from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Status
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
-
-PREDICT_SCHEMA = "curse.predict/3"
-COMPARE_SCHEMA = "curse.compare/3"
-EXPLAIN_SCHEMA = "curse.explain/3"
-PATTERNS_SCHEMA = "curse.patterns/2"
-
-
-def frac(value: Fraction | None) -> str | None:
-    return None if value is None else format_fraction(value)
-
-
-def p_star_text(problem: Problem, energy: Monomial) -> str:
-    """`kappa (N1 N2 d)^(1/3)`: the ridge times the energy, kept apart as on paper."""
-    ridge = format_monomial(problem.ridge)
-    body = format_monomial(energy)
-    if body == "1":
-        return ridge
-    return f"{ridge} {body}" if ridge != "1" else body
-
-
-def notes_of(pred: Prediction) -> list[Note]:
-    """The notes for a prediction outside the heuristic's range (`notes.range_notes`)."""
-    problem = pred.problem
-    values = problem.scale_values()
-    ridge = problem.ridge.exponent(values)
-    ridge_name = next(iter(problem.ridge), "kappa")
-    return range_notes(pred.p_star_exponent, ridge, problem.chi.exponent(values), ridge_name,
-                       problem.dimension.exponent(values))
-
-
-def shown_patterns(pred: Prediction, top: int | None) -> list[PatternReport]:
-    """The first `top` patterns, and every winner the headline names (a tie is never cut)."""
-    rows = list(pred.patterns)
-    if top is None:
-        return rows
-    first = rows[:top]
-    return first + [r for r in rows[top:] if r in pred.winners]
-
-
-# -- JSON -------------------------------------------------------------------------------
-
-
-def quantity_json(q: Quantity | None) -> dict[str, Any] | None:
-    if q is None:
-        return None
-    return {"label": q.label, "formula": str(q.formula), "exponent": frac(q.exponent)}
-
-
-def layer_json(layer: LayerReport) -> dict[str, Any]:
-    return {
-        "layer": layer.index,
-        "type": layer.step.kind,
-        "feature": layer.step.feature,
-        "corner": layer.corner,
-        "sizes": {q.label: {"formula": str(q.formula), "exponent": frac(q.exponent)} for q in layer.sizes},
-        "cost": quantity_json(layer.cost),
-        "note": layer.note,
-    }
-
-
-def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
-    return {
-        "rank": rank,
-        "name": report.name,
-        "status": report.status,
-        "energy_exponent": frac(report.exponent),
-        "energy": None if report.energy is None else str(report.energy),
-        "energy_linear": None if report.energy is None else report.energy.linear(),
-        "readout": quantity_json(report.readout),
-        "layers": [layer_json(layer) for layer in report.layers],
-        "active_constraints": list(report.active),
-        "note": report.note,
-    }
-
-
-def search_json(pred: Prediction) -> dict[str, Any] | None:
-    """How the patterns were found: None when every pattern was ranked (`--all`, or the
-    patterns named), else the search's account of the rest."""
-    b = pred.bounded
-    if b is None:
-        return None
-    return {"top": b.top, "ranked": len(pred.patterns), "bounded": b.patterns,
-            "bounded_energy_above": frac(b.above), "scored": b.scored, "expanded": b.expanded}
-
-
-def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, show: int | None = None) -> dict[str, Any]:
-    problem = pred.problem
-    patterns = shown_patterns(pred, show)
-    prediction: dict[str, Any] | None = None
-    if pred.winners:
-        w = pred.winners[0]
-        prediction = {
-            "pattern": w.name,
-            "energy_exponent": frac(w.exponent),
-            "energy": str(w.energy),
-            "p_star_exponent": frac(pred.p_star_exponent),
-            "p_star": p_star_text(problem, w.energy),
-            "tied": [
-                {"pattern": t.name, "energy": str(t.energy), "p_star": p_star_text(problem, t.energy)}
-                for t in pred.winners
-            ] if pred.tied else [],
-        }
-    ranks = pred.ranks()
-    return {
-        "schema": PREDICT_SCHEMA,
-        "spec": {"origin": origin, **spec_doc},
-        "scales": {name: frac(v) for name, v in problem.scales},
-        "max_order": pred.max_order,
-        "prediction": prediction,
-        "unreachable": pred.unreachable,
-        "notes": [{"code": n.code, "text": n.text} for n in notes_of(pred)],
-        "total_patterns": pred.total_patterns,
-        "search": search_json(pred),
-        "patterns": [pattern_json(p, ranks.get(p.name)) for p in patterns],
-    }
-
-
-def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
-    doc = prediction_json(pred, spec_doc, origin)
-    doc["schema"] = COMPARE_SCHEMA
-    return doc
-
-
-def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem: Problem,
-                 max_order: int | None = None) -> dict[str, Any]:
-    return {
-        "schema": EXPLAIN_SCHEMA,
-        "spec": {"origin": origin, **spec_doc},
-        "scales": {name: frac(v) for name, v in problem.scales},
-        "max_order": max_order,
-        "pattern": pattern_json(ex.report, None),
-        "steps": [
-            {
-                "layer": s.layer,
-                "rule": str(s.step),
-                "text": s.text,
-                "input_kernel": [{"component": k.name, "eigenvalue": list(k.eigenvalue), "content": k.detail}
-                                 for k in s.kernel_in],
-                "costs": [{"formula": c.formula, "component": c.component, "eigenvalue": c.eigenvalue,
-                           "words": c.words} for c in s.cost_terms],
-            }
-            for s in ex.steps
-        ],
-        "readout_candidates": [{"formula": t.formula, "layers": list(t.layers)} for t in ex.readout_terms],
-        "active_constraints": [{"row": row, "multiplier": m, "form": f} for row, m, f in ex.constraints],
-        "summary": ex.summary,
-    }
-
-
-def patterns_json(problem: Problem, patterns: list[Pattern], spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
-    return {"schema": PATTERNS_SCHEMA, "spec": {"origin": origin, **spec_doc},
-            "scales": {name: frac(v) for name, v in problem.scales}, "count": len(patterns),
-            "patterns": [pattern_name(p) for p in patterns]}
 
 
 # -- tables -----------------------------------------------------------------------------
@@ -192,7 +37,8 @@ def _corner_text(report: PatternReport) -> str:
 
 
 def _status_text(report: PatternReport) -> str:
-    return {"trivial": "reduces", "inconsistent": "inconsistent", "unreachable": "unreachable"}.get(report.status, "")
+    return {Status.TRIVIAL: "reduces", Status.INCONSISTENT: "inconsistent",
+            Status.UNREACHABLE: "unreachable"}.get(report.status, "")
 
 
 def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str = "") -> Any:
@@ -250,7 +96,7 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Any:
                          style="dim" if col == "note" else None, overflow="fold")
     ranks = pred.ranks()
     blocks = []
-    for report, name, energy, size in zip(rows, names, energies, sizes, strict=False):
+    for report, name, energy, size in zip(rows, names, energies, sizes, strict=True):
         rank = ranks.get(report.name)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
         corner = _corner_text(report) if report.scored else ""
@@ -284,11 +130,12 @@ def prediction_view(pred: Prediction, document: dict[str, Any], origin: str, top
     if pred.patterns:
         parts.append(prediction_table(pred, top))
     shown_rows = shown_patterns(pred, top)
-    notes = sorted({r.status for r in shown_rows if not r.counts})
+    notes = sorted({r.status for r in shown_rows if not r.counts}, key=lambda status: status.value)
     legend = {
-        "trivial": "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one in disguise",
-        "inconsistent": "inconsistent: no readout path uses every layer the pattern names",
-        "unreachable": f"unreachable: the last kernel has no He_{pred.problem.degree} component in this pattern",
+        Status.TRIVIAL: "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one "
+                        "in disguise",
+        Status.INCONSISTENT: "inconsistent: no readout path uses every layer the pattern names",
+        Status.UNREACHABLE: f"unreachable: the last kernel has no He_{pred.problem.degree} component in this pattern",
     }
     for n in notes:
         parts.append(Text(legend[n], style="dim"))
@@ -323,8 +170,8 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     depth = pred.problem.depth
     table = Table(show_edge=False, header_style="bold")
     table.add_column("pattern")
-    for i in range(1, depth + 1):
-        table.add_column(f"layer-{i} cost")
+    for layer in range(1, depth + 1):
+        table.add_column(f"layer-{layer} cost")
     table.add_column("a_y")
     table.add_column("minimising sizes")
     table.add_column("E ∝")
@@ -333,7 +180,7 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     for report in pred.patterns:
         title = layout.name(report.name, "bold cyan" if report.counts else "dim")
         if not report.scored:
-            table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status, "—", "—",
+            table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status.value, "—", "—",
                           style="dim")
             blocks.append((title, [("note", formula(report.note or report.status))]))
             continue
@@ -342,7 +189,7 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
         cells = [*costs, formula(readout), listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent)]
         table.add_row(layout.name(report.name), *cells, style="" if report.counts else "dim")
         labels = [*(f"layer-{i} cost" for i in range(1, depth + 1)), "a_y", "sizes", "E ∝", "[E]"]
-        blocks.append((title, list(zip(labels, cells, strict=False))))
+        blocks.append((title, list(zip(labels, cells, strict=True))))
     scope = "" if len(pred.patterns) == pred.total_patterns or pred.bounded else " (of the compared ones)"
     table = layout.no_cut(table)
     body = table if layout.fits(table) else layout.stacked(blocks)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from curse_cli.cli.plotfile import save
 from curse_cli.algebra.scales import format_fraction
-from curse_cli.cli.sweep_render import colour, formula_text, symbols, winners_text
-from curse_cli.sweep.report import Axis, Sweep
+from curse_cli.cli.sweep_render import colour, formula_text, winners_text
+from curse_cli.documents.sweep import symbols
+from curse_cli.sweeps.report import Axis, Sweep
 
 
 def _label(sweep: Sweep, index: int, marks: tuple[str, ...]) -> str:
@@ -53,7 +54,8 @@ def _region_map(ax, sweep: Sweep, marks: tuple[str, ...]) -> list:
         ax.text(x, y, marks[r.index], ha="center", va="center", fontsize=9, fontweight="bold")
     ax.set_xlabel(f"[{ax_x.name}]")
     ax.set_ylabel(f"[{ax_y.name}]")
-    return [Patch(facecolor=colour(r.index), hatch="xx" if r.outcome.tied else None, label=_label(sweep, r.index, marks))
+    return [Patch(facecolor=colour(r.index), hatch="xx" if r.outcome.tied else None,
+                  label=_label(sweep, r.index, marks))
             for r in sweep.regions]
 
 

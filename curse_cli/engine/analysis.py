@@ -18,9 +18,9 @@ from curse_cli.solve import lp
 from curse_cli.engine.energy import Optimum, Role, search, without_amplification
 from curse_cli.engine.symbols import display, var
 from curse_cli.engine.patterns import Mechanism, pattern_name
-from curse_cli.engine.report import LayerReport, PatternReport, Quantity
+from curse_cli.engine.report import LayerReport, PatternReport, Quantity, Status
 from curse_cli.algebra.scales import BASE, Monomial, format_monomial
-from curse_cli.algebra.tropical import Space
+from curse_cli.algebra.space import Space
 
 Affine = tuple[Fraction, ...]
 
@@ -229,7 +229,7 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     layers: list[LayerReport] = []
     pending: list[tuple[LayerReport, Sequence[int], Affine]] = []
     ones: set[str] = set()
-    status, note = "optimal", None
+    status, note = Status.OPTIMAL, None
     by_layer = {d.layer: o for d, o in zip(program.decisions, opt.choice)}
     for l, step in enumerate(program.pattern, start=1):
         layers.append(LayerReport(l, step, None, (), None))
@@ -259,7 +259,7 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
             d_index = variables.index(group[0])
             if (reader.feasible_change({d_index: tuple(Fraction(0) for _ in mm.point)})
                     or _lazy_ties(space, opt, l, step.feature, reader)):
-                status = "trivial"
+                status = Status.TRIVIAL
                 layer_note = f"D{l} ∝ 1 is optimal: no amplification, the layer is lazy at the optimum"
                 note = f"layer {l} is lazy at the optimum (D{l} ∝ 1); the pattern reduces to a simpler one"
             cost_vec = next(o.vec for o in program.terms if o.layer == l)

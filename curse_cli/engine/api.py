@@ -1,6 +1,8 @@
-"""The library's front door: score patterns, rank them, explain one.
+"""The engine's front door: score patterns, rank them, search for the best, and the
+programme operations a sweep's certificates need.
 
-Nothing here prints; the CLI renders what these functions return.
+Sweep, depth, the CLI and the Python API import the engine from here only.  Nothing
+here prints; the CLI renders what these functions return.
 """
 
 from __future__ import annotations
@@ -10,21 +12,35 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Iterable
 
-from curse_cli.engine.analysis import read_optimum
-from curse_cli.engine.energy import Folder, Program, build_program, minimise
+from curse_cli.engine.analysis import form_at, read_optimum
+from curse_cli.engine.explain import derivation
+from curse_cli.engine.energy import (Evaluation, Option, Optimum, Program, RowCache, build_program, combination,
+                                     minimise, without_amplification)
+from curse_cli.engine.folder import Folder
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
-from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
-from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS and LimitExceeded are re-exported
+from curse_cli.engine.kernels import normalises
+from curse_cli.engine.powers import Caveat, Truncation, safe_truncation
+from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
     PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, ceiling, degree_ceiling,
 )
-from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
+from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns, enumerate_patterns, parse_pattern,
+                                      pattern_name)
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
-from curse_cli.engine.report import Bounded, EngineWarning, PatternReport, Prediction, Progress
-from curse_cli.engine.search import Evaluation, best_first
-from curse_cli.algebra.tropical import Space
+from curse_cli.engine.report import (Bounded, EngineWarning, Explanation, LayerReport, PatternReport, Prediction,
+                                     Progress, Quantity, Status)
+from curse_cli.engine.search import Found, Trail, best_first
+from curse_cli.algebra.space import Space
+
+__all__ = [
+    "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LayerReport", "LimitExceeded",
+    "Mechanism", "Optimum", "Option", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction", "Progress",
+    "Program", "Quantity", "RowCache", "Status", "Step", "Trail", "check_limits", "check_size", "count_patterns",
+    "enumerate_patterns", "explain", "form_at", "parse_pattern", "pattern_name", "predict", "rank",
+    "unreachable_from_supports", "unreachable_reason",
+]
 
 
 class PatternSpaceTooLarge(LimitExceeded):
@@ -44,7 +60,6 @@ class Options:
     max_order: int | None = None
     max_patterns: int = DEFAULT_MAX_PATTERNS
     workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
-    raise_by: int = 0  # tests: the safe truncation with this many more orders (and powers)
     max_depth: int = DEFAULT_MAX_DEPTH      # hidden layers
     max_degree: int = DEFAULT_MAX_DEGREE    # target degree k (a target no pattern reaches is answered anyway)
     max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
@@ -59,12 +74,11 @@ class Options:
         if self.max_order is None:
             if unreachable_from_supports(problem.activation, problem.depth, problem.degree) is not None:
                 return Truncation(1, None, 1)   # no pattern carries He_k: nothing above order one is needed
-            safe = safe_truncation(problem.degree, problem.depth)
-            return safe._replace(max_order=safe.max_order + self.raise_by, power_cap=safe.power_cap + self.raise_by)
+            return safe_truncation(problem.degree, problem.depth)
         return Truncation(max_order=self.max_order, max_power=self.max_order)
 
 
-def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[str]) -> tuple[EngineWarning, ...]:
+def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[Caveat]) -> tuple[EngineWarning, ...]:
     """Structured warnings for a truncation that is not certified (the caveats collected
     from the scored patterns' kernels, and an override below the target's order)."""
     out = []
@@ -99,14 +113,13 @@ class Context:
     """
 
     def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
-                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None,
-                 relaxed: bool = False) -> None:
+                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None) -> None:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
-        self.box, self.denominators, self.relaxed = box, tuple(denominators), relaxed
+        self.box, self.denominators = box, tuple(denominators)
         only = None if patterns is None else pattern_variables(patterns)
-        self.space: Space = build_space(problem, box, self.denominators, only, relaxed)
+        self.space: Space = build_space(problem, box, self.denominators, only)
         self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
         self.programs: dict[Pattern, Program] = {}
 
@@ -114,8 +127,7 @@ class Context:
         """The same problem and box in a unit fine enough for `denominators` as well
         (points between grid points): a new context that starts from this one's kernels,
         rescaled to its unit, instead of computing them again."""
-        finer = Context(self.problem, self.options, self.box, [*self.denominators, *denominators],
-                        relaxed=self.relaxed)
+        finer = Context(self.problem, self.options, self.box, [*self.denominators, *denominators])
         factor, rest = divmod(finer.space.unit, self.space.unit)
         assert rest == 0 and finer.space.variables == self.space.variables
         finer.folder.adopt(self.folder, factor)
@@ -129,7 +141,7 @@ class Context:
         return moved
 
     def score(self, pattern: Pattern) -> PatternReport:
-        return self.evaluate(pattern)[2]
+        return self.evaluate(pattern).report
 
     def program(self, pattern: Pattern, keep: bool = False, lean: bool = False) -> Program:
         """The pattern's programme (kept if `keep`; `evaluate` keeps those it scores;
@@ -148,14 +160,36 @@ class Context:
         self.programs[pattern] = program
         name = pattern_name(pattern)
         if not program.decisions[0].options:
-            return program, None, PatternReport(
-                name, pattern, None, None, status="unreachable",
-                note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})")
+            return Evaluation(program, None, PatternReport(
+                name, pattern, None, None, status=Status.UNREACHABLE,
+                note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})"))
         optimum = minimise(self.space, program)
         if optimum is None:
-            return program, None, PatternReport(name, pattern, None, None, status="inconsistent",
-                                                note="no readout path uses every layer the pattern names")
-        return program, optimum, read_optimum(self.space, optimum)
+            return Evaluation(program, None, PatternReport(name, pattern, None, None, status=Status.INCONSISTENT,
+                                                           note="no readout path uses every layer the pattern names"))
+        return Evaluation(program, optimum, read_optimum(self.space, optimum))
+
+    def search(self, top: int, trail: Trail | None = None, seed: Iterable[Pattern] = ()) -> Found:
+        """The `top` best proper patterns and every tie, by best-first search
+        (`engine.search.best_first`, in one process); `trail` records what was scored and
+        dropped, `seed` patterns are scored first."""
+        return best_first(self, top, trail, tuple(seed))
+
+    def minimise(self, program: Program) -> Optimum | None:
+        """The programme's exact optimum (None: no branch uses every layer)."""
+        return minimise(self.space, program)
+
+    def rows(self, program: Program) -> RowCache:
+        """The programme's rows as exact LP rows, converted when first asked for."""
+        return RowCache(self.space, program)
+
+    def combination(self, program: Program, chosen: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+        """The weights of a branch's Fourier-Motzkin bound (`energy.combination`)."""
+        return combination(self.space, program, chosen)
+
+    def without_amplification(self, program: Program, layer: int, feature: str) -> Program:
+        """The programme with layer `layer`'s amplification `D` held at one (lazy)."""
+        return without_amplification(self.space, program, layer, feature)
 
     def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
         """Hermite orders present in the last kernel of any of `patterns` (all orders are
@@ -237,6 +271,7 @@ def _duration(seconds: float) -> str:
 
 
 def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
+    """Why no pattern reaches the target: the orders the last kernels do reach."""
     problem = ctx.problem
     k = problem.degree
     reached = ctx.reached_orders(patterns)
@@ -250,7 +285,8 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
 PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves
 
 
-def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+def _score_chunk(problem: Problem, options: Options,
+                 patterns: list[Pattern]) -> tuple[list[PatternReport], set[Caveat]]:
     """The patterns' reports and the caveats of their kernels."""
     ctx = Context(problem, options, patterns=patterns)
     reports = [ctx.score(p) for p in patterns]
@@ -273,7 +309,8 @@ def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern]
     return halves
 
 
-def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+def score_all(problem: Problem, options: Options,
+              patterns: list[Pattern]) -> tuple[list[PatternReport], set[Caveat]]:
     """Every pattern's report, in the given order, and the caveats of their kernels.
     Large pattern spaces are split in two halves of whole subtrees, one scored in a
     forked process: the results are the same as in one process (each pattern depends
@@ -322,7 +359,7 @@ def predict(problem: Problem, options: Options = Options(),
     ranked, winners = rank(reports)
     if winners:
         reason = None
-    elif all(r.status == "unreachable" for r in reports):
+    elif all(r.status is Status.UNREACHABLE for r in reports):
         reason = unreachable_reason(Context(problem, options, patterns=chosen), chosen)
     else:
         reason = NO_PROPER
@@ -333,7 +370,7 @@ NO_PROPER = "no pattern has a proper optimum: each one either misses the target 
 
 
 def _prediction(problem: Problem, options: Options, ranked, winners, reason: str | None, total: int,
-                caveats: Iterable[str], bounded: Bounded | None = None) -> Prediction:
+                caveats: Iterable[Caveat], bounded: Bounded | None = None) -> Prediction:
     p_star = problem.ridge * winners[0].energy if winners else None
     p_exp = p_star.exponent(problem.scale_values()) if p_star is not None else None
     return Prediction(problem, ranked, winners, p_star, p_exp, reason, options.truncation(problem).max_order, total,
@@ -349,3 +386,10 @@ def _searched(problem: Problem, options: Options, top: int) -> Prediction:
     caveats = found.caveats
     bounded = Bounded(top, total - len(ranked), found.theta, found.scored, found.expanded)
     return _prediction(problem, options, ranked, winners, None if winners else NO_PROPER, total, caveats, bounded)
+
+
+def explain(problem: Problem, pattern: Pattern, options: Options = Options()) -> Explanation:
+    """The derivation of one pattern: kernels layer by layer, costs, readout candidates
+    and the constraints active at its optimum (`engine.explain`)."""
+    check_limits(problem, options)
+    return derivation(Context(problem, options, patterns=[pattern]), pattern)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from fractions import Fraction
 from typing import NamedTuple
 
 from curse_cli.engine.patterns import Pattern, Step
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import Monomial
+
+
+class Status(str, Enum):
+    """How a pattern's scoring ended (the JSON's `status`): a proper optimum; one that
+    reduces to a simpler pattern (a GFL layer's amplification at one); no branch that
+    uses every layer it names; no readout term that reaches the target."""
+
+    OPTIMAL = "optimal"
+    TRIVIAL = "trivial"
+    INCONSISTENT = "inconsistent"
+    UNREACHABLE = "unreachable"
 
 
 class Quantity(NamedTuple):
@@ -39,7 +51,7 @@ class PatternReport(NamedTuple):
     layers: tuple[LayerReport, ...] = ()
     readout: Quantity | None = None
     active: tuple[str, ...] = ()
-    status: str = "optimal"      # optimal | trivial | inconsistent | unreachable
+    status: Status = Status.OPTIMAL
     note: str | None = None
     tie_key: tuple = ()     # (exponent,): equal keys are ties at the spec's point
     order_key: tuple = ()   # ranking: exponent, then growth beyond the point, then simplicity
@@ -51,7 +63,7 @@ class PatternReport(NamedTuple):
     @property
     def counts(self) -> bool:
         """Whether the pattern competes for the prediction (a proper optimum)."""
-        return self.status == "optimal"
+        return self.status is Status.OPTIMAL
 
 
 class EngineWarning(NamedTuple):
@@ -98,14 +110,6 @@ class Prediction(NamedTuple):
     @property
     def tied(self) -> bool:
         return len(self.winners) > 1
-
-    def rank_of(self, report: PatternReport) -> int | None:
-        """Competition rank (1, 1, 3, ...) among proper optima; None for the rest.
-        One pattern's; for all of them at once use `ranks` (linear, not quadratic)."""
-        if not report.counts:
-            return None
-        better = sum(1 for p in self.patterns if p.counts and p.tie_key < report.tie_key)
-        return better + 1
 
     def ranks(self) -> dict[str, int]:
         """Every proper optimum's competition rank, by name, in one sort: a pattern's

@@ -181,7 +181,7 @@ def sweeps(three) -> None:
     """`curse sweep` over a 201 x 201 grid of (N1, N2), whole process, in each format;
     and in process, against one full `predict` per grid point."""
     from curse_cli.engine.api import predict as run_predict
-    from curse_cli.sweep.api import parse_axis, sweep
+    from curse_cli.sweeps.api import parse_axis, sweep
 
     repeat = 5
     cmds = [[*CURSE, *SWEEP], [*CURSE, *SWEEP, "--format", "json"], [*CURSE, *SWEEP, "--format", "csv"]]

@@ -10,7 +10,7 @@ import numpy as np
 
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.sweep.report import Axis, Relation
+from curse_cli.sweeps.report import Axis, Relation
 
 
 def relation(problem: Problem, axes: Sequence[Axis], form: Monomial) -> Relation | None:
