@@ -144,11 +144,11 @@ def limits(depth: WorkLimit = WorkLimit.DEPTH, search: bool = True):
     homogeneous = RULES[WorkLimit.DEPTH_HOMOGENEOUS]
     growing = RULES[WorkLimit.DEPTH_GROWING_CHI]
     lower = f" ReLU-like activations: {homogeneous.default}" + (
-        f"; a search with a growing chi, e.g. mean-field: {growing.default}" if search else "") + "; unless given."
+        f"; a search with a growing chi, e.g. mean-field: {growing.default}" if search else "") + "; unless given"
 
     def decorate(command):
         @click.option("--max-depth", default=RULES[depth].default, show_default=True,
-                      **limited(depth, f"Refuse networks with more hidden layers than this ({lower.strip()})"))
+                      **limited(depth, f"Refuse networks with more hidden layers than this ({lower.strip()})."))
         @click.option("--max-degree", default=RULES[WorkLimit.DEGREE].default, show_default=True,
                       **limited(WorkLimit.DEGREE, "Refuse targets of a higher degree (an unreachable one is still "
                                                   "answered; deeper networks allow less)."))

@@ -95,7 +95,7 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Any:
         table.add_column(col, justify="right" if col in ("#", "[E]") else "left", width=fixed.get(col),
                          style="dim" if col == "note" else None, overflow="fold")
     ranks = pred.ranks()
-    blocks = []
+    blocks: list[tuple[Any, list[tuple[str, Any]]]] = []
     for report, name, energy, size in zip(rows, names, energies, sizes, strict=True):
         rank = ranks.get(report.name)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
@@ -176,7 +176,7 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     table.add_column("minimising sizes")
     table.add_column("E ∝")
     table.add_column("[E]", justify="right")
-    blocks = []
+    blocks: list[tuple[Any, list[tuple[str, Any]]]] = []
     for report in pred.patterns:
         title = layout.name(report.name, "bold cyan" if report.counts else "dim")
         if not report.scored:
