@@ -70,7 +70,8 @@ RULES: dict[WorkLimit, Rule] = {
         "64 at once"),
     WorkLimit.PATTERNS: Rule(
         "candidate patterns", 2000, 5000,
-        "--all scores each pattern: four layers (299 patterns) take about 7 s, 5000 patterns a few minutes"),
+        "ranking every pattern scores each one: four layers (299 patterns) take about 7 s, 5000 patterns a few "
+        "minutes"),
     WorkLimit.LISTED: Rule(
         "candidate patterns listed", 200_000, 2_500_000,
         "listing names scores nothing: seven layers (189,171 patterns) take about 2 s, eight (2,183,339) about 20 s"),
