@@ -36,9 +36,9 @@ from curse_cli.algebra.space import Space
 
 __all__ = [
     "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LayerReport", "LimitExceeded",
-    "Mechanism", "Optimum", "Option", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction", "Progress",
-    "Program", "Quantity", "RowCache", "Status", "Step", "Trail", "check_limits", "check_size", "count_patterns",
-    "enumerate_patterns", "explain", "form_at", "parse_pattern", "pattern_name", "predict", "rank",
+    "Mechanism", "Optimum", "Option", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction",
+    "Progress", "Program", "Quantity", "RowCache", "Status", "Step", "Trail", "check_limits", "check_size",
+    "count_patterns", "enumerate_patterns", "explain", "form_at", "parse_pattern", "pattern_name", "predict", "rank",
     "unreachable_from_supports", "unreachable_reason",
 ]
 
@@ -320,8 +320,8 @@ def score_all(problem: Problem, options: Options,
     mine, theirs = _balanced_halves(patterns, problem.depth)
     (own, caveats), (other, more) = in_two(lambda: _score_chunk(problem, options, mine),
                                            lambda: _score_chunk(problem, options, theirs))
-    reports = dict(zip(mine, own))
-    reports.update(zip(theirs, other))
+    reports = dict(zip(mine, own, strict=True))
+    reports.update(zip(theirs, other, strict=True))
     return [reports[p] for p in patterns], caveats | more
 
 
