@@ -1,7 +1,7 @@
 """`make bench`: whole-process wall times and in-process throughput.
 
 Not a test (pytest does not collect it): numbers depend on the machine, so they are
-measured and printed, never asserted.  Paste the output into README.md's table.
+measured and printed, never asserted.  Its output goes into docs/performance.md.
 """
 
 from __future__ import annotations
