@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: install run test bench bench-simulate clean
+.PHONY: install run test docs-examples bench bench-simulate clean
 
 SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
@@ -32,6 +32,11 @@ run: $(STAMP)
 
 test: $(TESTED)
 	$(BIN)/python -m pytest -q
+
+# Rewrite the output under every `$ curse ...` line of README.md and docs/*.md (what
+# tests/test_docs.py checks) after a change to what a command prints; read the diff.
+docs-examples: $(TESTED)
+	$(BIN)/python tests/doc_examples.py
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench.py
