@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: install run test docs-examples bench bench-simulate clean
+.PHONY: install run lint test docs-examples bench bench-simulate clean
 
 SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
@@ -30,7 +30,13 @@ install: $(TESTED)
 run: $(STAMP)
 	$(BIN)/curse predict specs/three_layer_erf.yaml
 
-test: $(TESTED)
+# Lint and types first (seconds), then the whole suite.  Both tools read their settings
+# from pyproject.toml and check the whole tree.
+lint: $(TESTED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 # Rewrite the output under every `$ curse ...` line of README.md and docs/*.md (what

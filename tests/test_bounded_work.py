@@ -137,5 +137,6 @@ def test_a_deep_mean_field_search_is_refused_up_front_unless_the_depth_is_given(
     with pytest.raises(LimitExceeded):
         check_limits(problem, Options(max_depth_growing_chi=5))
     check_limits(problem, Options())   # the library's default: no separate limit
-    check_limits(load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem, Options(max_depth_growing_chi=5))
+    check_limits(load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem,
+                 Options(max_depth_growing_chi=5))
     check_limits(load_spec_text(text.replace('"d", ', "", 1), "t.yaml").problem, Options(max_depth_growing_chi=5))

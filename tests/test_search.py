@@ -141,7 +141,8 @@ def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
     from curse_cli.cli.main import cli
 
     widths = ", ".join('"d"' for _ in range(7))
-    text = f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\ntarget: {{kind: hermite, degree: 3}}\nscaling: standard\n"
+    text = (f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\n"
+            "target: {kind: hermite, degree: 3}\nscaling: standard\n")
     for command in ("predict", "compare"):
         result = CliRunner().invoke(cli, [command, "-"], input=text)
         assert result.exit_code == 2 and "--max-depth 7" in result.output, result.output

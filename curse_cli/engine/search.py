@@ -72,7 +72,7 @@ _Entry = tuple[float, int, int, Pattern, Relaxed | None]
 MARGIN = 1e-6
 PARALLEL_MIN = 2000   # patterns below which one process searches alone (five hidden layers of erf and more)
 SPLIT_LAYERS = 3   # the units two processes claim are the subtrees below prefixes of this many layers
-ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
+ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  # never recomputed: the root is expanded first
 
 
 class Found(NamedTuple):
@@ -116,11 +116,11 @@ class _Best:
     def add(self, report: PatternReport) -> None:
         if report.counts:
             self.reports.append(report)
-            bisect.insort(self.exponents, report.exponent)
+            bisect.insort(self.exponents, report.exponent)  # type: ignore[misc]  # a report that counts is scored
 
     def kept(self) -> tuple[PatternReport, ...]:
         theta = self.theta
-        return tuple(r for r in self.reports if theta is None or r.exponent <= theta)
+        return tuple(r for r in self.reports if theta is None or r.exponent <= theta)  # type: ignore[operator]  # kept reports are scored
 
 
 class _Shared:

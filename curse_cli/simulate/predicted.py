@@ -91,7 +91,7 @@ def load(path: str, overrides: tuple[str, ...]) -> SpecFacts:
     main = pred.winners[0]
     m_label, m_formula, m_exponent = _first_layer_m(pred)
     predicted = Predicted(
-        pattern=main.name, p_star=_p_star(format_monomial(problem.ridge), format_monomial(main.energy)),
+        pattern=main.name, p_star=_p_star(format_monomial(problem.ridge), format_monomial(main.energy)),  # type: ignore[arg-type]  # a winner has an energy
         p_star_exponent=format_fraction(pred.p_star_exponent), m_label=m_label, m_formula=m_formula,
         m_exponent=m_exponent, unreachable=pred.unreachable)
     return SpecFacts(
