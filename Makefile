@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: install run lint test docs-examples bench bench-simulate clean
+.PHONY: install run lint test check docs-examples bench bench-simulate clean
 
 SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
@@ -36,8 +36,14 @@ lint: $(TESTED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The whole suite in parallel (pytest-xdist, one worker per core).
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
+
+# While developing: lint, types and the tests not marked slow (tests/conftest.py), in
+# well under 30 s; `make test` before a commit.
+check: lint
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
 
 # Rewrite the output under every `$ curse ...` line of README.md and docs/*.md (what
 # tests/test_docs.py checks) after a change to what a command prints; read the diff.
