@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-SIMULATE_MODULES = ("test_simulate.py", "test_simulate_cli.py")
+SIMULATE_MODULES = ("test_simulate.py", "test_simulate_cli.py", "test_simulate_families.py")
 
 
 # `make check` runs the tests not marked slow (`-m "not slow"`): these modules, these tests,
