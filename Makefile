@@ -57,4 +57,4 @@ bench-simulate: $(TESTED)
 	$(BIN)/python tests/benchmarks/bench_simulate.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,7 @@
 Every width `N_l = d^w` (w = 1 and 2), erf, `He_3` target, standard scaling.  Each row
 is one `predict` by the search for the single best pattern (every tie kept, two
 processes as `curse predict` uses them), so the winners are exactly those full
-enumeration would find.  Prints a Markdown table for README.md, with the time each
+enumeration would find.  Prints a Markdown table for docs/depth.md, with the time each
 search took (in process) at each width.
 
     python tests/benchmarks/depth_table.py [MAX_DEPTH]
