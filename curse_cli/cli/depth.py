@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError
+from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, ProgressLine, UserError
 from curse_cli.limits import DEFAULT_MAX_DEPTH as DEFAULT_SEARCH_DEPTH
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
 
     def progress(depth: int) -> None:
         if sys.stderr is not None and sys.stderr.isatty():   # deep rows take minutes: say where it is
-            if settings.progress is not None:
+            if isinstance(settings.progress, ProgressLine):
                 settings.progress.close()   # the line of the search's progress, erased first
             click.echo(f"{depth} hidden layers done", err=True)
 

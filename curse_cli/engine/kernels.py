@@ -284,7 +284,7 @@ def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content]
         assert act.kind is not ActivationKind.POLYNOMIAL
         parts = [(j, relying_on(c, need)) for j, c in parts]
     if normalised:
-        name, form = scale
+        name, form = scale  # type: ignore[misc]  # normalised: a scale is given
         floors = floors + tuple((name, t) for t in (Term(_zero(space), 0), *top_terms(a)))
         parts = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in parts]
     elif tops and homogeneous:
@@ -382,7 +382,7 @@ def _spike_content(rules: Rules, content: Content, q_form: tuple[int, ...], bit:
         series = _powers(rules, act.hermite, content, remember=True, floors=named)
         whole = _certified(rules, act.hermite, content, caps, normalised)
         if normalised:
-            name, form = scale
+            name, form = scale  # type: ignore[misc]  # normalised: a scale is given
             floors = tuple((name, t) for t in tops)
             series = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in series]
         elif any(j != 1 for j, _ in series) and not unit_scale:
