@@ -113,19 +113,21 @@ def test_large_denominators_do_not_overflow():
 
 
 def test_remembered_products_are_the_computed_ones():
-    """`remembered_product` is `hermite_product` remembered per space, and a square (the
-    same object twice) is kept apart from a product of two equal contents."""
+    """`remembered_product` is `hermite_product` remembered in the run's memo, and a square
+    (the same object twice) is kept apart from a product of two equal contents."""
+    from curse_cli.algebra.memo import Memo
     from curse_cli.algebra.product import hermite_product, remembered_product
 
     space = make_space({"N": Fraction(1)}, {"x": (None, None), "y": (None, None)})
     ex, ey = space.form({"x": Fraction(1)}), space.form({"y": Fraction(1)})
     x = ((Term(ex, 1),), (Term(ey, 2), Term(tuple(a + b for a, b in zip(ex, ey)), 0)), ())
     twin = tuple(tuple(Term(tuple(t.vec), t.prov) for t in order) for order in x)
-    square = remembered_product(space, x, x)
-    assert remembered_product(space, x, x) is square
+    memo = Memo()
+    square = remembered_product(memo, space, x, x)
+    assert remembered_product(memo, space, x, x) is square and len(memo) == 1
     assert square == hermite_product(space, x, x, None)
-    assert remembered_product(space, x, twin) == hermite_product(space, x, twin, None)
-    assert remembered_product(space, x, x, 2) == hermite_product(space, x, x, 2)
+    assert remembered_product(memo, space, x, twin) == hermite_product(space, x, twin, None)
+    assert remembered_product(memo, space, x, x, 2) == hermite_product(space, x, x, 2)
 
 
 def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
@@ -405,11 +407,12 @@ def test_skipping_the_order_pairs_a_lower_pair_reaches_keeps_the_product():
     from functools import partial
 
     from curse_cli.algebra.floors import floor_region
+    from curse_cli.algebra.memo import Memo
     from curse_cli.algebra.product import hermite_product
 
     checked = 0
     for act, space, content, floors in _engine_contents():
-        region = floor_region(space, floors)
+        region = floor_region(Memo(), space, floors)
         prune_rows = region.prune_rows if region is not None else None
         product = partial(hermite_product, prune_rows=prune_rows)
         for only in (None, 3):
