@@ -485,15 +485,14 @@ def test_merging_two_pruned_sets_is_their_maximum():
 
 
 def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
-    """`tmax` concatenates its polynomials' arrays, remembered by identity for the
-    latest ones made (`trop_arrays`), instead of converting the terms again, and
-    merges two known to be pruned: the result is `prune` of all the terms in order,
-    and a remembered array is always the polynomial's own, also after more than
-    ARRAY_MEMORY polynomials pushed out the oldest (and ids of dropped ones were
-    reused)."""
+    """`tmax` concatenates the arrays its polynomials carry (`Held`, `trop_arrays`)
+    instead of converting the terms again, and merges two known to be pruned in its
+    space: the result is `prune` of all the terms in order, and a carried array is
+    always the polynomial's own."""
     import random
 
-    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, tmax, trop_arrays
+    from curse_cli.algebra.tropical import _arrays, tmax, trop_arrays
+    ARRAY_MEMORY = 512
     from tests.test_prune import _rows, _space as random_space
 
     rng = random.Random(11)
@@ -507,14 +506,14 @@ def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
             trops.append(tuple(Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)))
         out = tmax(space, *trops)
         assert out == prune(space, [t for trop in trops for t in trop]), f"case {case}"
-        assert tmax(space, *trops) == out   # now remembered, but not as pruned: no merge
-        pruned = [prune(space, trop) for trop in trops]   # remembered as pruned: tmax merges them
+        assert tmax(space, *trops) == out   # plain tuples: not known to be pruned, no merge
+        pruned = [prune(space, trop) for trop in trops]   # pruned in the space: tmax merges them
         assert tmax(space, *pruned) == prune(space, [t for trop in pruned for t in trop]), f"case {case}"
         other = space.with_point({n: Fraction(rng.randint(0, 3)) for n in space.scales})   # pruned elsewhere
         elsewhere = [prune(other, trop) for trop in trops]
         assert tmax(space, *elsewhere) == prune(space, [t for trop in elsewhere for t in trop]), f"case {case}"
         made.append(out)
-        made = made[-2 * ARRAY_MEMORY:]   # let old ones be freed, so that ids get reused
+        made = made[-2 * ARRAY_MEMORY:]
         for trop in rng.sample(made, min(len(made), 5)):
             if trop:
                 vecs, provs = trop_arrays(trop)
