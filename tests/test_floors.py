@@ -27,7 +27,7 @@ def _relu(depth: int, widths: str = "1") -> str:
 
 def _unpruned(monkeypatch, text: str):
     """A folder whose kernels are pruned on the box alone (the floors switched off)."""
-    monkeypatch.setattr(fl, "floor_region", lambda space, named: None)
+    monkeypatch.setattr(fl, "floor_region", lambda memo, space, named: None)
     problem = load_spec_text(text, "t.yaml").problem
     return Context(problem, Options(workers=1)).folder
 
@@ -211,7 +211,7 @@ def test_pruning_on_the_floors_changes_no_exponent(monkeypatch, widths):
     problem = load_spec_text(_relu(3, widths), "t.yaml").problem
     pruned = predict(problem, Options(workers=1))
     with monkeypatch.context() as m:
-        m.setattr(fl, "floor_region", lambda space, named: None)
+        m.setattr(fl, "floor_region", lambda memo, space, named: None)
         plain = predict(problem, Options(workers=1))
 
     def table(pred):

@@ -115,19 +115,21 @@ def test_large_denominators_do_not_overflow():
 
 
 def test_remembered_products_are_the_computed_ones():
-    """`remembered_product` is `hermite_product` remembered per space, and a square (the
-    same object twice) is kept apart from a product of two equal contents."""
+    """`remembered_product` is `hermite_product` remembered in the run's memo, and a square
+    (the same object twice) is kept apart from a product of two equal contents."""
+    from curse_cli.algebra.memo import Memo
     from curse_cli.algebra.product import hermite_product, remembered_product
 
     space = make_space({"N": Fraction(1)}, {"x": (None, None), "y": (None, None)})
     ex, ey = space.form({"x": Fraction(1)}), space.form({"y": Fraction(1)})
     x = ((Term(ex, 1),), (Term(ey, 2), Term(tuple(a + b for a, b in zip(ex, ey)), 0)), ())
     twin = tuple(tuple(Term(tuple(t.vec), t.prov) for t in order) for order in x)
-    square = remembered_product(space, x, x)
-    assert remembered_product(space, x, x) is square
+    memo = Memo()
+    square = remembered_product(memo, space, x, x)
+    assert remembered_product(memo, space, x, x) is square and len(memo) == 1
     assert square == hermite_product(space, x, x, None)
-    assert remembered_product(space, x, twin) == hermite_product(space, x, twin, None)
-    assert remembered_product(space, x, x, 2) == hermite_product(space, x, x, 2)
+    assert remembered_product(memo, space, x, twin) == hermite_product(space, x, twin, None)
+    assert remembered_product(memo, space, x, x, 2) == hermite_product(space, x, x, 2)
 
 
 def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
@@ -407,11 +409,12 @@ def test_skipping_the_order_pairs_a_lower_pair_reaches_keeps_the_product():
     from functools import partial
 
     from curse_cli.algebra.floors import floor_region
+    from curse_cli.algebra.memo import Memo
     from curse_cli.algebra.product import hermite_product
 
     checked = 0
     for act, space, content, floors in _engine_contents():
-        region = floor_region(space, floors)
+        region = floor_region(Memo(), space, floors)
         prune_rows = region.prune_rows if region is not None else None
         product = partial(hermite_product, prune_rows=prune_rows)
         for only in (None, 3):
@@ -484,15 +487,14 @@ def test_merging_two_pruned_sets_is_their_maximum():
 
 
 def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
-    """`tmax` concatenates its polynomials' arrays, remembered by identity for the
-    latest ones made (`trop_arrays`), instead of converting the terms again, and
-    merges two known to be pruned: the result is `prune` of all the terms in order,
-    and a remembered array is always the polynomial's own, also after more than
-    ARRAY_MEMORY polynomials pushed out the oldest (and ids of dropped ones were
-    reused)."""
+    """`tmax` concatenates the arrays its polynomials carry (`Held`, `trop_arrays`)
+    instead of converting the terms again, and merges two known to be pruned in its
+    space: the result is `prune` of all the terms in order, and a carried array is
+    always the polynomial's own."""
     import random
 
-    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, tmax, trop_arrays
+    from curse_cli.algebra.tropical import _arrays, tmax, trop_arrays
+    ARRAY_MEMORY = 512
     from tests.test_prune import _rows, _space as random_space
 
     rng = random.Random(11)
@@ -506,14 +508,14 @@ def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
             trops.append(tuple(Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)))
         out = tmax(space, *trops)
         assert out == prune(space, [t for trop in trops for t in trop]), f"case {case}"
-        assert tmax(space, *trops) == out   # now remembered, but not as pruned: no merge
-        pruned = [prune(space, trop) for trop in trops]   # remembered as pruned: tmax merges them
+        assert tmax(space, *trops) == out   # plain tuples: not known to be pruned, no merge
+        pruned = [prune(space, trop) for trop in trops]   # pruned in the space: tmax merges them
         assert tmax(space, *pruned) == prune(space, [t for trop in pruned for t in trop]), f"case {case}"
         other = space.with_point({n: Fraction(rng.randint(0, 3)) for n in space.scales})   # pruned elsewhere
         elsewhere = [prune(other, trop) for trop in trops]
         assert tmax(space, *elsewhere) == prune(space, [t for trop in elsewhere for t in trop]), f"case {case}"
         made.append(out)
-        made = made[-2 * ARRAY_MEMORY:]   # let old ones be freed, so that ids get reused
+        made = made[-2 * ARRAY_MEMORY:]
         for trop in rng.sample(made, min(len(made), 5)):
             if trop:
                 vecs, provs = trop_arrays(trop)

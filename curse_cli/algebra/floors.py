@@ -34,6 +34,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
+from curse_cli.algebra.memo import Memo
 from curse_cli.algebra.prune import best_of_classes, nonnegative_forms
 from curse_cli.algebra.space import Space
 from curse_cli.algebra.tropical import Content, Term, Trop, dominates, trop_arrays
@@ -201,14 +202,14 @@ class Region(NamedTuple):
         return tuple(_prune_trop(space, order, self) for order in content)
 
 
-def floor_region(space: Space, named: Iterable[tuple[str, Term]]) -> Region | None:
+def floor_region(memo: Memo, space: Space, named: Iterable[tuple[str, Term]]) -> Region | None:
     """The region of the floors `named` (`Kernel.floors`), or None without floors (or
     with floors in a cycle, `floor_table`): then the box alone prunes.  Made once per
     space and floors (`Space.remember`): a kernel's powers, its lazy layer and its
     specialised layers ask for the same floors (five ReLU layers: 476 requests, 238
     distinct floors)."""
     named = tuple(named)
-    return space.remember(("floor region", named), lambda: _region(space, named))
+    return memo.remember(("floor region", named), lambda: _region(space, named))
 
 
 def _region(space: Space, named: tuple[tuple[str, Term], ...]) -> Region | None:
@@ -323,10 +324,10 @@ def _prune_trop(space: Space, terms: Trop, region: Region) -> Trop:
     return tuple(terms[i] for i in region.prune_rows(space, vecs, provs))
 
 
-def floor_prune(space: Space, content: Content, named: Iterable[tuple[str, Term]]) -> Content:
+def floor_prune(memo: Memo, space: Space, content: Content, named: Iterable[tuple[str, Term]]) -> Content:
     """`content` pruned order by order on the box and the floors `named` (`Kernel.floors`);
     unchanged without floors."""
-    region = floor_region(space, named)
+    region = floor_region(memo, space, named)
     return content if region is None else region.prune(space, content)
 
 

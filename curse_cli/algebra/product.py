@@ -4,27 +4,36 @@ powers a kernel raises again and again."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
+from curse_cli.algebra.memo import Memo
 from curse_cli.algebra.orders import PairOrders, closed_orders, hermite_orders
 from curse_cli.algebra.prune import prune_arrays
 from curse_cli.algebra.space import Space
 from curse_cli.algebra.tropical import Content, Trop, _terms, trop_arrays
 
 
-def remembered_product(space: Space, x: Content, y: Content, only: int | None = None,
-                       pairs: PairOrders | None = None, need: int = 0,
-                       prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]] | None = None,
-                       where: tuple = ()) -> Content:
-    """`hermite_product`, computed once per space and arguments (`Space.remember`): for
-    the powers of a feature's content, raised again at every layer that specialises on
-    it.  A square (`y is x`) is told apart from a product of equal contents, whose terms
-    may come out in another order.  `where`: what `prune_rows` prunes on, for the key (a
-    homogeneous activation's floors: the same factors give fewer terms on more floors)."""
-    return space.remember(("hermite_product", x, y, only, y is x, pairs, need, where),
-                          lambda: hermite_product(space, x, y, only, prune_rows=prune_rows, pairs=pairs, need=need))
+class Pruning(NamedTuple):
+    """How a product's candidates are pruned (`prune_rows`, in place of `prune_arrays`)
+    and what that depends on, for a remembered product's key (`where`: a homogeneous
+    activation's floors: the same factors give fewer terms on more floors)."""
+
+    prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]]
+    where: tuple
+
+
+def remembered_product(memo: Memo, space: Space, x: Content, y: Content, only: int | None = None,
+                       pairs: PairOrders | None = None, need: int = 0, pruning: Pruning | None = None) -> Content:
+    """`hermite_product`, computed once per run and arguments (`memo`): for the powers of
+    a feature's content, raised again at every layer that specialises on it.  A square
+    (`y is x`) is told apart from a product of equal contents, whose terms may come out
+    in another order."""
+    where = pruning.where if pruning is not None else ()
+    prune_rows = pruning.prune_rows if pruning is not None else None
+    return memo.remember(("hermite_product", x, y, only, y is x, pairs, need, where),
+                         lambda: hermite_product(space, x, y, only, prune_rows=prune_rows, pairs=pairs, need=need))
 
 
 PRODUCT_ROWS = 1 << 17   # candidate terms a product holds per order before pruning them (memory: rows x symbols)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from math import prod
-from typing import NamedTuple
 
 import numpy as np
 
-from curse_cli.algebra.space import Space
+from curse_cli.algebra.space import Floats, Space
 
 
 CHUNK = 96
@@ -80,64 +79,17 @@ def best_of_classes(space: Space, vecs: np.ndarray, provs: np.ndarray) -> np.nda
     return _best_of_classes(vecs[:, space.first_variable:], provs, a0, a1)
 
 
-class _Weights(NamedTuple):
-    """Per-space constants of the float tests (`_float_weights`), as integers: the
-    point's (value, derivative) weights of the constant-and-scale part (f x 2); per
-    free size the lower and upper bounds (sizes x 2; 0 where missing) and which bound
-    is missing; `reach`: per part (value, derivative) the sum of the absolute values
-    of all these weights, which bounds |any sum| / max |entry| of that part."""
-
-    point: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    lo_missing: np.ndarray
-    up_missing: np.ndarray
-    reach: tuple[int, int]
-
-
-class _Floats(NamedTuple):
-    """`_Weights` for one prune, with each (value, derivative) pair folded into the
-    single number `value * scale + derivative`: `scale` is a power of two above any
-    derivative sum the tests form, so that number compares with zero as the pair does
-    lexicographically, and one comparison decides dominance.  Bounds as floats
-    (sizes,): lower, upper, and upper - lower."""
-
-    point: np.ndarray
-    scale: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    gap: np.ndarray
-    lo_missing: np.ndarray
-    up_missing: np.ndarray
-
-
-def _few_weights(space: Space) -> _Weights | None:
-    """`_Weights` of the space, made once (`Space.remember`); None when its arrays hold
-    Python integers (then only the general path is exact)."""
-    def make() -> _Weights | None:
-        ar = space.arrays
-        lo_missing, lo0, lo1 = ar["lower"]
-        up_missing, up0, up1 = ar["upper"]
-        parts = (ar["p0"], ar["p1"], lo0, lo1, up0, up1)
-        if any(a.dtype != np.int64 for a in parts):
-            return None
-        reach = (sum(int(np.abs(a).sum()) for a in parts[0::2]), sum(int(np.abs(a).sum()) for a in parts[1::2]))
-        return _Weights(np.stack([ar["p0"], ar["p1"]], axis=1), np.stack([lo0, lo1], axis=1),
-                        np.stack([up0, up1], axis=1), lo_missing, up_missing, reach)
-    return space.remember(("few weights",), make)
-
-
 FLOAT_EXACT = 2**53  # float64 holds every integer of smaller magnitude, sums included
 
 
-def _float_weights(space: Space, vecs: np.ndarray) -> _Floats | None:
-    """`_Floats` for rows of `vecs` if the float tests compute exactly on them, else None.
+def _float_weights(space: Space, vecs: np.ndarray) -> Floats | None:
+    """`Floats` for rows of `vecs` if the float tests compute exactly on them, else None.
 
     Every sum a test forms (`_beaten`, `_float_dominance`; partial sums too) is, per
     part, at most 4 max|entry| x reach in magnitude: the derivatives' bound sets the
     scale, and the folded sums stay below 2^53, where float64 computes exactly in any
     order."""
-    w = _few_weights(space)
+    w = space.weights
     if w is None:
         return None
     top = 4 * int(np.abs(vecs).max()) + 4
@@ -145,14 +97,7 @@ def _float_weights(space: Space, vecs: np.ndarray) -> _Floats | None:
     scale = 1 << slope.bit_length()
     if value * scale + slope >= FLOAT_EXACT:
         return None
-    return space.remember(("floats", scale), lambda: _fold(w, scale))
-
-
-def _fold(w: _Weights, scale: int) -> _Floats:
-    pair = np.array([scale, 1], dtype=np.int64)
-    lower, upper = w.lower @ pair, w.upper @ pair
-    return _Floats(w.point, pair, lower.astype(np.float64), upper.astype(np.float64),
-                   (upper - lower).astype(np.float64), w.lo_missing, w.up_missing)
+    return w.fold(scale)
 
 
 def _prune_few(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int] | None:
@@ -192,7 +137,7 @@ def _best_of_few_classes(free: np.ndarray, provs: np.ndarray, base: list[list[in
     return sorted(best.values())
 
 
-def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Floats) -> np.ndarray:
+def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: Floats) -> np.ndarray:
     """For each row, whether another beats it: dominates it and either is not dominated
     back or comes later (`_View.prune`'s rule, on the numbers of `_View._dominates`,
     see `_float_dominance`); the rows in increasing order."""
@@ -206,10 +151,10 @@ def _beaten(free: np.ndarray, provs: np.ndarray, base: np.ndarray, w: _Floats) -
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
 """Rows for `_float_dominance`: free part (sizes x rows, floats), base (rows, floats:
-value and derivative folded, `_Floats`), provenance masks."""
+value and derivative folded, `Floats`), provenance masks."""
 
 
-def _minima(w: _Floats, used: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+def _minima(w: Floats, used: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """`out[j, i] = min(top_j, bottom_i) @ (upper - lower)` (folded), for free parts
     given as (sizes, rows) floats: one (sizes, rows, rows) array of minima, laid out
     so that numpy's inner loops run along rows, contracted by one float product.
@@ -218,7 +163,7 @@ def _minima(w: _Floats, used: np.ndarray, top: np.ndarray, bottom: np.ndarray) -
     return (w.gap[used] @ np.minimum(top[:, :, None], bottom[:, None, :]).reshape(k, n * m)).reshape(n, m)
 
 
-def _float_dominance(w: _Floats, used: np.ndarray, top: Rows, bottom: Rows, minima: np.ndarray) -> np.ndarray:
+def _float_dominance(w: Floats, used: np.ndarray, top: Rows, bottom: Rows, minima: np.ndarray) -> np.ndarray:
     """`dom[j, i]`: row j of `top` dominates row i of `bottom` (`_View._dominates` and
     the provenance cover), in floats, exact when every sum stays below 2^53
     (`_float_weights`).  `used`: the free sizes of the rows' columns; `minima`:
@@ -370,7 +315,7 @@ class _View:
     constant-and-scale part at the point (`base`: value and derivative arrays); after
     `sieve`, the rows' ranks at the probe corners."""
 
-    fast: _Floats | None = None   # set by `use_floats`
+    fast: Floats | None = None   # set by `use_floats`
 
     def __init__(self, vecs: np.ndarray, provs: np.ndarray, ar: dict, used: np.ndarray,
                  base: tuple[np.ndarray, np.ndarray]) -> None:
@@ -384,7 +329,7 @@ class _View:
         self.used, self.corners = used, ar["probes"]
         self.ranks: np.ndarray | None = None
 
-    def use_floats(self, w: _Floats) -> None:
+    def use_floats(self, w: Floats) -> None:
         """Test pairs in floats (`_float_dominance`, all pairs at once, exact when
         `_float_weights` gave `w` for these rows): cheaper than ranks and exact tests
         for the few hundred rows of a deep network's products, so `sieve` is then

@@ -12,16 +12,54 @@ the vectorised ones checked against this one by the tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from math import lcm
-from typing import Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from curse_cli.algebra.scales import BASE, Monomial
 
-_T = TypeVar("_T")
-_MISSING = object()
+class Floats(NamedTuple):
+    """`Weights` for one prune, with each (value, derivative) pair folded into the
+    single number `value * scale + derivative`: `scale` is a power of two above any
+    derivative sum the tests form, so that number compares with zero as the pair does
+    lexicographically, and one comparison decides dominance.  Bounds as floats
+    (sizes,): lower, upper, and upper - lower."""
+
+    point: np.ndarray
+    scale: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    gap: np.ndarray
+    lo_missing: np.ndarray
+    up_missing: np.ndarray
+
+
+class Weights:
+    """Per-space constants of the float dominance tests (`prune`), as integers: the
+    point's (value, derivative) weights of the constant-and-scale part (f x 2); per
+    free size the lower and upper bounds (sizes x 2; 0 where missing) and which bound
+    is missing; `reach`: per part (value, derivative) the sum of the absolute values
+    of all these weights, which bounds |any sum| / max |entry| of that part.  Derived
+    from the space alone; `fold(scale)` is made once per scale."""
+
+    def __init__(self, point: np.ndarray, lower: np.ndarray, upper: np.ndarray, lo_missing: np.ndarray,
+                 up_missing: np.ndarray, reach: tuple[int, int]) -> None:
+        self.point, self.lower, self.upper = point, lower, upper
+        self.lo_missing, self.up_missing, self.reach = lo_missing, up_missing, reach
+        self._folds: dict[int, Floats] = {}
+
+    def fold(self, scale: int) -> Floats:
+        """The weights with each pair folded at `scale` (`Floats`)."""
+        held = self._folds.get(scale)
+        if held is None:
+            pair = np.array([scale, 1], dtype=np.int64)
+            lower, upper = self.lower @ pair, self.upper @ pair
+            held = self._folds[scale] = Floats(self.point, pair, lower.astype(np.float64), upper.astype(np.float64),
+                                               (upper - lower).astype(np.float64), self.lo_missing, self.up_missing)
+        return held
 
 
 @dataclass(frozen=True)
@@ -51,15 +89,12 @@ class Space:
     arrays: dict = field(default_factory=dict, compare=False, repr=False)
     box: tuple[tuple[int, int], ...] | None = None
     bound_forms: tuple[tuple[tuple[int, ...] | None, tuple[int, ...] | None], ...] = ()
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     # `box` (sweeps): each scale's range (lo, hi) in units of 1/unit.  Then pruning keeps
     # a term unless another dominates it at *every* scale point of the box, so kernels
     # and programmes built in this space hold on the whole box; the point still drives
     # the linear programmes.  `bound_forms` are the free sizes' bounds as affine forms
     # of the scales (the first `first_variable` entries of a vector), None: unbounded.
-    # `memo` holds results computed once per space (`remember`): like `arrays`, derived
-    # data that takes no part in comparisons.
 
     @property
     def size(self) -> int:
@@ -84,14 +119,19 @@ class Space:
     def first_variable(self) -> int:
         return 1 + len(self.scales)
 
-    def remember(self, key: tuple, make: Callable[[], _T]) -> _T:
-        """`make()`, computed once per space and `key`: for pure functions of the space
-        and of the (hashable) arguments that `key` names, so the result is the one a
-        fresh computation would give."""
-        held = self.memo.get(key, _MISSING)
-        if held is _MISSING:
-            held = self.memo[key] = make()
-        return held
+    @cached_property
+    def weights(self) -> Weights | None:
+        """The float tests' constants (`Weights`), derived from `arrays` once; None when
+        the arrays hold Python integers (then only the exact paths are exact)."""
+        ar = self.arrays
+        lo_missing, lo0, lo1 = ar["lower"]
+        up_missing, up0, up1 = ar["upper"]
+        parts = (ar["p0"], ar["p1"], lo0, lo1, up0, up1)
+        if any(a.dtype != np.int64 for a in parts):
+            return None
+        reach = (sum(int(np.abs(a).sum()) for a in parts[0::2]), sum(int(np.abs(a).sum()) for a in parts[1::2]))
+        return Weights(np.stack([ar["p0"], ar["p1"]], axis=1), np.stack([lo0, lo1], axis=1),
+                       np.stack([up0, up1], axis=1), lo_missing, up_missing, reach)
 
     def index(self, name: str) -> int:
         if name == BASE:

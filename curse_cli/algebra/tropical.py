@@ -102,48 +102,40 @@ def _terms(vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) 
     return _remember_arrays(trop, vecs, provs, pruned_in)
 
 
-class _Held(NamedTuple):
-    trop: Trop
+class Held(tuple):
+    """A tropical polynomial that carries its terms' rows as read-only arrays (`vecs`,
+    `provs`: a product's or a merge's result is often the next product's factor) and
+    the space whose prune made it (`pruned_in`, None: not known), in which no two of
+    its terms dominate each other.  Equal to, and hashed as, the plain tuple."""
+
     vecs: np.ndarray
     provs: np.ndarray
-    pruned_in: Space | None   # the space whose prune made `trop` (None: not known)
-
-
-ARRAY_MEMORY = 512   # tropical polynomials whose arrays are remembered (the latest made)
-_ARRAY_MEMORY: dict[int, _Held] = {}
+    pruned_in: Space | None
 
 
 def _is_pruned(trop: Trop, space: Space) -> bool:
-    """Whether `trop` is remembered as the result of a prune in `space` (then no two of
-    its terms dominate each other there)."""
-    held = _ARRAY_MEMORY.get(id(trop))
-    return held is not None and held.trop is trop and held.pruned_in is space
+    """Whether `trop` was made by a prune in `space` (then no two of its terms dominate
+    each other there)."""
+    return isinstance(trop, Held) and trop.pruned_in is space
 
 
 def trop_arrays(trop: Trop) -> tuple[np.ndarray, np.ndarray]:
-    """`_arrays(trop)` (non-empty), remembered for the latest polynomials (by identity):
-    a product's or a merge's result is often the next product's factor, and a
-    spike's amplitude the factor of every power in a split."""
-    held = _ARRAY_MEMORY.get(id(trop))
-    if held is not None and held.trop is trop:
-        return held.vecs, held.provs
-    vecs, provs = _arrays(trop)
-    _remember_arrays(trop, vecs, provs)
-    return vecs, provs
+    """`_arrays(trop)` (non-empty): the rows a `Held` polynomial carries, or made."""
+    if isinstance(trop, Held):
+        return trop.vecs, trop.provs
+    return _arrays(trop)
 
 
 def _remember_arrays(trop: Trop, vecs: np.ndarray, provs: np.ndarray, pruned_in: Space | None = None) -> Trop:
-    """Remember `trop`'s arrays (made read only) and the space it was pruned in,
-    forgetting the oldest beyond ARRAY_MEMORY; holding `trop` keeps its identity from
-    being reused meanwhile."""
+    """`trop` as a `Held` polynomial with its arrays (made read only) and the space it
+    was pruned in."""
     if not trop:
         return trop
-    if len(_ARRAY_MEMORY) >= ARRAY_MEMORY:
-        del _ARRAY_MEMORY[next(iter(_ARRAY_MEMORY))]
     vecs.flags.writeable = False
     provs.flags.writeable = False
-    _ARRAY_MEMORY[id(trop)] = _Held(trop, vecs, provs, pruned_in)
-    return trop
+    held = Held(trop)
+    held.vecs, held.provs, held.pruned_in = vecs, provs, pruned_in
+    return held
 
 
 def _arrays(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:

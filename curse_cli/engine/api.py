@@ -32,6 +32,7 @@ from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_fr
 from curse_cli.engine.report import (Bounded, EngineWarning, Explanation, LayerReport, PatternReport, Prediction,
                                      Progress, Quantity, Status)
 from curse_cli.engine.search import Found, Trail, best_first
+from curse_cli.algebra.memo import Memo
 from curse_cli.algebra.space import Space
 
 __all__ = [
@@ -105,7 +106,7 @@ def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[Ca
 
 
 class Context:
-    """One problem's symbol space and kernel cache, shared by all its patterns.
+    """One problem's symbol space, kernels and cache (`memo`), shared by all its patterns.
 
     With a `box` of scale ranges (sweeps), kernels and programmes hold on the whole box
     and `at` moves the point of the linear programmes without recomputing them;
@@ -120,7 +121,8 @@ class Context:
         self.box, self.denominators = box, tuple(denominators)
         only = None if patterns is None else pattern_variables(patterns)
         self.space: Space = build_space(problem, box, self.denominators, only)
-        self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
+        self.memo = Memo()   # results of the rules in this space, for this context's patterns alone
+        self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box), memo=self.memo)
         self.programs: dict[Pattern, Program] = {}
 
     def refined(self, denominators: Iterable[int]) -> Context:
@@ -194,7 +196,7 @@ class Context:
     def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
         """Hermite orders present in the last kernel of any of `patterns` (all orders are
         computed here, unlike for scoring, which reads only the target's order)."""
-        folder = Folder(self.problem, self.space, self.truncation, restrict_last=False)
+        folder = Folder(self.problem, self.space, self.truncation, restrict_last=False, memo=self.memo)
         orders: set[int] = set()
         for p in patterns:
             amp = folder.kernel(p).amplitude

@@ -412,8 +412,8 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
-        own = (space.remember(("q index", layer), lambda l=layer: space.index(var("q", l)))  # type: ignore[misc]
-               if layer is not None else next((i for i in range(f, space.size) if option.vec[i]), None))
+        own = space.index(var("q", layer)) if layer is not None \
+            else next((i for i in range(f, space.size) if option.vec[i]), None)
         if own is None:   # a GFL cost whose D is held fixed: nothing to eliminate
             continue
         r, c = readout[own], option.vec[own]
@@ -432,7 +432,7 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], n
     for p, q, option in combination(space, program, chosen):
         w = p / q
         weight += w
-        total += w * space.remember(("floats", option.vec), lambda v=option.vec: np.asarray(v, dtype=float))  # type: ignore[misc]  # remember returns what the lambda returns
+        total += w * np.asarray(option.vec, dtype=float)
     return lower_bound(space, tuple(total.tolist()), nudge) / weight
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from curse_cli.algebra.memo import Memo
 from curse_cli.algebra.space import Space
 from curse_cli.archs.problem import ActivationKind, Problem
 from curse_cli.engine.kernels import (Kernel, gfl, highest_power, input_kernel, lazy, lazy_powers, rescaled, specialise,
@@ -18,13 +19,13 @@ class Folder:
     """Kernel states along pattern prefixes, computed once per prefix."""
 
     def __init__(self, problem: Problem, space: Space, trunc: Truncation, restrict_last: bool = True,
-                 q_bound: int | None = None) -> None:
+                 q_bound: int | None = None, memo: Memo | None = None) -> None:
         self.restrict_last = restrict_last
         self.q_bound = q_bound if q_bound is not None else search_bound(problem)
         self.problem = problem
         self.space = space
         self.trunc = trunc
-        self.rules = Rules(space, problem.activation, trunc)
+        self.rules = Rules(space, problem.activation, trunc, memo if memo is not None else Memo())
         self._kernels: dict[Pattern, Kernel] = {
             (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
         self._lazy: dict[Pattern, Kernel] = {}

@@ -173,12 +173,12 @@ def top_terms(amplitude: Content) -> Trop:
     return tuple(t for order in amplitude[:2] for t in order)
 
 
-def _nonpositive(space: Space, term: Term, caps: Caps = ()) -> bool:
+def _nonpositive(rules: Rules, term: Term, caps: Caps = ()) -> bool:
     """Whether `term <= 0` wherever a programme can be (`nonnegative` of its negation),
-    decided once per space, form and caps (`Space.remember`): the same top terms are
-    checked by the lazy rule and the power series of many kernels."""
-    return space.remember(("nonpositive", term.vec, caps),
-                          lambda: nonnegative(space, tuple(-x for x in term.vec), caps))
+    decided once per run, form and caps (`rules.memo`): the same top terms are checked
+    by the lazy rule and the power series of many kernels."""
+    return rules.memo.remember(("nonpositive", term.vec, caps),
+                               lambda: nonnegative(rules.space, tuple(-x for x in term.vec), caps))
 
 
 def _powers(rules: Rules, support: Support, base: Content, only: int | None = None, remember: bool = False,
@@ -204,7 +204,7 @@ def _certified(rules: Rules, support: Support, base: Content, caps: Caps = (), n
     positive (a large input scale) there is no such bound, unless the caller
     `normalised` the series by that scale (each factor then `<= 0` again).  Under an
     override, whether it reaches far enough is the caller's question."""
-    certified = not support.infinite or normalised or all(_nonpositive(rules.space, t, caps) for t in top_terms(base))
+    certified = not support.infinite or normalised or all(_nonpositive(rules, t, caps) for t in top_terms(base))
     if rules.trunc.max_power is not None:
         return certified and all(m <= rules.trunc.max_power for m in support.finite)
     return certified
@@ -246,7 +246,7 @@ def lazy(rules: Rules, kernel: Kernel, at: Place, remember: bool = True,
     if not remember:
         return _lazy(rules, kernel, at, powers)
     assert not rules.need, "a lean kernel is not remembered"
-    return rules.space.remember(("lazy", rules.act, kernel, rules.trunc, at.only, at.scale),
+    return rules.memo.remember(("lazy", rules.act, kernel, rules.trunc, at.only, at.scale),
                                 lambda: _lazy(rules, kernel, at, powers))
 
 
@@ -278,7 +278,7 @@ def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content]
         caveats.add(Caveat.POWERS)
     if not parts:
         return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps, floors)
-    tops = [t for t in top_terms(a) if not _nonpositive(space, t, kernel.caps)]
+    tops = [t for t in top_terms(a) if not _nonpositive(rules, t, kernel.caps)]
     parts = [(j, at_order(c, only)) for j, c in parts]   # pruned order by order: the others are not read
     if need:   # a lean kernel (`energy.Folder.readout_kernel`; no input-scale gain adds layers below)
         assert act.kind is not ActivationKind.POLYNOMIAL
@@ -299,7 +299,7 @@ def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content]
     else:
         amplitude = content_max(space, *(c for _, c in parts))
     if normalised:
-        amplitude = floor_rules.floor_prune(space, amplitude, floors)
+        amplitude = floor_rules.floor_prune(rules.memo, space, amplitude, floors)
     features = kernel.features if any(j == 1 for j, _ in parts) else ()
     return Kernel(amplitude, features, frozenset(caveats), kernel.caps, floors)
 
@@ -359,7 +359,7 @@ def spike_content(rules: Rules, f: Feature, q_form: tuple[int, ...], at: Place, 
     assert not rules.need, "a spike's content is remembered whole"
     space, act, bit = rules.space, rules.act, 1 << at.layer
     named = floor_rules.reaching(space, floors, f.content) if act.taylor is None else ()
-    return space.remember(("spike_content", act, f.content, q_form, bit, rules.trunc, caps, at.scale, named),
+    return rules.memo.remember(("spike_content", act, f.content, q_form, bit, rules.trunc, caps, at.scale, named),
                           lambda: _spike_content(rules, f.content, q_form, bit, at.scale, (caps, named)))
 
 
@@ -412,8 +412,8 @@ def specialise(rules: Rules, kernel: Kernel, lazy_part: Kernel, at: Place, name:
     spike = sigma.amplitude(space, only=only)
     named = lazy_part.floors + floors
     if named:   # pruned on the floors (as in `power_list`, no antichain on the box to merge)
-        amplitude = floor_rules.floor_prune(space, at_order(content_max(space, lazy_part.amplitude, spike), only),
-                                            named)
+        merged = at_order(content_max(space, lazy_part.amplitude, spike), only)
+        amplitude = floor_rules.floor_prune(rules.memo, space, merged, named)
     else:
         amplitude = at_order(content_merge(space, lazy_part.amplitude, spike), only)
     return Kernel(amplitude, lazy_part.features + ((spike_name(layer), sigma),),

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from enum import Enum
 from functools import partial
-from typing import Mapping, NamedTuple, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 from curse_cli.algebra import floors as floor_rules
 from curse_cli.algebra.orders import power_pairs
-from curse_cli.algebra.product import hermite_product, remembered_product
+from curse_cli.algebra.memo import Memo
+from curse_cli.algebra.product import Pruning, hermite_product, remembered_product
 from curse_cli.algebra.space import Space
 from curse_cli.algebra.tropical import Content, Term, Trop, content_max, content_merge
 from curse_cli.archs.problem import Activation, Support
@@ -41,13 +42,14 @@ Scale = tuple[str, tuple[int, ...]]
 
 class Rules(NamedTuple):
     """What every propagation rule reads: the symbol space, the activation, the
-    truncation and what is needed (a provenance mask: only the terms of the highest
+    truncation, the run's cache of results (`memo`) and what is needed (a provenance mask: only the terms of the highest
     power that rely on every layer of it are made, for a lean readout,
     `energy.Folder.readout_kernel`; 0: all of them)."""
 
     space: Space
     act: Activation
     trunc: Truncation
+    memo: Memo
     need: int = 0
 
 
@@ -117,12 +119,12 @@ def power_list(rules: Rules, base: Content, needed: Sequence[int], only: int | N
     number multiplies with each power."""
     space, need = rules.space, rules.need
     split, body, top = reuse
-    product = remembered_product if remember else hermite_product
-    region = floor_rules.floor_region(space, floors)
-    if region is not None:
-        product = partial(product, prune_rows=region.prune_rows)
-        if product.func is remembered_product:
-            product = partial(product, where=floors)
+    region = floor_rules.floor_region(rules.memo, space, floors)
+    if remember:
+        product: Callable[..., Content] = partial(remembered_product, rules.memo, pruning=None if region is None else
+                                                  Pruning(region.prune_rows, floors))
+    else:
+        product = hermite_product if region is None else partial(hermite_product, prune_rows=region.prune_rows)
     chain = power_chain(needed)
     highest = max(chain)
     out: dict[int, Content] = dict(body) if body is not None else {1: base}
