@@ -40,7 +40,7 @@ from curse_cli.archs.fields import (  # noqa: F401 - re-exported for the loader
     suggest,
 )
 from curse_cli.archs.registry import ARCHITECTURES, target_models
-from curse_cli.archs.targets import kind_of
+from curse_cli.archs.targets import Alignment, kind_of
 
 
 def _scaling_name(value: Any) -> str:
@@ -99,6 +99,8 @@ class Spec(_Model):
     architecture: ArchitectureSpec
     target: TargetSpec
     scaling: ScalingSpec = Field(description="standard, mean-field, or {chi: <size>}")
+    alignment: Alignment = Field(
+        default=Fraction(1), description="the alignment to reach, in (0, 1]: a share of the target's variance")
     data: Data = Field(default_factory=Data, description="the data measure and the target direction's variance")
     ridge: ScaleName = Field(
         default=DEFAULT_RIDGE, description="name of the ridge/temperature scale"
