@@ -146,10 +146,12 @@ class Context:
             program = build_program(self.folder, pattern)
         self.programs[pattern] = program
         name = pattern_name(pattern)
-        if not program.decisions[0].options:
+        missing = [k for k, d in zip(self.problem.read_orders, program.decisions) if not d.options]
+        if missing:
+            orders = ", ".join(f"He_{k}" for k in missing)
             return program, None, PatternReport(
                 name, pattern, None, None, status="unreachable",
-                note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})")
+                note=f"no component of the last kernel carries {orders}({self.problem.feature})")
         optimum = minimise(self.space, program)
         if optimum is None:
             return program, None, PatternReport(name, pattern, None, None, status="inconsistent",

@@ -111,8 +111,10 @@ class Folder:
         return self.space.form({name: Fraction(coefficient)})
 
     def only(self, length: int) -> int | None:
-        """The last hidden layer's kernel is only read at the target's order."""
-        return self.problem.degree if self.restrict_last and length == self.problem.depth else None
+        """The last hidden layer's kernel is only read at the target's order (at every
+        order when the readout reads several pieces)."""
+        restrict = self.restrict_last and length == self.problem.depth and len(self.problem.read_orders) == 1
+        return self.problem.degree if restrict else None
 
     def scale(self, kind: str, layer: int) -> tuple[str, tuple[int, ...]] | None:
         """The size `[s_l]` (kind "s") or `[s_f]` of layer `l`'s feature (kind "r"), if the
@@ -275,6 +277,22 @@ class Rows:
             Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{name}", Role.COST, l)
             for e in feature.eigen))
 
+    def _readout(self, chi: tuple[int, ...], last: Kernel, k: int, lean: bool) -> Decision:
+        """The readout family of the piece `He_k`: one option per component of the last
+        kernel that carries order `k` (`lean`: only those that rely on every layer of
+        `readout_need`, for a readout that reads one piece)."""
+        problem = self.folder.problem
+        readout = last.amplitude[k] if k < len(last.amplitude) else ()
+        if lean:
+            need = self.readout_need()
+            readout = tuple(a for a in readout if a.prov & need == need)
+        y = "y" if len(problem.read_orders) == 1 else f"He_{k}"
+        label = f"readout chi / <{y}|K|{y}>" if problem.readout_factor == Monomial() else \
+            f"readout chi {problem.readout_factor} / <{y}|K|{y}>"
+        vecs = (np.array(chi, dtype=object) - 2 * np.array([a.vec for a in readout], dtype=object)).tolist() \
+            if readout else []
+        return Decision(0, tuple(Option(tuple(v), a.prov, label, Role.READOUT, 0) for v, a in zip(vecs, readout)))
+
     def readout_need(self) -> int:
         """`readout_need` of the programme these rows make."""
         return _need(self.required, self.decisions)
@@ -296,16 +314,9 @@ class Rows:
             conditions.append(Option(_plus(term.vec, _neg(folder.form(name))), 0,
                                      f"{display(name)} >= the input scale (section 9)", Role.SCALE, 0))
         chi = folder.space.form(problem.chi * problem.readout_factor)
-        readout = last.amplitude[problem.degree] if problem.degree < len(last.amplitude) else ()
-        if lean:
-            need = self.readout_need()
-            readout = tuple(a for a in readout if a.prov & need == need)
-        label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \
-            f"readout chi {problem.readout_factor} / <y|K|y>"
-        vecs = (np.array(chi, dtype=object) - 2 * np.array([a.vec for a in readout], dtype=object)).tolist() \
-            if readout else []
-        decisions = [Decision(0, tuple(Option(tuple(v), a.prov, label, Role.READOUT, 0)
-                                       for v, a in zip(vecs, readout))), *self.decisions]
+        orders = problem.read_orders
+        decisions = [self._readout(chi, last, k, lean and len(orders) == 1) for k in orders]
+        decisions += self.decisions
         return Program(pattern, kernels, tuple(self.terms), tuple(conditions), tuple(decisions), self.required,
                        tuple(variables))
 
@@ -392,18 +403,20 @@ def readout_need(program: Program) -> int:
     layer: the required ones no cost option relies on (`uses_every_layer` reaches a
     layer only through the readout's term and the options of the layers reached).  A
     readout term without them is in no branch that counts."""
-    return _need(program.required, program.decisions[1:])
+    return _need(program.required, program.decisions)
 
 
-def _need(required: int, costs: Iterable[Decision]) -> int:
+def _need(required: int, decisions: Iterable[Decision]) -> int:
+    """The required layers no cost option (a decision of a layer > 0) relies on."""
+    costs = (d for d in decisions if d.layer)
     return required & ~functools.reduce(operator.or_, (o.prov for d in costs for o in d.options), 0)
 
 
 def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
-    """Whether the readout's term, and the eigenvalues paid for by the layers it relies
-    on, together rely on every non-lazy layer of the pattern."""
-    by_layer = {d.layer: o for d, o in zip(program.decisions, choice)}
-    used = by_layer[0].prov
+    """Whether the readout's terms (one per piece read), and the eigenvalues paid for by
+    the layers they rely on, together rely on every non-lazy layer of the pattern."""
+    by_layer = {d.layer: o for d, o in zip(program.decisions, choice) if d.layer}
+    used = functools.reduce(operator.or_, (o.prov for d, o in zip(program.decisions, choice) if not d.layer), 0)
     frontier = used
     while frontier:
         new = 0
@@ -528,11 +541,12 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     """The weights of `combined_bound`'s convex combination, as exact ratios `(p, q)`
     (weight `p/q`) with their rows: the readout with weight one, and each cost row that
     can eliminate its layer's own size (`q_l` of an Sp cost, `D_l` of a GFL cost)
-    against the readout, where that size enters with the opposite sign."""
+    against the readout, where that size enters with the opposite sign.  With several
+    pieces the first piece's readout is used (`t` is above each of them)."""
     readout = chosen[0].vec
     f = space.first_variable
     out = [(1, 1, chosen[0])]
-    costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
+    costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions, chosen) if d.layer]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
         own = space.remember(("q index", layer), lambda: space.index(var("q", layer))) if layer is not None \
@@ -586,7 +600,7 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
         each undecided layer relying on the layers of all its options at once (which
         any one option relies on a subset of)."""
         provs = [o.prov for o in chosen] + widest[len(chosen):]
-        used = frontier = provs[0]
+        used = frontier = functools.reduce(operator.or_, (p for l, p in zip(layers, provs) if not l), 0)
         while frontier:
             new = 0
             for l, p in zip(layers, provs):
