@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from curse_cli.engine.api import Context, Options, predict
 from curse_cli.engine.bound import relaxed_program
-from curse_cli.engine.energy import RowCache, search, uses_every_layer
+from curse_cli.engine.energy import RowCache, search
 from curse_cli.engine.patterns import count_completions, count_patterns, enumerate_patterns
 from curse_cli.engine.search import best_first
 from curse_cli.archs.activations import BUILTIN_NAMES, builtin
@@ -171,7 +171,7 @@ def _brute_force(space, program):
     decision (`energy.search` without any pruning)."""
     cache = RowCache(space, program)
     values = [cache.float_value(choice) for choice in itertools.product(*(d.options for d in program.decisions))
-              if uses_every_layer(program, choice)]
+              if program.uses_every_layer(choice)]
     values = [v for v in values if v is not None]
     return min(values) if values else None
 
@@ -229,7 +229,7 @@ def test_units_and_what_was_decided_cover_every_pattern_exactly_once():
                 covered.update(p for p in patterns if p[:len(e[3])] == e[3])
         for prefix in trail.dropped:
             covered.update(p for p in patterns if p[:len(prefix)] == prefix)
-        covered.update(evaluation[2].pattern for evaluation in trail.scored)
+        covered.update(evaluation.report.pattern for evaluation in trail.scored)
         assert covered == Counter(patterns), act
         firsts = [min(entries) for entries in units]
         assert firsts == sorted(firsts)
@@ -328,7 +328,7 @@ def test_a_spike_leaf_judged_dead_has_no_branch_that_uses_every_layer():
                 continue
             dead += 1
             program = ctx.program(pattern)
-            assert not any(uses_every_layer(program, choice)
+            assert not any(program.uses_every_layer(choice)
                            for choice in itertools.product(*(d.options for d in program.decisions))), pattern
     assert dead > 50 and alive > 20, (dead, alive)
 
@@ -345,7 +345,7 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
     import functools
     import operator
 
-    from curse_cli.engine.energy import minimise, readout_need
+    from curse_cli.engine.energy import minimise
 
     dropped = same = made_lean = 0
     for act, widths, scaling in (("erf", ["1"] * 4, "standard"), ("relu", ["1", "1/2", "1"], "mean-field"),
@@ -361,14 +361,14 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
             need = full.required & ~functools.reduce(   # `energy.readout_need`, written out
                 operator.or_, (o.prov for d in full.decisions[1:] for o in d.options), 0)
             assert kept == {o for o in full.decisions[0].options if o.prov & need == need}, pattern
-            assert readout_need(full) == need   # what a sweep's certificates skip (`cells._Pattern.certify`)
+            assert full.readout_need() == need   # what a sweep's certificates skip (`cells._Pattern.certify`)
             assert lean.decisions[1:] == full.decisions[1:]
             assert lean.kernels[-1].caveats == full.kernels[-1].caveats
             for option in full.decisions[0].options:
                 if option in kept:
                     continue
                 dropped += 1
-                assert not any(uses_every_layer(full, (option, *rest))
+                assert not any(full.uses_every_layer((option, *rest))
                                for rest in itertools.product(*(d.options for d in full.decisions[1:]))), pattern
             a, b = minimise(ctx.space, full), minimise(ctx.space, lean)
             assert (a is None) == (b is None), pattern

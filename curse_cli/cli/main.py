@@ -179,7 +179,7 @@ def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[s
 
 
 def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
-    from curse_cli.engine.patterns import parse_pattern
+    from curse_cli.engine.api import parse_pattern
 
     problem = loaded.problem
     return [parse_pattern(problem.activation, problem.depth, n, problem.feature) for n in names]
@@ -224,8 +224,7 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
                 limits: dict) -> None:
     """The derivation of one pattern, step by step."""
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options
-    from curse_cli.engine.explain import explain
+    from curse_cli.engine.api import Options, explain
 
     loaded = _load(spec, overrides)
     (pattern,) = _patterns(loaded, (name,))
@@ -246,8 +245,7 @@ def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_
 def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: int) -> None:
     """List the candidate patterns without scoring them."""
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, check_size
-    from curse_cli.engine.patterns import enumerate_patterns, pattern_name
+    from curse_cli.engine.api import Options, check_size, enumerate_patterns, pattern_name
 
     loaded = _load(spec, overrides)
     problem = loaded.problem

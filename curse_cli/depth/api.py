@@ -15,9 +15,7 @@ from typing import NamedTuple
 
 import yaml
 
-from curse_cli.engine.api import Options, check_limits, predict
-from curse_cli.engine.reach import unreachable_from_supports
-from curse_cli.engine.report import PatternReport, Prediction
+from curse_cli.engine.api import Options, PatternReport, Prediction, check_limits, predict, unreachable_from_supports
 from curse_cli.spec.load import LoadedSpec, SpecError, load_spec_text
 
 MAX_LAYERS = 64   # the most hidden layers `--layers` names (far beyond what a search finishes)

@@ -1,6 +1,8 @@
-"""The library's front door: score patterns, rank them, explain one.
+"""The engine's front door: score patterns, rank them, search for the best, and the
+programme operations a sweep's certificates need.
 
-Nothing here prints; the CLI renders what these functions return.
+Sweep, depth, the CLI and the Python API import the engine from here only.  Nothing
+here prints; the CLI renders what these functions return.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Iterable
 
-from curse_cli.engine.analysis import read_optimum
-from curse_cli.engine.energy import Folder, Program, build_program, minimise
+from curse_cli.engine.analysis import form_at, read_optimum
+from curse_cli.engine.explain import derivation
+from curse_cli.engine.energy import (Evaluation, Folder, Option, Optimum, Program, RowCache, build_program, combination,
+                                     minimise, without_amplification)
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
 from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
@@ -19,12 +23,20 @@ from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
     PATTERN_CEILING,
 )
-from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
+from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns, enumerate_patterns, parse_pattern,
+                                      pattern_name)
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
-from curse_cli.engine.report import Bounded, EngineWarning, PatternReport, Prediction
-from curse_cli.engine.search import Evaluation, best_first
+from curse_cli.engine.report import Bounded, EngineWarning, Explanation, PatternReport, Prediction
+from curse_cli.engine.search import Found, Trail, best_first
 from curse_cli.algebra.tropical import Space
+
+__all__ = [
+    "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LimitExceeded", "Mechanism",
+    "Option", "Optimum", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction", "Program",
+    "RowCache", "Step", "Trail", "check_limits", "check_size", "count_patterns", "enumerate_patterns", "explain",
+    "form_at", "parse_pattern", "pattern_name", "predict", "rank", "unreachable_from_supports", "unreachable_reason",
+]
 
 
 class PatternSpaceTooLarge(ValueError):
@@ -128,7 +140,7 @@ class Context:
         return moved
 
     def score(self, pattern: Pattern) -> PatternReport:
-        return self.evaluate(pattern)[2]
+        return self.evaluate(pattern).report
 
     def program(self, pattern: Pattern, keep: bool = False, lean: bool = False) -> Program:
         """The pattern's programme (kept if `keep`; `evaluate` keeps those it scores;
@@ -149,14 +161,36 @@ class Context:
         missing = [k for k, d in zip(self.problem.read_orders, program.decisions) if not d.options]
         if missing:
             orders = ", ".join(f"He_{k}" for k in missing)
-            return program, None, PatternReport(
+            return Evaluation(program, None, PatternReport(
                 name, pattern, None, None, status="unreachable",
-                note=f"no component of the last kernel carries {orders}({self.problem.feature})")
+                note=f"no component of the last kernel carries {orders}({self.problem.feature})"))
         optimum = minimise(self.space, program)
         if optimum is None:
-            return program, None, PatternReport(name, pattern, None, None, status="inconsistent",
-                                                note="no readout path uses every layer the pattern names")
-        return program, optimum, read_optimum(self.space, optimum)
+            return Evaluation(program, None, PatternReport(name, pattern, None, None, status="inconsistent",
+                                                           note="no readout path uses every layer the pattern names"))
+        return Evaluation(program, optimum, read_optimum(self.space, optimum))
+
+    def search(self, top: int, trail: Trail | None = None, seed: Iterable[Pattern] = ()) -> Found:
+        """The `top` best proper patterns and every tie, by best-first search
+        (`engine.search.best_first`, in one process); `trail` records what was scored and
+        dropped, `seed` patterns are scored first."""
+        return best_first(self, top, trail, tuple(seed))
+
+    def minimise(self, program: Program) -> Optimum | None:
+        """The programme's exact optimum (None: no branch uses every layer)."""
+        return minimise(self.space, program)
+
+    def rows(self, program: Program) -> RowCache:
+        """The programme's rows as exact LP rows, converted when first asked for."""
+        return RowCache(self.space, program)
+
+    def combination(self, program: Program, chosen: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+        """The weights of a branch's Fourier-Motzkin bound (`energy.combination`)."""
+        return combination(self.space, program, chosen)
+
+    def without_amplification(self, program: Program, layer: int, feature: str) -> Program:
+        """The programme with layer `layer`'s amplification `D` held at one (lazy)."""
+        return without_amplification(self.space, program, layer, feature)
 
     def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
         """Hermite orders present in the last kernel of any of `patterns` (all orders are
@@ -218,6 +252,7 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
 
 
 def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
+    """Why no pattern reaches the target: the orders the last kernels do reach."""
     problem = ctx.problem
     k = problem.degree
     reached = ctx.reached_orders(patterns)
@@ -330,3 +365,10 @@ def _searched(problem: Problem, options: Options, top: int) -> Prediction:
     caveats = found.caveats
     bounded = Bounded(top, total - len(ranked), found.theta, found.scored, found.expanded)
     return _prediction(problem, options, ranked, winners, None if winners else NO_PROPER, total, caveats, bounded)
+
+
+def explain(problem: Problem, pattern: Pattern, options: Options = Options()) -> Explanation:
+    """The derivation of one pattern: kernels layer by layer, costs, readout candidates
+    and the constraints active at its optimum (`engine.explain`)."""
+    check_limits(problem, options)
+    return derivation(Context(problem, options, patterns=[pattern]), pattern)

@@ -28,6 +28,7 @@ from curse_cli.solve import lp
 from curse_cli.engine.kernels import (Feature, Kernel, Truncation, gfl, highest_power, input_kernel, lazy,
                                       lazy_powers, rescaled, specialise, spike_name)
 from curse_cli.engine.patterns import GP, Mechanism, Pattern, layer_options
+from curse_cli.engine.report import PatternReport
 from curse_cli.engine.symbols import display, search_bound, var
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
@@ -74,6 +75,28 @@ class Program(NamedTuple):
     decisions: tuple[Decision, ...]
     required: int                    # bit mask of the layers the pattern must use
     variables: tuple[str, ...]
+
+    def readout_need(self) -> int:
+        """The layers the readout's term must rely on itself in a branch that uses every
+        layer: the required ones no cost option relies on (`uses_every_layer` reaches a
+        layer only through the readout's term and the options of the layers reached).  A
+        readout term without them is in no branch that counts."""
+        return _need(self.required, self.decisions)
+
+    def uses_every_layer(self, choice: tuple[Option, ...]) -> bool:
+        """Whether the readout's terms (one per piece read), and the eigenvalues paid for
+        by the layers they rely on, together rely on every non-lazy layer of the pattern."""
+        by_layer = {d.layer: o for d, o in zip(self.decisions, choice) if d.layer}
+        used = functools.reduce(operator.or_, (o.prov for d, o in zip(self.decisions, choice) if not d.layer), 0)
+        frontier = used
+        while frontier:
+            new = 0
+            for l, o in by_layer.items():
+                if l and frontier >> l & 1:
+                    new |= o.prov
+            frontier = new & ~used
+            used |= new
+        return self.required & ~used == 0
 
 
 class Folder:
@@ -368,7 +391,7 @@ def without_amplification(space: Space, program: Program, layer: int, feature: s
 
 def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     """Whether a pattern whose last layer `L` specialises may have a branch that uses
-    every non-lazy layer (`uses_every_layer`), judged without making its last kernel.
+    every non-lazy layer (`Program.uses_every_layer`), judged without making its last kernel.
 
     Layer `L`'s bit enters a branch only through the readout's term: no cost option
     carries it (a specialised layer's options are the eigenvalue terms of its feature,
@@ -398,34 +421,12 @@ def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     return required & ~used == 0
 
 
-def readout_need(program: Program) -> int:
-    """The layers the readout's term must rely on itself in a branch that uses every
-    layer: the required ones no cost option relies on (`uses_every_layer` reaches a
-    layer only through the readout's term and the options of the layers reached).  A
-    readout term without them is in no branch that counts."""
-    return _need(program.required, program.decisions)
-
-
 def _need(required: int, decisions: Iterable[Decision]) -> int:
     """The required layers no cost option (a decision of a layer > 0) relies on."""
     costs = (d for d in decisions if d.layer)
     return required & ~functools.reduce(operator.or_, (o.prov for d in costs for o in d.options), 0)
 
 
-def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
-    """Whether the readout's terms (one per piece read), and the eigenvalues paid for by
-    the layers they rely on, together rely on every non-lazy layer of the pattern."""
-    by_layer = {d.layer: o for d, o in zip(program.decisions, choice) if d.layer}
-    used = functools.reduce(operator.or_, (o.prov for d, o in zip(program.decisions, choice) if not d.layer), 0)
-    frontier = used
-    while frontier:
-        new = 0
-        for l, o in by_layer.items():
-            if l and frontier >> l & 1:
-                new |= o.prov
-        frontier = new & ~used
-        used |= new
-    return program.required & ~used == 0
 
 
 class RowCache:
@@ -497,10 +498,20 @@ class RowCache:
 
 
 class Optimum(NamedTuple):
+    """A programme's exact optimum: the branch chosen, its LP and certified solution."""
+
     program: Program
     choice: tuple[Option, ...]
     solution: lp.Solution
     minmax: lp.MinMax
+
+
+class Evaluation(NamedTuple):
+    """A scored pattern: its programme, exact optimum (None if it has none) and report."""
+
+    program: Program
+    optimum: Optimum | None
+    report: PatternReport
 
 
 def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None) -> float:
@@ -596,7 +607,7 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
     widest = [functools.reduce(operator.or_, (o.prov for o in d.options), 0) for d in decisions]
 
     def may_use_every_layer(chosen: tuple[Option, ...]) -> bool:
-        """Whether a completion of `chosen` may use every layer: `uses_every_layer` with
+        """Whether a completion of `chosen` may use every layer: `Program.uses_every_layer` with
         each undecided layer relying on the layers of all its options at once (which
         any one option relies on a subset of)."""
         provs = [o.prov for o in chosen] + widest[len(chosen):]
@@ -614,7 +625,7 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
         if 0 < k < len(decisions) and not may_use_every_layer(chosen):
             return   # no completion counts: skipped without changing which one is found
         if k == len(decisions):
-            if not uses_every_layer(program, chosen):
+            if not program.uses_every_layer(chosen):
                 return
             if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen, nudge) >= best[0] - tol:
                 return

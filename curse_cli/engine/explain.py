@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from curse_cli.engine.analysis import form_label
 from curse_cli.engine.symbols import display
-from curse_cli.engine.api import Context, check_limits
 from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern
 from curse_cli.engine.report import ExplainStep, Explanation, KernelLine
 from curse_cli.algebra.scales import format_fraction, format_monomial
 from curse_cli.algebra.tropical import Space, Term
+
+if TYPE_CHECKING:   # the front door (`api.explain`) passes its context in
+    from curse_cli.engine.api import Context
 
 
 def _term_label(space: Space, term: Term) -> str:
@@ -50,10 +54,9 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
             f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam} ({problem.words.cost})",)
 
 
-def explain(problem, pattern: Pattern, options) -> Explanation:
+def derivation(ctx: Context, pattern: Pattern) -> Explanation:
     """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
-    check_limits(problem, options)
-    ctx = Context(problem, options, patterns=[pattern])
+    problem = ctx.problem
     program, optimum, report = ctx.evaluate(pattern)
     space = ctx.space
     steps = []

@@ -54,7 +54,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from curse_cli.engine.bound import Relaxed, relaxed_program
-from curse_cli.engine.energy import Optimum, Program, search, spike_may_count
+from curse_cli.engine.energy import Evaluation, Program, search, spike_may_count
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.patterns import (Mechanism, Pattern, count_completions, count_patterns, enumerate_patterns,
                                       layer_options)
@@ -62,9 +62,6 @@ from curse_cli.engine.report import PatternReport
 
 if TYPE_CHECKING:   # api imports this module
     from curse_cli.engine.api import Context
-
-Evaluation = tuple[Program, Optimum | None, PatternReport]
-"""A scored pattern: its programme, exact optimum (None if it has none) and report."""
 
 _Entry = tuple[float, int, int, Pattern, Relaxed | None]
 """A queue entry: (bound, -length, tie, prefix, its relaxed programme: None until computed)."""
@@ -196,7 +193,7 @@ class _Search:
         if self.trail is not None:
             self.trail.scored.append(evaluation)
         self.caveats |= program.kernels[-1].caveats
-        self.best.add(evaluation[2])
+        self.best.add(evaluation.report)
         if self.shared is not None and self.best.theta is not None:
             self.shared.offer(self.best.theta)
 

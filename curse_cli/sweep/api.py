@@ -18,11 +18,10 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from curse_cli.engine.api import Options, check_limits, check_size, predict
+from curse_cli.engine.api import Options, Prediction, check_limits, check_size, predict
 from curse_cli.sweep.grid import CellSolver
 from curse_cli.sweep.relation import on_grid, relation
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import Prediction
 from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
 from curse_cli.sweep.report import Axis, Boundary, GridPoint, Outcome, Region, Relation, Segment, Sweep
 

@@ -31,13 +31,8 @@ from math import lcm
 from typing import NamedTuple, Sequence
 
 from curse_cli.solve import lp
-from curse_cli.engine.energy import (Optimum, Option, Program, RowCache, combination, minimise, readout_need,
-                                     uses_every_layer, without_amplification)
-from curse_cli.engine.analysis import form_at
-from curse_cli.engine.api import Context, rank
-from curse_cli.engine.patterns import Mechanism, Pattern, enumerate_patterns, pattern_name
-from curse_cli.engine.report import PatternReport
-from curse_cli.engine.search import Evaluation, Trail, best_first
+from curse_cli.engine.api import (Context, Evaluation, Mechanism, Optimum, Option, Pattern, PatternReport, Program,
+                                  RowCache, Trail, enumerate_patterns, form_at, pattern_name, rank)
 from curse_cli.sweep.report import Outcome
 
 Affine = tuple[Fraction, ...]
@@ -101,6 +96,7 @@ class _Pattern:
     """Certificates for one pattern's branches, at one point."""
 
     def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine, memo: _Memo | None = None) -> None:
+        self.ctx = ctx
         self.space = ctx.space
         self.program = program
         self.s0, self.v = s0, v
@@ -111,7 +107,7 @@ class _Pattern:
     @cached_property
     def cache(self) -> RowCache:
         """The programme's rows for exact LPs (only a branch no bound closes needs them)."""
-        return RowCache(self.space, self.program)
+        return self.ctx.rows(self.program)
 
     def at(self, form: Affine) -> tuple[Fraction, Fraction]:
         return _at(form, self.s0, self.v)
@@ -134,7 +130,7 @@ class _Pattern:
     def combined(self, chosen: tuple[Option, ...]) -> tuple[list[int], int] | None:
         """`energy.combined_bound`, exactly and as an affine function of the scales: the
         bound times `weight` in units of 1/unit**2 (`_bound_ints`), and `weight`."""
-        parts = combination(self.space, self.program, chosen)
+        parts = self.ctx.combination(self.program, chosen)
         den = lcm(*(q for _, q, _ in parts))
         ints = [0] * self.space.size
         for p, q, option in parts:   # the combination times `den`, in integers
@@ -224,7 +220,7 @@ class _Pattern:
             return True
 
         def leaf(chosen: tuple[Option, ...]) -> bool:
-            if not uses_every_layer(program, chosen) or chosen == skip:
+            if not program.uses_every_layer(chosen) or chosen == skip:
                 return True
             if against is not None and (fm := self.combined(chosen)) is not None and \
                     good(*self._point_ints(fm[0]), u3 * fm[1]):
@@ -245,7 +241,7 @@ class _Pattern:
             emit(bound, "branch dual")
             return True
 
-        need = readout_need(program)
+        need = program.readout_need()
 
         def walk(k: int, chosen: tuple[Option, ...]) -> bool:
             if k == len(decisions):
@@ -287,7 +283,7 @@ def _stays_amplified(ctx: Context, program: Program, report: PatternReport, targ
     stays strictly above the winner's energy (`analysis._lazy_ties` is then false)."""
     out: list[Constraint] = []
     for layer, feature in _amplified(report):
-        lazy = without_amplification(ctx.space, program, layer, feature)
+        lazy = ctx.without_amplification(program, layer, feature)
         found = _Pattern(ctx, lazy, s0, v).certify(target, "gt")
         if found is None:
             return None
@@ -303,8 +299,8 @@ def _stays_reducible(ctx: Context, program: Program, report: PatternReport, targ
     `<=` theirs.  Then holding the layer lazy reaches the same energy, which is what
     makes it trivial (values at the point, as ties are)."""
     for layer, feature in _amplified(report):
-        lazy = without_amplification(ctx.space, program, layer, feature)
-        opt = minimise(ctx.space, lazy)
+        lazy = ctx.without_amplification(program, layer, feature)
+        opt = ctx.minimise(lazy)
         if opt is None or opt.solution.value != report.exponent:
             continue
         below = _Pattern(ctx, program, s0, v).certify(target, "ge")
@@ -329,9 +325,9 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], searched: bool = True,
     `patterns` is scored."""
     if searched:
         trail = Trail()
-        if best_first(ctx, 1, trail, seed).theta is not None:
+        if ctx.search(1, trail, seed).theta is not None:
             problem = ctx.problem
-            scored = {e[2].pattern for e in trail.scored}
+            scored = {e.report.pattern for e in trail.scored}
             unscored = [p for prefix in trail.dropped
                         for p in enumerate_patterns(problem.activation, problem.depth, problem.feature, prefix)
                         if p not in scored]
@@ -349,10 +345,10 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
     v = tuple(Fraction(x, u) for x in space.direction[:f])
     point = dict(ctx.problem.scales)
     evaluations = list(evaluations)
-    reports, winners = rank(e[2] for e in evaluations)
+    reports, winners = rank(e.report for e in evaluations)
     target: Affine | None = None
     if winners:
-        first = next(e[1] for e in evaluations if e[2].name == winners[0].name)
+        first = next(e.optimum for e in evaluations if e.report.name == winners[0].name)
         assert first is not None
         target = first.solution.t
     constraints: dict[tuple, Constraint] = {}   # by form and kind: patterns share many
@@ -376,10 +372,10 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
         if holding(_Pattern(ctx, program, s0, v, memo).certify(target, "gt")):
             continue
         evaluations.append(ctx.evaluate(pattern, program))
-        reports, now = rank(e[2] for e in evaluations)
+        reports, now = rank(e.report for e in evaluations)
         if now != winners:  # pragma: no cover - the search keeps every winner
             raise AssertionError(f"{pattern_name(pattern)} was bounded away but wins")
-    by_name = {e[2].name: e for e in evaluations}
+    by_name = {e.report.name: e for e in evaluations}
     outcome = Outcome.of(ctx.problem.ridge, winners, None)   # the caller names why a target is unreachable
     alone = Cell(outcome, winners, _pin(ctx, point), point, reports)
     if winners:
@@ -395,7 +391,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
                 if opt.solution.t != target else []
             if not holding(_basis_rows(opt) + gfl + own + tie):
                 return alone
-    elif any(e[2].scored for e in evaluations):
+    elif any(e.report.scored for e in evaluations):
         return alone   # scored patterns, none proper: not certified beyond the point
     names = {w.name for w in winners}
     for program, opt, report in evaluations:

@@ -16,9 +16,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from curse_cli.engine.api import Context, Options, unreachable_reason
-from curse_cli.engine.patterns import Pattern, enumerate_patterns
-from curse_cli.engine.report import PatternReport
+from curse_cli.engine.api import Context, Options, Pattern, PatternReport, enumerate_patterns, unreachable_reason
 from curse_cli.archs.problem import Problem
 from curse_cli.sweep.cells import Cell, Constraint, solve_cell
 from curse_cli.sweep.relation import on_grid, relation

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import NamedTuple, Sequence
 
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import PatternReport
+from curse_cli.engine.api import PatternReport
 from curse_cli.algebra.scales import Monomial
 
 
