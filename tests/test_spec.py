@@ -263,7 +263,8 @@ def test_stdin_errors_name_stdin() -> None:
 def test_json_schema() -> None:
     schema = spec_json_schema()
     assert isinstance(schema, dict)
-    assert set(schema["properties"]) == {"name", "architecture", "target", "scaling", "data", "ridge", "scales"}
+    assert set(schema["properties"]) == {"name", "architecture", "target", "scaling", "data", "ridge", "scales",
+                                         "alignment"}
     assert {"architecture", "target", "scaling"} <= set(schema["required"])
     assert schema["additionalProperties"] is False
     json.dumps(schema)

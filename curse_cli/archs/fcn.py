@@ -30,7 +30,7 @@ class FcnBlock(Block):
 
 def resolve(block: FcnBlock, target: HermiteTarget | PolynomialTarget, data, sizes: Sizes) -> Network:
     paths = [f"architecture.widths[{i}]" for i in range(len(block.widths))]
-    widths = tuple(sizes.size(ref, path) for ref, path in zip(block.widths, paths))
+    widths = tuple(sizes.size(ref, path) for ref, path in zip(block.widths, paths, strict=True))
     activation, activation_doc = activation_profile(block.activation)
     depth = len(widths)
     return Network(
@@ -41,7 +41,7 @@ def resolve(block: FcnBlock, target: HermiteTarget | PolynomialTarget, data, siz
         lambda0=Monomial({BASE: data.target_variance - 1}),
         readout_factor=Monomial(),
         dimension=Monomial({BASE: 1}),
-        limits=tuple(width_limit(w, p) for w, p in zip(widths, paths)),
+        limits=tuple(width_limit(w, p) for w, p in zip(widths, paths, strict=True)),
         words=Words(network=f"{depth} hidden layer{'s' if depth > 1 else ''}",
                     target=target_words(target, "w*.x")),
         document={"kind": "fcn", "activation": activation_doc, "widths": [ref_doc(r) for r in block.widths]},

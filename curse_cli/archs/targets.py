@@ -2,7 +2,8 @@
 
 `hermite`: the single-index target `He_k(w*.x)` (per patch, for a convolutional
 network).  `polynomial`: `sum_k c_k He_k(w*.x)`, given by its coefficients or by the
-pieces' variance shares (docs/theory.md section 12); one piece is `hermite`.  `two-token`: softmax attention's `L^-1 sum_{i != j} (u.x_i)^r (v.x_j)^r
+pieces' variance shares (docs/theory.md section 12); one piece is `hermite`.
+`two-token`: softmax attention's `L^-1 sum_{i != j} (u.x_i)^r (v.x_j)^r
 (w.x_j)` of odd degree `2r + 1 >= 3` (docs/theory.md section 8.2).
 """
 
@@ -30,12 +31,17 @@ def _orders(value: Any) -> Any:
         return value
     if not value:
         raise ValueError("expected at least one piece, e.g. {1: 1, 3: 1}")
-    for key in value:
-        if isinstance(key, bool) or not isinstance(key, int):
+    out = {}
+    for key, item in value.items():
+        order = int(key) if isinstance(key, str) and key.strip().lstrip("-").isdigit() else key
+        if isinstance(order, bool) or not isinstance(order, int):
             raise ValueError(f"expected Hermite orders (integers >= 1) as keys, got {show(key)}")
-        if key < 1:
-            raise ValueError(f"a piece's order is at least 1 (a constant is not learned), got {key}")
-    return value
+        if order < 1:
+            raise ValueError(f"a piece's order is at least 1 (a constant is not learned), got {order}")
+        if order in out:
+            raise ValueError(f"the order {order} is given twice; give each piece once")
+        out[order] = item
+    return out
 
 
 class PolynomialTarget(Block):

@@ -136,11 +136,17 @@ LIMITS = limits()
 SEARCH_LIMITS = limits(DEFAULT_SEARCH_DEPTH, search=True)   # predict, compare, depth: a search grows about 5x per layer
 
 
-def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
-    """Load and validate a spec; its warnings (implausible values, as read) go to stderr."""
+ALIGNMENT = click.option("--alignment", "alignment", default=None, metavar="A",
+                         help="The alignment to reach, in (0, 1] (a number or a fraction such as 1/2): the share of a "
+                              "polynomial target's variance to learn [default: the spec's alignment, else 1].")
+
+
+def load(spec: str, overrides: tuple[str, ...], alignment: str | None = None) -> LoadedSpec:
+    """Load and validate a spec (at `alignment`, when given); its warnings (implausible
+    values, as read) go to stderr."""
     from curse_cli.spec.load import load_spec
 
-    loaded = load_spec(spec, overrides)
+    loaded = load_spec(spec, overrides, alignment=alignment)
     for warning in loaded.warnings:
         click.echo(f"Warning: {warning}", err=True)
     return loaded

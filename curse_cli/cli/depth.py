@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load
+from curse_cli.cli.common import ALIGNMENT, FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load
 from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
 
 
@@ -20,13 +20,14 @@ from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
 @click.option("--top", type=click.IntRange(1), default=1, show_default=True, metavar="K",
               help="Patterns each search finds (and every tie); the table shows the winners.")
 @SET
+@ALIGNMENT
 @FORMAT
 @PLOT("[P*] against depth")
 @MAX_ORDER
 @WORKERS
 @SEARCH_LIMITS
-def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt: str, plot: str | None,
-              max_order: int | None, workers: int | None, limits: dict) -> None:
+def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], alignment: str | None, fmt: str,
+              plot: str | None, max_order: int | None, workers: int | None, limits: dict) -> None:
     """[P*] and the winning patterns against the number of hidden layers.
 
     The spec is the template (a fully connected network): at L hidden layers its widths
@@ -43,7 +44,7 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
     depths = parse_layers(layers)
     if plot is not None:
         check_plot(plot)  # before the work, so a missing matplotlib costs nothing
-    loaded = _load(spec, overrides)
+    loaded = _load(spec, overrides, alignment)
     options = Options(max_order, workers=workers, **limits)
     specs = depth_specs(loaded, depths, options)
     rows = []

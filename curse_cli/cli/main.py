@@ -23,7 +23,7 @@ import click
 
 from curse_cli import __version__
 from curse_cli.cli.common import (
-    FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load,
+    ALIGNMENT, FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 # module is loaded (an error of a module never imported cannot have been raised).
 USER_ERRORS = (("curse_cli.spec.load", "SpecError"), ("curse_cli.engine.patterns", "PatternError"),
                ("curse_cli.engine.api", "PatternSpaceTooLarge"), ("curse_cli.engine.api", "LimitExceeded"),
+               ("curse_cli.engine.staircase", "TooManyPieces"),
                ("curse_cli.sweep.api", "SweepError"), ("curse_cli.depth.api", "DepthError"),
                ("curse_cli.cli.plotfile", "PlotError"))
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
@@ -155,27 +156,34 @@ def cli(debug: bool) -> None:
 @SPEC
 @SEARCH
 @SET
+@ALIGNMENT
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], fmt: str,
-                max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], alignment: str | None,
+                fmt: str, max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
 
     By default the five best patterns (and every tie) are found by a branch-and-bound search,
     which bounds the others away without scoring them; --all ranks every pattern."""
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, predict
+    from curse_cli.cli.staircase_render import staircase_json, staircase_view
+    from curse_cli.engine.api import Options, predict_staircase
 
-    loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
+    loaded = _load(spec, overrides, alignment)
+    pred, stair = predict_staircase(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
     _warn(pred)
     if fmt == "json":
-        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show))
+        doc = render.prediction_json(pred, loaded.document, loaded.origin, show)
+        if doc["prediction"] is not None:
+            doc["prediction"]["staircase"] = staircase_json(stair, loaded.problem)
+        _emit_json(doc)
     else:
         _print(render.prediction_view(pred, loaded.document, loaded.origin, show))
+        if len(loaded.problem.pieces) > 1:
+            _print(staircase_view(stair, loaded.problem))
 
 
 def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
@@ -191,18 +199,20 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
               help="A pattern to include, e.g. 'Sp(z)-Sp(sigma1)'. Repeatable; default: the best ones (--top, --all).")
 @SEARCH
 @SET
+@ALIGNMENT
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
 def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | None, overrides: tuple[str, ...],
-                fmt: str, max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+                alignment: str | None, fmt: str, max_order: int | None, max_patterns: int, workers: int | None,
+                limits: dict) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
     from curse_cli.cli import render
     from curse_cli.engine.api import Options, predict
 
-    loaded = _load(spec, overrides)
+    loaded = _load(spec, overrides, alignment)
     chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
     pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), chosen,
                    None if chosen else top)
@@ -217,24 +227,26 @@ def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | 
 @SPEC
 @click.option("--pattern", "-p", "name", required=True, metavar="NAME", help="The pattern to derive.")
 @SET
+@ALIGNMENT
 @FORMAT
 @MAX_ORDER
 @LIMITS
-def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                limits: dict) -> None:
+def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], alignment: str | None, fmt: str,
+                max_order: int | None, limits: dict) -> None:
     """The derivation of one pattern, step by step."""
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, explain
+    from curse_cli.engine.api import Options, explain, pieces_at
 
-    loaded = _load(spec, overrides)
+    loaded = _load(spec, overrides, alignment)
     (pattern,) = _patterns(loaded, (name,))
     options = Options(max_order, **limits)
-    ex = explain(loaded.problem, pattern, options)
-    order = options.truncation(loaded.problem).max_order
+    problem = pieces_at(loaded.problem, options)   # a polynomial target: the pieces learned at the alignment
+    ex = explain(problem, pattern, options)
+    order = options.truncation(problem).max_order
     if fmt == "json":
-        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem, order))
+        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, problem, order))
     else:
-        _print(render.explain_view(ex, loaded.problem, loaded.document, loaded.origin, order))
+        _print(render.explain_view(ex, problem, loaded.document, loaded.origin, order))
 
 
 @cli.command("patterns")

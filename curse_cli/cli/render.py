@@ -19,7 +19,7 @@ from curse_cli.archs.problem import Problem
 from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Quantity
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
 
-PREDICT_SCHEMA = "curse.predict/3"
+PREDICT_SCHEMA = "curse.predict/4"
 COMPARE_SCHEMA = "curse.compare/3"
 EXPLAIN_SCHEMA = "curse.explain/2"
 PATTERNS_SCHEMA = "curse.patterns/2"

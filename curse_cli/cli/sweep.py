@@ -46,7 +46,7 @@ import json
 
 import click
 
-from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import ALIGNMENT, LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPEC, UserError, load as _load
 
 
 @click.command("sweep")
@@ -57,14 +57,15 @@ from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPE
 @click.option("--y", "y", default=None, metavar="NAME=START:STOP:COUNT",
               help="A second, vertical axis: a phase diagram instead of a line.")
 @SET
+@ALIGNMENT
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Rich tables and map for people, one JSON document, or one CSV table on stdout.")
 @PLOT("the sweep")
 @MAX_ORDER
 @MAX_PATTERNS
 @LIMITS
-def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt: str, plot: str | None,
-              max_order: int | None, max_patterns: int, limits: dict) -> None:
+def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], alignment: str | None, fmt: str,
+              plot: str | None, max_order: int | None, max_patterns: int, limits: dict) -> None:
     """Sweep one or two scale exponents: where each pattern wins, and P*'s formula there.
 
     One axis: every grid point's winner(s), [E] and [P*], then the exact segments
@@ -83,7 +84,7 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
     axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
     if plot is not None:
         check_plot(plot)  # before the work, so a missing matplotlib costs nothing
-    loaded = _load(spec, overrides)
+    loaded = _load(spec, overrides, alignment)
     fixed = set(parse_overrides(overrides))
     for flag, axis in zip(("--x", "--y"), axes):
         if axis.name in fixed:

@@ -222,17 +222,26 @@ def form_label(space: Space, vec: Sequence[int], ones: frozenset[str] = frozense
 
 
 def active_readout(opt: Optimum, reader: _Reader) -> tuple[int, Option, Affine]:
-    """The piece whose readout term is the largest at the optimum (the first on a tie),
-    its chosen option and the term's value: the one readout of a single-piece target."""
+    """The active piece: its readout row binds the optimum (a positive multiplier), else
+    its term is the largest there (the first on a tie); its chosen option and the
+    term's value.  The one readout of a single-piece target."""
     base = len(opt.minmax.rows) - len(opt.choice)
-    readouts = [(i, o) for i, (d, o) in enumerate(zip(opt.program.decisions, opt.choice)) if not d.layer]
+    readouts = [(i, o) for i, (d, o) in enumerate(zip(opt.program.decisions, opt.choice, strict=True)) if not d.layer]
     best = None
     for piece, (i, option) in enumerate(readouts):
         aff = form_at(opt.minmax.rows[base + i], opt.solution.x)
-        if best is None or reader.at(aff) > reader.at(best[2]):
-            best = (piece, option, aff)
+        binds = opt.solution.multipliers.get(base + i, 0) > 0
+        key = (binds, reader.at(aff))
+        if best is None or key > best[3]:
+            best = (piece, option, aff, key)
     assert best is not None
-    return best
+    return best[:3]
+
+
+def active_piece(opt: Optimum) -> int:
+    """Which readout family (by position: the pieces' orders ascending) has the largest
+    term at the optimum: the piece that sets the readout's cost."""
+    return active_readout(opt, _Reader(opt))[0]
 
 
 def read_optimum(space: Space, opt: Optimum) -> PatternReport:

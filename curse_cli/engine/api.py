@@ -21,7 +21,7 @@ from curse_cli.engine.symbols import Box, build_space, pattern_variables, search
 from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
 from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
-    PATTERN_CEILING,
+    DEFAULT_TOP, PATTERN_CEILING,
 )
 from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns, enumerate_patterns, parse_pattern,
                                       pattern_name)
@@ -29,12 +29,14 @@ from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
 from curse_cli.engine.report import Bounded, EngineWarning, Explanation, PatternReport, Prediction
 from curse_cli.engine.search import Found, Trail, best_first
+from curse_cli.engine.staircase import Staircase, Step as StairStep, TooManyPieces, climb, set_problem, unresolved
 from curse_cli.algebra.tropical import Space
 
 __all__ = [
     "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LimitExceeded", "Mechanism",
     "Option", "Optimum", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction", "Program",
-    "RowCache", "Step", "Trail", "check_limits", "check_size", "count_patterns", "enumerate_patterns", "explain",
+    "RowCache", "Staircase", "StairStep", "Step", "TooManyPieces", "Trail", "at_alignment", "pieces_at", "predict_staircase", "set_problem",
+    "staircase", "check_limits", "check_size", "count_patterns", "enumerate_patterns", "explain",
     "form_at", "parse_pattern", "pattern_name", "predict", "rank", "unreachable_from_supports", "unreachable_reason",
 ]
 
@@ -158,7 +160,7 @@ class Context:
             program = build_program(self.folder, pattern)
         self.programs[pattern] = program
         name = pattern_name(pattern)
-        missing = [k for k, d in zip(self.problem.read_orders, program.decisions) if not d.options]
+        missing = [k for k, d in zip(self.problem.read_orders, program.decisions, strict=False) if not d.options]
         if missing:
             orders = ", ".join(f"He_{k}" for k in missing)
             return Evaluation(program, None, PatternReport(
@@ -321,8 +323,13 @@ def predict(problem: Problem, options: Options = Options(),
     the `top` best proper patterns and every tie by best-first search instead
     (`engine.search`: the same patterns full ranking puts first), without scoring the
     rest.  A target no pattern can reach is answered from the activation's supports,
-    before any work."""
+    before any work.  A target of several pieces is answered at its alignment, by the
+    staircase (`predict_staircase`); named patterns are scored on the set it chooses."""
     check_limits(problem, options, degree=False)
+    if unresolved(problem):
+        if patterns is None:
+            return predict_staircase(problem, options, top)[0]
+        return predict(pieces_at(problem, options), options, patterns, top)
     if patterns is None:
         reason = unreachable_from_supports(problem.activation, problem.depth, problem.degree)
         if reason is not None:
@@ -371,4 +378,46 @@ def explain(problem: Problem, pattern: Pattern, options: Options = Options()) ->
     """The derivation of one pattern: kernels layer by layer, costs, readout candidates
     and the constraints active at its optimum (`engine.explain`)."""
     check_limits(problem, options)
+    problem = pieces_at(problem, options)
     return derivation(Context(problem, options, patterns=[pattern]), pattern)
+
+
+def staircase(problem: Problem, options: Options = Options(), top: int | None = None) -> Staircase:
+    """The learning staircase of the problem's target (docs/theory.md section 12): each
+    set of pieces solved as one programme (`predict` on `set_problem`), the sets taken
+    smallest exponent first (`engine.staircase.climb`).  One piece: one step, today's
+    prediction."""
+    check_limits(problem, options, degree=False)
+    return climb(problem.pieces, lambda pieces: predict(set_problem(problem, pieces), options, top=top))
+
+
+def predict_staircase(problem: Problem, options: Options = Options(),
+                      top: int | None = None) -> tuple[Prediction, Staircase]:
+    """The prediction at the problem's alignment and the whole staircase."""
+    stair = staircase(problem, options, top)
+    return at_alignment(problem, stair, options), stair
+
+
+def pieces_at(problem: Problem, options: Options = Options()) -> Problem:
+    """The problem of the set of pieces the staircase learns at the problem's alignment
+    (above the reachable share: every piece); a target of one piece as it is."""
+    if not unresolved(problem):
+        return problem
+    step = staircase(problem, options, DEFAULT_TOP).at(problem.alignment)
+    return set_problem(problem, step.pieces if step is not None else tuple(k for k, _ in problem.pieces))
+
+
+def at_alignment(problem: Problem, stair: Staircase, options: Options = Options()) -> Prediction:
+    """The prediction at the problem's alignment: that of the step holding it, or, above
+    the share the reachable pieces carry, an unreachable answer naming the pieces no
+    pattern reaches (one piece: its own answer)."""
+    step = stair.at(problem.alignment)
+    if step is not None:
+        return step.prediction
+    if len(problem.pieces) == 1:   # its one piece is unreachable: the step-less staircase holds its answer
+        return stair.alone[0]
+    names = ", ".join(f"He_{k}" for k, _ in stair.missing)
+    reason = (f"alignment {problem.alignment} is above {stair.cap}, the share of the pieces some pattern reaches: "
+              f"no pattern reaches {names}; " + "; ".join(why for _, why in stair.missing[:1]))
+    return Prediction(problem, (), (), None, None, reason, options.truncation(problem).max_order,
+                      count_patterns(problem.activation, problem.depth))

@@ -86,8 +86,8 @@ class Program(NamedTuple):
     def uses_every_layer(self, choice: tuple[Option, ...]) -> bool:
         """Whether the readout's terms (one per piece read), and the eigenvalues paid for
         by the layers they rely on, together rely on every non-lazy layer of the pattern."""
-        by_layer = {d.layer: o for d, o in zip(self.decisions, choice) if d.layer}
-        used = functools.reduce(operator.or_, (o.prov for d, o in zip(self.decisions, choice) if not d.layer), 0)
+        by_layer = {d.layer: o for d, o in zip(self.decisions, choice, strict=True) if d.layer}
+        used = functools.reduce(operator.or_, (o.prov for d, o in zip(self.decisions, choice, strict=True) if not d.layer), 0)
         frontier = used
         while frontier:
             new = 0
@@ -557,7 +557,7 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     readout = chosen[0].vec
     f = space.first_variable
     out = [(1, 1, chosen[0])]
-    costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions, chosen) if d.layer]
+    costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions, chosen, strict=True) if d.layer]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
         own = space.remember(("q index", layer), lambda: space.index(var("q", layer))) if layer is not None \

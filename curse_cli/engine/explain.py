@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from curse_cli.engine.analysis import form_label
+from curse_cli.engine.analysis import active_piece, form_label
 from curse_cli.engine.symbols import display
 from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern
@@ -54,6 +54,26 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
             f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam} ({problem.words.cost})",)
 
 
+def _readout_lines(orders: tuple[int, ...], program, optimum, space: Space) -> list[str]:
+    """The readout candidates: `a_y` for one piece; for several, each piece's row (its
+    candidates, the one chosen at the optimum, and which piece is active: the largest)."""
+    families = [d for d in program.decisions if not d.layer]
+    if len(orders) == 1:
+        return [f"a_y ∝ {form_label(space, o.vec)}   ({_layers_of(o.prov)})" for o in families[0].options]
+    chosen = [o for d, o in zip(program.decisions, optimum.choice, strict=True) if not d.layer] if optimum is not None else []
+    active = active_piece(optimum) if optimum is not None else None
+    lines = []
+    for i, (k, family) in enumerate(zip(orders, families, strict=True)):
+        for o in family.options:
+            mark = ""
+            if chosen and o is chosen[i]:
+                mark = "   <- chosen, active" if i == active else "   <- chosen"
+            lines.append(f"He_{k}: a_{k} ∝ {form_label(space, o.vec)}   ({_layers_of(o.prov)}){mark}")
+        if not family.options:
+            lines.append(f"He_{k}: no component of the last kernel carries it")
+    return lines
+
+
 def derivation(ctx: Context, pattern: Pattern) -> Explanation:
     """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
     problem = ctx.problem
@@ -65,9 +85,7 @@ def derivation(ctx: Context, pattern: Pattern) -> Explanation:
         feature = kernel_in.feature(step.feature) if step.feature else None
         text, costs = _rule_text(step, l, problem, feature, space)
         steps.append(ExplainStep(l, step, _feature_lines(space, kernel_in, problem.degree), costs, text))
-    readout = []
-    for option in program.decisions[0].options:
-        readout.append(f"a_y ∝ {form_label(space, option.vec)}   ({_layers_of(option.prov)})")
+    readout = _readout_lines(problem.read_orders, program, optimum, space)
     constraints: list[tuple[str, str, str]] = []
     summary = report.note or ""
     if optimum is not None:

@@ -99,8 +99,6 @@ class Spec(_Model):
     architecture: ArchitectureSpec
     target: TargetSpec
     scaling: ScalingSpec = Field(description="standard, mean-field, or {chi: <size>}")
-    alignment: Alignment = Field(
-        default=Fraction(1), description="the alignment to reach, in (0, 1]: a share of the target's variance")
     data: Data = Field(default_factory=Data, description="the data measure and the target direction's variance")
     ridge: ScaleName = Field(
         default=DEFAULT_RIDGE, description="name of the ridge/temperature scale"
@@ -110,6 +108,8 @@ class Spec(_Model):
         description="each scale's exponent of d (d itself is implicit)",
         json_schema_extra={"propertyNames": {"pattern": _NAME_PATTERN}},
     )
+    alignment: Alignment = Field(
+        default=Fraction(1), description="the alignment to reach, in (0, 1]: a share of the target's variance")
 
     @field_validator("scales", mode="before")
     @classmethod
