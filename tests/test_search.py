@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curse_cli.engine.api import Context, Options, predict
-from curse_cli.engine.bound import relaxed_program
 from curse_cli.engine.energy import RowCache, search
 from curse_cli.engine.patterns import count_completions, count_patterns, enumerate_patterns
 from curse_cli.engine.search import best_first
@@ -54,14 +53,9 @@ def check(text: str, top: int) -> None:
         assert searched.bounded.above == theta
         assert searched.bounded.patterns + len(searched.patterns) == full.total_patterns
         assert {w.code for w in searched.warnings} <= {w.code for w in full.warnings}
-        # The same with a relaxed programme at every prefix (the default bounds only
-        # large subtrees, none at these depths).
-        bounded = best_first(Context(problem, ONE, relaxed=True), top, bound_min=1)
-        assert {(r.name, r.exponent, str(r.energy)) for r in bounded.reports} == want
-        assert bounded.theta == theta
         # And by two processes, each with half of the subtrees (the default uses two
         # only from five hidden layers on).
-        two = best_first(Context(problem, ONE, relaxed=True), top, workers=2, parallel_min=1)
+        two = best_first(Context(problem, ONE), top, workers=2, parallel_min=1)
         assert {(r.name, r.exponent, str(r.energy)) for r in two.reports} == want
         assert two.theta == theta
         assert two.scored + two.pruned == full.total_patterns
@@ -88,37 +82,16 @@ def test_search_at_depth_four(act, widths, k, scaling, top):
 
 
 def test_every_pattern_is_scored_or_pruned_exactly_once():
-    """At N = d^2 and N = d for four erf layers, with bounds at every prefix and by
-    default, in one process and in two: scored + pruned = 299, and the search scores
-    far fewer patterns than there are; seeds are scored once, not again when the search
-    reaches them."""
+    """At N = d^2 and N = d for four erf layers, in one process and in two: scored +
+    pruned = 299, and the search scores far fewer patterns than there are; seeds are
+    scored once, not again when the search reaches them."""
     for width in ("2", "1"):
         problem = load_spec_text(spec("erf", [width] * 4, 3, "standard"), "t.yaml").problem
         seed = list(enumerate_patterns(problem.activation, 4))[::50]
-        for bound_min, seeds, workers in ((1, [], 1), (10**9, [], 1), (1, seed, 1), (10**9, seed, 1), (1, [], 2),
-                                          (10**9, [], 2)):
-            found = best_first(Context(problem, ONE, relaxed=True), 3, seed=seeds, bound_min=bound_min,
-                               workers=workers, parallel_min=1)
+        for seeds, workers in (([], 1), (seed, 1), ([], 2)):
+            found = best_first(Context(problem, ONE), 3, seed=seeds, workers=workers, parallel_min=1)
             assert found.scored + found.pruned == count_patterns(problem.activation, 4) == 299
             assert found.scored < 60
-
-
-def test_the_relaxed_programme_bounds_every_completion():
-    """For every prefix of three erf layers at N = d, the relaxed optimum (with GFL where
-    the width is below theta) is at most the exponent of every proper completion."""
-    problem = load_spec_text(spec("erf", ["1", "1", "1"], 3, "standard"), "t.yaml").problem
-    full = predict(problem, ONE)
-    ctx = Context(problem, ONE, relaxed=True)
-    theta = max(r.exponent for r in full.patterns if r.counts)
-    for prefix in {p.pattern[:l] for p in full.patterns for l in range(1, 3)}:
-        relaxed = relaxed_program(ctx.folder, prefix, theta)
-        assert relaxed.holds(theta)
-        found = search(ctx.space, relaxed.program, nudge=0.0)
-        completions = [r.exponent for r in full.patterns if r.counts and r.pattern[:len(prefix)] == prefix]
-        if completions:
-            assert found is not None and found[0] <= float(min(completions)) + 1e-9, prefix
-        assert count_completions(problem.activation, prefix, 3) == sum(
-            1 for r in full.patterns if r.pattern[:len(prefix)] == prefix)
 
 
 def test_count_completions_matches_enumeration():
@@ -178,15 +151,12 @@ def _brute_force(space, program):
 
 def test_branch_search_matches_brute_force():
     """The branch search (cheap bounds, and partial branches that cannot use every layer
-    dropped) finds the same optimum as trying every branch, on the patterns and the
-    relaxed programmes of a three-layer network."""
+    dropped) finds the same optimum as trying every branch, on the patterns of a
+    three-layer network."""
     for act, scaling in (("erf", "standard"), ("relu", "mean-field")):
         problem = load_spec_text(spec(act, ["1", "1", "1"], 3, scaling), "t.yaml").problem
-        ctx = Context(problem, ONE, relaxed=True)
+        ctx = Context(problem, ONE)
         programs = [ctx.program(p) for p in enumerate_patterns(problem.activation, problem.depth, problem.feature)]
-        programs += [relaxed_program(ctx.folder, p[:l]).program
-                     for p in enumerate_patterns(problem.activation, problem.depth, problem.feature)
-                     for l in (1, 2)]
         checked = 0
         for program in programs:
             sizes = [len(d.options) for d in program.decisions]
@@ -215,7 +185,7 @@ def test_units_and_what_was_decided_cover_every_pattern_exactly_once():
         problem = load_spec_text(spec(act, widths, 3 if act != "quadratic" else 2, "standard"), "t.yaml").problem
         patterns = list(enumerate_patterns(problem.activation, problem.depth))
         trail = Trail()
-        search_ = _Search(Context(problem, ONE), 1, trail, (), None)
+        search_ = _Search(Context(problem, ONE), 1, trail, ())
         search_.run(until_theta=True)
         units = search_.units()
         assert not search_.heap
@@ -376,3 +346,11 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
                 assert a.solution.value == b.solution.value, pattern
                 same += 1
     assert dropped > 100 and same > 50 and made_lean > 50, (dropped, same, made_lean)
+
+
+def test_count_completions_counts_the_patterns_below_a_prefix():
+    """`count_completions` against the patterns of three erf layers, counted one by one."""
+    problem = load_spec_text(spec("erf", ["1", "1", "1"], 3, "standard"), "t.yaml").problem
+    patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
+    for prefix in {p[:l] for p in patterns for l in range(1, 3)}:
+        assert count_completions(problem.activation, prefix, 3) == sum(1 for p in patterns if p[:len(prefix)] == prefix)

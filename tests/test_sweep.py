@@ -326,12 +326,12 @@ def test_refined_context_kernels_equal_kernels_computed_in_the_finer_unit(spec):
 
     prob = problem(spec)
     box = {n: (v, v + 1) for n, v in prob.scales}
-    coarse = Context(prob, Options(), box, [2], relaxed=True)
+    coarse = Context(prob, Options(), box, [2])
     patterns = list(enumerate_patterns(prob.activation, prob.depth, prob.feature))
     for p in patterns:
         coarse.folder.kernel(p)
     refined = coarse.refined([3, 5])
-    fresh = Context(prob, Options(), box, [2, 3, 5], relaxed=True)
+    fresh = Context(prob, Options(), box, [2, 3, 5])
     assert refined.space.unit == fresh.space.unit == 15 * coarse.space.unit
     for p in patterns:
         assert refined.folder.kernel(p) == fresh.folder.kernel(p), p

@@ -851,17 +851,6 @@ class _BoxView(_View):
         return (low >= 0) & ~unbounded & covers
 
 
-def dominance_matrix(space: Space, rows: list[Term], cols: list[Term]) -> np.ndarray:
-    """`out[j, i]`: `dominates(space, rows[j], cols[i])` (for tests and small calls)."""
-    every = rows + cols
-    vecs = np.array([t.vec for t in every], dtype=np.int64)
-    provs = np.array([t.prov for t in every], dtype=np.int64)
-    out = _whole_view(space, vecs, provs).matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
-    if cols is rows:
-        np.fill_diagonal(out, False)
-    return out
-
-
 def nonnegative_forms(space: Space, vecs: np.ndarray) -> np.ndarray:
     """`out[i]`: the form `vecs[i] >= 0` wherever the free sizes can be (`dominates` of
     it over the zero form, provenance aside), for many forms at once in 64-bit

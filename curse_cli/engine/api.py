@@ -62,7 +62,6 @@ class Options:
     max_order: int | None = None
     max_patterns: int = DEFAULT_MAX_PATTERNS
     workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
-    raise_by: int = 0  # tests: the safe truncation with this many more orders (and powers)
     max_depth: int = DEFAULT_MAX_DEPTH      # hidden layers
     max_degree: int = DEFAULT_MAX_DEGREE    # target degree k (a target no pattern reaches is answered anyway)
     max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
@@ -73,8 +72,7 @@ class Options:
         if self.max_order is None:
             if unreachable_from_supports(problem.activation, problem.depth, problem.degree) is not None:
                 return Truncation(1, None, 1)   # no pattern carries He_k: nothing above order one is needed
-            safe = safe_truncation(problem.degree, problem.depth)
-            return safe._replace(max_order=safe.max_order + self.raise_by, power_cap=safe.power_cap + self.raise_by)
+            return safe_truncation(problem.degree, problem.depth)
         return Truncation(max_order=self.max_order, max_power=self.max_order)
 
 
@@ -112,14 +110,13 @@ class Context:
     """
 
     def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
-                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None,
-                 relaxed: bool = False) -> None:
+                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None) -> None:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
-        self.box, self.denominators, self.relaxed = box, tuple(denominators), relaxed
+        self.box, self.denominators = box, tuple(denominators)
         only = None if patterns is None else pattern_variables(patterns)
-        self.space: Space = build_space(problem, box, self.denominators, only, relaxed)
+        self.space: Space = build_space(problem, box, self.denominators, only)
         self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
         self.programs: dict[Pattern, Program] = {}
 
@@ -127,8 +124,7 @@ class Context:
         """The same problem and box in a unit fine enough for `denominators` as well
         (points between grid points): a new context that starts from this one's kernels,
         rescaled to its unit, instead of computing them again."""
-        finer = Context(self.problem, self.options, self.box, [*self.denominators, *denominators],
-                        relaxed=self.relaxed)
+        finer = Context(self.problem, self.options, self.box, [*self.denominators, *denominators])
         factor, rest = divmod(finer.space.unit, self.space.unit)
         assert rest == 0 and finer.space.variables == self.space.variables
         finer.folder.adopt(self.folder, factor)

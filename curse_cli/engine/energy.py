@@ -247,7 +247,7 @@ def _plus(*vecs: tuple[int, ...]) -> tuple[int, ...]:
 
 class Rows:
     """The rows of a programme, layer by layer (docs/theory.md section 3's table, section
-    5's readout): shared by a pattern's programme and a prefix's relaxed one (`bound`)."""
+    5's readout)."""
 
     def __init__(self, folder: Folder) -> None:
         self.folder = folder

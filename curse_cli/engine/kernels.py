@@ -407,8 +407,7 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     order one) a possibly large input scale is a `Caveat.SCALE`.
 
     Computed once per space and arguments (`Space.remember`; not with `remember`
-    false): a prefix's lazy layer and its first relaxed layer raise the same amplitude
-    to the same powers.  `powers`: the amplitude's powers (`lazy_powers`), when the
+    false): the lazy layer on a prefix is asked for by every pattern below it.  `powers`: the amplitude's powers (`lazy_powers`), when the
     caller has them.  `need` (not remembered): only the terms that rely on every layer
     of `need`, for a lean readout (`energy.Folder.readout_kernel`; `powers` made with
     the same `need`).
@@ -529,7 +528,7 @@ def spike_content(space: Space, act: Activation, f: Feature, q_form: tuple[int, 
 
     Computed once per space and arguments (`Space.remember`), of which only the
     feature's content counts: a feature is specialised on at many layers of many
-    patterns, and the relaxed layers of sibling prefixes merge the same contents.
+    patterns.
     """
     named = floor_rules.reaching(space, floors, f.content) if act.taylor is None else ()
     return space.remember(("spike_content", act, f.content, q_form, bit, trunc, caps, scale, named),

@@ -99,14 +99,6 @@ class Prediction(NamedTuple):
     def tied(self) -> bool:
         return len(self.winners) > 1
 
-    def rank_of(self, report: PatternReport) -> int | None:
-        """Competition rank (1, 1, 3, ...) among proper optima; None for the rest.
-        One pattern's; for all of them at once use `ranks` (linear, not quadratic)."""
-        if not report.counts:
-            return None
-        better = sum(1 for p in self.patterns if p.counts and p.tie_key < report.tie_key)
-        return better + 1
-
     def ranks(self) -> dict[str, int]:
         """Every proper optimum's competition rank, by name, in one sort: a pattern's
         rank is one plus the number of proper optima strictly better than it, i.e. the

@@ -107,11 +107,6 @@ def _objective(n: int, sign: float = 1.0) -> np.ndarray:
     return c
 
 
-def float_optimum(problem: MinMax) -> float | None:
-    """The optimum in floating point at the nudged point (None: infeasible)."""
-    return float_solve(problem.n_vars, *problem.numeric(problem.nudge))
-
-
 def float_solve(n_vars: int, a: np.ndarray, b: np.ndarray) -> float | None:
     """Minimise `t` subject to `a [x, t] <= b` in floating point (None: infeasible)."""
     res = highs.solve(_objective(n_vars + 1), a, b, *_bounds(n_vars, n_vars + 1))
