@@ -177,7 +177,7 @@ def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[s
     _warn(pred)
     if fmt == "json":
         doc = render.prediction_json(pred, loaded.document, loaded.origin, show)
-        if doc["prediction"] is not None:
+        if doc["prediction"] is not None and loaded.document["target"]["kind"] in ("hermite", "polynomial"):
             doc["prediction"]["staircase"] = staircase_json(stair, loaded.problem)
         _emit_json(doc)
     else:

@@ -548,17 +548,24 @@ def lower_bounds(space: Space, options: tuple[Option, ...], nudge: float | None 
     return out.tolist()
 
 
-def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+def combination(space: Space, program: Program, chosen: tuple[Option, ...],
+                piece: int = 0) -> list[tuple[int, int, Option]]:
     """The weights of `combined_bound`'s convex combination, as exact ratios `(p, q)`
     (weight `p/q`) with their rows: the readout with weight one, and each cost row that
     can eliminate its layer's own size (`q_l` of an Sp cost, `D_l` of a GFL cost)
     against the readout, where that size enters with the opposite sign.  With several
-    pieces the first piece's readout is used (`t` is above each of them)."""
-    readout = chosen[0].vec
+    pieces, the readout of the `piece`-th (`t` is above each of them)."""
+    costs = [(o, d.layer) for d, o in zip(program.decisions, chosen, strict=True) if d.layer]
+    return _combination(space, chosen[piece], costs, program.terms)
+
+
+def _combination(space: Space, readout_option: Option, chosen_costs: list[tuple[Option, int]],
+                 terms: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+    """`combination` of one readout row and the chosen cost rows (with their layers)."""
+    readout = readout_option.vec
     f = space.first_variable
-    out = [(1, 1, chosen[0])]
-    costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions, chosen, strict=True) if d.layer]
-    costs += [(o, None) for o in program.terms]
+    out = [(1, 1, readout_option)]
+    costs: list[tuple[Option, int | None]] = [*chosen_costs, *((o, None) for o in terms)]
     for option, layer in costs:
         own = space.remember(("q index", layer), lambda: space.index(var("q", layer))) if layer is not None \
             else next((i for i in range(f, space.size) if option.vec[i]), None)
@@ -570,14 +577,20 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     return out
 
 
-def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None) -> float:
+def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None,
+                   piece: int = 0) -> float:
     """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
-    on one variable per layer, `combination`).  Since `t >= row` for every row,
-    `t >= sum(w row) / sum(w)` for weights `w >= 0`.  In floating point, like the LP
-    values it is compared with."""
+    on one variable per layer, `combination`, against the readout of `piece`).  Since
+    `t >= row` for every row, `t >= sum(w row) / sum(w)` for weights `w >= 0`.  In
+    floating point, like the LP values it is compared with."""
+    return _weighted_bound(space, combination(space, program, chosen, piece), nudge)
+
+
+def _weighted_bound(space: Space, weights: list[tuple[int, int, Option]], nudge: float | None) -> float:
+    """`lower_bound` of the convex combination `weights` of rows."""
     total = np.zeros(space.size)
     weight = 0.0
-    for p, q, option in combination(space, program, chosen):
+    for p, q, option in weights:
         w = p / q
         weight += w
         total += w * space.remember(("floats", option.vec), lambda: np.asarray(option.vec, dtype=float))
@@ -596,9 +609,24 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
     (default: the space's; 0: the point itself).  With `first`, the first branch found
     below `cutoff` is returned (whether any beats it, not the best).
     """
-    decisions = program.decisions
-    if any(not d.options for d in decisions):
+    if any(not d.options for d in program.decisions):
         return None
+    # One readout family: decided first.  Several (a set of pieces): decided after the
+    # costs, the highest order first, and each option is bounded with the rows chosen so
+    # far (`_combination`, then their linear programme) before the pieces' options
+    # multiply: a subtree whose rows already reach the best value is skipped whole.
+    n = len(program.decisions)
+    several = sum(1 for d in program.decisions if not d.layer) > 1
+    order = [i for i, d in enumerate(program.decisions) if d.layer] + \
+        [i for i, d in reversed(list(enumerate(program.decisions))) if not d.layer] if several else list(range(n))
+    decisions = [program.decisions[i] for i in order]
+
+    def original(chosen: tuple[Option, ...]) -> tuple[Option, ...]:
+        out: list = [None] * n
+        for i, o in zip(order, chosen, strict=True):
+            out[i] = o
+        return tuple(out)
+
     floor = max((lower_bound(space, o.vec, nudge) for o in program.terms), default=float("-inf"))
     ordered = [sorted(zip(lower_bounds(space, d.options, nudge), d.options), key=lambda p: p[0]) for d in decisions]
     best: list = [cutoff, None]   # branches that cannot beat the cutoff are pruned like any other
@@ -621,23 +649,34 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
             used |= new
         return program.required & ~used == 0
 
-    def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:
+    def walk(k: int, chosen: tuple[Option, ...], cheap: float, solved: float | None = None) -> None:
         if 0 < k < len(decisions) and not may_use_every_layer(chosen):
             return   # no completion counts: skipped without changing which one is found
         if k == len(decisions):
+            chosen = original(chosen)
             if not program.uses_every_layer(chosen):
                 return
-            if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen, nudge) >= best[0] - tol:
-                return
-            value = cache.float_value(chosen, nudge)
+            if not several and (len(chosen) > 1 or program.terms) and \
+                    combined_bound(space, program, chosen, nudge) >= best[0] - tol:
+                return   # (several pieces: each readout was bounded so when it was chosen)
+            value = cache.float_value(chosen, nudge) if solved is None else solved
             if value is not None and value < best[0] - tol:
                 best[0], best[1] = value, chosen
             return
+        costs = [(o, d.layer) for d, o in zip(decisions, chosen, strict=False) if d.layer] \
+            if several and not layers[k] else None
         for low, option in ordered[k]:
             bound = max(cheap, low)
             if bound >= best[0] - tol or (first and best[1] is not None):
                 break
-            walk(k + 1, chosen + (option,), bound)
+            value = None
+            if costs is not None:
+                if _weighted_bound(space, _combination(space, option, costs, program.terms), nudge) >= best[0] - tol:
+                    continue
+                value = cache.float_value(chosen + (option,), nudge)
+                if value is None or value >= best[0] - tol:
+                    continue   # infeasible, or no better than the best already
+            walk(k + 1, chosen + (option,), bound, value)
 
     walk(0, (), floor)
     return None if best[1] is None else (best[0], best[1], cache)
