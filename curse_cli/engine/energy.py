@@ -87,7 +87,8 @@ class Program(NamedTuple):
         """Whether the readout's terms (one per piece read), and the eigenvalues paid for
         by the layers they rely on, together rely on every non-lazy layer of the pattern."""
         by_layer = {d.layer: o for d, o in zip(self.decisions, choice, strict=True) if d.layer}
-        used = functools.reduce(operator.or_, (o.prov for d, o in zip(self.decisions, choice, strict=True) if not d.layer), 0)
+        readouts = (o.prov for d, o in zip(self.decisions, choice, strict=True) if not d.layer)
+        used = functools.reduce(operator.or_, readouts, 0)
         frontier = used
         while frontier:
             new = 0
@@ -314,7 +315,8 @@ class Rows:
             f"readout chi {problem.readout_factor} / <{y}|K|{y}>"
         vecs = (np.array(chi, dtype=object) - 2 * np.array([a.vec for a in readout], dtype=object)).tolist() \
             if readout else []
-        return Decision(0, tuple(Option(tuple(v), a.prov, label, Role.READOUT, 0) for v, a in zip(vecs, readout)))
+        return Decision(0, tuple(Option(tuple(v), a.prov, label, Role.READOUT, 0)
+                                 for v, a in zip(vecs, readout, strict=True)))
 
     def readout_need(self) -> int:
         """`readout_need` of the programme these rows make."""
