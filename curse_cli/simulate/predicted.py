@@ -81,6 +81,9 @@ def load(path: str, overrides: tuple[str, ...]) -> SpecFacts:
                                 "curse simulate runs fully connected networks (kind: fcn) only")
     if Fraction(doc.get("data", {}).get("target_variance", "0")) != 0:
         raise SimulateSpecError(f"{origin}: data.target_variance: only 0 (isotropic data) is simulated; remove it")
+    if problem.shares:
+        raise SimulateSpecError(f"{origin}: target: a target of {len(problem.shares)} pieces cannot be simulated yet; "
+                                "curse simulate runs one Hermite piece (kind: hermite)")
     activation, coefficients = _activation(origin, doc["architecture"]["activation"])
     scales = problem.scale_values()
     # One process: JAX may already run threads here, and forking a worker then can deadlock.
