@@ -344,13 +344,14 @@ def dominates(space: Space, a: Term, b: Term) -> bool:
         return False
     diff = tuple(x - y for x, y in zip(a.vec, b.vec))
     if space.box is not None:
-        return box_minimum(space, diff) is not None and box_minimum(space, diff) >= 0
+        low_box = box_minimum(space, diff)
+        return low_box is not None and low_box >= 0
     low = space.box_min(diff)
     if low is None:
         return False
-    a, b = space.base_value(diff)
+    va, vb = space.base_value(diff)
     u = space.unit  # base values are in units 1/unit**2, box minima in 1/unit**3
-    return (a * u + low[0], b * u + low[1]) >= (0, 0)
+    return (va * u + low[0], vb * u + low[1]) >= (0, 0)
 
 
 def prune(space: Space, terms: Iterable[Term]) -> Trop:
@@ -1037,9 +1038,9 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
         if square:
             key = tuple(tuple(sorted((same_x[a], same_x[b]))) for a, b in pairs_n)
         else:
-            key = tuple((same_x[a], same_y[b]) for a, b in pairs_n)
+            key = tuple((same_x[a], same_y[b]) for a, b in pairs_n)  # type: ignore[index]  # same_y is None only for a square
         if key not in made:
-            made[key] = _product_order(space, [(xs[a], ys[b], square and a == b) for a, b in pairs_n], prune_rows,
+            made[key] = _product_order(space, [(xs[a], ys[b], square and a == b) for a, b in pairs_n], prune_rows,  # type: ignore[misc]  # every factor order listed has arrays
                                        need)
         out.append(made[key])
     return tuple(out)
@@ -1053,7 +1054,8 @@ def _first_equal(content: Content) -> list[int]:
     return out
 
 
-def _product_order(space: Space, factors: list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], bool]],
+def _product_order(space: Space,
+                   factors: list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], bool]],
                    prune_rows: Callable[[Space, np.ndarray, np.ndarray], list[int]], need: int = 0) -> Trop:
     """One order of `hermite_product`: every sum of a row of `xa` and a row of `yb` for
     each `(xa, yb, half)` of `factors` (`half`: a square's diagonal block, `xa` is `yb`,

@@ -29,8 +29,9 @@ def frac(value: Fraction | None) -> str | None:
     return None if value is None else format_fraction(value)
 
 
-def p_star_text(problem: Problem, energy: Monomial) -> str:
+def p_star_text(problem: Problem, energy: Monomial | None) -> str:
     """`kappa (N1 N2 d)^(1/3)`: the ridge times the energy, kept apart as on paper."""
+    assert energy is not None, "only a scored pattern has a P*"
     ridge = format_monomial(problem.ridge)
     body = format_monomial(energy)
     if body == "1":
@@ -201,6 +202,7 @@ def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str
         text.append("No prediction: ", style="bold red")
         text.append(pred.unreachable or "no pattern has an optimum")
         return text
+    assert pred.p_star_exponent is not None and pred.energy_exponent is not None   # there are winners
     p_exp = format_fraction(pred.p_star_exponent)
     here = p_star_text(problem, Monomial({"d": pred.energy_exponent}))
     if not pred.tied:

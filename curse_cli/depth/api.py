@@ -77,8 +77,8 @@ def with_depth(loaded: LoadedSpec, depth: int) -> LoadedSpec:
     try:
         return load_spec_text(yaml.safe_dump(doc, sort_keys=False), loaded.origin)
     except SpecError as err:
-        raise SpecError(err.origin, err.path, f"{err.message} (in the network cut to {depth} hidden layer{'s' * (depth != 1)})") \
-            from None
+        cut = f"in the network cut to {depth} hidden layer{'s' * (depth != 1)}"
+        raise SpecError(err.origin, err.path, f"{err.message} ({cut})") from None
 
 
 def depth_specs(loaded: LoadedSpec, layers: Sequence[int], options: Options) -> list[LoadedSpec]:

@@ -216,10 +216,10 @@ class Folder:
         if step.kind is Mechanism.GP:
             out = self.lazy_of(below)
         elif step.kind is Mechanism.GFL:
-            out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
+            out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),  # type: ignore[arg-type]  # a GFL step names its feature
                       self.trunc, self.only(l), self.scale("s", l), self.powers_of(below))
         else:
-            out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
+            out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,  # type: ignore[arg-type]  # an Sp step names its feature
                              self.form(var("M", l)), self.form(var("q", l)),
                              self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l), self.only(l))
         self._kernels[prefix] = out
@@ -354,6 +354,7 @@ def layer_rows(folder: Folder, pattern: Pattern, lean: bool = False) -> tuple[Ro
     for l, step in enumerate(pattern, start=1):
         if step.kind is Mechanism.GP:
             continue
+        assert step.feature is not None   # GFL and Sp steps name their feature
         feature = kernels[l - 1].feature(step.feature)
         assert feature is not None
         (rows.gfl if step.kind is Mechanism.GFL else rows.sp)(l, step.feature, feature)
@@ -409,10 +410,11 @@ def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     widest = {}   # a specialised layer: the provenance of all its cost options
     for l, step in enumerate(pattern, start=1):
         if step.kind is Mechanism.SP:
+            assert step.feature is not None
             feature = kernels[l - 1].feature(step.feature)
             assert feature is not None
             widest[l] = functools.reduce(operator.or_, (e.prov for e in feature.eigen), 0)
-    content = kernels[depth - 1].feature(pattern[-1].feature).content
+    content = kernels[depth - 1].feature(pattern[-1].feature).content  # type: ignore[union-attr, arg-type]  # the last layer specialises on a feature of K_{L-1}
     used = frontier = functools.reduce(operator.or_, (t.prov for order in content for t in order), 1 << depth)
     while frontier:
         new = functools.reduce(operator.or_, (p for l, p in widest.items() if frontier >> l & 1), 0)
@@ -517,12 +519,13 @@ class Evaluation(NamedTuple):
 
 
 def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None) -> float:
+
     """A cheap lower bound on a row (integer or float coefficients) over the free
     sizes' box, at the nudged point (`nudge`: default the space's)."""
-    low = space.box_min(vec)
+    low = space.box_min(vec)  # type: ignore[arg-type]  # float forms are read as integer ones are
     if low is None:
         return float("-inf")
-    a, b = space.base_value(vec)
+    a, b = space.base_value(vec)  # type: ignore[arg-type]
     u = space.unit
     step = space.nudge if nudge is None else nudge
     return (a * u + low[0] + step * (b * u + low[1])) / u**3
@@ -569,8 +572,8 @@ def _combination(space: Space, readout_option: Option, chosen_costs: list[tuple[
     out = [(1, 1, readout_option)]
     costs: list[tuple[Option, int | None]] = [*chosen_costs, *((o, None) for o in terms)]
     for option, layer in costs:
-        own = space.remember(("q index", layer), lambda: space.index(var("q", layer))) if layer is not None \
-            else next((i for i in range(f, space.size) if option.vec[i]), None)
+        own = (space.remember(("q index", layer), lambda l=layer: space.index(var("q", l)))  # type: ignore[misc]
+               if layer is not None else next((i for i in range(f, space.size) if option.vec[i]), None))
         if own is None:   # a GFL cost whose D is held fixed: nothing to eliminate
             continue
         r, c = readout[own], option.vec[own]
@@ -595,7 +598,7 @@ def _weighted_bound(space: Space, weights: list[tuple[int, int, Option]], nudge:
     for p, q, option in weights:
         w = p / q
         weight += w
-        total += w * space.remember(("floats", option.vec), lambda: np.asarray(option.vec, dtype=float))
+        total += w * space.remember(("floats", option.vec), lambda v=option.vec: np.asarray(v, dtype=float))  # type: ignore[misc]  # remember returns what the lambda returns
     return lower_bound(space, tuple(total.tolist()), nudge) / weight
 
 

@@ -79,7 +79,8 @@ class Feature(NamedTuple):
         if extra is not None:
             halves = shift(halves, extra, prov)
         return tuple(
-            prune(space, (Term(tuple(a + b for a, b in zip(h.vec, c.vec)), h.prov | c.prov) for h in halves for c in order))
+            prune(space, (Term(tuple(a + b for a, b in zip(h.vec, c.vec)), h.prov | c.prov)
+                          for h in halves for c in order))
             if only is None or n == only else ()
             for n, order in enumerate(self.content)
         )
@@ -456,7 +457,7 @@ def _lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only
         assert act.kind != "polynomial"
         parts = [(j, _with(c, need)) for j, c in parts]
     if normalised:
-        name, form = scale
+        name, form = scale  # type: ignore[misc]  # normalised: a scale is given
         floors = floors + tuple((name, t) for t in (Term(_zero(space), 0), *top_terms(a)))
         parts = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in parts]
     elif tops and homogeneous:
@@ -552,7 +553,7 @@ def _spike_content(space: Space, act: Activation, content: Content, q_form: tupl
         series, whole = _series(space, act.hermite, content, trunc, caps=caps, normalised=normalised, remember=True,
                                 floors=named)
         if normalised:
-            name, form = scale
+            name, form = scale  # type: ignore[misc]  # normalised: a scale is given
             floors = tuple((name, t) for t in tops)
             series = [(j, c if j == 1 else content_shift(c, tuple((1 - j) * x for x in form))) for j, c in series]
         elif any(j != 1 for j, _ in series) and not unit_scale:

@@ -201,7 +201,7 @@ class _Pattern:
             return good(value.numerator * (d // value.denominator), slope.numerator * (d // slope.denominator), d)
 
         def emit(bound: Affine, why: str) -> None:
-            out.append(Constraint(_sub(bound, target), kind, why))
+            out.append(Constraint(_sub(bound, target), kind, why))  # type: ignore[arg-type]  # emitted only with a target
 
         def shared(key: tuple, bound, why: str) -> None:
             """`emit(bound(), why)`, made once per point, kind and target for `key` (the
@@ -209,8 +209,8 @@ class _Pattern:
             key = (key, kind, id(target))
             held = self._memo.rows.get(key)
             if held is None or held[0] is not target:   # the target itself is kept, so its id is not reused
-                held = self._memo.rows[key] = (target, Constraint(_sub(bound(), target), kind, why))
-            out.append(held[1])
+                held = self._memo.rows[key] = (target, Constraint(_sub(bound(), target), kind, why))  # type: ignore[assignment, arg-type]  # only with a target
+            out.append(held[1])  # type: ignore[index]  # set just above
 
         def closes(option: Option) -> bool:
             q = self.quick(option)
@@ -231,7 +231,7 @@ class _Pattern:
             sol = lp.exact_optimum(mm, face=False)
             if sol is None:
                 bound = self.infeasible()
-                if bound is None or self.at(bound) <= (0, 0):
+                if bound is None or self.at(bound) <= (0, 0):  # type: ignore[operator]  # Fractions against int zeros
                     return False
                 out.append(Constraint(bound, "gt_lex", "infeasible"))
                 return True
@@ -257,7 +257,7 @@ class _Pattern:
             return out
         floor = [q for q in map(self.quick, program.terms) if q is not None and good(q[0], q[1])]
         if floor:
-            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")
+            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")  # type: ignore[arg-type]  # a good row has a bound
             return out
         return out if walk(0, ()) else None
 
@@ -274,7 +274,7 @@ def _basis_rows(opt: Optimum) -> list[Constraint]:
 
 
 def _amplified(report: PatternReport) -> list[tuple[int, str]]:
-    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind is Mechanism.GFL]
+    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind is Mechanism.GFL]  # type: ignore[misc]  # a GFL step names its feature
 
 
 def _stays_amplified(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
@@ -394,7 +394,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
     elif any(e.report.scored for e in evaluations):
         return alone   # scored patterns, none proper: not certified beyond the point
     names = {w.name for w in winners}
-    for program, opt, report in evaluations:
+    for program, _opt, report in evaluations:
         if report.name in names or report.status == "unreachable":
             continue
         if target is not None and report.scored and report.exponent == winners[0].exponent:
@@ -427,7 +427,7 @@ def _holds(c: Constraint, s0: Affine, v: Affine) -> bool:
     if c.kind in ("ge", "gt", "eq"):
         return value >= 0 if c.kind == "ge" else value > 0 if c.kind == "gt" else value == 0
     pair = (value, _dot(c.form, v))
-    return pair >= (0, 0) if c.kind == "ge_lex" else pair > (0, 0)
+    return pair >= (0, 0) if c.kind == "ge_lex" else pair > (0, 0)  # type: ignore[operator]  # Fractions against int zeros
 
 
 def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:

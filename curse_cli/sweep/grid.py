@@ -129,7 +129,6 @@ class CellSolver:
             elif kind == "gt_lex":
                 kind = "ge" if slope > 0 else "gt"
             constant = form[0]
-            coeffs = []
             for name, a in zip(self.scale_names, form[1:]):
                 if name in self.names:
                     continue
@@ -172,7 +171,7 @@ class CellSolver:
         constraint times a positive integer is integer-affine in the indices."""
         mask = np.ones(idx.shape[1], dtype=bool)
         for lin in piece.constraints:
-            value, _ = on_grid(lin.constant, lin.coefficients, self.axes, idx)
+            value, _ = on_grid(lin.constant, lin.coefficients, self.axes, idx)  # type: ignore[arg-type]  # an index array is a sequence of rows
             mask &= (value >= 0) if lin.kind == "ge" else (value > 0) if lin.kind == "gt" else (value == 0)
         return mask
 
