@@ -62,7 +62,8 @@ def _readout_lines(orders: tuple[int, ...], program, optimum, space: Space) -> l
     families = [d for d in program.decisions if not d.layer]
     if len(orders) == 1:
         return [f"a_y ∝ {form_label(space, o.vec)}   ({_layers_of(o.prov)})" for o in families[0].options]
-    chosen = [o for d, o in zip(program.decisions, optimum.choice, strict=True) if not d.layer] if optimum is not None else []
+    chosen = [] if optimum is None else \
+        [o for d, o in zip(program.decisions, optimum.choice, strict=True) if not d.layer]
     active = active_piece(optimum) if optimum is not None else None
     lines = []
     for i, (k, family) in enumerate(zip(orders, families, strict=True)):

@@ -408,8 +408,8 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     order one) a possibly large input scale is a `Caveat.SCALE`.
 
     Computed once per space and arguments (`Space.remember`; not with `remember`
-    false): the lazy layer on a prefix is asked for by every pattern below it.  `powers`: the amplitude's powers (`lazy_powers`), when the
-    caller has them.  `need` (not remembered): only the terms that rely on every layer
+    false): the lazy layer on a prefix is asked for by every pattern below it.
+    `powers`: the amplitude's powers (`lazy_powers`), when the caller has them.  `need` (not remembered): only the terms that rely on every layer
     of `need`, for a lean readout (`energy.Folder.readout_kernel`; `powers` made with
     the same `need`).
     """
