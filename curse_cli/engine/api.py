@@ -36,7 +36,8 @@ __all__ = [
     "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LimitExceeded", "Mechanism",
     "Option", "Optimum", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction", "Program",
     "RowCache", "Staircase", "StairStep", "Step", "TooManyPieces", "Trail", "at_alignment", "pieces_at",
-    "predict_staircase", "set_problem", "staircase", "check_limits", "check_size", "count_patterns", "enumerate_patterns", "explain",
+    "predict_staircase", "set_problem", "staircase", "check_limits", "check_size", "count_patterns",
+    "enumerate_patterns", "explain",
     "form_at", "parse_pattern", "pattern_name", "predict", "rank", "unreachable_from_supports", "unreachable_reason",
 ]
 
