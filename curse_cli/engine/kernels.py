@@ -410,8 +410,8 @@ def lazy(space: Space, act: Activation, kernel: Kernel, trunc: Truncation, only:
     Computed once per space and arguments (`Space.remember`; not with `remember`
     false): the lazy layer on a prefix is asked for by every pattern below it.
     `powers`: the amplitude's powers (`lazy_powers`), when the caller has them.
-    `need` (not remembered): only the terms that rely on every layer of `need`, for a lean readout (`energy.Folder.readout_kernel`; `powers` made with
-    the same `need`).
+    `need` (not remembered): only the terms that rely on every layer of `need`, for a
+    lean readout (`energy.Folder.readout_kernel`; `powers` made with the same `need`).
     """
     if not remember:
         return _lazy(space, act, kernel, trunc, only, scale, powers, need)
