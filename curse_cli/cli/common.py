@@ -73,7 +73,7 @@ FLAGS = {**dict.fromkeys(_DEPTH_LIMITS, "--max-depth"), WorkLimit.DEGREE: "--max
          WorkLimit.ORDER: "--max-order"}
 # The spec field each limit is about (named in its error like any spec error's).
 FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED), "architecture.widths"),
-          WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation"}
+          WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation", WorkLimit.PIECES: "target"}
 
 
 def limit_text(err: LimitExceeded) -> str:
@@ -229,11 +229,17 @@ class ProgressLine:
                 pass
 
 
-def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
-    """Load and validate a spec; its warnings (implausible values, as read) go to stderr."""
+ALIGNMENT = click.option("--alignment", "alignment", default=None, metavar="A",
+                         help="The alignment to reach, in (0, 1] (a number or a fraction such as 1/2): the share of a "
+                              "polynomial target's variance to learn [default: the spec's alignment, else 1].")
+
+
+def load(spec: str, overrides: tuple[str, ...], alignment: str | None = None) -> LoadedSpec:
+    """Load and validate a spec (at `alignment`, when given); its warnings (implausible
+    values, as read) go to stderr."""
     from curse_cli.spec.load import load_spec
 
-    loaded = load_spec(spec, overrides)
+    loaded = load_spec(spec, overrides, alignment=alignment)
     for warning in loaded.warnings:
         click.echo(f"Warning: {warning}", err=True)
     return loaded
