@@ -99,10 +99,11 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
         if square:
             key = tuple(tuple(sorted((same_x[a], same_x[b]))) for a, b in pairs_n)
         else:
+            assert same_y is not None   # set whenever the factors differ
             key = tuple((same_x[a], same_y[b]) for a, b in pairs_n)
         if key not in made:
-            made[key] = _product_order(space, [(xs[a], ys[b], square and a == b) for a, b in pairs_n], prune_rows,
-                                       need)
+            factors = [(xs[a], ys[b], square and a == b) for a, b in pairs_n]   # every order paired here is non-empty
+            made[key] = _product_order(space, factors, prune_rows, need)  # type: ignore[arg-type]
         out.append(made[key])
     return tuple(out)
 

@@ -155,7 +155,7 @@ class Space:
         names = (BASE, *self.scales, *self.variables)
         return Monomial({n: Fraction(v) / self.unit for n, v in zip(names, vec) if v})
 
-    def base_value(self, vec: tuple[int, ...]) -> tuple[int, int]:
+    def base_value(self, vec: Sequence[int]) -> tuple[int, int]:
         """The constant-and-scale part of a form at the point: (value, derivative)."""
         p, v = self.point, self.direction
         a = b = 0
@@ -213,7 +213,7 @@ class Space:
         m = self.minimum(vec)
         return m is not None and m >= (0, 0)
 
-    def box_min(self, vec: tuple[int, ...]) -> tuple[int, int] | None:
+    def box_min(self, vec: Sequence[int]) -> tuple[int, int] | None:
         """Minimum of the free-size part over the variables' box (None: unbounded)."""
         a = b = 0
         f = self.first_variable

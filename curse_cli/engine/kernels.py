@@ -334,7 +334,7 @@ def gfl(rules: Rules, kernel: Kernel, at: Place, name: str, d_form: tuple[int, .
 
 
 def spike_content(rules: Rules, f: Feature, q_form: tuple[int, ...], at: Place, caps: Caps = (),
-                  floors: tuple[tuple[str, Term], ...] = ()) -> tuple[Content, frozenset[str], tuple]:
+                  floors: tuple[tuple[str, Term], ...] = ()) -> tuple[Content, frozenset[Caveat], tuple]:
     """Hermite content of `sigma = phi(q f)` (docs/theory.md section 4, last column), its
     caveats and the floors it needs.
 
@@ -364,7 +364,7 @@ def spike_content(rules: Rules, f: Feature, q_form: tuple[int, ...], at: Place, 
 
 
 def _spike_content(rules: Rules, content: Content, q_form: tuple[int, ...], bit: int, scale: Scale | None,
-                   bounds: tuple[Caps, tuple[tuple[str, Term], ...]]) -> tuple[Content, frozenset[str], tuple]:
+                   bounds: tuple[Caps, tuple[tuple[str, Term], ...]]) -> tuple[Content, frozenset[Caveat], tuple]:
     """`spike_content` of a feature with Hermite content `content` (its eigenvalue plays
     no part); `bounds`: the caps and the floors that reach the content."""
     space, act = rules.space, rules.act

@@ -248,7 +248,7 @@ class _Pattern:
             key = (key, kind, number)
             held = self._memo.rows.get(key)
             if held is None:
-                held = self._memo.rows[key] = Constraint(_sub(bound(), target), kind, why)
+                held = self._memo.rows[key] = Constraint(_sub(bound(), target), kind, why)  # type: ignore[arg-type]  # made only with a target
             out.append(held)
 
         def closes(option: Option) -> bool:
