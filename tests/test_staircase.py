@@ -255,3 +255,32 @@ def test_predict_json_staircase_and_table():
 def test_alignment_option_on_every_command(command):
     result = run(command[0], str(ROOT / "specs" / "staircase_erf.yaml"), *command[1:], "--alignment", "1/7")
     assert result.exit_code == 0, result.output
+
+
+def test_the_python_api_gives_what_format_json_prints_staircase_included():
+    """`curse_cli.predict(...).to_dict()` is `--format json`, `prediction.staircase` with it
+    (the staircase of section 12.5: `(0, 1/7]` at 1, `(1/7, 1]` at 3/2)."""
+    import curse_cli
+
+    path = str(ROOT / "specs" / "staircase_erf.yaml")
+
+    def cli_json(*args):
+        result = run(*args, "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    low = curse_cli.predict(path, alignment="1/10")
+    assert low.to_dict() == cli_json("predict", path, "--alignment", "1/10")
+    assert low.p_star_exponent == 1 and [s.alignment_to for s in low.staircase.steps] == [F(1, 7), 1]
+    assert curse_cli.predict(path).p_star_exponent == F(3, 2)
+    assert curse_cli.compare(path, patterns=["GP", "Sp(z)"], alignment=F(1, 2)).to_dict() == \
+        cli_json("compare", path, "-p", "GP", "-p", "Sp(z)", "--alignment", "1/2")
+    both = curse_cli.explain(path, "Sp(z)")
+    assert both.to_dict() == cli_json("explain", path, "-p", "Sp(z)")
+    candidates = both.to_dict()["readout_candidates"]
+    assert {c["order"] for c in candidates} == {1, 3} and sum(c["active"] for c in candidates) == 1
+    assert [c["order"] for c in candidates if c["chosen"]] == [1, 3]
+    assert curse_cli.sweep(path, "N=1:2:3", alignment="1/7").to_dict() == \
+        cli_json("sweep", path, "--x", "N=1:2:3", "--alignment", "1/7")
+    assert curse_cli.depth(path, layers="1", alignment="1/7").to_dict() == \
+        cli_json("depth", path, "--layers", "1", "--alignment", "1/7")
