@@ -284,3 +284,15 @@ def test_the_python_api_gives_what_format_json_prints_staircase_included():
         cli_json("sweep", path, "--x", "N=1:2:3", "--alignment", "1/7")
     assert curse_cli.depth(path, layers="1", alignment="1/7").to_dict() == \
         cli_json("depth", path, "--layers", "1", "--alignment", "1/7")
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80])
+def test_the_staircase_table_cuts_no_interval_formula_or_piece(columns):
+    """A staircase too wide for the terminal is stacked, one block per step, like the
+    patterns' table: an interval, a factor such as `(N d)^(1/2)` or a piece stays whole."""
+    out = CliRunner().invoke(cli, ["predict", str(ROOT / "specs" / "staircase_erf.yaml")],
+                             env={"COLUMNS": str(columns)}).output
+    stair = out[out.index("Learning staircase"):]
+    assert max(len(line) for line in stair.splitlines()) <= columns
+    for unit in ("(0, 1/7]", "(1/7, 1]", "(N d)^(1/2)", "He_1", "He_3", "Sp(z)"):   # broken only between them
+        assert unit in stair, (unit, stair)

@@ -33,19 +33,22 @@ def staircase_view(stair: Staircase, problem: Problem) -> Group:
     for col in ("alignment", "[P*]", "P* ∝", "pieces", "pattern"):
         table.add_column(col, justify="right" if col == "[P*]" else "left", overflow="fold")
     here = stair.at(problem.alignment)
+    blocks: list[tuple[Any, list[tuple[str, Any]]]] = []
     for step in stair.steps:
         pred = step.prediction
         winners = pred.winners
         marker = "  ◀" if step is here else ""
-        table.add_row(
-            _interval(step) + marker,
-            format_fraction(pred.p_star_exponent) if pred.p_star_exponent is not None else "—",
-            p_star_text(problem, winners[0].energy) if winners else "—",
-            " + ".join(f"He_{k}" for k in step.pieces),
-            ", ".join(w.name for w in winners) or "—",
-            style="bold" if step is here else "",
-        )
-    parts.append(layout.no_cut(table))
+        exponent = format_fraction(pred.p_star_exponent) if pred.p_star_exponent is not None else "—"
+        p_star = layout.formula(p_star_text(problem, winners[0].energy) if winners else "—")
+        pieces = layout.formula(" + ".join(f"He_{k}" for k in step.pieces))
+        patterns = layout.listing([w.name for w in winners] or ["—"])
+        style = "bold" if step is here else ""
+        interval = layout.Pieces([_interval(step), marker.strip()], "  ")   # the interval is never broken
+        table.add_row(interval, exponent, p_star, pieces, patterns, style=style)
+        blocks.append((Text(_interval(step) + marker, style="bold cyan" if step is here else ""),
+                       [("[P*]", exponent), ("P* ∝", p_star), ("pieces", pieces), ("pattern", patterns)]))
+    table = layout.no_cut(table)
+    parts.append(table if layout.fits(table) else layout.stacked(blocks))
     if stair.missing:
         names = ", ".join(f"He_{k}" for k, _ in stair.missing)
         parts.append(Text(f"unreachable above {format_fraction(stair.cap)}: no pattern reaches {names}",
