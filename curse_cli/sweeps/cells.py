@@ -97,8 +97,7 @@ def _sub(a: Affine, b: Affine) -> Affine:
 class _Against:
     """A target's value and slope at the point, for comparing bounds held as integers
     over a positive denominator (`value / den`, `slope / den`) without building a
-    Fraction: certificates compare hundreds of thousands of row bounds with few
-    targets, and Fraction arithmetic was the largest item in a sweep's profile."""
+    Fraction: certificates compare many row bounds with few targets."""
 
     def __init__(self, kind: Sense, value: Fraction, slope: Fraction) -> None:
         self.kind = kind
