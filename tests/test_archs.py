@@ -200,7 +200,8 @@ def test_attention_crossover_to_lazy_learning_in_a_sweep():
     ("architecture: {kind: attention, heads: N, length: L}\ntarget: {kind: two-token, degree: 4}\n"
      "scaling: standard\nscales: {N: 1, L: 1}\n", "target.degree: a two-token target has odd degree"),
     ("architecture: {kind: cnn, activation: erf, channels: N, patch: S}\ntarget: {kind: hermite, degree: 3}\n"
-     "scaling: standard\nscales: {N: 1, S: 3/2}\n", "scales.S: S is the patch size, so its exponent must be between 0 and 1"),
+     "scaling: standard\nscales: {N: 1, S: 3/2}\n",
+     "scales.S: S is the patch size, so its exponent must be between 0 and 1"),
     ("architecture: {kind: cnn, activation: erf, channels: N, patch: \"d^(-1)\"}\ntarget: {kind: hermite, degree: 3}\n"
      "scaling: standard\nscales: {N: 1}\n", "architecture.patch: the patch size must be between 1 and d"),
     ("architecture: {kind: cnn, activation: erf, channels: N, patch: S, pooling: max}\n"

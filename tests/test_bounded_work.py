@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from curse_cli.archs.activations import builtin
@@ -20,10 +18,9 @@ def problem(act: str, depth: int, k: int):
 
 def test_parity_answers_a_huge_even_target_of_an_odd_activation_at_once():
     """erf is odd (J = T = odd orders): every kernel is an odd function of z, so He_1000
-    is unreachable whatever the depth; no pattern is enumerated."""
-    start = time.perf_counter()
+    is unreachable whatever the depth; no pattern is enumerated (without the shortcut,
+    the 11 patterns would be listed, or degree 1000 refused by the limits)."""
     pred = predict(problem("erf", 2, 1000))
-    assert time.perf_counter() - start < 2
     assert pred.patterns == () and not pred.winners
     assert "He_1000" in pred.unreachable and "no even order" in pred.unreachable
 
@@ -137,5 +134,6 @@ def test_a_deep_mean_field_search_is_refused_up_front_unless_the_depth_is_given(
     with pytest.raises(LimitExceeded):
         check_limits(problem, Options(max_depth_growing_chi=5))
     check_limits(problem, Options())   # the library's default: no separate limit
-    check_limits(load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem, Options(max_depth_growing_chi=5))
+    check_limits(load_spec_text(text.replace("mean-field", "standard"), "t.yaml").problem,
+                 Options(max_depth_growing_chi=5))
     check_limits(load_spec_text(text.replace('"d", ', "", 1), "t.yaml").problem, Options(max_depth_growing_chi=5))

@@ -75,7 +75,8 @@ def test_top_finds_the_best_and_all_ranks_every_pattern():
     second = sorted(Fraction(p["energy_exponent"]) for p in proper)[1]
     doc = json.loads(run("predict", THREE, "--set", "N1=2", "--top", "2", "--format", "json").output)
     assert doc["patterns"][0]["name"] == "GP-Sp(z)"
-    assert {p["name"] for p in doc["patterns"]} == {p["name"] for p in proper if Fraction(p["energy_exponent"]) <= second}
+    assert {p["name"] for p in doc["patterns"]} == {p["name"] for p in proper
+                                                     if Fraction(p["energy_exponent"]) <= second}
     assert doc["search"]["bounded"] == 11 - len(doc["patterns"])
     assert doc["search"]["bounded_energy_above"] == str(second)
     # With --all, --top only limits the rows shown.

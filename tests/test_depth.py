@@ -78,7 +78,8 @@ def test_a_depth_is_the_network_written_out_by_hand():
     written out in full: the same winners and the same P*."""
     row = next(depth_rows(depth_specs(load_spec(FOUR), (3,), Options(workers=1)), Options(workers=1)))
     by_hand = load_spec_text("architecture: {kind: fcn, activation: erf, widths: [N1, N2, N3]}\n"
-                             "target: {kind: hermite, degree: 3}\nscaling: standard\nscales: {N1: 1, N2: 1, N3: 1}\n", "hand.yaml")
+                             "target: {kind: hermite, degree: 3}\nscaling: standard\nscales: {N1: 1, N2: 1, N3: 1}\n",
+                             "hand.yaml")
     direct = predict(by_hand.problem, Options(workers=1), top=1)
     assert [w.name for w in row.prediction.winners] == [w.name for w in direct.winners]
     assert row.prediction.p_star == direct.p_star
@@ -97,7 +98,9 @@ def test_widths_are_cut_or_continued_by_the_last_and_unused_scales_go():
 
 def test_a_scale_the_rest_of_the_spec_still_uses_stays_an_error_with_its_depth():
     loaded = load_spec_text("architecture: {kind: fcn, activation: erf, widths: [N1, N2]}\n"
-                            "target: {kind: hermite, degree: 3}\nscaling: standard\nridge: N2\nscales: {N1: 1, N2: 1}\n", "r.yaml")
+                            "target: {kind: hermite, degree: 3}\nscaling: standard\nridge: N2\n"
+                            "scales: {N1: 1, N2: 1}\n",
+                            "r.yaml")
     with pytest.raises(SpecError, match=r"cut to 1 hidden layer\)"):
         with_depth(loaded, 1)
 

@@ -59,7 +59,7 @@ def check_certificate(mm: lp.MinMax, sol: lp.Solution) -> None:
     multipliers >= 0 on tight rows, stationarity in x and t, and dual value = t."""
     for i, r in enumerate(mm.rows):
         aff = affine_row(r, sol)
-        assert (at(aff, mm.point), at(aff, mm.direction)) <= (0, 0), f"row {i} violated"
+        assert (at(aff, mm.point), at(aff, mm.direction)) <= (0, 0), f"row {i} violated"  # type: ignore[operator]  # Fractions against int zeros
     y = sol.multipliers
     assert all(v >= 0 for v in y.values())
     for i, v in y.items():

@@ -94,7 +94,7 @@ def reference(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
         strength = [space.base_value(t.vec) for t in terms]
     else:
         rows = list(range(len(terms)))
-        strength = [space.base_value(t.vec)[:1] for t in terms]
+        strength = [space.base_value(t.vec)[:1] for t in terms]  # type: ignore[misc]  # the value alone, without the slope
     if len(rows) <= CHUNK:
         return survivors(rows)
     rows.sort(key=lambda i: tuple(-x for x in strength[i]))

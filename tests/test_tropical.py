@@ -22,8 +22,10 @@ from curse_cli.algebra.scales import Monomial
 def test_hermite_orders_match_numpy_product(a, b):
     """He_a He_b computed by numpy (probabilists' Hermite): the orders with a non-zero
     coefficient are exactly those of the rule |a-b| <= n <= a+b, n = a+b mod 2."""
-    ea = np.zeros(a + 1); ea[a] = 1
-    eb = np.zeros(b + 1); eb[b] = 1
+    ea = np.zeros(a + 1)
+    ea[a] = 1
+    eb = np.zeros(b + 1)
+    eb[b] = 1
     prod = H.hermemul(ea, eb)
     present = tuple(n for n, c in enumerate(prod) if abs(c) > 1e-9)
     assert hermite_orders(a, b, 100) == present

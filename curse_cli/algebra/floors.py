@@ -173,7 +173,7 @@ def region_samples(space: Space, floors: Floors, count: int = SAMPLES, seed: int
         high = None if hi is None else hi[0] / unit**2
         if low is None and high is None:
             low, high = -10.0, 10.0
-        low = high - 10.0 if low is None else low
+        low = high - 10.0 if low is None else low  # type: ignore[operator]  # both None was handled above
         high = low + 10.0 if high is None else high
         x[f + i] = rng.uniform(low, high, count)
     extra = np.where(np.arange(count) % 4 == 0, 0.0, rng.exponential(1.0, count) * (np.arange(count) % 4))
@@ -194,7 +194,7 @@ class Region(NamedTuple):
     samples: np.ndarray
 
     def prune_rows(self, space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
-        """`floor_prune_rows` in this region (for `tropical.hermite_product`)."""
+        """`floor_prune_rows` in this region (for `product.hermite_product`)."""
         return floor_prune_rows(space, vecs, provs, self.floors, self.samples)
 
     def prune(self, space: Space, content: Content) -> Content:
@@ -205,7 +205,7 @@ class Region(NamedTuple):
 def floor_region(memo: Memo, space: Space, named: Iterable[tuple[str, Term]]) -> Region | None:
     """The region of the floors `named` (`Kernel.floors`), or None without floors (or
     with floors in a cycle, `floor_table`): then the box alone prunes.  Made once per
-    space and floors (`Space.remember`): a kernel's powers, its lazy layer and its
+    run and floors (`memo`): a kernel's powers, its lazy layer and its
     specialised layers ask for the same floors (five ReLU layers: 476 requests, 238
     distinct floors)."""
     named = tuple(named)
@@ -301,7 +301,7 @@ def _greedy(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
                 tops = np.array(kept[part:part + 4 * BLOCK])
                 pairs = near(tops, block)
                 gone = substituted(tops, block, pairs).any(axis=0)
-                waiting = [w + tops[pairs[:, i]].tolist() for i, w in enumerate(waiting) if not gone[i]]
+                waiting = [w + tops[pairs[:, i]].tolist() for i, w in enumerate(waiting) if not gone[i]]  # type: ignore[index]  # an array
                 block = block[~gone]
         pairs = near(block, block, earlier=True)
         inner = substituted(block, block, pairs)
@@ -414,7 +414,7 @@ class Programme:
         (None: unbounded, infeasible or failed)."""
         if self.warm is None:
             res = highs.solve_linprog(c, -self.rows, -self.rhs, self.lower, self.upper)
-            return None if res.status != 0 else (res.x, -res.marginals)
+            return None if res.status != 0 else (res.x, -res.marginals)  # type: ignore[return-value, operator]  # arrays when optimal
         return self.warm.minimum(c)
 
     def at_least_zero(self, delta: np.ndarray) -> bool:

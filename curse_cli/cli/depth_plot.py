@@ -21,11 +21,11 @@ def write_plot(rows: Sequence[DepthRow], path: str, title: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     known = [r for r in rows if r.prediction.p_star_exponent is not None]
     xs = [r.depth for r in known]
-    ys = [float(r.prediction.p_star_exponent) for r in known]
+    ys = [float(r.prediction.p_star_exponent) for r in known]  # type: ignore[arg-type]  # known: rows with a prediction
     ax.plot(xs, ys, marker="o", color="tab:blue")
     for row, x, y in zip(known, xs, ys):
         n = len(row.prediction.winners)
-        label = f"{format_fraction(row.prediction.p_star_exponent)}: " + (row.example.name if n == 1 else f"{n} tie")
+        label = f"{format_fraction(row.prediction.p_star_exponent)}: " + (row.example.name if n == 1 else f"{n} tie")  # type: ignore[arg-type, union-attr]  # known rows
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7)
     if ys:   # a flat line gets room around it, not a magnified axis
         ax.set_ylim(min(ys) - 0.5, max(ys) + 0.5)

@@ -21,7 +21,7 @@ def winners_text(row: DepthRow) -> str:
         return "—"
     if len(winners) == 1:
         return winners[0].name
-    return f"{len(winners)} tie, e.g. {row.example.name}"
+    return f"{len(winners)} tie, e.g. {row.example.name}"  # type: ignore[union-attr]  # winners: an example
 
 
 def depth_table(rows: Sequence[DepthRow]) -> Table:

@@ -48,6 +48,7 @@ def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str
         text.append("No prediction: ", style="bold red")
         text.append(pred.unreachable or "no pattern has an optimum")
         return text
+    assert pred.p_star_exponent is not None and pred.energy_exponent is not None   # there are winners
     p_exp = format_fraction(pred.p_star_exponent)
     here = p_star_text(problem, Monomial({"d": pred.energy_exponent}))
     if not pred.tied:

@@ -66,7 +66,7 @@ def _exponent_line(ax, sweep: Sweep, marks: tuple[str, ...]) -> list:
 
     axis = sweep.axes[0]
     shown = [p for p in sweep.points if p.p_star_exponent is not None]
-    ax.plot([float(p.coords[0]) for p in shown], [float(p.p_star_exponent) for p in shown], "-", color="grey",
+    ax.plot([float(p.coords[0]) for p in shown], [float(p.p_star_exponent) for p in shown], "-", color="grey",  # type: ignore[arg-type]  # shown: points with a prediction
             lw=0.6, zorder=1)
     values = sweep.problem.scale_values()
     for s in sweep.segments:
@@ -77,7 +77,7 @@ def _exponent_line(ax, sweep: Sweep, marks: tuple[str, ...]) -> list:
                     zorder=2)
     for r in sweep.regions:
         xs = [float(p.coords[0]) for p in shown if p.region == r.index]
-        ys = [float(p.p_star_exponent) for p in shown if p.region == r.index]
+        ys = [float(p.p_star_exponent) for p in shown if p.region == r.index]  # type: ignore[arg-type]  # shown: points with a prediction
         ax.scatter(xs, ys, s=18, color=colour(r.index), marker="D" if r.outcome.tied else "o",
                    edgecolors="black" if r.outcome.tied else "none", zorder=3)
     for b in sweep.breakpoints:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from fractions import Fraction
-from typing import Any
+from typing import Any, Sequence
 
 from rich.console import Group
 from rich.table import Table
@@ -274,7 +274,7 @@ def phase_map(sweep: Sweep) -> Text:
     return text
 
 
-def sweep_view(sweep: Sweep, document: dict[str, Any], origin: str, run: list[str] = ()) -> Group:
+def sweep_view(sweep: Sweep, document: dict[str, Any], origin: str, run: Sequence[str] = ()) -> Group:
     parts: list[Any] = [_headline(sweep, document, origin, list(run)), Text("")]
     if len(sweep.axes) == 1:
         parts += [points_table(sweep), Text("")]

@@ -22,8 +22,9 @@ def frac(value: Fraction | None) -> str | None:
     return None if value is None else format_fraction(value)
 
 
-def p_star_text(problem: Problem, energy: Monomial) -> str:
+def p_star_text(problem: Problem, energy: Monomial | None) -> str:
     """`kappa (N1 N2 d)^(1/3)`: the ridge times the energy, kept apart as on paper."""
+    assert energy is not None, "only a scored pattern has a P*"
     ridge = format_monomial(problem.ridge)
     body = format_monomial(energy)
     if body == "1":

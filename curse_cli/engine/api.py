@@ -239,13 +239,14 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
     if limit is not None and problem.depth > limit and problem.chi.exponent(problem.scale_values()) > 0:
         raise LimitExceeded(
             f"the network has {problem.depth} hidden layers and a readout scale chi = {problem.chi} that grows "
-            f"with d, above the limit of {limit} for a search there (mean-field: curse predict takes seconds at five layers and "
+            f"with d, above the limit of {limit} for a search there (mean-field: curse predict takes seconds at five "
+            f"layers and "
             f"more than five minutes at six); raise it with --max-depth {problem.depth}, or score chosen patterns "
             f"with 'curse explain'")
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
     if top > options.max_power:
-        raise LimitExceeded(f"the activation {act.name} has a term of order {top}, above the limit of {options.max_power}; "
-                            f"raise it with --max-power {top}")
+        raise LimitExceeded(f"the activation {act.name} has a term of order {top}, above the limit of "
+                            f"{options.max_power}; raise it with --max-power {top}")
     if degree and problem.degree > options.max_degree and parity_reachable(act, problem.depth, problem.degree):
         raise LimitExceeded(f"the target degree {problem.degree} is above the limit of {options.max_degree}; "
                             f"raise it with --max-degree {problem.degree}")

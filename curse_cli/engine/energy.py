@@ -204,6 +204,7 @@ def layer_rows(folder: Folder, pattern: Pattern, lean: bool = False) -> tuple[Ro
     for l, step in enumerate(pattern, start=1):
         if step.kind is Mechanism.GP:
             continue
+        assert step.feature is not None   # GFL and Sp steps name their feature
         feature = kernels[l - 1].feature(step.feature)
         assert feature is not None
         (rows.gfl if step.kind is Mechanism.GFL else rows.sp)(l, step.feature, feature)
@@ -259,10 +260,11 @@ def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     widest = {}   # a specialised layer: the provenance of all its cost options
     for l, step in enumerate(pattern, start=1):
         if step.kind is Mechanism.SP:
+            assert step.feature is not None
             feature = kernels[l - 1].feature(step.feature)
             assert feature is not None
             widest[l] = functools.reduce(operator.or_, (e.prov for e in feature.eigen), 0)
-    content = kernels[depth - 1].feature(pattern[-1].feature).content
+    content = kernels[depth - 1].feature(pattern[-1].feature).content  # type: ignore[union-attr, arg-type]  # the last layer specialises on a feature of K_{L-1}
     used = frontier = functools.reduce(operator.or_, (t.prov for order in content for t in order), 1 << depth)
     while frontier:
         new = functools.reduce(operator.or_, (p for l, p in widest.items() if frontier >> l & 1), 0)
@@ -366,6 +368,7 @@ class Evaluation(NamedTuple):
 
 
 def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None) -> float:
+
     """A cheap lower bound on a row (integer or float coefficients) over the free
     sizes' box, at the nudged point (`nudge`: default the space's): `Space.minimum`
     read at one number."""
@@ -406,7 +409,7 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     readout = chosen[0].vec
     f = space.first_variable
     out = [(1, 1, chosen[0])]
-    costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
+    costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
         own = space.index(var("q", layer)) if layer is not None \

@@ -45,6 +45,7 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
     if step.kind is Mechanism.GP:
         return (f"all {width} {unit} lazy: K_{l} = sum_j b_j K_{l - 1}^(∘j) over the Hermite orders j of {act} "
                 f"(components keep their relative scale, Claim iii)"), ()
+    assert feature is not None   # GFL and Sp act on a feature of the input kernel
     lam = " | ".join(_term_label(space, e) for e in feature.eigen)
     f = step.feature
     if step.kind is Mechanism.GFL:
@@ -52,7 +53,8 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
                 f"products containing {f} j times gain D{l}^j (Claim ii); amplified eigenvalue capped at order one"), (
             f"cost {width} D{l}",)
     return (f"Sp on {f}: M{l} of the {width} {unit} take the mean q{l} {f}; they add a spike sigma{l} = "
-            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam} ({problem.words.cost})",)
+            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (
+        f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam} ({problem.words.cost})",)
 
 
 def derivation(ctx: Context, pattern: Pattern) -> Explanation:
@@ -78,7 +80,7 @@ def derivation(ctx: Context, pattern: Pattern) -> Explanation:
             if y == 0:
                 continue
             constraints.append((mm.rows[i].label, format_fraction(y), form_label(space, options[i].vec)))
-        summary = (f"[E] = {report.energy.linear()} = {format_fraction(report.exponent)} "
+        summary = (f"[E] = {report.energy.linear()} = {format_fraction(report.exponent)} "  # type: ignore[union-attr, arg-type]  # a scored pattern
                    f"at the spec's scales; E ∝ {report.energy}")
     return Explanation(report, tuple(steps), tuple(readout), tuple(constraints), summary)
 

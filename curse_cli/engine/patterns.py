@@ -126,7 +126,8 @@ def parse_pattern(act: Activation, depth: int, name: str, source: str = Z) -> Pa
     for part in parts:
         match = _STEP.match(part.strip())
         if not match or (match.group(1) == "GP") != (match.group(2) is None):
-            raise PatternError(f"cannot read layer {len(steps) + 1} of {name!r}: {part!r}; expected GP, GFL(f) or Sp(f)")
+            raise PatternError(f"cannot read layer {len(steps) + 1} of {name!r}: {part!r}; "
+                               f"expected GP, GFL(f) or Sp(f)")
         step = Step(Mechanism(match.group(1)), match.group(2))
         if step not in layer_options(act, tuple(steps), source):
             feats = ", ".join(available_features(act, tuple(steps), source)) or "none"

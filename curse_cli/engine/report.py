@@ -33,7 +33,7 @@ class Quantity(NamedTuple):
 
 
 class LayerReport(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # a field named like tuple.index, which it shadows
     step: Step
     corner: str | None           # Sp: M-Sp, Mag, q-Sp, partial, full, or a face; GFL: None
     sizes: tuple[Quantity, ...]  # the determined sizes or combinations

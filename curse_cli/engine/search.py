@@ -98,11 +98,11 @@ class _Best:
     def add(self, report: PatternReport) -> None:
         if report.counts:
             self.reports.append(report)
-            bisect.insort(self.exponents, report.exponent)
+            bisect.insort(self.exponents, report.exponent)  # type: ignore[misc]  # a report that counts is scored
 
     def kept(self) -> tuple[PatternReport, ...]:
         theta = self.theta
-        return tuple(r for r in self.reports if theta is None or r.exponent <= theta)
+        return tuple(r for r in self.reports if theta is None or r.exponent <= theta)  # type: ignore[operator]  # kept reports are scored
 
 
 class _Shared:

@@ -200,7 +200,7 @@ def _heuristic(pred: Prediction) -> Heuristic:
         kind=kinds[-1] if kinds else Mechanism.GP,
         energy=main.energy,
         energy_exponent=main.exponent,
-        p_star=_p_star(pred.problem.ridge, main.energy),
+        p_star=_p_star(pred.problem.ridge, main.energy),  # type: ignore[arg-type]  # a winner has an energy
         p_star_exponent=pred.p_star_exponent,
         m=m,
         m_determined=determined,

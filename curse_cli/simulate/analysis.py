@@ -66,7 +66,7 @@ def fit(points: Sequence[PointResult], seed: int) -> Fit:
     groups = _by_d(points)
     cs = curves(points)
     have = [c for c in cs if c.p_half is not None]
-    b = slope([c.d for c in have], [c.p_half for c in have]) if len(have) == len(cs) else None
+    b = slope([c.d for c in have], [c.p_half for c in have if c.p_half is not None]) if len(have) == len(cs) else None
     gp_b, b_prior, b_teacher = (_exponent(cs, attr) for attr in ("gp_p_half", "p_half_prior", "p_half_teacher"))
     spec = [c for c in cs if c.specialists > 0]
     spec_slope = slope([c.d for c in spec], [c.specialists for c in spec]) if len(spec) == len(cs) else None
@@ -75,15 +75,15 @@ def fit(points: Sequence[PointResult], seed: int) -> Fit:
     if b is not None:
         for _ in range(BOOTSTRAP):
             halves = []
-            for d, pts in groups.items():
+            for pts in groups.values():
                 means = []
                 for p in pts:
                     chains = np.asarray(p.chain_alignment)
                     means.append(float(np.mean(rng.choice(chains, size=len(chains)))))
                 halves.append(p_half([p.p for p in pts], means))
             if all(h is not None for h in halves):
-                reps.append(slope(list(groups), halves))
-    low, high = (float(np.percentile(reps, 2.5)), float(np.percentile(reps, 97.5))) if reps else (None, None)
+                reps.append(slope(list(groups), halves))  # type: ignore[arg-type]  # every half is known here
+    low, high = (float(np.percentile(reps, 2.5)), float(np.percentile(reps, 97.5))) if reps else (None, None)  # type: ignore[arg-type]
     return Fit(b=b, low=low, high=high, replicates=len(reps), gp_b=gp_b, b_prior=b_prior, b_teacher=b_teacher,
                specialists_slope=spec_slope)
 

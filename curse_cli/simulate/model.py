@@ -56,7 +56,7 @@ class Network:
 
     @property
     def n_params(self) -> int:
-        return sum(n * m for n, m in zip(self.widths, self.fan_ins))
+        return sum(n * m for n, m in zip(self.widths, self.fan_ins, strict=True))
 
 
 def phi(net: Network):
@@ -70,7 +70,7 @@ def phi(net: Network):
 def unflatten(net: Network, z: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
     """Whitened flat vector -> weight matrices `W_l` of shape (N_l, fan_in), prior-scaled."""
     weights, start = [], 0
-    for n, m in zip(net.widths, net.fan_ins):
+    for n, m in zip(net.widths, net.fan_ins, strict=True):
         weights.append(z[start:start + n * m].reshape(n, m) / math.sqrt(m))
         start += n * m
     return tuple(weights)
@@ -78,7 +78,7 @@ def unflatten(net: Network, z: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
 
 def flatten(net: Network, weights) -> jnp.ndarray:
     """Inverse of `unflatten`."""
-    return jnp.concatenate([(w * math.sqrt(m)).ravel() for w, m in zip(weights, net.fan_ins)])
+    return jnp.concatenate([(w * math.sqrt(m)).ravel() for w, m in zip(weights, net.fan_ins, strict=True)])
 
 
 def features(net: Network, weights, x: jnp.ndarray) -> jnp.ndarray:

@@ -208,7 +208,7 @@ class _Exact:
         self.rows: list[list[int]] = []
         self.scale: list[int] = []
         for r in problem.rows:
-            ints, s = _integers((*r.g, r.tau, *r.h))
+            ints, s = _integers((*r.g, r.tau, *r.h))  # type: ignore[arg-type]  # tau is an int, exact as a Fraction
             self.rows.append(ints)
             self.scale.append(s)
         self.point = _integers(problem.point)[0]
@@ -268,6 +268,7 @@ def exact_optimum(problem: MinMax, face: bool = True) -> Solution | None:
             return None
         if res.status != 0:
             raise LPError(f"HiGHS returned status {res.status}: {res.message}")
+        assert res.x is not None and res.marginals is not None   # status 0: optimal
         slack = b - a @ res.x
         marg = np.abs(res.marginals)
         order = sorted(range(len(problem.rows)), key=lambda i: (-marg[i], abs(slack[i])))
@@ -281,8 +282,8 @@ def exact_optimum(problem: MinMax, face: bool = True) -> Solution | None:
         if sol is not None:
             if not face:
                 return sol
-            tight = _face(problem, exact, sol, nudge, a, b)
-            return Solution(sol.t, sol.x, sol.value, tight, sol.multipliers)
+            face_rows = _face(problem, exact, sol, nudge, a, b)
+            return Solution(sol.t, sol.x, sol.value, face_rows, sol.multipliers)
     raise LPError("could not certify the optimum of a linear program exactly")
 
 
@@ -322,6 +323,7 @@ def _face(problem: MinMax, exact: _Exact, sol: Solution, nudge: float, a: np.nda
         res = highs.solve(c, a_ub, b_ub, lower, upper, a_eq if len(eq) else None, b_eq if len(eq) else None)
         if res.status != 0:
             raise LPError(f"face analysis failed: {res.message}")
+        assert res.fun is not None and res.marginals is not None   # status 0: optimal
         if -res.fun > 1e-7:
             return tuple(sorted(eq))
         marg = np.abs(res.marginals)

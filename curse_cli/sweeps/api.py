@@ -202,8 +202,8 @@ def assemble(problem: Problem, axes: tuple[Axis, ...], labels: Sequence[int], la
                 found.append(Boundary(q, rel, note))
 
     if segments:
-        for a, b in zip(segments, segments[1:]):
-            edge(a.region, b.region, relation(problem, axes, Monomial({axes[0].name: 1, BASE: -a.stop})))
+        for left, right in zip(segments, segments[1:]):
+            edge(left.region, right.region, relation(problem, axes, Monomial({axes[0].name: 1, BASE: -left.stop})))
     else:
         pairs: dict[tuple[int, int], tuple[int, int]] = {}
         flat = ids.tolist()
@@ -251,5 +251,5 @@ def sweep(problem: Problem, axes: tuple[Axis, ...], options: Options = Options()
     solver = CellSolver(problem, axes, options)
     labels = solver.cover_grid()
     segments = solver.cover_line() if len(axes) == 1 and axes[0].count > 1 else []
-    return assemble(problem, axes, labels, [p.outcome for p in solver.pieces], solver.solves, segments,
+    return assemble(problem, axes, labels, [p.outcome for p in solver.pieces], solver.solves, segments,  # type: ignore[arg-type]  # an array of region labels
                     resolve=solver.boundary)

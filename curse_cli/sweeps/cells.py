@@ -239,7 +239,7 @@ class _Pattern:
             return good(value.numerator * (d // value.denominator), slope.numerator * (d // slope.denominator), d)
 
         def emit(bound: Affine, why: str) -> None:
-            out.append(Constraint(_sub(bound, target), kind, why))
+            out.append(Constraint(_sub(bound, target), kind, why))  # type: ignore[arg-type]  # emitted only with a target
 
         def shared(key: tuple, bound, why: str) -> None:
             """`emit(bound(), why)`, made once per point, kind and target for `key` (the
@@ -247,6 +247,7 @@ class _Pattern:
             key = (key, kind, number)
             held = self._memo.rows.get(key)
             if held is None:
+                assert target is not None
                 held = self._memo.rows[key] = Constraint(_sub(bound(), target), kind, why)
             out.append(held)
 
@@ -269,7 +270,7 @@ class _Pattern:
             sol = lp.exact_optimum(mm, face=False)
             if sol is None:
                 bound = self.infeasible()
-                if bound is None or self.at(bound) <= (0, 0):
+                if bound is None or self.at(bound) <= (0, 0):  # type: ignore[operator]  # Fractions against int zeros
                     return False
                 out.append(Constraint(bound, Sense.GT_LEX, "infeasible"))
                 return True
@@ -295,7 +296,7 @@ class _Pattern:
             return out
         floor = [q for q in map(self.quick, program.terms) if q is not None and good(q[0], q[1])]
         if floor:
-            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")
+            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")  # type: ignore[arg-type]  # a good row has a bound
             return out
         return out if walk(0, ()) else None
 
@@ -312,7 +313,7 @@ def _basis_rows(opt: Optimum) -> list[Constraint]:
 
 
 def _amplified(report: PatternReport) -> list[tuple[int, str]]:
-    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind is Mechanism.GFL]
+    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind is Mechanism.GFL]  # type: ignore[misc]  # a GFL step names its feature
 
 
 def _stays_amplified(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
@@ -429,7 +430,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
     elif any(e.report.scored for e in evaluations):
         return alone   # scored patterns, none proper: not certified beyond the point
     names = {w.name for w in winners}
-    for program, opt, report in evaluations:
+    for program, _, report in evaluations:
         if report.name in names or report.status is Status.UNREACHABLE:
             continue
         if target is not None and report.scored and report.exponent == winners[0].exponent:

@@ -125,7 +125,6 @@ class CellSolver:
             slope = sum((a * b for a, b in zip(form[1:], v)), Fraction(0))
             kind = c.kind.along(slope)
             constant = form[0]
-            coeffs = []
             for name, a in zip(self.scale_names, form[1:]):
                 if name in self.names:
                     continue
@@ -168,7 +167,7 @@ class CellSolver:
         constraint times a positive integer is integer-affine in the indices."""
         mask = np.ones(idx.shape[1], dtype=bool)
         for lin in piece.constraints:
-            value, _ = on_grid(lin.constant, lin.coefficients, self.axes, idx)
+            value, _ = on_grid(lin.constant, lin.coefficients, self.axes, idx)  # type: ignore[arg-type]  # an index array is a sequence of rows
             mask &= lin.kind.holds(value)
         return mask
 
@@ -297,7 +296,7 @@ class CellSolver:
                        for iv, o in pieces])
 
 
-def _interval(constraints: Sequence[tuple[int, int, str]], lo: Fraction, hi: Fraction) -> Interval:
+def _interval(constraints: Sequence[tuple[int, int, Sense]], lo: Fraction, hi: Fraction) -> Interval:
     """The solutions within `[lo, hi]` of one-dimensional constraints `c0 + c1 t`
     `>= 0`, `> 0` or `= 0` (integers `c0`, `c1` and the kind)."""
     iv = Interval(lo, True, hi, True)
