@@ -131,7 +131,10 @@ class Folder:
         l = len(prefix)
         if step.kind is Mechanism.GP:
             out = self.lazy_of(below)
-        elif step.kind is Mechanism.GFL:
+            self._kernels[prefix] = out
+            return out
+        assert step.feature is not None   # GFL and Sp steps name their feature
+        if step.kind is Mechanism.GFL:
             out = gfl(self.rules, self.kernel(below), self.place(l), step.feature, self.form(var("D", l, step.feature)),
                       self.powers_of(below))
         else:

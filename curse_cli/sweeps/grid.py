@@ -298,7 +298,7 @@ class CellSolver:
                        for iv, o in pieces])
 
 
-def _interval(constraints: Sequence[tuple[int, int, str]], lo: Fraction, hi: Fraction) -> Interval:
+def _interval(constraints: Sequence[tuple[int, int, Sense]], lo: Fraction, hi: Fraction) -> Interval:
     """The solutions within `[lo, hi]` of one-dimensional constraints `c0 + c1 t`
     `>= 0`, `> 0` or `= 0` (integers `c0`, `c1` and the kind)."""
     iv = Interval(lo, True, hi, True)
