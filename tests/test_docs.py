@@ -34,12 +34,12 @@ def test_a_block_that_would_not_be_checked_is_refused(block):
 
 
 def _schemas_in_code() -> dict[str, str]:
-    from curse_cli.cli import ldt_render, sweep_render
-    from curse_cli.documents import depth, predict
+    from curse_cli.cli import ldt_render
+    from curse_cli.documents import depth, predict, sweep
     from curse_cli.simulate import report as simulate_report
 
     names = [predict.PREDICT_SCHEMA, predict.COMPARE_SCHEMA, predict.EXPLAIN_SCHEMA, predict.PATTERNS_SCHEMA,
-             sweep_render.SCHEMA, depth.DEPTH_SCHEMA, ldt_render.SCHEMA, simulate_report.SCHEMA]
+             sweep.SCHEMA, depth.DEPTH_SCHEMA, ldt_render.SCHEMA, simulate_report.SCHEMA]
     return dict(name.removeprefix("curse.").split("/") for name in names)
 
 

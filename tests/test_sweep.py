@@ -336,3 +336,18 @@ def test_refined_context_kernels_equal_kernels_computed_in_the_finer_unit(spec):
     assert refined.space.unit == fresh.space.unit == 15 * coarse.space.unit
     for p in patterns:
         assert refined.folder.kernel(p) == fresh.folder.kernel(p), p
+
+
+def test_a_lexicographic_sense_is_the_plain_one_just_beyond_the_point():
+    """`(value, slope) >= (0, 0)` lexicographically means `value + eps slope >= 0` for
+    every small enough `eps > 0` (and `>` alike); `along(slope)` is the plain sense a
+    form of value zero meets on that side."""
+    from curse_cli.sweeps.cells import Sense
+
+    eps = F(1, 1000)
+    for lex, plain in ((Sense.GE_LEX, Sense.GE), (Sense.GT_LEX, Sense.GT)):
+        for value in (-1, 0, 1):
+            for slope in (-1, 0, 1):
+                assert lex.holds(value, slope) == plain.holds(value + eps * slope)
+        for slope in (-1, 0, 1):
+            assert lex.along(F(slope)).holds(eps * slope) == lex.holds(0, slope)

@@ -5,8 +5,8 @@ lazy rule, or of a spike's content, is shifted by `(1 - j) [s]`, with an auxilia
 `s` that every programme keeps at or above each term of a set, its *floors* (`[s] >= t`,
 `Kernel.floors`; docs/theory.md section 9.3).  On the box alone `s` is unbounded above,
 so a term carrying `-3 [s]` and one carrying `-[s]` never compare, and the terms multiply
-layer after layer: three ReLU layers leave about 185 terms per order where 10 hold the
-maximum, and a four-layer network did not finish in ten minutes (now a few seconds).
+layer after layer (three ReLU layers leave about 185 terms per order where 10 hold the
+maximum).
 
 Every programme that reads a kernel imposes its floors, so a term may go when another is
 at least as large wherever the box and the floors hold (and relies on no more layers).
@@ -194,7 +194,7 @@ class Region(NamedTuple):
     samples: np.ndarray
 
     def prune_rows(self, space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
-        """`floor_prune_rows` in this region (for `tropical.hermite_product`)."""
+        """`floor_prune_rows` in this region (for `product.hermite_product`)."""
         return floor_prune_rows(space, vecs, provs, self.floors, self.samples)
 
     def prune(self, space: Space, content: Content) -> Content:
@@ -205,7 +205,7 @@ class Region(NamedTuple):
 def floor_region(memo: Memo, space: Space, named: Iterable[tuple[str, Term]]) -> Region | None:
     """The region of the floors `named` (`Kernel.floors`), or None without floors (or
     with floors in a cycle, `floor_table`): then the box alone prunes.  Made once per
-    space and floors (`Space.remember`): a kernel's powers, its lazy layer and its
+    run and floors (`memo`): a kernel's powers, its lazy layer and its
     specialised layers ask for the same floors (five ReLU layers: 476 requests, 238
     distinct floors)."""
     named = tuple(named)
@@ -246,8 +246,7 @@ BLOCK = 32
 """Rows `_greedy` takes at a time (its pair tests are made in one call per block).  With
 the complete test few rows are kept, so most of a block falls to the kept rows in the
 first call; the second tests every near pair inside the block, most of them needlessly
-(one dominator is enough), so a small block does less work: five ReLU layers took 7.5 s
-with 32, 11 s with 128."""
+(one dominator is enough), so a small block does less work (docs/theory.md section 9.3)."""
 
 
 def _greedy(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,

@@ -68,7 +68,7 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
     orders 0 and 2, whose products with the base at orders 1 and 3 are then equal too.
 
     `need` (a provenance mask): only the terms that rely on every layer of it, for a
-    caller that reads no other (a lean readout, `energy.Folder.readout_kernel`).  The
+    caller that reads no other (a lean readout, `folder.Folder.readout_kernel`).  The
     candidates without it are left out before pruning, which drops the same terms as
     pruning first: a term that dominates one with `need` relies on its layers, so has
     `need` too.
@@ -99,11 +99,10 @@ def hermite_product(space: Space, x: Content, y: Content, only: int | None = Non
         if square:
             key = tuple(tuple(sorted((same_x[a], same_x[b]))) for a, b in pairs_n)
         else:
-            assert same_y is not None   # set whenever the factors differ
-            key = tuple((same_x[a], same_y[b]) for a, b in pairs_n)
+            key = tuple((same_x[a], same_y[b]) for a, b in pairs_n)  # type: ignore[index]  # same_y is None only for a square
         if key not in made:
-            factors = [(xs[a], ys[b], square and a == b) for a, b in pairs_n]   # every order paired here is non-empty
-            made[key] = _product_order(space, factors, prune_rows, need)  # type: ignore[arg-type]
+            made[key] = _product_order(space, [(xs[a], ys[b], square and a == b) for a, b in pairs_n], prune_rows,  # type: ignore[misc]  # every factor order listed has arrays
+                                       need)
         out.append(made[key])
     return tuple(out)
 

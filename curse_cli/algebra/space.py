@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from fractions import Fraction
 from math import lcm
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -155,7 +155,7 @@ class Space:
         names = (BASE, *self.scales, *self.variables)
         return Monomial({n: Fraction(v) / self.unit for n, v in zip(names, vec) if v})
 
-    def base_value(self, vec: Sequence[int]) -> tuple[int, int]:
+    def base_value(self, vec: Sequence[Any]) -> tuple[Any, Any]:
         """The constant-and-scale part of a form at the point: (value, derivative)."""
         p, v = self.point, self.direction
         a = b = 0
@@ -191,7 +191,7 @@ class Space:
                 out[j] += c * bound[j]
         return out, True
 
-    def minimum(self, vec: Sequence[int]) -> tuple[int, int] | None:
+    def minimum(self, vec: Sequence[Any]) -> tuple[Any, Any] | None:
         """The minimum of the form `vec` over the free sizes' box at the point: (value,
         derivative along the direction) in units of 1/unit**3 (None: unbounded below).
         Works on float coefficients too (a combination of rows)."""
@@ -213,7 +213,7 @@ class Space:
         m = self.minimum(vec)
         return m is not None and m >= (0, 0)
 
-    def box_min(self, vec: Sequence[int]) -> tuple[int, int] | None:
+    def box_min(self, vec: Sequence[Any]) -> tuple[Any, Any] | None:
         """Minimum of the free-size part over the variables' box (None: unbounded)."""
         a = b = 0
         f = self.first_variable

@@ -139,10 +139,9 @@ def _remember_arrays(trop: Trop, vecs: np.ndarray, provs: np.ndarray, pruned_in:
 
 
 def _arrays(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
-    """Terms (at least one) as (rows, provenance) int64 arrays, read only.  The rows are
-    packed by `struct` and read in place: about half the time of `np.array` on a list
-    of tuples, a large part of pruning few terms.  A number beyond 64 bits makes
-    `np.array` raise, as it always did."""
+    """Terms (at least one) as (rows, provenance) int64 arrays.  The rows are packed by
+    `struct` and read in place, faster than `np.array` on a list of tuples; a number
+    beyond 64 bits raises `OverflowError`, as `np.array` does."""
     size = len(terms[0].vec)
     flat = chain.from_iterable(t.vec for t in terms)
     try:

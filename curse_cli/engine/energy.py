@@ -385,7 +385,7 @@ def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None
     """A cheap lower bound on a row (integer or float coefficients) over the free
     sizes' box, at the nudged point (`nudge`: default the space's): `Space.minimum`
     read at one number."""
-    low = space.minimum(vec)  # type: ignore[arg-type]  # float coefficients work too (Space.minimum)
+    low = space.minimum(vec)
     if low is None:
         return float("-inf")
     step = space.nudge if nudge is None else nudge

@@ -133,13 +133,14 @@ class Folder:
         l = len(prefix)
         if step.kind is Mechanism.GP:
             out = self.lazy_of(below)
-        elif step.kind is Mechanism.GFL:
-            assert step.feature is not None   # GFL and Sp steps name their feature
+            self._kernels[prefix] = out
+            return out
+        assert step.feature is not None   # GFL and Sp steps name their feature
+        if step.kind is Mechanism.GFL:
             out = gfl(self.rules, self.kernel(below), self.place(l), step.feature, self.form(var("D", l, step.feature)),
                       self.powers_of(below))
         else:
             width = self.space.form(self.problem.widths[l - 1])
-            assert step.feature is not None
             out = specialise(self.rules, self.kernel(below), self.lazy_of(below), self.place(l, "r"), step.feature,
                              self.form(var("M", l)), self.form(var("q", l)), width)
         self._kernels[prefix] = out

@@ -237,11 +237,11 @@ def lazy(rules: Rules, kernel: Kernel, at: Place, remember: bool = True,
     exactly the input scale.  Without a scale (the first layer, whose input `K_0` is of
     order one) a possibly large input scale is a `Caveat.SCALE`.
 
-    Computed once per space and arguments (`Space.remember`; not with `remember`
+    Computed once per run and arguments (`rules.memo`; not with `remember`
     false): the lazy layer on a prefix is asked for by every pattern below it.
     `powers`: the amplitude's powers (`lazy_powers`), when the caller has them.
     `rules.need` (not remembered): only the terms that rely on every layer of it, for
-    a lean readout (`energy.Folder.readout_kernel`; `powers` made with the same rules).
+    a lean readout (`folder.Folder.readout_kernel`; `powers` made with the same rules).
     """
     if not remember:
         return _lazy(rules, kernel, at, powers)
@@ -250,7 +250,8 @@ def lazy(rules: Rules, kernel: Kernel, at: Place, remember: bool = True,
                                 lambda: _lazy(rules, kernel, at, powers))
 
 
-def lazy_powers(rules: Rules, kernel: Kernel, only: int | None = None, reuse: Reuse = Reuse()) -> dict[int, Content]:
+def lazy_powers(rules: Rules, kernel: Kernel, only: int | None = None,
+                reuse: Reuse | None = None) -> dict[int, Content]:
     """The powers of the kernel's amplitude the lazy rule raises it to (`power_list` of
     the powers used, the highest at `only` alone): made once per prefix and shared by
     its lazy layer and every GFL layer on it (`gfl`).  `reuse`: as for `power_list` (a
@@ -280,7 +281,7 @@ def _lazy(rules: Rules, kernel: Kernel, at: Place, powers: Mapping[int, Content]
         return Kernel(tuple(() for _ in a), (), frozenset(caveats), kernel.caps, floors)
     tops = [t for t in top_terms(a) if not _nonpositive(rules, t, kernel.caps)]
     parts = [(j, at_order(c, only)) for j, c in parts]   # pruned order by order: the others are not read
-    if need:   # a lean kernel (`energy.Folder.readout_kernel`; no input-scale gain adds layers below)
+    if need:   # a lean kernel (`folder.Folder.readout_kernel`; no input-scale gain adds layers below)
         assert act.kind is not ActivationKind.POLYNOMIAL
         parts = [(j, relying_on(c, need)) for j, c in parts]
     if normalised:
@@ -352,7 +353,7 @@ def spike_content(rules: Rules, f: Feature, q_form: tuple[int, ...], at: Place, 
     layers spent most of their time there).  Only the floors that bound a size of the
     content count (`floors.reaching`).
 
-    Computed once per space and arguments (`Space.remember`), of which only the
+    Computed once per run and arguments (`rules.memo`), of which only the
     feature's content counts: a feature is specialised on at many layers of many
     patterns.
     """

@@ -44,7 +44,7 @@ class Rules(NamedTuple):
     """What every propagation rule reads: the symbol space, the activation, the
     truncation, the run's cache of results (`memo`) and what is needed (a provenance mask: only the terms of the highest
     power that rely on every layer of it are made, for a lean readout,
-    `energy.Folder.readout_kernel`; 0: all of them)."""
+    `folder.Folder.readout_kernel`; 0: all of them)."""
 
     space: Space
     act: Activation
@@ -90,7 +90,7 @@ def used_powers(support: Support, trunc: Truncation) -> list[int]:
 
 
 def power_list(rules: Rules, base: Content, needed: Sequence[int], only: int | None = None, remember: bool = False,
-               floors: tuple[tuple[str, Term], ...] = (), reuse: Reuse = Reuse()) -> dict[int, Content]:
+               floors: tuple[tuple[str, Term], ...] = (), reuse: Reuse | None = None) -> dict[int, Content]:
     """`{m: base^m}` under the Hermite product for the powers `needed` and the ones they
     are made from (`power_chain`), the highest at order `only` alone (the caller reads
     no other order of it; the others are needed whole).
@@ -118,7 +118,7 @@ def power_list(rules: Rules, base: Content, needed: Sequence[int], only: int | N
     terms that carry different multiples of an input scale never compare, and their
     number multiplies with each power."""
     space, need = rules.space, rules.need
-    split, body, top = reuse
+    split, body, top = reuse if reuse is not None else Reuse()
     region = floor_rules.floor_region(rules.memo, space, floors)
     if remember:
         product: Callable[..., Content] = partial(remembered_product, rules.memo, pruning=None if region is None else

@@ -52,7 +52,7 @@ def solve_linprog(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.n
 def _bindings():
     """scipy's bundled HiGHS bindings (`scipy.optimize._highspy._core`), loaded from their
     file without running `scipy.optimize`'s package import, which loads all of scipy's
-    optimisers and takes about 0.4 s of a 1 s start-up.  The module is registered under
+    optimisers and dominates a short run's start-up.  The module is registered under
     its own name, so a later `import scipy.optimize` (the linprog path, `curse ldt`)
     finds and reuses it instead of loading the extension twice."""
     name = "scipy.optimize._highspy._core"

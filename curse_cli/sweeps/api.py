@@ -18,7 +18,6 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from curse_cli.errors import CurseError
 from curse_cli.engine.api import Options, Prediction, check_limits, check_size, predict
 from curse_cli.sweeps.grid import CellSolver
 from curse_cli.sweeps.relation import on_grid, relation
@@ -29,7 +28,7 @@ from curse_cli.sweeps.report import Axis, Boundary, GridPoint, Outcome, Region, 
 MAX_POINTS = 250_000
 
 
-class SweepError(CurseError):
+class SweepError(ValueError):
     """Bad sweep input (an axis, a scale name): one line, exit 2."""
 
 
@@ -71,8 +70,8 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
         for limit in problem.limits:
             if limit.size != Monomial({axis.name: 1}):
                 continue
-            if ((limit.low is not None and axis.start < limit.low)
-                    or (limit.high is not None and axis.stop > limit.high)):
+            below = limit.low is not None and axis.start < limit.low
+            if below or (limit.high is not None and axis.stop > limit.high):
                 low = "" if limit.low is None else f" >= {format_fraction(limit.low)}"
                 high = "" if limit.high is None else f" <= {format_fraction(limit.high)}"
                 joint = " and" if low and high else ""

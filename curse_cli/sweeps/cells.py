@@ -97,8 +97,7 @@ def _sub(a: Affine, b: Affine) -> Affine:
 class _Against:
     """A target's value and slope at the point, for comparing bounds held as integers
     over a positive denominator (`value / den`, `slope / den`) without building a
-    Fraction: certificates compare hundreds of thousands of row bounds with few
-    targets, and Fraction arithmetic was the largest item in a sweep's profile."""
+    Fraction: certificates compare many row bounds with few targets."""
 
     def __init__(self, kind: Sense, value: Fraction, slope: Fraction) -> None:
         self.kind = kind
@@ -248,7 +247,8 @@ class _Pattern:
             key = (key, kind, number)
             held = self._memo.rows.get(key)
             if held is None:
-                held = self._memo.rows[key] = Constraint(_sub(bound(), target), kind, why)  # type: ignore[arg-type]  # made only with a target
+                assert target is not None
+                held = self._memo.rows[key] = Constraint(_sub(bound(), target), kind, why)
             out.append(held)
 
         def closes(option: Option) -> bool:
@@ -430,7 +430,7 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
     elif any(e.report.scored for e in evaluations):
         return alone   # scored patterns, none proper: not certified beyond the point
     names = {w.name for w in winners}
-    for program, _opt, report in evaluations:
+    for program, _, report in evaluations:
         if report.name in names or report.status is Status.UNREACHABLE:
             continue
         if target is not None and report.scored and report.exponent == winners[0].exponent:
