@@ -15,14 +15,15 @@ from typing import NamedTuple
 
 import yaml
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.api import Options, PatternReport, Prediction, check_limits, predict, unreachable_from_supports
 from curse_cli.spec.load import LoadedSpec, SpecError, load_spec_text
 
-MAX_LAYERS = 64   # the most hidden layers `--layers` names (far beyond what a search finishes)
+MAX_LAYERS = 64   # the most hidden layers a list of depths names (far beyond what a search finishes)
 
 
-class DepthError(ValueError):
-    """A `--layers` value or a spec that has no depth to vary: exit 2."""
+class DepthError(CurseError):
+    """A list of depths or a spec that has no depth to vary: exit 2."""
 
 
 class DepthRow(NamedTuple):
@@ -41,22 +42,23 @@ class DepthRow(NamedTuple):
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
-    """`--layers`: `1-8`, `3`, or a list `1,2,4` (ranges allowed in it); ascending, no
-    repeats, each from 1 to `MAX_LAYERS`."""
+    """Depths written `1-8`, `3`, or as a list `1,2,4` (ranges allowed in it); ascending,
+    no repeats, each from 1 to `MAX_LAYERS`.  Errors start with the text (the CLI names
+    its option before it)."""
     values: list[int] = []
     for part in text.split(","):
         lo, sep, hi = part.strip().partition("-")
         try:
             start, stop = int(lo), int(hi) if sep else int(lo)
         except ValueError:
-            raise DepthError(f"--layers {text}: {part.strip()!r} is not a number of hidden layers or a range "
-                             f"A-B; e.g. --layers 1-6 or --layers 1,2,4") from None
+            raise DepthError(f"{text}: {part.strip()!r} is not a number of hidden layers or a range "
+                             f"A-B; e.g. 1-6 or 1,2,4") from None
         if not 1 <= start <= stop <= MAX_LAYERS:
-            raise DepthError(f"--layers {text}: {part.strip()!r} must name depths from 1 to {MAX_LAYERS}, "
+            raise DepthError(f"{text}: {part.strip()!r} must name depths from 1 to {MAX_LAYERS}, "
                              f"the smaller first")
         values.extend(range(start, stop + 1))
     if sorted(set(values)) != values:
-        raise DepthError(f"--layers {text}: give each depth once, in increasing order")
+        raise DepthError(f"{text}: give each depth once, in increasing order")
     return tuple(values)
 
 
@@ -77,9 +79,8 @@ def with_depth(loaded: LoadedSpec, depth: int) -> LoadedSpec:
     try:
         return load_spec_text(yaml.safe_dump(doc, sort_keys=False), loaded.origin)
     except SpecError as err:
-        layers = f"{depth} hidden layer{'s' * (depth != 1)}"
-        raise SpecError(err.origin, err.path, f"{err.message} (in the network cut to {layers})") \
-            from None
+        cut = f"in the network cut to {depth} hidden layer{'s' * (depth != 1)}"
+        raise SpecError(err.origin, err.path, f"{err.message} ({cut})") from None
 
 
 def depth_specs(loaded: LoadedSpec, layers: Sequence[int], options: Options) -> list[LoadedSpec]:
