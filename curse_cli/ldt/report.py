@@ -18,12 +18,10 @@ import numpy as np
 from scipy.special import logsumexp
 
 from curse_cli.errors import CurseError
-from curse_cli.engine.api import predict
-from curse_cli.engine.patterns import Mechanism
+from curse_cli.engine.api import Mechanism, PatternReport, Prediction, Quantity, predict
 from curse_cli.ldt.bound import LdtPoint, activation_callable, chernoff, log_slopes, tilted_density
 from curse_cli.ldt.alignment import Phi
 from curse_cli.ldt.verdict import DEFAULT_TOLERANCE, TILTED, Verdict, judge, notes
-from curse_cli.engine.report import PatternReport, Prediction, Quantity
 from curse_cli.algebra.scales import Monomial, format_monomial
 from curse_cli.spec.load import LoadedSpec
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from scipy.special import erfc
 
 from curse_cli.ldt.bound import LdtPoint
-from curse_cli.engine.patterns import Mechanism
+from curse_cli.engine.api import Mechanism
 from curse_cli.algebra.scales import format_fraction, format_monomial
 
 DEFAULT_TOLERANCE = 0.05  # of the verdict, on slopes
