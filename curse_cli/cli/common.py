@@ -76,6 +76,19 @@ FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED)
           WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation"}
 
 
+def said(problem: object) -> str:
+    """An error or warning of the library as the CLI says it: a limit with its option,
+    an override's problem at `--set`, anything else as the library words it."""
+    from curse_cli.spec.load import SET_ORIGIN
+
+    if isinstance(problem, LimitExceeded):
+        return limit_text(problem)
+    if getattr(problem, "origin", None) == SET_ORIGIN:
+        path = getattr(problem, "path", "")
+        return f"--set: {path + ': ' if path else ''}{getattr(problem, 'message', '')}"
+    return str(problem)
+
+
 def limit_text(err: LimitExceeded) -> str:
     """A limit's error as the CLI says it: the spec's file and field, what is over which
     limit, and the option that raises it, advised only when the run then finishes."""
@@ -235,5 +248,5 @@ def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
 
     loaded = load_spec(spec, overrides)
     for warning in loaded.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {said(warning)}", err=True)
     return loaded

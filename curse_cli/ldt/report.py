@@ -265,7 +265,7 @@ def ldt_report(loaded: LoadedSpec, options: LdtOptions) -> LdtReport:
     """The Chernoff bound at each `d` of `options.ds`, its slopes, the heuristic and a verdict."""
     _check(loaded)
     if len(options.ds) < 2:
-        raise LdtError("--d needs at least two values for a slope")
+        raise LdtError(f"ds: {len(options.ds)} value(s) of d; a slope needs at least two")
     problem = loaded.problem
     phi, act = _phi(loaded)
     scales = problem.scale_values()

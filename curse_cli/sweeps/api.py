@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.api import Options, Prediction, check_limits, check_size, predict
 from curse_cli.sweeps.grid import CellSolver
 from curse_cli.sweeps.relation import on_grid, relation
@@ -28,7 +29,7 @@ from curse_cli.sweeps.report import Axis, Boundary, GridPoint, Outcome, Region, 
 MAX_POINTS = 250_000
 
 
-class SweepError(ValueError):
+class SweepError(CurseError):
     """Bad sweep input (an axis, a scale name): one line, exit 2."""
 
 
