@@ -73,7 +73,8 @@ FLAGS = {**dict.fromkeys(_DEPTH_LIMITS, "--max-depth"), WorkLimit.DEGREE: "--max
          WorkLimit.ORDER: "--max-order"}
 # The spec field each limit is about (named in its error like any spec error's).
 FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED), "architecture.widths"),
-          WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation"}
+          WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation",
+          WorkLimit.TERMS: "architecture.activation"}
 
 
 def said(problem: object) -> str:
