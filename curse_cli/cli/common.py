@@ -79,11 +79,15 @@ FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED)
 
 def said(problem: object) -> str:
     """An error or warning of the library as the CLI says it: a limit with its option,
-    an override's problem at `--set`, anything else as the library words it."""
+    an override's problem at `--set`, a sweep axis as `--x` or `--y`, anything else as
+    the library words it."""
     from curse_cli.spec.load import SET_ORIGIN
+    from curse_cli.sweeps.api import SweepError
 
     if isinstance(problem, LimitExceeded):
         return limit_text(problem)
+    if isinstance(problem, SweepError):
+        return problem.worded(("--x", "--y"))
     if getattr(problem, "origin", None) == SET_ORIGIN:
         path = getattr(problem, "path", "")
         return f"--set: {path + ': ' if path else ''}{getattr(problem, 'message', '')}"
