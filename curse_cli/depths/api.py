@@ -23,7 +23,8 @@ MAX_LAYERS = 64   # the most hidden layers a list of depths names (far beyond wh
 
 
 class DepthError(CurseError):
-    """A list of depths or a spec that has no depth to vary: exit 2."""
+    """A `layers` value (the text begins with it; the CLI puts `--layers` before it) or a
+    spec that has no depth to vary: exit 2."""
 
 
 class DepthRow(NamedTuple):
@@ -51,8 +52,8 @@ def parse_layers(text: str) -> tuple[int, ...]:
         try:
             start, stop = int(lo), int(hi) if sep else int(lo)
         except ValueError:
-            raise DepthError(f"{text}: {part.strip()!r} is not a number of hidden layers or a range "
-                             f"A-B; e.g. 1-6 or 1,2,4") from None
+            raise DepthError(f"{text}: {part.strip()!r} is not a number of hidden layers or a range A-B; "
+                             f"e.g. 1-6 or 1,2,4") from None
         if not 1 <= start <= stop <= MAX_LAYERS:
             raise DepthError(f"{text}: {part.strip()!r} must name depths from 1 to {MAX_LAYERS}, "
                              f"the smaller first")
