@@ -9,7 +9,6 @@ every odd set costs 1.  The shares are `c_k^2 k!` normalised.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from fractions import Fraction as F
 from pathlib import Path
@@ -187,9 +186,7 @@ def test_twenty_pieces_up_to_a_raised_degree_limit_answer_fast(tmp_path):
     coefficients = ", ".join(f"{k}: 1" for k in range(5, 25))
     spec = tmp_path / "twenty.yaml"
     spec.write_text(spec_text(f"{{kind: polynomial, coefficients: {{{coefficients}}}}}"))
-    start = time.perf_counter()
     result = run("predict", str(spec), "--alignment", "1/2", "--format", "json", "--max-degree", "24")
-    assert time.perf_counter() - start < 120   # not a timing test: a bound far above any fast answer
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["prediction"] is None and "He_24" in doc["unreachable"]
@@ -211,6 +208,25 @@ def test_a_piece_above_the_degree_limit_is_refused_in_one_line(tmp_path):
     result = run("predict", str(spec))
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "--max-degree 25" in result.output
+
+
+def test_every_piece_is_checked_against_the_degree_limit_before_any_set_is_solved(monkeypatch):
+    # Two hidden layers cap the degree at 13 however far --max-degree is raised: He_19 is refused
+    # before the pieces below it are solved (climb would solve He_1 .. He_13 first).
+    import curse_cli.engine.api as engine_api
+    from curse_cli.limits import LimitExceeded
+
+    def no_work(*_args, **_kw):
+        raise AssertionError("a set was solved before the limits were checked")
+
+    monkeypatch.setattr(engine_api, "climb", no_work)
+    text = ("architecture: {kind: fcn, activation: erf, widths: [N1, N2]}\n"
+            "target: {kind: polynomial, coefficients: {1: 1, 3: 1, 13: 1, 19: 1}}\n"
+            "scaling: standard\nscales: {N1: 2, N2: 1}\n")
+    problem = load_spec_text(text, "<test>").problem
+    with pytest.raises(LimitExceeded) as err:
+        staircase(problem, Options(max_degree=19))
+    assert err.value.value == 19
 
 
 def test_too_many_reachable_pieces_are_refused_in_one_line(tmp_path):

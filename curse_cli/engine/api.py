@@ -430,6 +430,8 @@ def staircase(problem: Problem, options: Options = Options(), top: int | None = 
     smallest exponent first (`engine.staircase.climb`).  One piece: one step, today's
     prediction."""
     check_limits(problem, options, degree=False)
+    for k, _ in sorted(problem.pieces, reverse=True):   # every piece's degree before any set is solved
+        check_limits(set_problem(problem, (k,)), options)
     return climb(problem.pieces, lambda pieces: predict(set_problem(problem, pieces), options, top=top))
 
 
