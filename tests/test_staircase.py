@@ -312,3 +312,16 @@ def test_the_staircase_table_cuts_no_interval_formula_or_piece(columns):
     assert max(len(line) for line in stair.splitlines()) <= columns
     for unit in ("(0, 1/7]", "(1/7, 1]", "(N d)^(1/2)", "He_1", "He_3", "Sp(z)"):   # broken only between them
         assert unit in stair, (unit, stair)
+
+
+@pytest.mark.parametrize("target, shown", [
+    ("{kind: polynomial, coefficients: {1: 1, 3: 1}}", "target: He_1 + He_3 ·"),
+    ('{kind: polynomial, coefficients: {1: 2, 3: "1/2"}}', "target: 2 He_1 + 1/2 He_3 ·"),
+    ('{kind: polynomial, shares: {1: "1/4", 3: "3/4"}}', "target: He_1 1/4, He_3 3/4 of the variance ·"),
+])
+def test_the_header_writes_a_polynomial_target_as_a_sum_of_pieces(tmp_path, target, shown):
+    spec = tmp_path / "poly.yaml"
+    spec.write_text(spec_text(target))
+    result = CliRunner().invoke(cli, ["predict", str(spec)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert shown in " ".join(result.output.split())

@@ -96,11 +96,26 @@ def spec_fields(document: dict[str, Any], skip: Iterable[str] = ()) -> list[str]
         if key == "scales":
             shown = [f"{safe(n)} = {_scale(v)}" for n, v in value.items() if n not in set(skip)]
             items.append("scales: " + (", ".join(shown) or "none"))
+        elif key == "target" and isinstance(value, dict) and value.get("kind") == "polynomial":
+            items.append(f"target: {_polynomial(value)}")
         elif isinstance(value, dict):
             items.append(f"{safe(key)}: {_block(value)}")
         else:
             items.append(f"{safe(key)}: {_value(value)}")
     return items
+
+
+def _polynomial(target: dict[str, Any]) -> str:
+    """A polynomial target as the reader writes it: `He_1 + 1/2 He_3` from coefficients,
+    `He_1 1/3, He_3 2/3 of the variance` from shares."""
+    if isinstance(target.get("shares"), dict):
+        shares = ", ".join(f"He_{safe(k)} {_value(v)}" for k, v in target["shares"].items())
+        return f"{shares} of the variance"
+    coefficients = target.get("coefficients")
+    if not isinstance(coefficients, dict):
+        return _block(target)
+    terms = [f"He_{safe(k)}" if str(c) == "1" else f"{_value(c)} He_{safe(k)}" for k, c in coefficients.items()]
+    return " + ".join(terms) or "0"
 
 
 def header(document: dict[str, Any], origin: str, run: Iterable[str] = (), skip: Iterable[str] = ()) -> Text:
