@@ -92,7 +92,7 @@ def _stage(family, config: SMCConfig, fresh: bool, key, particles, weights, lam,
     x, y, mask_old, mask_new = data
 
     def loglik(z, mask):
-        return family.log_likelihood(z, x, y, mask)
+        return family.log_likelihood(z, x, y * mask, mask)   # the protocol: y is 0 on masked rows
 
     if fresh:
         def base(z):
