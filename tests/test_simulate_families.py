@@ -27,7 +27,8 @@ def _sim():
 
 def _facts(**changes):
     base = dict(kind="fcn", activation="erf", coefficients=(), width_exponents=(1.0,), chi_exponent=0.0,
-                degree=3, measure="gaussian", patch_exponent=1.0, readout="per-patch", length_exponent=0.0)
+                degree=3, measure="gaussian", patch_exponent=1.0, readout="per-patch", length_exponent=0.0,
+                token_order=1)
     return SimpleNamespace(**{**base, **changes})
 
 
@@ -130,3 +131,268 @@ def test_fcn_aligned_start_sets_every_first_layer_row_to_w_star():
     np.testing.assert_allclose(out[:, :256], 1.0)  # whitened w* sqrt(d): entries 1
     np.testing.assert_array_equal(out[:, 256:], 0.0)
     assert float(fam.specialists(jnp.asarray(out[0]))) == 16  # overlap sqrt(d) = 4 sigma each
+
+
+# -- convolutional -----------------------------------------------------------------------
+
+
+def _arcsine(a, b, dim):
+    """Williams' erf kernel on inputs of dimension `dim`, pre-activation kernel a.b/dim."""
+    s12, s11, s22 = a @ b.T / dim, (a * a).sum(1) / dim, (b * b).sum(1) / dim
+    return 2 / np.pi * np.arcsin(2 * s12 / np.sqrt((1 + 2 * s11)[:, None] * (1 + 2 * s22)[None, :]))
+
+
+def _cnn(readout, d=16, channels_exp=0.5, chi_exp=0.0):
+    return families.build(_facts(kind="cnn", width_exponents=(channels_exp,), patch_exponent=0.5, readout=readout,
+                                 chi_exponent=chi_exp), d, 1.0, 0.2)
+
+
+def _cnn_features(fam, z, x):
+    """(channel, patch) features of the cnn written out with loops."""
+    s, n_p, n = fam.patch, fam.patches, fam.channels
+    w = z.reshape(n, s) / math.sqrt(s)
+    out = np.zeros((len(x), n, n_p))
+    for c in range(n):
+        for p in range(n_p):
+            out[:, c, p] = erf(x[:, p * s:(p + 1) * s] @ w[c])
+    return out
+
+
+@pytest.mark.parametrize("readout", ["per-patch", "pooled"])
+def test_cnn_likelihood_and_predictor_integrate_the_readout_exactly(readout):
+    fam = _cnn(readout, chi_exp=0.5)
+    assert (fam.patch, fam.patches, fam.channels, fam.n_params) == (4, 4, 4, 16)
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=fam.n_params)
+    x, y, xt, _ = fam.data(1, 24, 6)
+    f, ft = _cnn_features(fam, z, x), _cnn_features(fam, z, xt)
+    if readout == "pooled":   # one weight per channel, variance 1/(chi N), output over sqrt(n_p)
+        phi, phit, s = f.sum(2) / 2.0, ft.sum(2) / 2.0, 1.0 / (4.0 * 4)
+    else:                     # one weight per (channel, patch), variance 1/(chi N n_p)
+        phi, phit, s = f.reshape(24, -1), ft.reshape(6, -1), 1.0 / (4.0 * 4 * 4)
+    xp, yp, mask = _padded(x, y, 8)
+    got = float(fam.log_likelihood(jnp.asarray(z), xp, yp, mask))
+    assert got == pytest.approx(_gaussian_logpdf(phi, y, s, 0.2), rel=1e-8)
+    pred = np.asarray(fam.predictor(jnp.asarray(z), xp, yp, mask, xt))
+    np.testing.assert_allclose(pred, phit @ _readout_mean(phi, y, s, 0.2), rtol=1e-8)
+
+
+@pytest.mark.parametrize("readout", ["per-patch", "pooled"])
+def test_cnn_kernel_is_the_patch_average_of_the_arcsine_kernel(readout):
+    fam = _cnn(readout, chi_exp=0.5)   # chi = 4
+    x, _, xt, _ = fam.data(0, 5, 3)
+    pairs = [(p, p) for p in range(4)] if readout == "per-patch" else [(p, q) for p in range(4) for q in range(4)]
+    exact = sum(_arcsine(xt[:, 4 * p:4 * p + 4], x[:, 4 * q:4 * q + 4], 4) for p, q in pairs) / (4 * 4.0)
+    np.testing.assert_allclose(fam.kernel(xt, x), exact, rtol=1e-12)
+
+
+def test_cnn_pooled_kernel_is_the_covariance_of_random_networks():
+    """Monte Carlo over networks from the prior (filters and readout drawn, f evaluated)."""
+    fam = _cnn("pooled")
+    x = fam.data(4, 3, 1)[0]
+    rng = np.random.default_rng(5)
+    draws = 20000
+    f = np.zeros((draws, 3))
+    for r in range(draws // 500):
+        w = rng.normal(size=(500, 4, 4)) / 2.0                       # (draw, channel, S), var 1/S
+        a = rng.normal(size=(500, 4)) / math.sqrt(4)                 # var 1/(chi N)
+        post = erf(np.einsum("nps,rcs->rnpc", x.reshape(3, 4, 4), w))  # (draw, n, patch, channel)
+        f[500 * r:500 * (r + 1)] = np.einsum("rnpc,rc->rn", post, a) / 2.0
+    cov = f.T @ f / draws
+    k = fam.kernel(x, x)
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov ** 2) / draws)
+    assert np.all(np.abs(cov - k) < 5 * se), (cov, k)
+
+
+def test_cnn_specialists_count_filters_along_the_patch_teacher():
+    fam = _cnn("per-patch", d=64, channels_exp=0.5)   # S = 8, N = 8
+    assert (fam.patch, fam.channels) == (8, 8)
+    filters = np.zeros((8, 8))
+    filters[0] = np.ones(8) / math.sqrt(8) * 1.1          # overlap 1.1 sqrt(8) = 3.1 sd
+    filters[1] = np.ones(8) / math.sqrt(8) * -1.2         # 3.4 sd
+    filters[2] = np.ones(8) / math.sqrt(8)                # sqrt(8) = 2.8 sd: not
+    filters[3, :2] = [1.0, -1.0]                          # orthogonal to w*
+    z = (filters * math.sqrt(8)).ravel()
+    assert float(fam.specialists(jnp.asarray(z))) == 2
+    np.testing.assert_allclose(np.asarray(fam.filters(fam.aligned(jnp.asarray(z)))), np.full((8, 8), 1 / math.sqrt(8)))
+
+
+def test_cnn_data_are_nested_patch_sums_of_unit_variance():
+    fam = _cnn("pooled")
+    x, y, _, _ = fam.data(2, 30, 4)
+    x2, y2, _, _ = fam.data(2, 5000, 4)
+    np.testing.assert_array_equal(x2[:30], x)
+    np.testing.assert_array_equal(y2[:30], y)
+    zp = x2.reshape(5000, 4, 4).sum(2) / 2.0                   # w*.x_p, w* = (1, 1, 1, 1)/2
+    np.testing.assert_allclose(y2, ((zp ** 3 - 3 * zp) / math.sqrt(6)).sum(1) / 2.0, atol=1e-12)
+    assert np.mean(y2 ** 2) == pytest.approx(1.0, abs=0.15)
+
+
+# -- softmax attention -------------------------------------------------------------------
+
+
+def _attention(d=6, heads_exp=0.0, width=2.0, length_exp=None, chi_exp=0.0, order=1):
+    length_exp = math.log(4, d) if length_exp is None else length_exp   # L = 4 tokens
+    return families.build(_facts(kind="attention", activation="softmax", width_exponents=(heads_exp,),
+                                 length_exponent=length_exp, chi_exponent=chi_exp, token_order=order), d, width, 0.2)
+
+
+def _attention_phi(w, x):
+    """The features, written out with loops: f(X) = (N L)^(-1/2) sum_h sum_{i,j}
+    softmax_j(x_i^T W_h x_j) (a_h . x_j) is sum_{h,k} a_{h,k} phi_{h,k}(X).
+    `w` (N, d, d), `x` (n, L, d); returns (n, N d)."""
+    n_heads, n_tok = len(w), x.shape[1]
+    out = np.zeros((len(x), n_heads, x.shape[2]))
+    for m in range(len(x)):
+        for h in range(n_heads):
+            for i in range(n_tok):
+                s = np.array([x[m, i] @ w[h] @ x[m, j] for j in range(n_tok)])
+                soft = np.exp(s - s.max()) / np.exp(s - s.max()).sum()
+                out[m, h] += sum(soft[j] * x[m, j] for j in range(n_tok))
+    return out.reshape(len(x), -1) / math.sqrt(n_heads * n_tok)
+
+
+def test_attention_likelihood_and_predictor_integrate_the_readout_exactly():
+    fam = _attention(chi_exp=0.5)
+    assert (fam.d, fam.length, fam.heads, fam.n_params) == (6, 4, 2, 72)
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=fam.n_params) * 3.0           # scores of order a few: the softmax is not flat
+    x, y, xt, _ = fam.data(0, 10, 3)
+    w = z.reshape(2, 6, 6) / 6
+    phi, phit, s = _attention_phi(w, x), _attention_phi(w, xt), 1.0 / (math.sqrt(6) * 6)
+    xp, yp, mask = _padded(x, y, 6)
+    got = float(fam.log_likelihood(jnp.asarray(z), xp, yp, mask))
+    assert got == pytest.approx(_gaussian_logpdf(phi, y, s, 0.2), rel=1e-8)
+    pred = np.asarray(fam.predictor(jnp.asarray(z), xp, yp, mask, xt))
+    np.testing.assert_allclose(pred, phit @ _readout_mean(phi, y, s, 0.2), rtol=1e-8)
+
+
+def test_attention_kernel_is_the_covariance_of_random_networks():
+    """The Monte-Carlo kernel (its own draws of W) against the empirical covariance of f over
+    networks drawn from the prior, W and a: one network, one head per draw, f_r = a_r . phi(W_r)
+    (phi checked against the loop formula on a few draws)."""
+    import dataclasses
+
+    fam = dataclasses.replace(_attention(d=4, width=1.0), gp_draws=4096)
+    x = fam.data(1, 3, 1)[0]
+    rng = np.random.default_rng(9)
+    draws = 4000
+    w = rng.normal(size=(draws, 4, 4)) / 4.0            # entries N(0, 1/d^2)
+    a = rng.normal(size=(draws, 4)) / 2.0               # N(0, 1/(chi d))
+    wide = dataclasses.replace(fam, heads=draws)
+    phi = np.asarray(wide.features(jnp.asarray((w * 4.0).ravel()), jnp.asarray(x))).reshape(3, draws, 4)
+    phi = phi * math.sqrt(draws)
+    for r in range(5):
+        np.testing.assert_allclose(phi[:, r], _attention_phi(w[r:r + 1], x), rtol=1e-10)
+    f = np.einsum("nrk,rk->rn", phi, a)
+    cov = f.T @ f / draws
+    k = fam.kernel(x, x)
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov ** 2) / draws)
+    assert np.all(np.abs(cov - k) < 5 * se + 0.05 * np.sqrt(np.outer(np.diag(k), np.diag(k)))), (cov, k)
+
+
+def test_attention_specialists_count_heads_along_u_v():
+    fam = _attention(d=8, width=4.0)
+    z = np.zeros((4, 8, 8))
+    z[0, 0, 1] = 3.5     # u^T W v = 3.5/d: 3.5 sd
+    z[1, 0, 1] = -4.0
+    z[2, 1, 0] = 10.0    # v u^T: not the target's direction
+    z[3, 0, 0] = 10.0
+    assert float(fam.specialists(jnp.asarray(z.ravel()))) == 2
+    aligned = np.asarray(fam.aligned(jnp.asarray(z.ravel()))).reshape(4, 8, 8)
+    np.testing.assert_array_equal(aligned[:, 0, 1], 8.0)    # u^T W_h v = 1 for every head
+    assert float(fam.specialists(jnp.asarray(aligned.ravel()))) == 4
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_attention_data_are_nested_two_token_targets_of_unit_variance(order):
+    fam = _attention(d=5, order=order)
+    x, y, _, _ = fam.data(2, 20, 3)
+    x2, y2, _, _ = fam.data(2, 20000, 3)
+    np.testing.assert_array_equal(x2[:20], x)
+    np.testing.assert_array_equal(y2[:20], y)
+    u, v, w = x[:, :, 0], x[:, :, 1], x[:, :, 2]
+    raw = np.array([sum(u[m, i] ** order * v[m, j] ** order * w[m, j] for i in range(4) for j in range(4) if i != j)
+                    for m in range(20)]) / 4
+    ratio = y / raw
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-10)          # y is the target up to its scale
+    assert np.mean(y2 ** 2) == pytest.approx(1.0, abs=0.06 * order)
+
+
+# -- from the spec -----------------------------------------------------------------------
+
+
+def test_every_family_is_built_from_its_spec():
+    """The sizes the specs give (cnn N = S = d^(1/2), attention L = d with a fixed number
+    of heads, three layers N1 = N2 = d) reach the built networks."""
+    from curse_cli.simulate import predicted
+
+    with pytest.raises(predicted.SimulateSpecError, match="runs fcn"):
+        predicted.load("specs/cnn_erf.yaml", ())           # a caller that runs fcn only
+    kinds = predicted.SIMULATED_KINDS
+    cnn = predicted.load("specs/cnn_erf.yaml", (), kinds)
+    assert (cnn.kind, cnn.patch_exponent, cnn.readout, cnn.width_exponents) == ("cnn", 0.5, "per-patch", (0.5,))
+    fam = families.build(cnn, 64, 2.0, 0.1)
+    assert (fam.patch, fam.patches, fam.channels, fam.degree) == (8, 8, 16, 3)
+    with pytest.raises(ValueError, match="multiple of the patch size"):
+        families.build(cnn, 8, 1.0, 0.1)   # S = round(8^(1/2)) = 3 does not divide 8
+    att = predicted.load("specs/attention_cubic.yaml", (), kinds)
+    assert (att.kind, att.length_exponent, att.token_order) == ("attention", 1.0, 1)
+    fam = families.build(att, 8, 2.0, 0.1)
+    assert (fam.d, fam.length, fam.heads, fam.order) == (8, 8, 2, 1)
+    deep = predicted.load("specs/three_layer_erf.yaml", (), kinds)
+    fam = families.build(deep, 8, 1.0, 0.1)
+    assert (fam.kind, fam.net.widths) == ("fcn", (8, 8))
+    assert ("GP-Sp(z)", 2, "Sp", "M2") in {(x.pattern, x.layer, x.mechanism, x.label) for x in deep.layers}
+
+
+def test_deep_fcn_kernel_is_the_covariance_of_random_networks():
+    """Two erf layers: the composed arcsine kernel against f over random finite networks
+    (wide enough that the second layer's pre-activations are nearly Gaussian)."""
+    d, n1, draws = 3, 64, 20000
+    fam = families.build(_facts(width_exponents=(math.log(n1, d), math.log(n1, d))), d, 1.0, 0.1)
+    x = np.array([[1.0, 0.5, -1.0], [0.3, -1.2, 0.8], [2.0, 0.0, 0.4]])
+    rng = np.random.default_rng(4)
+    f = np.zeros((draws, 3))
+    for r in range(0, draws, 1000):
+        w1 = rng.normal(size=(1000, n1, d)) / math.sqrt(d)
+        w2 = rng.normal(size=(1000, 1, n1)) / math.sqrt(n1)   # one second-layer unit suffices
+        h = erf(np.einsum("rnd,md->rmn", w1, x))
+        f[r:r + 1000] = erf(np.einsum("rkn,rmn->rm", w2, h))
+    cov = f.T @ f / draws
+    from curse_cli.simulate import gp
+
+    k = gp.kernel(fam.net, x, x)   # readout variance 1/N2 per unit: the output kernel is E[phi phi]
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov ** 2) / draws)
+    assert np.all(np.abs(cov - k) < 5 * se + 0.01), (cov, k)
+
+
+# -- the finite networks against their GP limits ------------------------------------------
+
+
+def _wide_predictor_vs_gp(fam, p, seed):
+    """One prior draw of a very wide network: its readout-posterior predictor is the GP's
+    up to O(N^-1/2) (the features' Gram matrix concentrates on the kernel)."""
+    x, y, xt, _ = fam.data(seed, p, 16)
+    z = jax.random.normal(jax.random.PRNGKey(seed), (fam.n_params,))
+    f = np.asarray(fam.predictor(z, jnp.asarray(x), jnp.asarray(y), jnp.ones(p), jnp.asarray(xt)))
+    f_gp = fam.gp_predictor(x, y, xt)
+    return f, f_gp
+
+
+@pytest.mark.parametrize("kind", ["fcn3", "cnn-per-patch", "cnn-pooled", "attention"])
+def test_a_very_wide_network_predicts_like_its_gp(kind):
+    import dataclasses
+
+    if kind == "fcn3":
+        fam = families.build(_facts(width_exponents=(math.log(2048, 4), math.log(2048, 4))), 4, 1.0, 0.5)
+    elif kind.startswith("cnn"):
+        fam = families.build(_facts(kind="cnn", width_exponents=(math.log(4096, 16),), patch_exponent=0.5,
+                                    readout=kind[4:]), 16, 1.0, 0.5)
+    else:
+        fam = dataclasses.replace(_attention(d=4, width=1.0), heads=4096, gp_draws=4096, kappa=0.5)
+    f, f_gp = _wide_predictor_vs_gp(fam, 12, 0)
+    # kappa = 0.5 keeps the regression off interpolation, so the kernel's scale matters:
+    # twice the right kernel puts the predictors 14-42 % apart, the right one 1-6 %.
+    assert np.sqrt(np.mean(f_gp ** 2)) > 0.1            # not a comparison of two zeros
+    assert np.sqrt(np.mean((f - f_gp) ** 2)) < 0.1 * np.sqrt(np.mean(f_gp ** 2)), (f, f_gp)

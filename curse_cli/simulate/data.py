@@ -62,4 +62,5 @@ def target_scale(measure: str, k: int, d: int) -> float:
 
 
 def target(x: np.ndarray, k: int, scale: float) -> np.ndarray:
-    return hermite(k, x @ teacher(x.shape[1])) / scale
+    """`He_k(w*.x) / scale` along the last axis of `x` (a patch, for a cnn)."""
+    return hermite(k, x @ teacher(x.shape[-1])) / scale

@@ -24,7 +24,8 @@ whitened coordinates (weights = prior std * z), so their prior is `N(0, I)` of d
 
 The leading axis of `x` is the sample; its other axes are the family's (fcn: `(d,)`,
 cnn: `(d,)`, attention: `(L, d)`).  `build(facts, d, width_factor, kappa)` makes the family
-a spec describes (`facts` as returned by `predicted.load`).
+a spec describes (`facts` as returned by `predicted.load(path, overrides, predicted.SIMULATED_KINDS)`;
+without `kinds` that call refuses all but fcn, for callers that cannot run the others).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def size(factor: float, d: int, exponent: float) -> int:
 
 def build(facts: SpecFacts, d: int, width_factor: float, kappa: float) -> Family:
     """The finite network of the spec at dimension `d`: widths (channels, heads) are
-    `width_factor d^[N]`, data sizes (patch, tokens) are `d^[S]`, `d^[L]` unscaled."""
+    `width_factor d^[N]`, data sizes (patch, tokens) are `d^[S]`, `d^[L]` unscaled.
+    A cnn needs `d` to be a multiple of its patch size (ValueError otherwise)."""
     chi = float(d ** facts.chi_exponent)
     if facts.kind == "fcn":
         from .fcn import Fcn
@@ -88,4 +90,18 @@ def build(facts: SpecFacts, d: int, width_factor: float, kappa: float) -> Family
         net = Network(d=d, widths=widths, chi=chi, kappa=kappa, activation=facts.activation,
                       coefficients=facts.coefficients)
         return Fcn(net=net, measure=facts.measure, degree=facts.degree)
+    if facts.kind == "cnn":
+        from .cnn import Cnn
+        from .model import Network
+
+        patch = max(1, round(d ** facts.patch_exponent))
+        unit = Network(d=patch, widths=(size(width_factor, d, facts.width_exponents[0]),), chi=chi, kappa=kappa,
+                       activation=facts.activation, coefficients=facts.coefficients)
+        return Cnn(unit=unit, d=d, readout=facts.readout, measure=facts.measure, degree=facts.degree)
+    if facts.kind == "attention":
+        from .attention import Attention
+
+        return Attention(d=d, length=size(1.0, d, facts.length_exponent),
+                         heads=size(width_factor, d, facts.width_exponents[0]), chi=chi, kappa=kappa,
+                         order=facts.token_order)
     raise ValueError(f"no simulated family {facts.kind!r}; known: {', '.join(FAMILIES)}")

@@ -88,8 +88,13 @@ def kernel(net: Network, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     return k12 / net.chi
 
 
+def regression(k_train: np.ndarray, k_cross: np.ndarray, y: np.ndarray, kappa: float) -> np.ndarray:
+    """GP-regression posterior mean `K_te,tr (K_tr,tr + kappa I)^-1 y`."""
+    k = np.asarray(k_train, dtype=float) + kappa * np.eye(len(y))
+    return np.asarray(k_cross, dtype=float) @ cho_solve(cho_factor(k, lower=True), np.asarray(y, dtype=float))
+
+
 def gp_predictor(net: Network, x: np.ndarray, y: np.ndarray, x_test: np.ndarray) -> np.ndarray:
     """GP-regression posterior mean on `x_test`, trained on (x, y) with noise `kappa`."""
     x, y, x_test = (np.asarray(a, dtype=float) for a in (x, y, x_test))
-    k = kernel(net, x, x) + net.kappa * np.eye(len(x))
-    return kernel(net, x_test, x) @ cho_solve(cho_factor(k, lower=True), y)
+    return regression(kernel(net, x, x), kernel(net, x_test, x), y, net.kappa)
