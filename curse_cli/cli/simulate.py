@@ -275,7 +275,7 @@ def prepare(spec: str, opts: dict):
     from curse_cli.simulate import predicted as bridge  # the engine: not for --help
 
     try:
-        facts = bridge.load(spec, opts["overrides"])
+        facts = bridge.load(spec, opts["overrides"], bridge.SIMULATED_KINDS)
     except bridge.SimulateSpecError as err:
         raise UserError(str(err)) from None
     _check_device(opts["device"])

@@ -86,12 +86,13 @@ def grid(setup: Setup, settings: Settings) -> tuple[tuple[int, int], ...]:
 
 
 def rounding_notes(setup: Setup, settings: Settings) -> tuple[str, ...]:
-    """One note per requested sample size that rounding changed (or merged with another)."""
+    """One note per d whose requested sample sizes `r d^[P*]` rounding changed."""
     notes = []
     for d in settings.ds:
-        for r, exact, p in setup.p_requested(d, settings.p_ratios):
-            if abs(exact - p) > 1e-9 * max(1.0, exact):
-                notes.append(f"d={d}: P = {r:g} d^{setup.facts.p_star_exponent} = {exact:.4g} is run as P = {p}")
+        changed = [f"{exact:.4g} -> {p}" for _, exact, p in setup.p_requested(d, settings.p_ratios)
+                   if abs(exact - p) > 1e-9 * max(1.0, exact)]
+        if changed:
+            notes.append(f"d={d}: P = r d^{setup.facts.p_star_exponent} rounded to whole points: {', '.join(changed)}")
     return tuple(notes)
 
 
@@ -102,8 +103,13 @@ def bucket(p: int) -> int:
 
 
 def widths_of(family: Any) -> tuple[int, ...]:
-    net = getattr(family, "net", None)
-    return tuple(getattr(net, "widths", None) or getattr(family, "widths", ()) or ())
+    """The hidden widths of a family (fcn: every layer; cnn: channels; attention: heads)."""
+    for inner in ("net", "unit"):
+        widths = getattr(getattr(family, inner, None), "widths", None)
+        if widths:
+            return tuple(widths)
+    heads = getattr(family, "heads", None)
+    return (heads,) if heads else ()
 
 
 def _shard(array, device: str):
