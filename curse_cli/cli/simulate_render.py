@@ -50,9 +50,9 @@ def _point_cells(report: SimulateReport, p: PointResult) -> list[tuple[str, str]
 
 def _table(title: str, rows: list[list[tuple[str, str]]]) -> Table:
     table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    left = ("N", "runs", "eq.", "starts", "log Z", "ESS", "stages", "note")
     for name, _ in rows[0]:
-        table.add_column(name, justify="left" if name in ("N", "runs", "eq.", "starts", "log Z", "ESS", "stages", "note")
-                         else "right", no_wrap=True)
+        table.add_column(name, justify="left" if name in left else "right", no_wrap=True)
     for row in rows:
         table.add_row(*(value for _, value in row))
     return table

@@ -54,6 +54,10 @@ def _usable(pts: Sequence[PointResult]) -> list[PointResult]:
     return [p for p in pts if p.equilibrated and p.alignment is not None]
 
 
+def _aligns(pts: Sequence[PointResult]) -> list[float]:
+    return [p.alignment for p in pts if p.alignment is not None]
+
+
 def _start_half(pts: Sequence[PointResult], start: str) -> float | None:
     ps, values = [], []
     for p in pts:
@@ -103,13 +107,13 @@ def curves(points: Sequence[PointResult], seed: int) -> tuple[tuple[Curve, ...],
     result = []
     for d, pts in _by_d(points).items():
         used = groups[d]
-        half = p_half([p.p for p in used], [p.alignment for p in used]) if len(used) >= 2 else None
+        half = p_half([p.p for p in used], _aligns(used)) if len(used) >= 2 else None
         low, high = _interval(reps[d]) if half is not None else (None, None)
-        gp = [p for p in pts if p.gp_alignment is not None]
+        gp = [(p.p, p.gp_alignment) for p in pts if p.gp_alignment is not None]
         widths = pts[0].widths
         last = used[-1].specialists if used else None
         result.append(Curve(d=d, widths=widths, p_half=half, p_half_low=low, p_half_high=high,
-                            gp_p_half=p_half([p.p for p in gp], [p.gp_alignment for p in gp]),
+                            gp_p_half=p_half([g[0] for g in gp], [g[1] for g in gp]),
                             p_half_note=None if half is not None else _note(pts, used),
                             p_half_prior=_start_half(pts, "prior"), p_half_teacher=_start_half(pts, "teacher"),
                             specialists=last, specialists_null=widths[0] * NULL_RATE if widths else None))
@@ -118,29 +122,32 @@ def curves(points: Sequence[PointResult], seed: int) -> tuple[tuple[Curve, ...],
 
 def fit(points: Sequence[PointResult], seed: int) -> tuple[tuple[Curve, ...], Fit]:
     cs, reps = curves(points, seed)
-    have = [c for c in cs if c.p_half is not None]
-    b = slope([c.d for c in have], [c.p_half for c in have]) if len(have) >= 2 else None
+    have = [(c.d, c.p_half) for c in cs if c.p_half is not None]
+    b = slope([h[0] for h in have], [h[1] for h in have]) if len(have) >= 2 else None
     slopes = []
     if b is not None:
-        ds = [c.d for c in have]
+        ds = [h[0] for h in have]
         for i in range(BOOTSTRAP):
-            halves = [reps[d][i] for d in ds]
-            if all(h is not None for h in halves):
-                slopes.append(slope(ds, halves))
-    low, high = _interval(slopes + [None] * (BOOTSTRAP - len(slopes))) if slopes else (None, None)
-    spec = [c for c in cs if c.specialists is not None and c.specialists > 0]
+            halves = [h for h in (reps[d][i] for d in ds) if h is not None]
+            fitted = slope(ds, halves) if len(halves) == len(ds) else None
+            if fitted is not None:
+                slopes.append(fitted)
+    padded: list[float | None] = [*slopes, *([None] * (BOOTSTRAP - len(slopes)))]
+    low, high = _interval(padded) if slopes else (None, None)
+    spec = [(c.d, c.specialists) for c in cs if c.specialists is not None and c.specialists > 0]
     return cs, Fit(b=b, low=low, high=high, replicates=len(slopes), gp_b=_exponent(cs, "gp_p_half"),
                    b_prior=_exponent(cs, "p_half_prior"), b_teacher=_exponent(cs, "p_half_teacher"),
-                   specialists_slope=slope([c.d for c in spec], [c.specialists for c in spec])
+                   specialists_slope=slope([s[0] for s in spec], [s[1] for s in spec])
                    if len(spec) == len(cs) else None)
 
 
 def _exponent(cs: Sequence[Curve], attr: str) -> float | None:
     """Slope of log P_half against log d for one P_half column; None if a d lacks it."""
     values = [getattr(c, attr) for c in cs]
-    if any(v is None for v in values):
+    have = [v for v in values if v is not None]
+    if len(have) < len(values):
         return None
-    return slope([c.d for c in cs], values)
+    return slope([c.d for c in cs], have)
 
 
 def _unequilibrated(points: Sequence[PointResult]) -> tuple[str, ...]:

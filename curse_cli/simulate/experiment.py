@@ -215,11 +215,13 @@ def smc_points(setup: Setup, settings: Settings, d: int, skip: frozenset[int] = 
         outcomes = []
         for r, seed in enumerate(seeds):
             t0 = time.perf_counter()
-            carried = pops[r]
-            fresh = not settings.anneal or carried is None
-            if fresh:
+            kept = pops[r]
+            fresh = not settings.anneal or kept is None
+            if kept is None or fresh:
                 carried = prior_population(_key(seed, d, 0, p), family.n_params, settings.smc)
                 carried = carried._replace(particles=_shard(carried.particles, settings.device))
+            else:
+                carried = kept
             key = _key(seed, d, 1, p) if settings.anneal else _key(seed, d, 2, p)
             window = data.padded(0 if fresh else previous, p)
             tempered = temper(family, settings.smc, window, carried, key, fresh, between)
@@ -243,15 +245,17 @@ def _point(setup: Setup, settings: Settings, family, data: _Data, d: int, p: int
            seconds: float) -> PointResult:
     runs = tuple(o.run for o in outcomes)
     good = [o for o in outcomes if o.predictor is not None]
+    predictors = [o.predictor for o in good if o.predictor is not None]
     aligns = [o.run.alignment for o in good if o.run.alignment is not None]
     alignment = float(np.mean(aligns)) if aligns else None
     spread = float(max(aligns) - min(aligns)) if len(aligns) >= 2 else None
-    mse = _alignment(np.mean([o.predictor for o in good], axis=0), data.y_test)[1] if good else None
+    mse = _alignment(np.mean(predictors, axis=0), data.y_test)[1] if predictors else None
     specs = [o.run.specialists for o in good if o.run.specialists is not None]
     gp_align, gp_mse = _gp(family, data, p)
     equilibrated, reason = _judge(settings, runs, spread)
     return PointResult(d=d, p=p, widths=widths_of(family), p_scaled=p / d ** setup.p_star_exponent,
-                       sampler=settings.sampler, runs=runs, alignment=finite(alignment), spread=finite(spread),
+                       sampler=settings.sampler, runs=runs,  # type: ignore[arg-type]
+                       alignment=finite(alignment), spread=finite(spread),
                        equilibrated=equilibrated, reason=reason, mse=finite(mse), gp_alignment=finite(gp_align),
                        gp_mse=finite(gp_mse), specialists=finite(float(np.mean(specs))) if specs else None,
                        seconds=seconds)

@@ -73,7 +73,7 @@ class Header(_Frozen):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
 
-    schema_name: Literal["curse.simulate/2"] = Field(SCHEMA, alias="schema")
+    schema_name: Literal["curse.simulate/2"] = Field("curse.simulate/2", alias="schema")
     kind: Literal["header"] = "header"
     settings: dict[str, Any]
 
@@ -207,7 +207,8 @@ def report_csv(report: SimulateReport) -> str:
 
 
 def header_line(settings: dict[str, Any]) -> str:
-    return Header(settings=settings).model_dump_json(by_alias=True)
+    return Header.model_validate({"schema": SCHEMA, "kind": "header", "settings": settings}).model_dump_json(
+        by_alias=True)
 
 
 def point_line(point: PointResult) -> str:
@@ -251,9 +252,9 @@ def read_jsonl(path: str, settings: dict[str, Any]) -> Continued:
     numbered = [(i, line) for i, line in enumerate(lines, start=1) if line.strip()]
     if not numbered:
         raise ResumeError(f"--resume: {path} is empty; remove it or name another --out file")
-    first_no, first = numbered[0]
+    first_no, first_line = numbered[0]
     try:
-        old = Header.model_validate_json(first).settings
+        old = Header.model_validate_json(first_line).settings
     except ValidationError:
         raise ResumeError(f"--resume: {path} line {first_no}: not a {SCHEMA} header; "
                           "it is not an --out file of this version of curse simulate") from None
@@ -264,9 +265,9 @@ def read_jsonl(path: str, settings: dict[str, Any]) -> Continued:
     points = []
     cut = not text.endswith("\n")
     whole = len(raw) if not cut else raw.rfind(b"\n") + 1
-    for no, line in numbered[1:]:
+    for no, text_line in numbered[1:]:
         try:
-            points.append(PointResult.model_validate_json(line))
+            points.append(PointResult.model_validate_json(text_line))
         except ValidationError as err:
             if cut and no == len(lines):
                 break   # the half-written last line of a killed run
