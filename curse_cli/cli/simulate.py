@@ -22,7 +22,7 @@ from curse_cli.cli.common import NumberList, UserError
 from curse_cli.cli.layout import console
 from curse_cli.cli.plotfile import PlotError, check_plot, save
 from curse_cli.simulate.limits import LIMITS, check_counts, physical_memory
-from curse_cli.simulate.report import ResumeError, header_line, point_line, read_jsonl, report_csv, report_json
+from curse_cli.simulate.report import FREE, ResumeError, header_line, point_line, read_jsonl, report_csv, report_json
 
 INSTALL_HINT = "pip install 'curse[simulate]' (or pip install '.[simulate]' from a checkout)"
 DEFAULT_RATIOS = "1,2,4,8,16,32"
@@ -148,7 +148,7 @@ SAMPLER_HELP = ("smc: tempered sequential Monte Carlo from the prior, independen
               help="smc: independent runs per point; a point is equilibrated when they agree.")
 @click.option("--agreement", type=Finite(0.0, 1.0, "an alignment difference"), default=0.05, show_default=True,
               help="smc: runs agree when their alignments lie within this.")
-@click.option("--anneal/--no-anneal", default=True, show_default=True,
+@click.option("--anneal/--no-anneal", default=False, show_default=True,
               help="smc: carry each P's population to the next P of the grid (data annealing), or temper "
                    "every point from the prior.")
 @click.option("--mutations", type=click.IntRange(1, LIMITS.mutations), default=10, show_default=True,
@@ -324,8 +324,9 @@ def settings_doc(facts, opts: dict, config) -> dict:
 
 
 def resumed(out: str, doc: dict):
+    free = FREE if doc.get("anneal") else FREE | {"p_ratios"}   # fresh points do not depend on the grid
     try:
-        return read_jsonl(out, doc)
+        return read_jsonl(out, doc, free)
     except ResumeError as err:
         raise UserError(str(err)) from None
 

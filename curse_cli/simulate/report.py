@@ -215,7 +215,8 @@ def point_line(point: PointResult) -> str:
     return point.model_dump_json()
 
 
-# Settings that a finished point does not depend on: a resumed run may change them.
+# Settings that a finished point does not depend on: a resumed run may change them (and
+# the grid of P ratios too, where every point is tempered from the prior).
 FREE = frozenset({"ds", "device"})
 
 
@@ -238,7 +239,7 @@ class Continued:
     whole_bytes: int
 
 
-def read_jsonl(path: str, settings: dict[str, Any]) -> Continued:
+def read_jsonl(path: str, settings: dict[str, Any], free: frozenset[str] = FREE) -> Continued:
     """The finished points of `path`, which must have been written with `settings`; every
     line is checked before anything runs."""
     try:
@@ -258,7 +259,7 @@ def read_jsonl(path: str, settings: dict[str, Any]) -> Continued:
     except ValidationError:
         raise ResumeError(f"--resume: {path} line {first_no}: not a {SCHEMA} header; "
                           "it is not an --out file of this version of curse simulate") from None
-    changed = sorted(k for k in set(old) | set(settings) if k not in FREE and old.get(k) != settings.get(k))
+    changed = sorted(k for k in set(old) | set(settings) if k not in free and old.get(k) != settings.get(k))
     if changed:
         raise ResumeError(f"--resume: {path} was written with other settings ({', '.join(changed)}); "
                           "rerun with the same options or another --out file")
