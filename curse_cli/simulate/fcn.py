@@ -7,8 +7,10 @@ its own weights.  With `c = E_x[a_{l-1}(x) z]` the overlaps of the layer's input
 post-activations below, `x` itself for the first layer), `o = w . c` and the prior
 `w ~ N(0, I/N_{l-1})` gives the standard deviation `|c| / sqrt(N_{l-1})`.  For the first
 layer `c = w*` exactly, so the rule is `|w_i . w*| sqrt(d) > 3`; for deeper layers `c` is
-an average over `PROBES` fixed inputs of the data measure (independent of the training
-data).  The standard deviation is conditional on the sampled layers below: when those are
+an average over `probes` fixed inputs of the data measure (independent of the training
+data).  Whatever `c` is, a unit drawn from the prior passes with probability
+`P(|N(0,1)| > 3)`, so the probes' Monte-Carlo error lowers the rule's power a little but
+never its false-positive rate.  The standard deviation is conditional on the sampled layers below: when those are
 lazy it is the NNGP one of section 10; when they specialised, it measures whether the
 layer's own weights moved, which is what the layer's `M` counts.  `z` is the feature a
 deeper layer specialises on in `GP-Sp(z)`, and the spike `phi(q1 z)` of `Sp(z)-...`
@@ -26,7 +28,7 @@ import numpy as np
 from . import data, gp, model
 
 SPECIALIST_SIGMAS = 3.0
-PROBES = 4096
+PROBES = 1024
 PROBE_SEED = 7_919  # the probe inputs' own stream, apart from every training seed
 
 
@@ -37,6 +39,7 @@ class Fcn:
     net: model.Network
     measure: str
     degree: int
+    probes: int = PROBES   # inputs averaged over for the overlaps of deeper layers
 
     @property
     def kind(self) -> str:
@@ -66,13 +69,13 @@ class Fcn:
         weights = model.unflatten(self.net, z)
         w_star = jnp.asarray(data.teacher(self.d))
         act = model.phi(self.net)
-        probes = jnp.asarray(data.inputs((PROBE_SEED, self.d), self.measure, PROBES, self.d))
+        probes = jnp.asarray(data.inputs((PROBE_SEED, self.d), self.measure, self.probes, self.d))
         index = probes @ w_star
         h, c, counts = probes, w_star, []
         for layer, w in enumerate(weights):
             if layer > 0:
                 h = act(h @ weights[layer - 1].T)
-                c = h.T @ index / PROBES
+                c = h.T @ index / self.probes
             overlap = w @ c
             limit = SPECIALIST_SIGMAS * jnp.sqrt(c @ c / w.shape[1])
             counts.append(jnp.sum(jnp.abs(overlap) > limit))
