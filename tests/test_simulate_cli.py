@@ -210,13 +210,19 @@ def test_what_will_not_fit_is_refused_before_any_work(args, needle, tmp_path):
     assert not out.exists()
 
 
-def test_rounding_of_a_requested_p_is_said(tiny):
-    out, _ = tiny
-    result = run(ERF, "--d", "8,16", "--p-ratio", "0.3,1", "--particles", "32", "--mutations", "2", "--test-size",
-                 "64", "--seed", "3", "--format", "json")
+def test_rounding_of_a_requested_p_is_said(tiny, tmp_path):
+    out, doc = tiny
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(out.read_bytes())
+    # 0.76 d is 6.08 at d = 8 and 12.16 at d = 16: run as the finished P = 6 and 12 (no new
+    # point; fresh points let --resume change --p-ratio), and a note says so.
+    args = [a if a != "0.75,1" else "0.75,0.76,1" for a in TINY]
+    result = run(ERF, *args, "--out", str(copy), "--resume", "--format", "json")
     assert result.exit_code == 0, result.output
-    notes = json.loads(result.stdout)["notes"]
-    assert any("d=8" in n and "2.4 -> 2" in n for n in notes), notes
+    again = json.loads(result.stdout)
+    assert [(p["d"], p["p"]) for p in again["points"]] == [(p["d"], p["p"]) for p in doc["points"]]
+    assert any(n.startswith("d=8") and "6.08 -> 6" in n for n in again["notes"]), again["notes"]
+    assert any(n.startswith("d=16") and "12.16 -> 12" in n for n in again["notes"]), again["notes"]
 
 
 def test_the_bundled_seven_layer_spec_is_not_refused():
