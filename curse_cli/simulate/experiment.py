@@ -285,7 +285,8 @@ def _gp(family, data: _Data, p: int) -> tuple[float | None, float | None]:
 
 
 @partial(jax.jit, static_argnames=("family", "config"))
-def _chains(family, config, keys, z0, x, y, mask, x_test, y_test):
+def _chains(family, config, keys, z0, data: tuple):
+    x, y, mask, x_test, y_test = data
     y_norm = jnp.mean(y_test * y_test)
 
     def logdensity(z):
@@ -311,7 +312,7 @@ def chain_point(setup: Setup, settings: Settings, d: int, p: int) -> PointResult
     z0 = _shard(jnp.concatenate([z_prior[:c], family.aligned(z_prior[c:])]), settings.device)
     keys = _shard(jax.random.split(k_run, 2 * c), settings.device)
     x, y, _, mask = data.padded(p, p)
-    out = _chains(family, settings.chains, keys, z0, x, y, mask, jnp.asarray(data.x_test), jnp.asarray(data.y_test))
+    out = _chains(family, settings.chains, keys, z0, (x, y, mask, jnp.asarray(data.x_test), jnp.asarray(data.y_test)))
     (align, spec), f_mean = out.trace, np.asarray(out.mean)
     align, spec = np.asarray(align).mean(axis=1), np.asarray(spec).mean(axis=1)
     seconds = time.perf_counter() - start

@@ -88,7 +88,11 @@ def _safe(value):
 
 
 @partial(jax.jit, static_argnames=("family", "config", "fresh"))
-def _stage(family, config: SMCConfig, fresh: bool, key, particles, weights, lam, step, inv_mass, data):
+def _stage(family, config: SMCConfig, fresh: bool, key, state: tuple, controls: tuple, data: tuple):
+    """One stage from `state = (particles, weights, lambda)` with `controls = (step size,
+    inverse mass)` on `data = (x, y, mask_old, mask_new)`."""
+    particles, weights, lam = state
+    step, inv_mass = controls
     x, y, mask_old, mask_new = data
 
     def loglik(z, mask):
@@ -140,8 +144,8 @@ def temper(family, config: SMCConfig, data: tuple, population: Population, key, 
             break
         key, k = jax.random.split(key)
         inv_mass = _weighted_variance(particles, weights)
-        particles, weights, lam_, dlog_z, acc = _stage(family, config, fresh, k, particles, weights,
-                                                       jnp.asarray(lam), jnp.asarray(step), inv_mass, data)
+        particles, weights, lam_, dlog_z, acc = _stage(family, config, fresh, k, (particles, weights, jnp.asarray(lam)),
+                                                       (jnp.asarray(step), inv_mass), data)
         lam, dlog_z, acc = float(lam_), float(dlog_z), float(acc)
         stages += 1
         accepts.append(acc)
