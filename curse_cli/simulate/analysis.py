@@ -76,6 +76,18 @@ def _note(pts: Sequence[PointResult], used: Sequence[PointResult]) -> str | None
     return "never reaches 1/2 on the equilibrated points"
 
 
+def _gap_note(pts: Sequence[PointResult], used: Sequence[PointResult], half: float) -> str | None:
+    """Which points the crossing was interpolated across because they were left out."""
+    below = max((p.p for p in used if p.p <= half), default=None)
+    above = min((p.p for p in used if p.p >= half), default=None)
+    if below is None or above is None:
+        return None
+    skipped = [p.p for p in pts if below < p.p < above and p not in used]
+    if not skipped:
+        return None
+    return f"interpolated across P = {', '.join(map(str, skipped))} (not equilibrated)"
+
+
 def _resampled(pts: Sequence[PointResult], rng: np.random.Generator) -> list[float]:
     means = []
     for p in pts:
@@ -112,10 +124,12 @@ def curves(points: Sequence[PointResult], seed: int) -> tuple[tuple[Curve, ...],
         gp = [(p.p, p.gp_alignment) for p in pts if p.gp_alignment is not None]
         widths = pts[0].widths
         last = used[-1].specialists if used else None
+        dynamics = bool(pts) and pts[0].sampler != "smc"
         result.append(Curve(d=d, widths=widths, p_half=half, p_half_low=low, p_half_high=high,
                             gp_p_half=p_half([g[0] for g in gp], [g[1] for g in gp]),
-                            p_half_note=None if half is not None else _note(pts, used),
-                            p_half_prior=_start_half(pts, "prior"), p_half_teacher=_start_half(pts, "teacher"),
+                            p_half_note=_gap_note(pts, used, half) if half is not None else _note(pts, used),
+                            p_half_prior=_start_half(pts, "prior") if dynamics else None,
+                            p_half_teacher=_start_half(pts, "teacher") if dynamics else None,
                             specialists=last, specialists_null=widths[0] * NULL_RATE if widths else None))
     return tuple(result), reps
 
@@ -164,6 +178,9 @@ def verdict(points: Sequence[PointResult], curves_: Sequence[Curve], fit_: Fit, 
     if predicted.p_star_exponent is None:
         return Verdict(Status.INCONCLUSIVE, f"curse predict gives no P*: {predicted.unreachable}", bad)
     tail = f"; {len(bad)} of {len(points)} points not equilibrated and left out" if bad else ""
+    gaps = [str(c.d) for c in curves_ if c.p_half is not None and c.p_half_note]
+    if gaps:
+        tail += f" (P_half at d = {', '.join(gaps)} interpolated across them)"
     if fit_.b is None:
         missing = ", ".join(f"d={c.d} ({c.p_half_note})" for c in curves_ if c.p_half is None)
         status = Status.NOT_EQUILIBRATED if bad else Status.INCONCLUSIVE
