@@ -192,6 +192,7 @@ def test_b_uses_equilibrated_points_only_and_the_verdict_names_the_others():
     assert doc.fit.b == pytest.approx(1.0)
     assert doc.verdict.status is report.Status.AGREE
     assert doc.verdict.unequilibrated == ("d=16 P=48: runs differ by 0.700 > 0.05",)
+    assert "interpolated across P = 48" in doc.curves[1].p_half_note and "d = 16" in doc.verdict.reason
     # The bootstrap over runs: at d = 16 both runs agree exactly, so P_half(16) is fixed;
     # at d = 8 the runs differ, so its interval is not a point.
     c8, c16 = doc.curves
