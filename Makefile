@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: install run test bench bench-simulate clean
+.PHONY: install run lint test check docs-examples bench bench-simulate clean
 
 SOURCES := $(wildcard curse_cli/*.py curse_cli/*/*.py)
 
@@ -30,8 +30,25 @@ install: $(TESTED)
 run: $(STAMP)
 	$(BIN)/curse predict specs/three_layer_erf.yaml
 
-test: $(TESTED)
-	$(BIN)/python -m pytest -q
+# Lint and types first (seconds), then the whole suite.  Both tools read their settings
+# from pyproject.toml and check the whole tree.
+lint: $(TESTED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The whole suite in parallel (pytest-xdist, one worker per core).
+test: lint
+	$(BIN)/python -m pytest -q -n auto
+
+# While developing: lint, types and the tests not marked slow (tests/conftest.py), in
+# well under 30 s; `make test` before a commit.
+check: lint
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
+
+# Rewrite the output under every `$ curse ...` line of README.md and docs/*.md (what
+# tests/test_docs.py checks) after a change to what a command prints; read the diff.
+docs-examples: $(TESTED)
+	$(BIN)/python tests/doc_examples.py
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench.py
@@ -40,4 +57,4 @@ bench-simulate: $(TESTED)
 	$(BIN)/python tests/benchmarks/bench_simulate.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -179,7 +179,7 @@ def test_attention_paper_result_at_fixed_heads():
 
 def test_attention_crossover_to_lazy_learning_in_a_sweep():
     """Sp costs (N L d^3)^(1/2), GP L d^3: equal at N = L d^3, i.e. [N] = 4 at L = d."""
-    from curse_cli.sweep.api import parse_axis, sweep
+    from curse_cli.sweeps.api import parse_axis, sweep
 
     problem = attention(1, N="0", L="1")
     result = sweep(problem, (parse_axis("N=0:8:9", "--x"),))
@@ -200,7 +200,8 @@ def test_attention_crossover_to_lazy_learning_in_a_sweep():
     ("architecture: {kind: attention, heads: N, length: L}\ntarget: {kind: two-token, degree: 4}\n"
      "scaling: standard\nscales: {N: 1, L: 1}\n", "target.degree: a two-token target has odd degree"),
     ("architecture: {kind: cnn, activation: erf, channels: N, patch: S}\ntarget: {kind: hermite, degree: 3}\n"
-     "scaling: standard\nscales: {N: 1, S: 3/2}\n", "scales.S: S is the patch size, so its exponent must be between 0 and 1"),
+     "scaling: standard\nscales: {N: 1, S: 3/2}\n",
+     "scales.S: S is the patch size, so its exponent must be between 0 and 1"),
     ("architecture: {kind: cnn, activation: erf, channels: N, patch: \"d^(-1)\"}\ntarget: {kind: hermite, degree: 3}\n"
      "scaling: standard\nscales: {N: 1}\n", "architecture.patch: the patch size must be between 1 and d"),
     ("architecture: {kind: cnn, activation: erf, channels: N, patch: S, pooling: max}\n"
@@ -234,7 +235,7 @@ def test_bundled_specs_round_trip_their_documents():
 
 def test_sweep_axes_respect_the_architecture_limits():
     """A patch is between 1 and d inputs: a sweep of [S] beyond 1 is refused up front."""
-    from curse_cli.sweep.api import SweepError, check_axes, parse_axis
+    from curse_cli.sweeps.api import SweepError, check_axes, parse_axis
 
     problem = cnn()
     check_axes(problem, (parse_axis("S=0:1:5"),))

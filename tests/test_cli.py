@@ -75,7 +75,8 @@ def test_top_finds_the_best_and_all_ranks_every_pattern():
     second = sorted(Fraction(p["energy_exponent"]) for p in proper)[1]
     doc = json.loads(run("predict", THREE, "--set", "N1=2", "--top", "2", "--format", "json").output)
     assert doc["patterns"][0]["name"] == "GP-Sp(z)"
-    assert {p["name"] for p in doc["patterns"]} == {p["name"] for p in proper if Fraction(p["energy_exponent"]) <= second}
+    assert {p["name"] for p in doc["patterns"]} == {p["name"] for p in proper
+                                                     if Fraction(p["energy_exponent"]) <= second}
     assert doc["search"]["bounded"] == 11 - len(doc["patterns"])
     assert doc["search"]["bounded_energy_above"] == str(second)
     # With --all, --top only limits the rows shown.
@@ -111,7 +112,7 @@ def test_compare_and_explain():
     assert ex.exit_code == 0
     assert "([N1] + [N2] + 1)/3" in ex.output and "Claim i" in ex.output
     exj = json.loads(run("explain", THREE, "-p", "GP-Sp(z)", "--format", "json").output)
-    assert exj["schema"] == "curse.explain/2" and exj["pattern"]["energy"] == "(N2 d)^(1/2)"
+    assert exj["schema"] == "curse.explain/3" and exj["pattern"]["energy"] == "(N2 d)^(1/2)"
 
 
 def test_patterns_validate_schema_version():
@@ -201,3 +202,17 @@ def test_main_is_an_ordinary_library_call():
     with pytest.raises(SystemExit) as exc:
         main(["validate", THREE])
     assert exc.value.code == 0
+
+
+def test_explain_json_gives_fields_not_display_strings():
+    """`"a_y ∝ d^3   (lazy only)"` was one string: the formula and the layers it relies on
+    are fields, and so are a cost's formula, component and eigenvalue.  Hand values for
+    Sp(z)-Sp(sigma1) of the three-layer erf spec: the lazy readout term of a cubic target
+    is d^3, layer 1's cost divides by lambda_z = 1/d."""
+    doc = json.loads(run("explain", THREE, "-p", "Sp(z)-Sp(sigma1)", "--format", "json").output)
+    assert doc["schema"] == "curse.explain/3"
+    assert {"formula": "d^3", "layers": []} in doc["readout_candidates"]
+    assert all(set(t) == {"formula", "layers"} and "∝" not in t["formula"] for t in doc["readout_candidates"])
+    assert any(t["layers"] == [1, 2] for t in doc["readout_candidates"])
+    cost = doc["steps"][0]["costs"][0]
+    assert (cost["formula"], cost["component"], cost["eigenvalue"]) == ("M1 q1^2 / lambda_z", "z", "1/d")

@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from curse_cli.cli.main import cli
-from curse_cli.depth.api import DepthError, depth_rows, depth_specs, parse_layers, with_depth
+from curse_cli.depths.api import DepthError, depth_rows, depth_specs, parse_layers, with_depth
 from curse_cli.engine.api import Options, predict
 from curse_cli.spec.load import SpecError, load_spec, load_spec_text
 
@@ -78,7 +78,8 @@ def test_a_depth_is_the_network_written_out_by_hand():
     written out in full: the same winners and the same P*."""
     row = next(depth_rows(depth_specs(load_spec(FOUR), (3,), Options(workers=1)), Options(workers=1)))
     by_hand = load_spec_text("architecture: {kind: fcn, activation: erf, widths: [N1, N2, N3]}\n"
-                             "target: {kind: hermite, degree: 3}\nscaling: standard\nscales: {N1: 1, N2: 1, N3: 1}\n", "hand.yaml")
+                             "target: {kind: hermite, degree: 3}\nscaling: standard\nscales: {N1: 1, N2: 1, N3: 1}\n",
+                             "hand.yaml")
     direct = predict(by_hand.problem, Options(workers=1), top=1)
     assert [w.name for w in row.prediction.winners] == [w.name for w in direct.winners]
     assert row.prediction.p_star == direct.p_star
@@ -97,7 +98,9 @@ def test_widths_are_cut_or_continued_by_the_last_and_unused_scales_go():
 
 def test_a_scale_the_rest_of_the_spec_still_uses_stays_an_error_with_its_depth():
     loaded = load_spec_text("architecture: {kind: fcn, activation: erf, widths: [N1, N2]}\n"
-                            "target: {kind: hermite, degree: 3}\nscaling: standard\nridge: N2\nscales: {N1: 1, N2: 1}\n", "r.yaml")
+                            "target: {kind: hermite, degree: 3}\nscaling: standard\nridge: N2\n"
+                            "scales: {N1: 1, N2: 1}\n",
+                            "r.yaml")
     with pytest.raises(SpecError, match=r"cut to 1 hidden layer\)"):
         with_depth(loaded, 1)
 
@@ -110,8 +113,9 @@ def test_layers_are_parsed(text, expected):
 
 @pytest.mark.parametrize("text", ["0", "3-1", "x", "1,1", "2,1", "1-", "65", ""])
 def test_bad_layers_are_refused(text):
-    with pytest.raises(DepthError, match="--layers"):
+    with pytest.raises(DepthError) as err:
         parse_layers(text)
+    assert str(err.value).startswith(f"{text}: ") and "--" not in str(err.value)
 
 
 def test_the_table_and_json_give_the_rows():
@@ -135,7 +139,7 @@ def test_a_change_with_depth_is_summarised_by_runs():
     order 4."""
     spec = ("architecture: {kind: fcn, activation: quadratic, widths: [N]}\n"
             "target: {kind: hermite, degree: 4}\nscaling: standard\nscales: {N: 1}\n")
-    from curse_cli.cli.depth_render import summary
+    from curse_cli.documents.depth import summary
 
     loaded = load_spec_text(spec, "sq.yaml")
     rows = list(depth_rows(depth_specs(loaded, (1, 2), Options(workers=1)), Options(workers=1)))
@@ -165,7 +169,7 @@ def test_a_family_with_fixed_layers_is_refused():
 
 def test_every_depth_is_checked_before_any_search(monkeypatch):
     """Depth 6 of ReLU is over the default limit: refused before depths 1-5 run."""
-    import curse_cli.depth.api as api
+    import curse_cli.depths.api as api
 
     monkeypatch.setattr(api, "predict", lambda *a, **k: pytest.fail("a search ran"))
     result = run(str(ROOT / "specs" / "two_layer_relu_quadratic.yaml"), "--layers", "1-6")
@@ -185,3 +189,18 @@ def test_plot_is_written(tmp_path):
     result = run(TEMPLATE, "--layers", "1-2", "--plot", str(out))
     assert result.exit_code == 0, result.output
     assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_the_summary_names_only_the_depths_computed():
+    """`--layers 1,2,4` said "at every depth from 1 to 4" though 3 was not computed."""
+    from types import SimpleNamespace
+
+    from curse_cli.cli.depth_render import summary
+
+    def rows(*pairs):
+        return [SimpleNamespace(depth=d, prediction=SimpleNamespace(p_star_exponent=v)) for d, v in pairs]
+
+    one = F(1)
+    assert summary(rows((1, one), (2, one), (4, one))) == "[P*] = 1 at 1-2 and 4 hidden layers"
+    assert summary(rows((1, one), (2, one), (3, one))) == "[P*] = 1 at every depth from 1 to 3 hidden layers"
+    assert summary(rows((1, one), (3, F(3, 2)))) == "[P*] = 1 at 1 hidden layer; [P*] = 3/2 at 3 hidden layers"

@@ -12,7 +12,8 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-from curse_cli.algebra.tropical import Term, make_space, prune
+from curse_cli.algebra.space import make_space
+from curse_cli.algebra.tropical import Term, prune
 from curse_cli.cli.main import cli
 
 SPEC = """\

@@ -27,7 +27,7 @@ def _relu(depth: int, widths: str = "1") -> str:
 
 def _unpruned(monkeypatch, text: str):
     """A folder whose kernels are pruned on the box alone (the floors switched off)."""
-    monkeypatch.setattr(fl, "floor_region", lambda space, named: None)
+    monkeypatch.setattr(fl, "floor_region", lambda memo, space, named: None)
     problem = load_spec_text(text, "t.yaml").problem
     return Context(problem, Options(workers=1)).folder
 
@@ -120,7 +120,7 @@ def test_region_samples_lie_in_the_region(monkeypatch):
 def test_the_floor_order_substitutes_each_size_before_the_sizes_its_floors_mention():
     """`floor_table` orders the sizes so that a size's floors mention only later ones,
     dedupes forms, and gives up (None) on floors that mention one another in a cycle."""
-    from curse_cli.algebra.tropical import make_space
+    from curse_cli.algebra.space import make_space
     from curse_cli.algebra.scales import Monomial
     from fractions import Fraction
 
@@ -211,7 +211,7 @@ def test_pruning_on_the_floors_changes_no_exponent(monkeypatch, widths):
     problem = load_spec_text(_relu(3, widths), "t.yaml").problem
     pruned = predict(problem, Options(workers=1))
     with monkeypatch.context() as m:
-        m.setattr(fl, "floor_region", lambda space, named: None)
+        m.setattr(fl, "floor_region", lambda memo, space, named: None)
         plain = predict(problem, Options(workers=1))
 
     def table(pred):
@@ -284,7 +284,7 @@ def test_a_certificate_is_checked_exactly_and_needs_nonnegative_weights():
     prove it.  And `-s` is negative for every `s`: the weight -1 on the floor `s >= 0`
     would turn it into zero, so a negative weight must be refused."""
     from fractions import Fraction
-    from curse_cli.algebra.tropical import make_space
+    from curse_cli.algebra.space import make_space
     from curse_cli.algebra.scales import Monomial
 
     space = make_space({"N": Fraction(1)}, {"a": (Monomial(), Monomial({"N": Fraction(1)})), "s": (None, None)})
@@ -366,7 +366,7 @@ def _hand_made():
     """A region by hand: `a` in `[0, [N]]` (N = 1), sizes `s >= a` and `r >= s` (so
     `r`'s floor mentions `s`), and a form builder in the space's units."""
     from fractions import Fraction
-    from curse_cli.algebra.tropical import make_space
+    from curse_cli.algebra.space import make_space
     from curse_cli.algebra.scales import Monomial
 
     space = make_space({"N": Fraction(1)}, {"a": (Monomial(), Monomial({"N": Fraction(1)})),

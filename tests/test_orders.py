@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations_with_replacement, product
+from typing import Any
 
 from numpy.polynomial import hermite_e as H
 
@@ -15,7 +16,7 @@ from curse_cli.algebra.orders import hermite_orders, minimal, power_pairs, reach
 def _numpy_reaches(orders: tuple[int, ...]) -> frozenset[int]:
     """The orders present in `He_{o_1} ... He_{o_m}`, multiplied out by numpy (the
     coefficients are integers, exact in floats at these sizes)."""
-    series = [1.0]
+    series: Any = [1.0]   # a list, then numpy's array of coefficients
     for o in orders:
         series = H.hermemul(series, [0.0] * o + [1.0])
     return frozenset(n for n, c in enumerate(series) if abs(c) > 0.5)

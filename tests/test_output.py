@@ -50,7 +50,7 @@ def test_the_header_is_built_from_any_spec_fields():
            "scales": {"L": "1/2", "kappa": "0"}}
     text = layout.header(doc, "a.yaml", ["max order 3"]).plain
     assert text.splitlines()[0] == "attention"
-    assert "architecture: kind attention, heads 4, length d^(1/2)" in text
+    assert "architecture: kind attention, heads N = d^4, length d^(1/2)" in text   # a literal size: an exponent
     assert "scales: L = d^(1/2), kappa = 1" in text and text.endswith("max order 3")
 
 
@@ -128,3 +128,56 @@ def test_one_naming_convention_and_new_schema_versions():
     assert sweep["schema"] == "curse.sweep/2"
     for region in sweep["regions"]:
         assert "P_star" not in region and {"p_star", "p_star_powers"} <= set(region)
+
+
+SEVEN = str(ROOT / "specs" / "seven_layer_erf.yaml")
+
+
+def _unbreakable(doc) -> list[str]:
+    """What no layout may cut: each layer of every pattern name (its `-` ends a piece), and
+    each top-level factor of every energy formula."""
+    units = []
+    for p in doc["patterns"]:
+        units += [piece.rstrip() for piece in layout.name(p["name"]).pieces]
+        if p.get("energy"):
+            units += layout.formula(p["energy"]).pieces
+    return [u for u in units if u]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+@pytest.mark.parametrize("command, spec", [("predict", FOUR), ("compare", FOUR), ("compare", THREE)])
+def test_no_layout_cuts_a_word_a_number_or_a_factor(command, spec, columns):
+    """At 80 columns predict squeezed the corner column to `corn`/`er` and compare split
+    `(N2 d)^(1/` / `2)`: a table whose columns cannot hold their widest piece is stacked,
+    one block per pattern, instead."""
+    doc = json.loads(run(command, spec, "--format", "json").output)
+    out = run(command, spec, env={"COLUMNS": str(columns)}).output
+    assert max(len(line) for line in out.splitlines()) <= columns
+    flat = " ".join(out.split())
+    for unit in _unbreakable(doc):
+        assert unit in flat, (unit, out)
+    for word in ("[E]", "corner" if command == "predict" else "a_y"):
+        assert word in out.split(), out
+
+
+def test_seven_layers_at_80_columns_are_stacked_whole():
+    out = run("predict", SEVEN, env={"COLUMNS": "80"}).output
+    assert "┃" not in out and max(len(line) for line in out.splitlines()) <= 80
+    assert "corner  " in out and "Sp(z)-Sp(sigma1)-Sp(sigma2)-Sp(sigma3)-Sp(sigma4)-Sp(sigma5)" in out
+
+
+@pytest.mark.parametrize("architecture, scaling, shown", [
+    ("{kind: cnn, activation: erf, channels: 0, patch: 1}", "standard", ["channels N = 1", "patch S = d"]),
+    ("{kind: fcn, activation: erf, widths: [2]}", "{chi: 1}", ["widths [N = d^2]", "scaling: chi = d"]),
+    ("{kind: fcn, activation: erf, widths: [1, N]}", "standard", ["widths [N1 = d, N]"]),
+    ("{kind: attention, heads: 0, length: 1}", "standard", ["heads N = 1", "length L = d"]),
+])
+def test_the_header_echoes_literal_sizes_as_powers_of_d(architecture, scaling, shown):
+    """`patch: 1`, `heads: 0`, `widths: [2]` are exponents of d, not counts."""
+    target = "two-token" if "attention" in architecture else "hermite"
+    scales = "scales: {N: 1}\n" if "N]" in architecture else ""
+    spec = f"architecture: {architecture}\ntarget: {{kind: {target}, degree: 3}}\nscaling: {scaling}\n{scales}"
+    result = CliRunner().invoke(cli, ["predict", "-"], input=spec, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    for text in shown:
+        assert text in head(result), head(result)

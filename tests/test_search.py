@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curse_cli.engine.api import Context, Options, predict
-from curse_cli.engine.bound import relaxed_program
-from curse_cli.engine.energy import RowCache, search, uses_every_layer
+from curse_cli.engine.energy import RowCache, search
 from curse_cli.engine.patterns import count_completions, count_patterns, enumerate_patterns
 from curse_cli.engine.search import best_first
 from curse_cli.archs.activations import BUILTIN_NAMES, builtin
@@ -54,14 +53,9 @@ def check(text: str, top: int) -> None:
         assert searched.bounded.above == theta
         assert searched.bounded.patterns + len(searched.patterns) == full.total_patterns
         assert {w.code for w in searched.warnings} <= {w.code for w in full.warnings}
-        # The same with a relaxed programme at every prefix (the default bounds only
-        # large subtrees, none at these depths).
-        bounded = best_first(Context(problem, ONE, relaxed=True), top, bound_min=1)
-        assert {(r.name, r.exponent, str(r.energy)) for r in bounded.reports} == want
-        assert bounded.theta == theta
         # And by two processes, each with half of the subtrees (the default uses two
         # only from five hidden layers on).
-        two = best_first(Context(problem, ONE, relaxed=True), top, workers=2, parallel_min=1)
+        two = best_first(Context(problem, ONE), top, workers=2, parallel_min=1)
         assert {(r.name, r.exponent, str(r.energy)) for r in two.reports} == want
         assert two.theta == theta
         assert two.scored + two.pruned == full.total_patterns
@@ -88,37 +82,16 @@ def test_search_at_depth_four(act, widths, k, scaling, top):
 
 
 def test_every_pattern_is_scored_or_pruned_exactly_once():
-    """At N = d^2 and N = d for four erf layers, with bounds at every prefix and by
-    default, in one process and in two: scored + pruned = 299, and the search scores
-    far fewer patterns than there are; seeds are scored once, not again when the search
-    reaches them."""
+    """At N = d^2 and N = d for four erf layers, in one process and in two: scored +
+    pruned = 299, and the search scores far fewer patterns than there are; seeds are
+    scored once, not again when the search reaches them."""
     for width in ("2", "1"):
         problem = load_spec_text(spec("erf", [width] * 4, 3, "standard"), "t.yaml").problem
         seed = list(enumerate_patterns(problem.activation, 4))[::50]
-        for bound_min, seeds, workers in ((1, [], 1), (10**9, [], 1), (1, seed, 1), (10**9, seed, 1), (1, [], 2),
-                                          (10**9, [], 2)):
-            found = best_first(Context(problem, ONE, relaxed=True), 3, seed=seeds, bound_min=bound_min,
-                               workers=workers, parallel_min=1)
+        for seeds, workers in (([], 1), (seed, 1), ([], 2)):
+            found = best_first(Context(problem, ONE), 3, seed=seeds, workers=workers, parallel_min=1)
             assert found.scored + found.pruned == count_patterns(problem.activation, 4) == 299
             assert found.scored < 60
-
-
-def test_the_relaxed_programme_bounds_every_completion():
-    """For every prefix of three erf layers at N = d, the relaxed optimum (with GFL where
-    the width is below theta) is at most the exponent of every proper completion."""
-    problem = load_spec_text(spec("erf", ["1", "1", "1"], 3, "standard"), "t.yaml").problem
-    full = predict(problem, ONE)
-    ctx = Context(problem, ONE, relaxed=True)
-    theta = max(r.exponent for r in full.patterns if r.counts)
-    for prefix in {p.pattern[:l] for p in full.patterns for l in range(1, 3)}:
-        relaxed = relaxed_program(ctx.folder, prefix, theta)
-        assert relaxed.holds(theta)
-        found = search(ctx.space, relaxed.program, nudge=0.0)
-        completions = [r.exponent for r in full.patterns if r.counts and r.pattern[:len(prefix)] == prefix]
-        if completions:
-            assert found is not None and found[0] <= float(min(completions)) + 1e-9, prefix
-        assert count_completions(problem.activation, prefix, 3) == sum(
-            1 for r in full.patterns if r.pattern[:len(prefix)] == prefix)
 
 
 def test_count_completions_matches_enumeration():
@@ -135,18 +108,21 @@ def test_count_completions_matches_enumeration():
 def test_cli_refuses_a_search_deeper_than_its_limit_and_says_how_to_raise_it():
     """predict and compare search up to six hidden layers by default (a seventh costs
     40 s at N = d and far more where the width test drops nothing); explain one pattern
-    of seven layers still works under its own limit."""
+    of seven layers works once its --max-depth is given (its ceiling is higher)."""
     from click.testing import CliRunner
 
     from curse_cli.cli.main import cli
 
     widths = ", ".join('"d"' for _ in range(7))
-    text = f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\ntarget: {{kind: hermite, degree: 3}}\nscaling: standard\n"
+    text = (f"architecture: {{kind: fcn, activation: erf, widths: [{widths}]}}\n"
+            "target: {kind: hermite, degree: 3}\nscaling: standard\n")
     for command in ("predict", "compare"):
         result = CliRunner().invoke(cli, [command, "-"], input=text)
         assert result.exit_code == 2 and "--max-depth 7" in result.output, result.output
     chain = "-".join(["GP"] * 6 + ["Sp(z)"])
-    assert CliRunner().invoke(cli, ["explain", "-", "-p", chain], input=text).exit_code == 0
+    refused = CliRunner().invoke(cli, ["explain", "-", "-p", chain], input=text)   # the same default as predict's
+    assert refused.exit_code == 2 and "--max-depth 7" in refused.output, refused.output
+    assert CliRunner().invoke(cli, ["explain", "-", "-p", chain, "--max-depth", "7"], input=text).exit_code == 0
 
 
 def test_every_bundled_spec_searches_to_what_full_ranking_puts_first():
@@ -171,22 +147,19 @@ def _brute_force(space, program):
     decision (`energy.search` without any pruning)."""
     cache = RowCache(space, program)
     values = [cache.float_value(choice) for choice in itertools.product(*(d.options for d in program.decisions))
-              if uses_every_layer(program, choice)]
+              if program.uses_every_layer(choice)]
     values = [v for v in values if v is not None]
     return min(values) if values else None
 
 
 def test_branch_search_matches_brute_force():
     """The branch search (cheap bounds, and partial branches that cannot use every layer
-    dropped) finds the same optimum as trying every branch, on the patterns and the
-    relaxed programmes of a three-layer network."""
+    dropped) finds the same optimum as trying every branch, on the patterns of a
+    three-layer network."""
     for act, scaling in (("erf", "standard"), ("relu", "mean-field")):
         problem = load_spec_text(spec(act, ["1", "1", "1"], 3, scaling), "t.yaml").problem
-        ctx = Context(problem, ONE, relaxed=True)
+        ctx = Context(problem, ONE)
         programs = [ctx.program(p) for p in enumerate_patterns(problem.activation, problem.depth, problem.feature)]
-        programs += [relaxed_program(ctx.folder, p[:l]).program
-                     for p in enumerate_patterns(problem.activation, problem.depth, problem.feature)
-                     for l in (1, 2)]
         checked = 0
         for program in programs:
             sizes = [len(d.options) for d in program.decisions]
@@ -215,7 +188,7 @@ def test_units_and_what_was_decided_cover_every_pattern_exactly_once():
         problem = load_spec_text(spec(act, widths, 3 if act != "quadratic" else 2, "standard"), "t.yaml").problem
         patterns = list(enumerate_patterns(problem.activation, problem.depth))
         trail = Trail()
-        search_ = _Search(Context(problem, ONE), 1, trail, (), None)
+        search_ = _Search(Context(problem, ONE), 1, trail, ())
         search_.run(until_theta=True)
         units = search_.units()
         assert not search_.heap
@@ -229,7 +202,7 @@ def test_units_and_what_was_decided_cover_every_pattern_exactly_once():
                 covered.update(p for p in patterns if p[:len(e[3])] == e[3])
         for prefix in trail.dropped:
             covered.update(p for p in patterns if p[:len(prefix)] == prefix)
-        covered.update(evaluation[2].pattern for evaluation in trail.scored)
+        covered.update(evaluation.report.pattern for evaluation in trail.scored)
         assert covered == Counter(patterns), act
         firsts = [min(entries) for entries in units]
         assert firsts == sorted(firsts)
@@ -258,10 +231,11 @@ def test_two_processes_return_what_one_finds():
     assert in_two(lambda: sum(state), lambda: [x * 10 for x in state]) == (6, [10, 20, 30])
 
 
-def test_a_failing_half_is_raised_and_a_failing_parent_does_not_wait():
+def test_a_failing_half_is_raised_and_a_failing_parent_does_not_wait(tmp_path):
     """An exception in the forked half is raised in the parent; one in the parent's half
-    kills the child at once instead of waiting for it (here: a child that would sleep
-    for a minute)."""
+    kills the child at once instead of waiting for it: the child, which would write a
+    file after a minute's sleep, has not written it and is gone when the error arrives."""
+    import multiprocessing
     import time
 
     import pytest
@@ -270,10 +244,15 @@ def test_a_failing_half_is_raised_and_a_failing_parent_does_not_wait():
 
     with pytest.raises(ZeroDivisionError):
         in_two(lambda: 1, lambda: 1 // 0)
-    start = time.perf_counter()
+    finished = tmp_path / "finished"
+
+    def sleeper() -> None:
+        time.sleep(60)
+        finished.write_text("waited for")
+
     with pytest.raises(KeyError):
-        in_two(lambda: {}["missing"], lambda: time.sleep(60))
-    assert time.perf_counter() - start < 10
+        in_two(lambda: {}["missing"], sleeper)
+    assert not finished.exists() and not multiprocessing.active_children()
 
 
 def test_workers_one_repeats_the_whole_output_and_two_change_only_the_counts():
@@ -328,7 +307,7 @@ def test_a_spike_leaf_judged_dead_has_no_branch_that_uses_every_layer():
                 continue
             dead += 1
             program = ctx.program(pattern)
-            assert not any(uses_every_layer(program, choice)
+            assert not any(program.uses_every_layer(choice)
                            for choice in itertools.product(*(d.options for d in program.decisions))), pattern
     assert dead > 50 and alive > 20, (dead, alive)
 
@@ -345,7 +324,7 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
     import functools
     import operator
 
-    from curse_cli.engine.energy import minimise, readout_need
+    from curse_cli.engine.energy import minimise
 
     dropped = same = made_lean = 0
     for act, widths, scaling in (("erf", ["1"] * 4, "standard"), ("relu", ["1", "1/2", "1"], "mean-field"),
@@ -361,14 +340,14 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
             need = full.required & ~functools.reduce(   # `energy.readout_need`, written out
                 operator.or_, (o.prov for d in full.decisions[1:] for o in d.options), 0)
             assert kept == {o for o in full.decisions[0].options if o.prov & need == need}, pattern
-            assert readout_need(full) == need   # what a sweep's certificates skip (`cells._Pattern.certify`)
+            assert full.readout_need() == need   # what a sweep's certificates skip (`cells._Pattern.certify`)
             assert lean.decisions[1:] == full.decisions[1:]
             assert lean.kernels[-1].caveats == full.kernels[-1].caveats
             for option in full.decisions[0].options:
                 if option in kept:
                     continue
                 dropped += 1
-                assert not any(uses_every_layer(full, (option, *rest))
+                assert not any(full.uses_every_layer((option, *rest))
                                for rest in itertools.product(*(d.options for d in full.decisions[1:]))), pattern
             a, b = minimise(ctx.space, full), minimise(ctx.space, lean)
             assert (a is None) == (b is None), pattern
@@ -376,3 +355,11 @@ def test_a_lean_programme_drops_only_readout_terms_no_counting_branch_uses():
                 assert a.solution.value == b.solution.value, pattern
                 same += 1
     assert dropped > 100 and same > 50 and made_lean > 50, (dropped, same, made_lean)
+
+
+def test_count_completions_counts_the_patterns_below_a_prefix():
+    """`count_completions` against the patterns of three erf layers, counted one by one."""
+    problem = load_spec_text(spec("erf", ["1", "1", "1"], 3, "standard"), "t.yaml").problem
+    patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
+    for prefix in {p[:l] for p in patterns for l in range(1, 3)}:
+        assert count_completions(problem.activation, prefix, 3) == sum(1 for p in patterns if p[:len(prefix)] == prefix)

@@ -204,7 +204,8 @@ def test_overrides_change_declared_scales() -> None:
 
 @pytest.mark.parametrize(
     "item, expected",
-    [("N1=2", ("N1", F(2))), ("N1 = d^(3/2)", ("N1", F(3, 2))), ("kappa=-1", ("kappa", F(-1))), ("L=0.5", ("L", F(1, 2)))],
+    [("N1=2", ("N1", F(2))), ("N1 = d^(3/2)", ("N1", F(3, 2))), ("kappa=-1", ("kappa", F(-1))),
+     ("L=0.5", ("L", F(1, 2)))],
 )
 def test_parse_override(item: str, expected: tuple[str, Fraction]) -> None:
     assert parse_override(item) == expected

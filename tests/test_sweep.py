@@ -13,10 +13,11 @@ import pytest
 from curse_cli.engine.api import Options, predict
 from curse_cli.algebra.scales import BASE, Monomial
 from curse_cli.spec.load import load_spec
-from curse_cli.sweep.api import SweepError, at, check_axes, outcome_of, parse_axis, sweep, sweep_points
-from curse_cli.sweep.relation import relation_text
-from curse_cli.sweep.report import Axis
-from curse_cli.algebra.tropical import Term, dominates, make_space
+from curse_cli.sweeps.api import SweepError, at, check_axes, outcome_of, parse_axis, sweep, sweep_points
+from curse_cli.sweeps.relation import relation_text
+from curse_cli.sweeps.report import Axis
+from curse_cli.algebra.space import make_space
+from curse_cli.algebra.tropical import Term, dominates
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -301,8 +302,8 @@ def test_searched_cells_equal_fully_scored_cells(spec, points):
     certified from their programmes alone, is the cell that scoring every pattern gives:
     the same winners and the same set of constraints.  `solve_cell(searched=False)` is
     the reference (every pattern scored, each non-winner certified once scored)."""
-    from curse_cli.sweep.cells import solve_cell
-    from curse_cli.sweep.grid import CellSolver
+    from curse_cli.sweeps.cells import solve_cell
+    from curse_cli.sweeps.grid import CellSolver
 
     prob = problem(spec)
     solver = CellSolver(prob, (Axis("N1", F(0), F(3), 4), Axis("N2", F(0), F(3), 4)), Options(workers=1))
@@ -326,12 +327,27 @@ def test_refined_context_kernels_equal_kernels_computed_in_the_finer_unit(spec):
 
     prob = problem(spec)
     box = {n: (v, v + 1) for n, v in prob.scales}
-    coarse = Context(prob, Options(), box, [2], relaxed=True)
+    coarse = Context(prob, Options(), box, [2])
     patterns = list(enumerate_patterns(prob.activation, prob.depth, prob.feature))
     for p in patterns:
         coarse.folder.kernel(p)
     refined = coarse.refined([3, 5])
-    fresh = Context(prob, Options(), box, [2, 3, 5], relaxed=True)
+    fresh = Context(prob, Options(), box, [2, 3, 5])
     assert refined.space.unit == fresh.space.unit == 15 * coarse.space.unit
     for p in patterns:
         assert refined.folder.kernel(p) == fresh.folder.kernel(p), p
+
+
+def test_a_lexicographic_sense_is_the_plain_one_just_beyond_the_point():
+    """`(value, slope) >= (0, 0)` lexicographically means `value + eps slope >= 0` for
+    every small enough `eps > 0` (and `>` alike); `along(slope)` is the plain sense a
+    form of value zero meets on that side."""
+    from curse_cli.sweeps.cells import Sense
+
+    eps = F(1, 1000)
+    for lex, plain in ((Sense.GE_LEX, Sense.GE), (Sense.GT_LEX, Sense.GT)):
+        for value in (-1, 0, 1):
+            for slope in (-1, 0, 1):
+                assert lex.holds(value, slope) == plain.holds(value + eps * slope)
+        for slope in (-1, 0, 1):
+            assert lex.along(F(slope)).holds(eps * slope) == lex.holds(0, slope)

@@ -18,9 +18,10 @@ from click.testing import CliRunner
 from curse_cli.cli.main import cli
 from curse_cli.algebra.scales import Monomial
 from curse_cli.spec.load import load_spec
-from curse_cli.sweep.api import SweepError, parse_axis
-from curse_cli.cli.sweep_render import interval_text, phase_map, sweep_csv, sweep_json, sweep_view, symbols
-from curse_cli.sweep.report import Axis, Boundary, GridPoint, Outcome, Region, Relation, Segment, Sweep
+from curse_cli.sweeps.api import SweepError, parse_axis
+from curse_cli.cli.sweep_render import interval_text, phase_map, sweep_csv, sweep_view
+from curse_cli.documents.sweep import sweep_json, symbols
+from curse_cli.sweeps.report import Axis, Boundary, GridPoint, Outcome, Region, Relation, Segment, Sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO = str(ROOT / "specs" / "two_layer_erf.yaml")

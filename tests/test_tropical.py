@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.polynomial import hermite_e as H
 
-from curse_cli.algebra.tropical import (
-    Term, dominance_matrix, dominates, make_space, prune,
-)
+from curse_cli.algebra.prune import _whole_view
+from curse_cli.algebra.space import make_space
+from curse_cli.algebra.tropical import Term, dominates, prune
 from curse_cli.algebra.orders import hermite_orders
 from curse_cli.algebra.scales import Monomial
 
@@ -22,8 +22,10 @@ from curse_cli.algebra.scales import Monomial
 def test_hermite_orders_match_numpy_product(a, b):
     """He_a He_b computed by numpy (probabilists' Hermite): the orders with a non-zero
     coefficient are exactly those of the rule |a-b| <= n <= a+b, n = a+b mod 2."""
-    ea = np.zeros(a + 1); ea[a] = 1
-    eb = np.zeros(b + 1); eb[b] = 1
+    ea = np.zeros(a + 1)
+    ea[a] = 1
+    eb = np.zeros(b + 1)
+    eb[b] = 1
     prod = H.hermemul(ea, eb)
     present = tuple(n for n, c in enumerate(prod) if abs(c) > 1e-9)
     assert hermite_orders(a, b, 100) == present
@@ -40,6 +42,17 @@ def test_hermite_product_is_associative_in_support(a, b, c):
 
 def _space():
     return make_space({"N": Fraction(1)}, {"M": (Monomial(), Monomial({"N": 1})), "q": (None, Monomial())})
+
+
+def dominance_matrix(space, rows: list[Term], cols: list[Term]) -> np.ndarray:
+    """`out[j, i]`: the vectorised test of whether `rows[j]` dominates `cols[i]`."""
+    every = rows + cols
+    vecs = np.array([t.vec for t in every], dtype=np.int64)
+    provs = np.array([t.prov for t in every], dtype=np.int64)
+    out = _whole_view(space, vecs, provs).matrix(np.arange(len(rows)), np.arange(len(rows), len(every)))
+    if cols is rows:
+        np.fill_diagonal(out, False)
+    return out
 
 
 small = st.integers(-3, 3)
@@ -81,7 +94,7 @@ def test_prune_keeps_the_maximum(raw, m, q):
 def test_exact_pruning_path_agrees_with_numpy(raw):
     """Large denominators switch pruning to Python integers (`_prune_exact`); on small
     ones both paths must select the same terms."""
-    from curse_cli.algebra.tropical import _prune_exact, prune_arrays
+    from curse_cli.algebra.prune import _prune_exact, prune_arrays
 
     space = _space()
     vecs = np.array([[2 * x for x in t[:4]] for t in raw], dtype=np.int64)
@@ -102,19 +115,21 @@ def test_large_denominators_do_not_overflow():
 
 
 def test_remembered_products_are_the_computed_ones():
-    """`remembered_product` is `hermite_product` remembered per space, and a square (the
-    same object twice) is kept apart from a product of two equal contents."""
-    from curse_cli.algebra.tropical import hermite_product, remembered_product
+    """`remembered_product` is `hermite_product` remembered in the run's memo, and a square
+    (the same object twice) is kept apart from a product of two equal contents."""
+    from curse_cli.algebra.memo import Memo
+    from curse_cli.algebra.product import hermite_product, remembered_product
 
     space = make_space({"N": Fraction(1)}, {"x": (None, None), "y": (None, None)})
     ex, ey = space.form({"x": Fraction(1)}), space.form({"y": Fraction(1)})
     x = ((Term(ex, 1),), (Term(ey, 2), Term(tuple(a + b for a, b in zip(ex, ey)), 0)), ())
     twin = tuple(tuple(Term(tuple(t.vec), t.prov) for t in order) for order in x)
-    square = remembered_product(space, x, x)
-    assert remembered_product(space, x, x) is square
+    memo = Memo()
+    square = remembered_product(memo, space, x, x)
+    assert remembered_product(memo, space, x, x) is square and len(memo) == 1
     assert square == hermite_product(space, x, x, None)
-    assert remembered_product(space, x, twin) == hermite_product(space, x, twin, None)
-    assert remembered_product(space, x, x, 2) == hermite_product(space, x, x, 2)
+    assert remembered_product(memo, space, x, twin) == hermite_product(space, x, twin, None)
+    assert remembered_product(memo, space, x, x, 2) == hermite_product(space, x, x, 2)
 
 
 def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
@@ -124,7 +139,7 @@ def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
     included.  Checked on the kernels of a four-layer erf network: every amplitude and
     spike content squared, times another, and at one order, in parts of 7 rows against
     parts larger than any product."""
-    from curse_cli.algebra import tropical
+    from curse_cli.algebra import product
     from curse_cli.engine.api import Context, Options
     from curse_cli.engine.patterns import enumerate_patterns
     from curse_cli.spec.load import load_spec_text
@@ -143,9 +158,10 @@ def test_a_product_pruned_in_parts_is_the_product_pruned_whole(monkeypatch):
     assert len(contents) >= 10
 
     def products(rows: int) -> list:
-        monkeypatch.setattr(tropical, "PRODUCT_ROWS", rows)
-        return [tropical.hermite_product(ctx.space, x, x) for x in contents] + [
-            tropical.hermite_product(ctx.space, x, y, only) for x, y in zip(contents, contents[1:]) for only in (None, 3)]
+        monkeypatch.setattr(product, "PRODUCT_ROWS", rows)
+        return [product.hermite_product(ctx.space, x, x) for x in contents] + [
+            product.hermite_product(ctx.space, x, y, only)
+            for x, y in zip(contents, contents[1:]) for only in (None, 3)]
 
     assert products(7) == products(10**9)
 
@@ -205,12 +221,11 @@ def test_a_gfl_layer_raised_from_the_lazy_layers_powers_is_the_lazy_rule_on_the_
                 below = folder.kernel(pattern[:l - 1])
                 f = below.feature(step.feature)
                 d_form = folder.form(var("D", l, step.feature))
-                args = (folder.trunc, folder.only(l), folder.scale("s", l))
-                fast = gfl(space, problem.activation, below, l, step.feature, d_form, *args)
+                fast = gfl(folder.rules, below, folder.place(l), step.feature, d_form)
                 boosted = content_max(space, below.amplitude, f.amplitude(space, tuple(x // 2 for x in d_form), 1 << l))
                 caps = below.caps + tuple((d_form, e.vec) for e in f.eigen)
-                direct = lazy(space, problem.activation, Kernel(boosted, below.features, below.caveats, caps,
-                                                                below.floors), *args, remember=False)
+                direct = lazy(folder.rules, Kernel(boosted, below.features, below.caveats, caps, below.floors),
+                              folder.place(l), remember=False)
                 assert _same_maximum(space, fast.amplitude, direct.amplitude, fast.floors), (act, pattern, l)
                 assert fast.caveats == direct.caveats and fast.floors == direct.floors
                 checked += 1
@@ -242,8 +257,7 @@ def test_a_specialised_layers_powers_raised_from_its_lazy_siblings_are_its_own()
             if prefix[-1].kind is not Mechanism.SP:
                 continue
             fast = folder.powers_of(prefix)
-            direct = lazy_powers(folder.space, problem.activation, folder.kernel(prefix), folder.trunc,
-                                 folder.only(len(prefix) + 1))
+            direct = lazy_powers(folder.rules, folder.kernel(prefix), folder.only(len(prefix) + 1))
             assert fast.keys() == direct.keys()
             floors = folder.kernel(prefix).floors
             for m in fast:
@@ -256,7 +270,7 @@ def test_the_power_chain_squares_only_where_the_power_below_is_not_needed():
     """`power_chain` (hand-derived): ReLU's lazy rule uses the powers 1, 2 and 4, so
     `base^4 = (base^2)^2` and no cube is made; erf's 1 and 3, a full support and a
     polynomial's single power are made one step at a time, as before."""
-    from curse_cli.engine.kernels import power_chain
+    from curse_cli.engine.powers import power_chain
 
     assert power_chain([1, 2, 4]) == {1: 0, 2: 0, 4: 2}
     assert power_chain([1, 2, 4, 6]) == {1: 0, 2: 0, 3: 0, 4: 2, 6: 3}
@@ -269,7 +283,7 @@ def test_the_power_chain_squares_only_where_the_power_below_is_not_needed():
 def _repeated_products(space, x, up_to, only=None):
     """`[x, x^2, ..., x^up_to]`, one factor at a time, every pair of orders multiplied
     (`closed=False`) and pruned on the box alone; the last power at order `only`."""
-    from curse_cli.algebra.tropical import hermite_product
+    from curse_cli.algebra.product import hermite_product
 
     out = [x]
     for j in range(2, up_to + 1):
@@ -289,7 +303,7 @@ def test_powers_are_the_repeated_products():
     at the last order alone; and for the split `base = a ⊕ b` (a prefix ending in `Sp`,
     raised from its lazy sibling's powers: the square is then `a^4 ⊕ c_2 base^2`)."""
     from curse_cli.engine.api import Context, Options
-    from curse_cli.engine.kernels import power_list
+    from curse_cli.engine.powers import Reuse, power_list
     from curse_cli.engine.patterns import GP, Mechanism, enumerate_patterns
     from curse_cli.spec.load import load_spec_text
 
@@ -305,7 +319,7 @@ def test_powers_are_the_repeated_products():
         for prefix in sorted(prefixes, key=len):
             kernel = folder.kernel(prefix)
             for needed, only in product(([1, 2, 4], [1, 3], [1, 2, 3, 4, 5]), (None, 3)):
-                made = power_list(space, kernel.amplitude, needed, only, floors=kernel.floors)
+                made = power_list(folder.rules, kernel.amplitude, needed, only, floors=kernel.floors)
                 reference = _repeated_products(space, kernel.amplitude, max(needed), only)
                 assert set(needed) <= set(made)
                 for m in needed[1:]:
@@ -314,9 +328,9 @@ def test_powers_are_the_repeated_products():
                 if prefix and prefix[-1].kind is Mechanism.SP:
                     sibling = folder.kernel(prefix[:-1] + (GP,))
                     sigma = kernel.feature(f"sigma{len(prefix)}")
-                    a_powers = power_list(space, sibling.amplitude, needed, only, floors=sibling.floors)
-                    raised = power_list(space, kernel.amplitude, needed, only,
-                                        split=(a_powers, sigma.amplitude(space)), floors=kernel.floors)
+                    a_powers = power_list(folder.rules, sibling.amplitude, needed, only, floors=sibling.floors)
+                    raised = power_list(folder.rules, kernel.amplitude, needed, only, floors=kernel.floors,
+                                        reuse=Reuse(split=(a_powers, sigma.amplitude(space))))
                     for m in needed[1:]:
                         assert _same_maximum(space, raised[m], reference[m - 1], kernel.floors), (act, prefix, m)
                     split += 1
@@ -329,7 +343,7 @@ def test_equal_orders_of_a_product_are_one_polynomial():
     and 2 (the same object), and the cube made from it has one polynomial at orders 1
     and 3.  Checked on an erf amplitude, with the cube against the reference."""
     from curse_cli.engine.api import Context, Options
-    from curse_cli.engine.kernels import power_list
+    from curse_cli.engine.powers import power_list
     from curse_cli.engine.patterns import GP, Mechanism, Step
     from curse_cli.spec.load import load_spec_text
 
@@ -338,7 +352,7 @@ def test_equal_orders_of_a_product_are_one_polynomial():
     folder = Context(load_spec_text(text, "t.yaml").problem, Options(workers=1)).folder
     amplitude = folder.kernel((Step(Mechanism.SP, "z"), GP)).amplitude
     assert [bool(t) for t in amplitude] == [False, True, False, True]
-    made = power_list(folder.space, amplitude, [1, 3])
+    made = power_list(folder.rules, amplitude, [1, 3])
     assert made[2][0] is made[2][2] and made[3][1] is made[3][3]
     assert _same_maximum(folder.space, made[3], _repeated_products(folder.space, amplitude, 3)[2])
 
@@ -395,11 +409,12 @@ def test_skipping_the_order_pairs_a_lower_pair_reaches_keeps_the_product():
     from functools import partial
 
     from curse_cli.algebra.floors import floor_region
-    from curse_cli.algebra.tropical import hermite_product
+    from curse_cli.algebra.memo import Memo
+    from curse_cli.algebra.product import hermite_product
 
     checked = 0
     for act, space, content, floors in _engine_contents():
-        region = floor_region(space, floors)
+        region = floor_region(Memo(), space, floors)
         prune_rows = region.prune_rows if region is not None else None
         product = partial(hermite_product, prune_rows=prune_rows)
         for only in (None, 3):
@@ -419,8 +434,8 @@ def test_few_rows_path_matches_the_general_path_and_the_reference():
     common; provenance from a few bits, so that a row often lacks another's layers."""
     import random
 
-    from curse_cli.algebra.tropical import CHUNK, _prune_few, _prune_general
-    from tests.test_tropical_prune import _rows, _space as random_space, reference
+    from curse_cli.algebra.prune import CHUNK, _prune_few, _prune_general
+    from tests.test_prune import _rows, _space as random_space, reference
 
     rng = random.Random(20261130)
     compared = 0
@@ -449,8 +464,9 @@ def test_merging_two_pruned_sets_is_their_maximum():
     (where `merge` defers to `tmax`)."""
     import random
 
-    from curse_cli.algebra.tropical import CHUNK, content_merge, merge, tmax
-    from tests.test_tropical_prune import _rows, _space as random_space
+    from curse_cli.algebra.prune import CHUNK
+    from curse_cli.algebra.tropical import content_merge, merge, tmax
+    from tests.test_prune import _rows, _space as random_space
 
     rng = random.Random(7)
     crossing = 0
@@ -471,16 +487,15 @@ def test_merging_two_pruned_sets_is_their_maximum():
 
 
 def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
-    """`tmax` concatenates its polynomials' arrays, remembered by identity for the
-    latest ones made (`trop_arrays`), instead of converting the terms again, and
-    merges two known to be pruned: the result is `prune` of all the terms in order,
-    and a remembered array is always the polynomial's own, also after more than
-    ARRAY_MEMORY polynomials pushed out the oldest (and ids of dropped ones were
-    reused)."""
+    """`tmax` concatenates the arrays its polynomials carry (`Held`, `trop_arrays`)
+    instead of converting the terms again, and merges two known to be pruned in its
+    space: the result is `prune` of all the terms in order, and a carried array is
+    always the polynomial's own."""
     import random
 
-    from curse_cli.algebra.tropical import ARRAY_MEMORY, _arrays, trop_arrays, tmax
-    from tests.test_tropical_prune import _rows, _space as random_space
+    from curse_cli.algebra.tropical import _arrays, tmax, trop_arrays
+    ARRAY_MEMORY = 512
+    from tests.test_prune import _rows, _space as random_space
 
     rng = random.Random(11)
     made = []
@@ -493,14 +508,14 @@ def test_tmax_and_remembered_arrays_agree_with_pruning_the_terms():
             trops.append(tuple(Term(tuple(int(v) for v in row), int(p)) for row, p in zip(vecs, provs)))
         out = tmax(space, *trops)
         assert out == prune(space, [t for trop in trops for t in trop]), f"case {case}"
-        assert tmax(space, *trops) == out   # now remembered, but not as pruned: no merge
-        pruned = [prune(space, trop) for trop in trops]   # remembered as pruned: tmax merges them
+        assert tmax(space, *trops) == out   # plain tuples: not known to be pruned, no merge
+        pruned = [prune(space, trop) for trop in trops]   # pruned in the space: tmax merges them
         assert tmax(space, *pruned) == prune(space, [t for trop in pruned for t in trop]), f"case {case}"
         other = space.with_point({n: Fraction(rng.randint(0, 3)) for n in space.scales})   # pruned elsewhere
         elsewhere = [prune(other, trop) for trop in trops]
         assert tmax(space, *elsewhere) == prune(space, [t for trop in elsewhere for t in trop]), f"case {case}"
         made.append(out)
-        made = made[-2 * ARRAY_MEMORY:]   # let old ones be freed, so that ids get reused
+        made = made[-2 * ARRAY_MEMORY:]
         for trop in rng.sample(made, min(len(made), 5)):
             if trop:
                 vecs, provs = trop_arrays(trop)

@@ -8,11 +8,13 @@ truncation and one raised by three orders give the same exponents.
 from __future__ import annotations
 
 from fractions import Fraction as F
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from curse_cli.engine import api
 from curse_cli.engine.api import Options, predict
 from curse_cli.spec.load import load_spec_text
 
@@ -25,6 +27,18 @@ def spec(act: str, widths: list[str], k: int, scaling: str) -> str:
 
 def run(text: str, options: Options = Options(workers=1)):
     return predict(load_spec_text(text, "t.yaml").problem, options)
+
+
+def raised(text: str, by: int):
+    """`run` with the safe truncation raised by `by` orders and powers."""
+    safe = api.safe_truncation
+
+    def more(degree: int, depth: int):
+        t = safe(degree, depth)
+        return t._replace(max_order=t.max_order + by, power_cap=t.power_cap + by)
+
+    with mock.patch.object(api, "safe_truncation", more):
+        return run(text)
 
 
 def by_name(pred):
@@ -153,7 +167,7 @@ def test_default_truncation_equals_default_plus_three(act, ws, k, scaling, varia
         ws = ws[:2]  # keep the example fast: depth 3 with unbounded q is seconds per spec
         text = spec(act, [f"d^({w})" for w in ws], k, scaling) + f"data: {{target_variance: \"{variance}\"}}\n"
     low = run(text)
-    high = run(text, Options(workers=1, raise_by=3))
+    high = raised(text, 3)
     assert {w.code for w in low.warnings} == {w.code for w in high.warnings}
     if low.warnings:
         return
@@ -177,6 +191,6 @@ def test_higher_powers_do_not_add_tied_winners():
     expected failure so that it is visible, and flips when the consistency test no
     longer depends on the powers kept."""
     text = spec("erf", ["d^(1/4)", "d^(1/4)", "d"], 1, "mean-field") + 'data: {target_variance: "1/2"}\n'
-    low, high = run(text), run(text, Options(workers=1, raise_by=3))
+    low, high = run(text), raised(text, 3)
     assert low.p_star_exponent == high.p_star_exponent
     assert [w.name for w in low.winners] == [w.name for w in high.winners]

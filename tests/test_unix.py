@@ -70,6 +70,42 @@ def test_a_full_disk_is_one_line():
     assert out.stderr.strip().splitlines() == ["curse: I/O error: cannot write the output: No space left on device"]
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["predict", "--help"]])
+def test_the_group_s_own_output_on_a_full_disk_is_one_line(args):
+    """`curse --help > /dev/full` printed a 37-line traceback: the group's own options are
+    under the same boundary as a subcommand's."""
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([*CURSE, *args], stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=60)
+    assert out.returncode == 74
+    assert out.stderr.strip().splitlines() == ["curse: I/O error: cannot write the output: No space left on device"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_the_group_s_own_output_to_a_closed_stdout_is_one_line(args):
+    """`curse --help >&-` exited 0 having printed nothing."""
+    out = subprocess.run([*CURSE, *args], stdout=None, stderr=subprocess.PIPE, text=True, env=ENV, timeout=60,
+                         preexec_fn=lambda: os.close(1))
+    assert out.returncode == 74
+    assert out.stderr.strip().splitlines() == ["curse: I/O error: cannot write the output: standard output is closed"]
+
+
+@pytest.mark.parametrize("args, text", [
+    (["predict", THREE, "--top", "0"], "Error: Invalid value for '--top': 0 is not in the range x>=1; "
+                                       "see 'curse predict --help'"),
+    (["ldt", THREE, "--d", "1"], "Error: Invalid value for '--d': every d must be a number from 2"),
+    (["predict", THREE, "--format", "yaml"], "Error: Invalid value for '--format': 'yaml' is not one of"),
+    (["--bogus"], "Error: No such option '--bogus'; see 'curse --help'"),
+    (["bogus"], "Error: No such command 'bogus'; see 'curse --help'"),
+    (["explain", THREE], "Error: Missing option '--pattern'"),
+])
+def test_errors_click_raises_for_options_are_one_line(args, text):
+    """They printed a four-line usage block; every other error is one line."""
+    out = curse(*args)
+    assert out.returncode == 2 and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith(text), out.stderr
+
+
 def test_a_closed_stdin_is_one_line():
     out = subprocess.run([*CURSE, "predict", "-"], capture_output=True, text=True, env=ENV, timeout=60,
                          preexec_fn=lambda: os.close(0))

@@ -5,8 +5,8 @@ lazy rule, or of a spike's content, is shifted by `(1 - j) [s]`, with an auxilia
 `s` that every programme keeps at or above each term of a set, its *floors* (`[s] >= t`,
 `Kernel.floors`; docs/theory.md section 9.3).  On the box alone `s` is unbounded above,
 so a term carrying `-3 [s]` and one carrying `-[s]` never compare, and the terms multiply
-layer after layer: three ReLU layers leave about 185 terms per order where 10 hold the
-maximum, and a four-layer network did not finish in ten minutes (now a few seconds).
+layer after layer (three ReLU layers leave about 185 terms per order where 10 hold the
+maximum).
 
 Every programme that reads a kernel imposes its floors, so a term may go when another is
 at least as large wherever the box and the floors hold (and relies on no more layers).
@@ -34,8 +34,10 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from curse_cli.algebra.tropical import (Content, Space, Term, Trop, best_of_classes, dominates, nonnegative_forms,
-                                       trop_arrays)
+from curse_cli.algebra.memo import Memo
+from curse_cli.algebra.prune import best_of_classes, nonnegative_forms
+from curse_cli.algebra.space import Space
+from curse_cli.algebra.tropical import Content, Term, Trop, dominates, trop_arrays
 from curse_cli.solve import highs
 
 Floors = tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]
@@ -171,7 +173,7 @@ def region_samples(space: Space, floors: Floors, count: int = SAMPLES, seed: int
         high = None if hi is None else hi[0] / unit**2
         if low is None and high is None:
             low, high = -10.0, 10.0
-        low = high - 10.0 if low is None else low
+        low = high - 10.0 if low is None else low  # type: ignore[operator]  # both None was handled above
         high = low + 10.0 if high is None else high
         x[f + i] = rng.uniform(low, high, count)
     extra = np.where(np.arange(count) % 4 == 0, 0.0, rng.exponential(1.0, count) * (np.arange(count) % 4))
@@ -192,7 +194,7 @@ class Region(NamedTuple):
     samples: np.ndarray
 
     def prune_rows(self, space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
-        """`floor_prune_rows` in this region (for `tropical.hermite_product`)."""
+        """`floor_prune_rows` in this region (for `product.hermite_product`)."""
         return floor_prune_rows(space, vecs, provs, self.floors, self.samples)
 
     def prune(self, space: Space, content: Content) -> Content:
@@ -200,14 +202,14 @@ class Region(NamedTuple):
         return tuple(_prune_trop(space, order, self) for order in content)
 
 
-def floor_region(space: Space, named: Iterable[tuple[str, Term]]) -> Region | None:
+def floor_region(memo: Memo, space: Space, named: Iterable[tuple[str, Term]]) -> Region | None:
     """The region of the floors `named` (`Kernel.floors`), or None without floors (or
     with floors in a cycle, `floor_table`): then the box alone prunes.  Made once per
-    space and floors (`Space.remember`): a kernel's powers, its lazy layer and its
+    run and floors (`memo`): a kernel's powers, its lazy layer and its
     specialised layers ask for the same floors (five ReLU layers: 476 requests, 238
     distinct floors)."""
     named = tuple(named)
-    return space.remember(("floor region", named), lambda: _region(space, named))
+    return memo.remember(("floor region", named), lambda: _region(space, named))
 
 
 def _region(space: Space, named: tuple[tuple[str, Term], ...]) -> Region | None:
@@ -244,8 +246,7 @@ BLOCK = 32
 """Rows `_greedy` takes at a time (its pair tests are made in one call per block).  With
 the complete test few rows are kept, so most of a block falls to the kept rows in the
 first call; the second tests every near pair inside the block, most of them needlessly
-(one dominator is enough), so a small block does less work: five ReLU layers took 7.5 s
-with 32, 11 s with 128."""
+(one dominator is enough), so a small block does less work (docs/theory.md section 9.3)."""
 
 
 def _greedy(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
@@ -300,7 +301,7 @@ def _greedy(space: Space, vecs: np.ndarray, provs: np.ndarray, floors: Floors,
                 tops = np.array(kept[part:part + 4 * BLOCK])
                 pairs = near(tops, block)
                 gone = substituted(tops, block, pairs).any(axis=0)
-                waiting = [w + tops[pairs[:, i]].tolist() for i, w in enumerate(waiting) if not gone[i]]
+                waiting = [w + tops[pairs[:, i]].tolist() for i, w in enumerate(waiting) if not gone[i]]  # type: ignore[index]  # an array
                 block = block[~gone]
         pairs = near(block, block, earlier=True)
         inner = substituted(block, block, pairs)
@@ -322,10 +323,10 @@ def _prune_trop(space: Space, terms: Trop, region: Region) -> Trop:
     return tuple(terms[i] for i in region.prune_rows(space, vecs, provs))
 
 
-def floor_prune(space: Space, content: Content, named: Iterable[tuple[str, Term]]) -> Content:
+def floor_prune(memo: Memo, space: Space, content: Content, named: Iterable[tuple[str, Term]]) -> Content:
     """`content` pruned order by order on the box and the floors `named` (`Kernel.floors`);
     unchanged without floors."""
-    region = floor_region(space, named)
+    region = floor_region(memo, space, named)
     return content if region is None else region.prune(space, content)
 
 
@@ -413,7 +414,7 @@ class Programme:
         (None: unbounded, infeasible or failed)."""
         if self.warm is None:
             res = highs.solve_linprog(c, -self.rows, -self.rhs, self.lower, self.upper)
-            return None if res.status != 0 else (res.x, -res.marginals)
+            return None if res.status != 0 else (res.x, -res.marginals)  # type: ignore[return-value, operator]  # arrays when optimal
         return self.warm.minimum(c)
 
     def at_least_zero(self, delta: np.ndarray) -> bool:

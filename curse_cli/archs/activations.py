@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Union
 
-from curse_cli.archs.problem import Activation, Kind, Support
+from curse_cli.archs.problem import Activation, ActivationKind, Support
 from curse_cli.algebra.scales import exact_number
+from curse_cli.limits import RULES, WorkLimit
 
 Coefficient = Union[int, float, Fraction, str]
 
@@ -20,27 +21,27 @@ _ODD = Support(parity=1, start=1)
 
 _BUILTINS: dict[str, Activation] = {
     # erf and tanh are odd: odd Hermite orders, odd Taylor powers; |phi| <= 1.
-    "erf": Activation("erf", "bounded", hermite=_ODD, taylor=_ODD),
-    "tanh": Activation("tanh", "bounded", hermite=_ODD, taylor=_ODD),
+    "erf": Activation("erf", ActivationKind.BOUNDED, hermite=_ODD, taylor=_ODD),
+    "tanh": Activation("tanh", ActivationKind.BOUNDED, hermite=_ODD, taylor=_ODD),
     # ReLU = v/2 + |v|/2: order 1 and every even order; no Taylor series.
     "relu": Activation(
-        "relu", "homogeneous", hermite=Support(frozenset({1}), parity=0, start=2), taylor=None
+        "relu", ActivationKind.HOMOGENEOUS, hermite=Support(frozenset({1}), parity=0, start=2), taylor=None
     ),
     "linear": Activation(
-        "linear", "homogeneous", hermite=Support(frozenset({1})), taylor=Support(frozenset({1}))
+        "linear", ActivationKind.HOMOGENEOUS, hermite=Support(frozenset({1})), taylor=Support(frozenset({1}))
     ),
     # v^2 = He_2 + 1;  v^3 = He_3 + 3 He_1.
     "quadratic": Activation(
-        "quadratic", "polynomial", hermite=Support(frozenset({2})), taylor=Support(frozenset({2}))
+        "quadratic", ActivationKind.POLYNOMIAL, hermite=Support(frozenset({2})), taylor=Support(frozenset({2}))
     ),
     "cubic": Activation(
-        "cubic", "polynomial", hermite=Support(frozenset({1, 3})), taylor=Support(frozenset({3}))
+        "cubic", ActivationKind.POLYNOMIAL, hermite=Support(frozenset({1, 3})), taylor=Support(frozenset({3}))
     ),
 }
 
 BUILTIN_NAMES: tuple[str, ...] = tuple(_BUILTINS)
 
-KINDS: tuple[Kind, ...] = ("bounded", "homogeneous", "polynomial")
+KINDS: tuple[str, ...] = tuple(k.value for k in ActivationKind)
 
 
 def builtin(name: str) -> Activation:
@@ -64,44 +65,62 @@ def exact(value: Coefficient) -> Fraction:
 
 
 def hermite_coefficients(coeffs: Sequence[Coefficient]) -> list[Fraction]:
-    """Coefficients in the probabilists' Hermite basis of `sum_m coeffs[m] v^m`, exactly.
+    """Coefficients in the probabilists' Hermite basis of `sum_m coeffs[m] v^m`, exactly;
+    entry n is the coefficient of He_n.
 
-    Uses `v^m = sum_t m! / (t! (m-2t)! 2^t) He_{m-2t}(v)`; entry n is the coefficient of He_n.
+    Horner's scheme in the Hermite basis, in integers over the common denominator: from
+    the top coefficient down, multiply by v (`v He_j = He_(j+1) + j He_(j-1)`) and add
+    the next coefficient.  A loop, no recursion and no factorials: one pass over the
+    coefficients per degree.
     """
     taylor = [exact(c) for c in coeffs]
-    out = [Fraction(0)] * len(taylor)
-    for m, a in enumerate(taylor):
-        if a == 0:
-            continue
-        for t in range(m // 2 + 1):
-            weight = Fraction(
-                math.factorial(m), math.factorial(t) * math.factorial(m - 2 * t) * 2**t
-            )
-            out[m - 2 * t] += a * weight
-    return out
+    den = math.lcm(1, *(a.denominator for a in taylor))
+    ints = [a.numerator * (den // a.denominator) for a in taylor]
+    acc: list[int] = []
+    for a in reversed(ints):
+        shifted = [0, *acc]                 # v He_j contributes He_(j+1) ...
+        for j in range(1, len(acc)):
+            shifted[j - 1] += j * acc[j]    # ... and j He_(j-1)
+        shifted[0] += a
+        acc = shifted
+    out = [Fraction(c, den) for c in acc[:len(taylor)]]
+    return out + [Fraction(0)] * (len(taylor) - len(out))
+
+
+def polynomial_degree(coeffs: Sequence[Coefficient]) -> int:
+    """The degree of `sum_m coeffs[m] v^m` (0 for a constant): one pass, before any
+    conversion, so that a limit on it is checked in linear time."""
+    return max((m for m, a in enumerate(coeffs) if exact(a) != 0), default=0)
 
 
 def from_polynomial(coeffs: Sequence[Coefficient]) -> Activation:
     """The profile of `phi(v) = sum_m coeffs[m] v^m` (kind polynomial).
 
     J: orders n >= 1 with a non-zero Hermite coefficient; T: powers m >= 1 with a_m != 0.
-    `ValueError` when every coefficient of order >= 1 is zero (a constant is no activation).
+    `ValueError` when every coefficient of order >= 1 is zero (a constant is no activation),
+    or when the degree is above the most any run may track (`limits`, checked first).
     """
     taylor = {m for m, a in enumerate(coeffs) if m >= 1 and exact(a) != 0}
     if not taylor:
         raise ValueError(
             "the polynomial is a constant; give a non-zero coefficient of order >= 1, e.g. [0, 1]"
         )
+    ceiling = RULES[WorkLimit.POWER].ceiling
+    assert ceiling is not None
+    if max(taylor) > ceiling:
+        raise ValueError(f"the polynomial has degree {max(taylor)}, above the highest activation order any run "
+                         f"tracks ({ceiling}: {RULES[WorkLimit.POWER].why}); use a polynomial of degree at most "
+                         f"{ceiling}")
     hermite = {n for n, h in enumerate(hermite_coefficients(coeffs)) if n >= 1 and h != 0}
     return Activation(
         "polynomial",
-        "polynomial",
+        ActivationKind.POLYNOMIAL,
         hermite=Support(frozenset(hermite)),
         taylor=Support(frozenset(taylor)),
     )
 
 
-def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: Kind) -> Activation:
+def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: str) -> Activation:
     """A profile from explicit finite supports (name "custom").
 
     `hermite` must be non-empty; `taylor` may be `None` only for a homogeneous activation.
@@ -113,12 +132,19 @@ def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: Kind) -> 
         raise ValueError("hermite orders must be integers >= 1")
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; allowed: {', '.join(KINDS)}")
+    ceiling = RULES[WorkLimit.POWER].ceiling
+    assert ceiling is not None
+    too_high = max((n for n in [*orders, *(taylor or ())] if isinstance(n, int)), default=0)
+    if too_high > ceiling:
+        raise ValueError(f"order {too_high} is above the highest activation order any run tracks ({ceiling}); "
+                         f"list orders up to {ceiling}")
+    profile = ActivationKind(kind)
     if taylor is None:
-        if kind != "homogeneous":
+        if profile is not ActivationKind.HOMOGENEOUS:
             raise ValueError(
                 f"a {kind} activation needs `taylor` (the powers of its Taylor series)"
             )
-        return Activation("custom", kind, hermite=Support(orders), taylor=None)
+        return Activation("custom", profile, hermite=Support(orders), taylor=None)
     powers = frozenset(taylor)
     if not powers:
         raise ValueError(
@@ -126,4 +152,4 @@ def custom(hermite: Iterable[int], taylor: Iterable[int] | None, kind: Kind) -> 
         )
     if any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in powers):
         raise ValueError("taylor powers must be integers >= 1")
-    return Activation("custom", kind, hermite=Support(orders), taylor=Support(powers))
+    return Activation("custom", profile, hermite=Support(orders), taylor=Support(powers))

@@ -28,7 +28,7 @@ from pydantic import Field
 from curse_cli.algebra.scales import BASE, Monomial
 from curse_cli.archs.base import Architecture, Block, Network, Sizes, width_limit
 from curse_cli.archs.fields import SizeRef, ref_doc
-from curse_cli.archs.problem import Activation, Limit, Support, Words
+from curse_cli.archs.problem import Activation, ActivationKind, Limit, Support, Words
 from curse_cli.archs.targets import TwoTokenTarget
 
 
@@ -41,7 +41,7 @@ class AttentionBlock(Block):
 def score_profile(r: int) -> Activation:
     """The softmax score as the target sees it: its order-`r` term, bounded."""
     order = Support(frozenset({r}))
-    return Activation(f"softmax (score order {r})", "bounded", hermite=order, taylor=order)
+    return Activation(f"softmax (score order {r})", ActivationKind.BOUNDED, hermite=order, taylor=order)
 
 
 def resolve(block: AttentionBlock, target: TwoTokenTarget, data, sizes: Sizes) -> Network:

@@ -42,7 +42,8 @@ class Network(NamedTuple):
     `widths`: one size per hidden layer (units: neurons, channels, heads); `degree`: the
     Hermite order of the target the readout reads; `feature`, `lambda0`: the input
     component and its eigenvalue; `readout_factor` multiplies `chi` in the readout
-    term; `dimension` is the size of the direction to be learned (`Problem.dimension`); `limits` bound the sizes; `document`: the block as plain data."""
+    term; `dimension` is the size of the direction to be learned (`Problem.dimension`);
+    `limits` bound the sizes; `document`: the block as plain data."""
 
     activation: Activation
     widths: tuple[Monomial, ...]

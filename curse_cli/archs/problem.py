@@ -9,12 +9,20 @@ scale and factor, and the words to describe them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from fractions import Fraction
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from curse_cli.algebra.scales import BASE, Monomial
 
-Kind = Literal["bounded", "homogeneous", "polynomial"]
+class ActivationKind(str, Enum):
+    """How an activation grows: bounded (`|phi| <= 1`, so `[q] <= 0`), positively
+    homogeneous (its layers need their input scale) or a polynomial (its powers gain
+    from a large input scale)."""
+
+    BOUNDED = "bounded"
+    HOMOGENEOUS = "homogeneous"
+    POLYNOMIAL = "polynomial"
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,13 @@ class Activation:
     """
 
     name: str
-    kind: Kind
+    kind: ActivationKind
     hermite: Support
     taylor: Support | None
 
     @property
     def bounded(self) -> bool:
-        return self.kind == "bounded"
+        return self.kind is ActivationKind.BOUNDED
 
 
 class Limit(NamedTuple):

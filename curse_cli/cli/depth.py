@@ -1,15 +1,19 @@
 """`curse depth`: `[P*]` and the winners against the number of hidden layers.  The
-command parses and calls `depth.api`; `depth_render` renders, `depth_plot` draws."""
+command parses and calls `api.depth`; `depth_render` renders, `depth_plot` draws."""
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load
-from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
+from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, ProgressLine, UserError
+from curse_cli.limits import DEFAULT_MAX_DEPTH as DEFAULT_SEARCH_DEPTH
+
+if TYPE_CHECKING:
+    from curse_cli.api import Settings
 
 
 @click.command("depth")
@@ -26,38 +30,41 @@ from curse_cli.engine.limits import DEFAULT_SEARCH_DEPTH
 @WORKERS
 @SEARCH_LIMITS
 def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt: str, plot: str | None,
-              max_order: int | None, workers: int | None, limits: dict) -> None:
+              settings: Settings) -> None:
     """[P*] and the winning patterns against the number of hidden layers.
 
     The spec is the template (a fully connected network): at L hidden layers its widths
     are the first L of the spec's, continued by repeating the last one, and everything
     else is as written.  Each depth is one best-first search for the best pattern and
-    every tie, exactly what `curse predict` finds there.  Six hidden layers of erf take
-    seconds, seven about 10 s (give --max-depth 7), eight 70 - 100 s.
+    every tie, exactly what `curse predict` finds there (the limits on depth are those of
+    `curse predict`; docs/limits.md).
     """
+    from curse_cli import api
     from curse_cli.cli.layout import safe
     from curse_cli.cli.plotfile import check_plot
-    from curse_cli.depth.api import depth_rows, depth_specs, parse_layers
-    from curse_cli.engine.api import Options
+    from curse_cli.depths.api import DepthError, parse_layers
 
-    depths = parse_layers(layers)
+    try:
+        parse_layers(layers)   # before the plot check and the spec
+    except DepthError as err:
+        raise UserError(f"--layers {err}") from None
     if plot is not None:
         check_plot(plot)  # before the work, so a missing matplotlib costs nothing
-    loaded = _load(spec, overrides)
-    options = Options(max_order, workers=workers, **limits)
-    specs = depth_specs(loaded, depths, options)
-    rows = []
-    for row in depth_rows(specs, options, top):
-        rows.append(row)
-        if sys.stderr is not None and sys.stderr.isatty():   # deep rows take minutes: say where it is
-            click.echo(f"{row.depth} hidden layers done", err=True)
-    for row in rows:
-        for w in row.prediction.warnings:
-            click.echo(f"Warning: {row.depth} hidden layers: {w.message}", err=True)
-    from curse_cli.cli.depth_render import depth_json, depth_view
 
+    def progress(depth: int) -> None:
+        if sys.stderr is not None and sys.stderr.isatty():   # deep rows take minutes: say where it is
+            if isinstance(settings.progress, ProgressLine):
+                settings.progress.close()   # the line of the search's progress, erased first
+            click.echo(f"{depth} hidden layers done", err=True)
+
+    result = api.depth(spec, layers=layers, top=top, set=overrides, settings=settings, progress=progress)
+    for w in result.warnings:
+        click.echo(f"Warning: {w}", err=True)
+    from curse_cli.cli.depth_render import depth_view
+
+    loaded, rows = result.spec, result.rows
     if fmt == "json":
-        click.echo(json.dumps(depth_json(rows, loaded.document, loaded.origin), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
     else:
         from curse_cli.cli.layout import console
 

@@ -46,6 +46,45 @@ def _scale(value: Any) -> str:
     return format_monomial({"d": exponent}) if exponent else "1"
 
 
+# The spec's size fields and the symbol of each size: a literal value there is an exponent
+# of d, echoed as `S = d`, `N = 1`, `N1 = d^2` (never as a bare count such as `patch 1`).
+SIZE_SYMBOLS = {"widths": "N", "channels": "N", "heads": "N", "patch": "S", "length": "L", "chi": "chi"}
+
+
+def _literal(value: Any) -> Fraction | None:
+    """The exponent a literal size stands for (None: a scale name)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _size(symbol: str, value: Any) -> str:
+    exponent = _literal(value)
+    return safe(value) if exponent is None else f"{symbol} = {_scale(exponent)}"
+
+
+def _sizes(key: str, value: Any) -> str:
+    """A size field as echoed: scale names as written, literals as `symbol = d^e`."""
+    symbol = SIZE_SYMBOLS[key]
+    if isinstance(value, (list, tuple)):
+        names = [symbol] if len(value) == 1 else [f"{symbol}{i}" for i in range(1, len(value) + 1)]
+        return "[" + ", ".join(_size(n, v) for n, v in zip(names, value, strict=False)) + "]"
+    return _size(symbol, value)
+
+
+def _block(value: Any) -> str:
+    """A mapping of the spec (architecture, scaling, ...), its size fields as sizes."""
+    def item(k: str, v: Any) -> str:
+        if k not in SIZE_SYMBOLS:
+            return f"{safe(k)} {_value(v)}"
+        return _sizes(k, v) if SIZE_SYMBOLS[k] == k else f"{safe(k)} {_sizes(k, v)}"   # `chi = d`, not `chi chi = d`
+
+    return ", ".join(item(k, v) for k, v in value.items())
+
+
 def spec_fields(document: dict[str, Any], skip: Iterable[str] = ()) -> list[str]:
     """`architecture: kind fcn, activation erf, widths [N1, N2]`, `target: ...`, ...: one
     item per top-level field of the spec document except its name; scales as powers of d
@@ -57,6 +96,8 @@ def spec_fields(document: dict[str, Any], skip: Iterable[str] = ()) -> list[str]
         if key == "scales":
             shown = [f"{safe(n)} = {_scale(v)}" for n, v in value.items() if n not in set(skip)]
             items.append("scales: " + (", ".join(shown) or "none"))
+        elif isinstance(value, dict):
+            items.append(f"{safe(key)}: {_block(value)}")
         else:
             items.append(f"{safe(key)}: {_value(value)}")
     return items
@@ -144,6 +185,46 @@ def no_cut(table: Any) -> Any:
         column.overflow = "fold"
         column.no_wrap = False
     return table
+
+
+def _least(cell: Any) -> int:
+    """The narrowest a cell can be without cutting a piece (a `Pieces`) or a word."""
+    if isinstance(cell, Pieces):
+        return max(len(p.rstrip()) for p in cell.pieces)
+    renderables = getattr(cell, "renderables", None)
+    if renderables is not None:   # a Group of cells
+        return max((_least(r) for r in renderables), default=0)
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return max((len(word) for word in text.split()), default=0)
+
+
+def fits(table: Any, columns: int | None = None) -> bool:
+    """Whether `table` fits in `columns` (default: `width()`) with every column at least as
+    wide as its widest unbreakable piece (a word, a number, a factor, a header word) or
+    its fixed width: else rich would squeeze a column below that and fold inside a word.
+    A column costs its content, a space either side and a rule between columns."""
+    columns = columns if columns is not None else width()
+    least = [max([_least(col.header), col.width or 0, *(_least(c) for c in col.cells)]) for col in table.columns]
+    return sum(least) + 3 * len(least) - 1 <= columns
+
+
+def stacked(blocks: Iterable[tuple[Any, list[tuple[str, Any]]]]) -> Any:
+    """The per-pattern layout for a table too wide for the terminal: each row as a title
+    (the pattern) and its cells below it, one `label  value` line each, values breaking
+    only where their cells would."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+
+    parts: list[Any] = []
+    for title, fields in blocks:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(overflow="fold")
+        for label, value in fields:
+            grid.add_row(label, value)
+        parts += [title, Padding(grid, (0, 0, 1, 4), expand=False)]
+    return Group(*parts)
 
 
 def _top_level(text: str, separator: str) -> list[str]:

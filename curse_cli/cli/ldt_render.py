@@ -119,7 +119,7 @@ def _heuristic_text(r: LdtReport) -> Text:
     text.append(h.pattern, style="bold cyan")
     if h.corner:
         text.append(f" [{h.corner}]")
-    text.append(f"  E ∝ {format_monomial(h.energy)} ([E] = {format_fraction(h.energy_exponent)})")
+    text.append(f"  E ∝ {format_monomial(h.energy)} ([E] = {format_fraction(h.energy_exponent)})")  # type: ignore[arg-type]  # a pattern was predicted
     if h.m is not None:
         m = h.m
         text.append(f", {m.label} ∝ {format_monomial(m.formula)} ([{m.label}] = {format_fraction(m.exponent)})")

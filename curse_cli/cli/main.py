@@ -17,34 +17,23 @@ import json
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from curse_cli import __version__
 from curse_cli.cli.common import (
-    FORMAT, LIMITS, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, load as _load,
+    FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError,
+    limit_text, load as _load,
 )
+from curse_cli.errors import CurseError
+from curse_cli.limits import LimitExceeded
 
 if TYPE_CHECKING:
-    from curse_cli.spec.load import LoadedSpec
+    from curse_cli.api import Settings
 
-# Library exceptions that are the user's input: (module, class), checked only once the
-# module is loaded (an error of a module never imported cannot have been raised).
-USER_ERRORS = (("curse_cli.spec.load", "SpecError"), ("curse_cli.engine.patterns", "PatternError"),
-               ("curse_cli.engine.api", "PatternSpaceTooLarge"), ("curse_cli.engine.api", "LimitExceeded"),
-               ("curse_cli.sweep.api", "SweepError"), ("curse_cli.depth.api", "DepthError"),
-               ("curse_cli.cli.plotfile", "PlotError"))
 EXIT_IO = 74  # sysexits.h EX_IOERR: the output could not be written
 DEBUG = "--debug"
-
-
-def _is_user_error(err: BaseException) -> bool:
-    for module, name in USER_ERRORS:
-        loaded = sys.modules.get(module)
-        if loaded is not None and isinstance(err, getattr(loaded, name)):
-            return True
-    return False
 
 
 def _stdout_gone() -> None:
@@ -91,6 +80,34 @@ class CurseGroup(click.Group):
             args = [DEBUG, *(a for i, a in enumerate(args) if i >= end or a != DEBUG)]
         return super().parse_args(ctx, args)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """The group's own options (`--help`, `--version`, a bad option) under the same rules
+        as a subcommand's: output that cannot be written is one line and exit 74, a usage
+        error one line and exit 2."""
+        closed = sys.stdout is None   # started with fd 1 closed (`>&-`): click would print nothing
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.Exit as done:
+            if closed and done.exit_code == 0:
+                _output_failed(OSError(errno.EBADF, "standard output is closed"))
+            if sys.stdout is not None:
+                try:
+                    sys.stdout.flush()
+                except OSError as err:
+                    _output_failed(err)
+            raise
+        except click.UsageError as err:
+            raise one_line(err) from None
+        except BrokenPipeError:
+            _stdout_gone()
+            raise click.exceptions.Exit(128 + signal.SIGPIPE) from None
+        except OSError as err:
+            if err.errno not in _OUTPUT_ERRNOS:
+                raise
+            _output_failed(err)
+        return ctx
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             if sys.stdout is None:  # started with fd 1 closed (`>&-`)
@@ -99,6 +116,8 @@ class CurseGroup(click.Group):
             if ctx.invoked_subcommand is not None and sys.stdout is not None:
                 sys.stdout.flush()  # a full disk shows here, inside the boundary
             return result
+        except click.UsageError as err:   # a subcommand's bad option: one line, as every other error
+            raise one_line(err) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except BrokenPipeError:
@@ -107,13 +126,14 @@ class CurseGroup(click.Group):
         except Exception as err:  # noqa: BLE001 - the boundary for user and internal errors
             if ctx.params.get("debug"):
                 raise
-            if _is_user_error(err):
+            if isinstance(err, LimitExceeded):
+                click.echo(f"Error: {limit_text(err)}", err=True)
+                ctx.exit(2)
+            if isinstance(err, CurseError):
                 click.echo(f"Error: {err}", err=True)
                 ctx.exit(2)
             if isinstance(err, OSError) and err.errno in _OUTPUT_ERRNOS:
-                click.echo(f"curse: I/O error: cannot write the output: {err.strerror}", err=True)
-                _stdout_gone()
-                ctx.exit(EXIT_IO)
+                _output_failed(err)
             click.echo(f"curse: internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)",
                        err=True)
             ctx.exit(1)
@@ -122,10 +142,24 @@ class CurseGroup(click.Group):
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
 
 
-def _warn(pred: Any) -> None:
-    """The library's structured warnings, one line each on stderr."""
-    for w in pred.warnings:
-        click.echo(f"Warning: {w.message}", err=True)
+def _output_failed(err: OSError) -> NoReturn:
+    """Output that cannot be written (a full disk, a closed stdout): one line, exit 74."""
+    click.echo(f"curse: I/O error: cannot write the output: {err.strerror}", err=True)
+    _stdout_gone()
+    raise click.exceptions.Exit(EXIT_IO)
+
+
+def one_line(err: click.UsageError) -> UserError:
+    """A usage error click raises for an option (`--top 0`, `--format yaml`) as one line,
+    exit 2, like every other error: what is wrong and where to read the usage."""
+    where = f"; see '{err.ctx.command_path} --help'" if err.ctx is not None else ""
+    return UserError(" ".join(err.format_message().split()).rstrip(".") + where)
+
+
+def _warn(result: Any) -> None:
+    """A result's warnings (the spec's, then the engine's), one line each on stderr."""
+    for w in result.warnings:
+        click.echo(f"Warning: {w}", err=True)
 
 
 def _emit_json(doc: Any) -> None:
@@ -160,29 +194,22 @@ def cli(debug: bool) -> None:
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def predict_cmd(spec: str, top: int | None, show: int | None, overrides: tuple[str, ...], fmt: str,
-                max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+def predict_cmd(spec: str, top: int | None, rank_all: bool, overrides: tuple[str, ...], fmt: str,
+                settings: Settings) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
 
     By default the five best patterns (and every tie) are found by a branch-and-bound search,
     which bounds the others away without scoring them; --all ranks every pattern."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, predict
 
-    loaded = _load(spec, overrides)
-    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), top=top)
-    _warn(pred)
+    result = api.predict(spec, set=overrides, top=top, all=rank_all, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.prediction_json(pred, loaded.document, loaded.origin, show))
+        _emit_json(result.document)
     else:
-        _print(render.prediction_view(pred, loaded.document, loaded.origin, show))
-
-
-def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
-    from curse_cli.engine.patterns import parse_pattern
-
-    problem = loaded.problem
-    return [parse_pattern(problem.activation, problem.depth, n, problem.feature) for n in names]
+        _print(render.prediction_view(result.prediction, result.spec.document, result.spec.origin,
+                                      top if rank_all else None))
 
 
 @cli.command("compare")
@@ -196,21 +223,18 @@ def _patterns(loaded: LoadedSpec, names: tuple[str, ...]):
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | None, overrides: tuple[str, ...],
-                fmt: str, max_order: int | None, max_patterns: int, workers: int | None, limits: dict) -> None:
+def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, rank_all: bool, overrides: tuple[str, ...],
+                fmt: str, settings: Settings) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options, predict
 
-    loaded = _load(spec, overrides)
-    chosen = list(dict.fromkeys(_patterns(loaded, names))) if names else None  # each pattern once
-    pred = predict(loaded.problem, Options(max_order, max_patterns, workers, **limits), chosen,
-                   None if chosen else top)
-    _warn(pred)
+    result = api.compare(spec, patterns=names, set=overrides, top=top, all=rank_all, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.compare_json(pred, loaded.document, loaded.origin))
+        _emit_json(result.document)
     else:
-        _print(render.compare_view(pred, loaded.document, loaded.origin))
+        _print(render.compare_view(result.prediction, result.spec.document, result.spec.origin))
 
 
 @cli.command("explain")
@@ -220,56 +244,62 @@ def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, show: int | 
 @FORMAT
 @MAX_ORDER
 @LIMITS
-def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, max_order: int | None,
-                limits: dict) -> None:
+def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, settings: Settings) -> None:
     """The derivation of one pattern, step by step."""
+    from curse_cli import api
     from curse_cli.cli import render
-    from curse_cli.engine.api import Options
-    from curse_cli.engine.explain import explain
 
-    loaded = _load(spec, overrides)
-    (pattern,) = _patterns(loaded, (name,))
-    options = Options(max_order, **limits)
-    ex = explain(loaded.problem, pattern, options)
-    order = options.truncation(loaded.problem).max_order
+    result = api.explain(spec, name, set=overrides, settings=settings)
+    _warn(result)
     if fmt == "json":
-        _emit_json(render.explain_json(ex, loaded.document, loaded.origin, loaded.problem, order))
+        _emit_json(result.document)
     else:
-        _print(render.explain_view(ex, loaded.problem, loaded.document, loaded.origin, order))
+        loaded = result.spec
+        _print(render.explain_view(result.explanation, loaded.problem, loaded.document, loaded.origin,
+                                   result.document["max_order"]))
 
 
 @cli.command("patterns")
 @SPEC
 @SET
 @FORMAT
-@MAX_PATTERNS
+@MAX_LISTED
 def patterns_cmd(spec: str, overrides: tuple[str, ...], fmt: str, max_patterns: int) -> None:
     """List the candidate patterns without scoring them."""
-    from curse_cli.cli import render
-    from curse_cli.engine.api import Options, check_size
-    from curse_cli.engine.patterns import enumerate_patterns, pattern_name
+    from curse_cli.documents.predict import patterns_json
+    from curse_cli.engine.api import Options, check_size, enumerate_patterns, pattern_name
+    from curse_cli.limits import WorkLimit, naming
 
     loaded = _load(spec, overrides)
     problem = loaded.problem
-    check_size(problem, Options(max_patterns=max_patterns))
-    patterns = list(enumerate_patterns(problem.activation, problem.depth, problem.feature))
+    with naming(loaded.origin):
+        check_size(problem, Options(max_patterns=max_patterns), WorkLimit.LISTED)
+    patterns = enumerate_patterns(problem.activation, problem.depth, problem.feature)
     if fmt == "json":
-        _emit_json(render.patterns_json(problem, patterns, loaded.document, loaded.origin))
+        _emit_json(patterns_json(problem, list(patterns), loaded.document, loaded.origin))
     else:
+        count = 0
         for p in patterns:
             click.echo(pattern_name(p))
-        click.echo(f"{len(patterns)} patterns", err=True)
+            count += 1
+        click.echo(f"{count} patterns", err=True)
 
 
 @cli.command("validate")
 @SPEC
 @SET
-def validate_cmd(spec: str, overrides: tuple[str, ...]) -> None:
-    """Check a spec; print a one-line summary."""
+@SEARCH_LIMITS
+def validate_cmd(spec: str, overrides: tuple[str, ...], settings: Settings) -> None:
+    """Check a spec, and that it is within the limits `curse predict` has (the same
+    options); print a one-line summary."""
+    from curse_cli.cli.layout import safe
+    from curse_cli.engine.api import check_limits
+    from curse_cli.limits import naming
+
     loaded = _load(spec, overrides)
     p = loaded.problem
-    from curse_cli.cli.layout import safe
-
+    with naming(loaded.origin):
+        check_limits(p, settings.options(search=True))
     click.echo(f"{safe(loaded.origin)}: ok ({p.words.network}, {p.activation.name}, target {p.words.target})")
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from curse_cli.errors import CurseError
+
 PLOT_SUFFIXES = (".png", ".svg")
 PLOT_HINT = "pip install 'curse[plot]' (or pip install '.[plot]' from a checkout)"
 
 
-class PlotError(ValueError):
+class PlotError(CurseError):
     """A plot that cannot be made (file type, matplotlib missing, unwritable): exit 2."""
 
 

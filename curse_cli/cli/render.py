@@ -1,175 +1,22 @@
-"""Rendering: rich tables for people, JSON documents for pipes.  The only module that
-formats output (the CLI decides where it goes)."""
+"""Rendering: rich tables for people (the JSON documents are `documents.predict`'s)."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from curse_cli.cli import layout
 from curse_cli.cli.layout import formula, listing, safe
-from curse_cli.cli.notes import Note, range_notes
+from curse_cli.documents.predict import frac, notes_of, p_star_text, shown_patterns
 
-from curse_cli.engine.patterns import Mechanism, Pattern, pattern_name
+from curse_cli.engine.patterns import Mechanism
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Quantity
+from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Status
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
-
-PREDICT_SCHEMA = "curse.predict/3"
-COMPARE_SCHEMA = "curse.compare/3"
-EXPLAIN_SCHEMA = "curse.explain/2"
-PATTERNS_SCHEMA = "curse.patterns/2"
-
-
-def frac(value: Fraction | None) -> str | None:
-    return None if value is None else format_fraction(value)
-
-
-def p_star_text(problem: Problem, energy: Monomial) -> str:
-    """`kappa (N1 N2 d)^(1/3)`: the ridge times the energy, kept apart as on paper."""
-    ridge = format_monomial(problem.ridge)
-    body = format_monomial(energy)
-    if body == "1":
-        return ridge
-    return f"{ridge} {body}" if ridge != "1" else body
-
-
-def notes_of(pred: Prediction) -> list[Note]:
-    """The notes for a prediction outside the heuristic's range (`notes.range_notes`)."""
-    problem = pred.problem
-    values = problem.scale_values()
-    ridge = problem.ridge.exponent(values)
-    ridge_name = next(iter(problem.ridge), "kappa")
-    return range_notes(pred.p_star_exponent, ridge, problem.chi.exponent(values), ridge_name,
-                       problem.dimension.exponent(values))
-
-
-def shown_patterns(pred: Prediction, top: int | None) -> list[PatternReport]:
-    """The first `top` patterns, and every winner the headline names (a tie is never cut)."""
-    rows = list(pred.patterns)
-    if top is None:
-        return rows
-    first = rows[:top]
-    return first + [r for r in rows[top:] if r in pred.winners]
-
-
-# -- JSON -------------------------------------------------------------------------------
-
-
-def quantity_json(q: Quantity | None) -> dict[str, Any] | None:
-    if q is None:
-        return None
-    return {"label": q.label, "formula": str(q.formula), "exponent": frac(q.exponent)}
-
-
-def layer_json(layer: LayerReport) -> dict[str, Any]:
-    return {
-        "layer": layer.index,
-        "type": layer.step.kind,
-        "feature": layer.step.feature,
-        "corner": layer.corner,
-        "sizes": {q.label: {"formula": str(q.formula), "exponent": frac(q.exponent)} for q in layer.sizes},
-        "cost": quantity_json(layer.cost),
-        "note": layer.note,
-    }
-
-
-def pattern_json(report: PatternReport, rank: int | None) -> dict[str, Any]:
-    return {
-        "rank": rank,
-        "name": report.name,
-        "status": report.status,
-        "energy_exponent": frac(report.exponent),
-        "energy": None if report.energy is None else str(report.energy),
-        "energy_linear": None if report.energy is None else report.energy.linear(),
-        "readout": quantity_json(report.readout),
-        "layers": [layer_json(l) for l in report.layers],
-        "active_constraints": list(report.active),
-        "note": report.note,
-    }
-
-
-def search_json(pred: Prediction) -> dict[str, Any] | None:
-    """How the patterns were found: None when every pattern was ranked (`--all`, or the
-    patterns named), else the search's account of the rest."""
-    b = pred.bounded
-    if b is None:
-        return None
-    return {"top": b.top, "ranked": len(pred.patterns), "bounded": b.patterns,
-            "bounded_energy_above": frac(b.above), "scored": b.scored, "expanded": b.expanded}
-
-
-def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, show: int | None = None) -> dict[str, Any]:
-    problem = pred.problem
-    patterns = shown_patterns(pred, show)
-    prediction: dict[str, Any] | None = None
-    if pred.winners:
-        w = pred.winners[0]
-        prediction = {
-            "pattern": w.name,
-            "energy_exponent": frac(w.exponent),
-            "energy": str(w.energy),
-            "p_star_exponent": frac(pred.p_star_exponent),
-            "p_star": p_star_text(problem, w.energy),
-            "tied": [
-                {"pattern": t.name, "energy": str(t.energy), "p_star": p_star_text(problem, t.energy)}
-                for t in pred.winners
-            ] if pred.tied else [],
-        }
-    ranks = pred.ranks()
-    return {
-        "schema": PREDICT_SCHEMA,
-        "spec": {"origin": origin, **spec_doc},
-        "scales": {name: frac(v) for name, v in problem.scales},
-        "max_order": pred.max_order,
-        "prediction": prediction,
-        "unreachable": pred.unreachable,
-        "notes": [{"code": n.code, "text": n.text} for n in notes_of(pred)],
-        "total_patterns": pred.total_patterns,
-        "search": search_json(pred),
-        "patterns": [pattern_json(p, ranks.get(p.name)) for p in patterns],
-    }
-
-
-def compare_json(pred: Prediction, spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
-    doc = prediction_json(pred, spec_doc, origin)
-    doc["schema"] = COMPARE_SCHEMA
-    return doc
-
-
-def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem: Problem,
-                 max_order: int | None = None) -> dict[str, Any]:
-    return {
-        "schema": EXPLAIN_SCHEMA,
-        "spec": {"origin": origin, **spec_doc},
-        "scales": {name: frac(v) for name, v in problem.scales},
-        "max_order": max_order,
-        "pattern": pattern_json(ex.report, None),
-        "steps": [
-            {
-                "layer": s.layer,
-                "rule": str(s.step),
-                "text": s.text,
-                "input_kernel": [{"component": k.name, "eigenvalue": list(k.eigenvalue), "content": k.detail}
-                                 for k in s.kernel_in],
-                "costs": list(s.cost_terms),
-            }
-            for s in ex.steps
-        ],
-        "readout_candidates": list(ex.readout_terms),
-        "active_constraints": [{"row": l, "multiplier": m, "form": f} for l, m, f in ex.constraints],
-        "summary": ex.summary,
-    }
-
-
-def patterns_json(problem: Problem, patterns: list[Pattern], spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:
-    return {"schema": PATTERNS_SCHEMA, "spec": {"origin": origin, **spec_doc},
-            "scales": {name: frac(v) for name, v in problem.scales}, "count": len(patterns),
-            "patterns": [pattern_name(p) for p in patterns]}
 
 
 # -- tables -----------------------------------------------------------------------------
@@ -185,15 +32,16 @@ def _sizes(report: PatternReport) -> list[str]:
 
 
 def _corner_text(report: PatternReport) -> str:
-    corners = [f"{l.index}: {l.corner}" for l in report.layers if l.corner]
-    return "; ".join(corners) or ("lazy" if all(l.step.kind is Mechanism.GP for l in report.layers) else "—")
+    corners = [f"{layer.index}: {layer.corner}" for layer in report.layers if layer.corner]
+    return "; ".join(corners) or ("lazy" if all(layer.step.kind is Mechanism.GP for layer in report.layers) else "—")
 
 
 def _status_text(report: PatternReport) -> str:
-    return {"trivial": "reduces", "inconsistent": "inconsistent", "unreachable": "unreachable"}.get(report.status, "")
+    return {Status.TRIVIAL: "reduces", Status.INCONSISTENT: "inconsistent",
+            Status.UNREACHABLE: "unreachable"}.get(report.status, "")
 
 
-def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str = "") -> Text:
+def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str = "") -> Any:
     problem = pred.problem
     text = layout.header(document, origin, [f"max order {pred.max_order}"])
     text.append("\n")
@@ -201,6 +49,7 @@ def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str
         text.append("No prediction: ", style="bold red")
         text.append(pred.unreachable or "no pattern has an optimum")
         return text
+    assert pred.p_star_exponent is not None and pred.energy_exponent is not None   # there are winners
     p_exp = format_fraction(pred.p_star_exponent)
     here = p_star_text(problem, Monomial({"d": pred.energy_exponent}))
     if not pred.tied:
@@ -212,20 +61,21 @@ def headline(pred: Prediction, document: dict[str, Any], origin: str, scope: str
         text.append(scope)
         return text
     text.append(f"P* ∝ {here}", style="bold green")
-    text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns{scope} tie\n")
-    pad = max(len(w.name) for w in pred.winners)
+    text.append(f" at these scales ([P*] = {p_exp}): {len(pred.winners)} patterns{scope} tie")
+    ties = Table.grid(padding=(0, 2))   # a name and a formula break only between layers and factors
+    ties.add_column()
+    ties.add_column()
     for w in pred.winners:
-        text.append("  ")
-        text.append(f"{w.name:<{pad}}", style="bold cyan")
-        text.append(f"  P* ∝ {p_star_text(problem, w.energy)}\n")
-    text.rstrip()
-    return text
+        ties.add_row(layout.name(w.name, "bold cyan"), formula(f"P* ∝ {p_star_text(problem, w.energy)}"))
+    return Group(text, Padding(ties, (0, 0, 0, 2), expand=False))
 
 
 WIDE = 120  # below this many columns, `predict`'s table puts the sizes under E
 
 
-def prediction_table(pred: Prediction, top: int | None = None) -> Table:
+def prediction_table(pred: Prediction, top: int | None = None) -> Any:
+    """The ranked patterns as a table, or stacked one pattern per block when the table's
+    columns cannot fit the terminal without cutting a word, a number or a factor."""
     table = Table(show_edge=False, header_style="bold")
     # Narrow terminals: E and the sizes share a column (the sizes below E), and the name
     # and formula columns get fixed widths of at least their widest piece, so that the
@@ -246,13 +96,22 @@ def prediction_table(pred: Prediction, top: int | None = None) -> Table:
         table.add_column(col, justify="right" if col in ("#", "[E]") else "left", width=fixed.get(col),
                          style="dim" if col == "note" else None, overflow="fold")
     ranks = pred.ranks()
-    for report, name, energy, size in zip(rows, names, energies, sizes):
+    blocks: list[tuple[Any, list[tuple[str, Any]]]] = []
+    for report, name, energy, size in zip(rows, names, energies, sizes, strict=True):
         rank = ranks.get(report.name)
         style = "bold" if report in pred.winners else ("dim" if not report.counts else "")
+        corner = _corner_text(report) if report.scored else ""
         cells = [Group(energy, size) if size is not None else energy] if narrow else [energy, size or ""]
-        table.add_row("" if rank is None else str(rank), name, _corner_text(report) if report.scored else "",
-                      frac(report.exponent) or "—", *cells, _status_text(report), style=style)
-    return layout.no_cut(table)
+        table.add_row("" if rank is None else str(rank), name, corner, frac(report.exponent) or "—", *cells,
+                      _status_text(report), style=style)
+        title = layout.Pieces([f"{'' if rank is None else rank:>3}  ", *name.pieces], "",
+                              "bold cyan" if report in pred.winners else style)
+        fields = [("[E]", frac(report.exponent) or "—"), ("corner", layout.name(corner) if corner else None),
+                  ("E ∝", energy if report.energy is not None else None), ("sizes", size),
+                  ("note", _status_text(report) or None)]
+        blocks.append((title, [(label, value) for label, value in fields if value is not None]))
+    table = layout.no_cut(table)
+    return table if layout.fits(table) else layout.stacked(blocks)
 
 
 def _fit(cells: list[layout.Pieces], share: int, header: str) -> int:
@@ -272,11 +131,12 @@ def prediction_view(pred: Prediction, document: dict[str, Any], origin: str, top
     if pred.patterns:
         parts.append(prediction_table(pred, top))
     shown_rows = shown_patterns(pred, top)
-    notes = sorted({r.status for r in shown_rows if not r.counts})
+    notes = sorted({r.status for r in shown_rows if not r.counts}, key=lambda status: status.value)
     legend = {
-        "trivial": "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one in disguise",
-        "inconsistent": "inconsistent: no readout path uses every layer the pattern names",
-        "unreachable": f"unreachable: the last kernel has no He_{pred.problem.degree} component in this pattern",
+        Status.TRIVIAL: "reduces: a GFL layer's optimal amplification is D ∝ 1, so the pattern is a simpler one "
+                        "in disguise",
+        Status.INCONSISTENT: "inconsistent: no readout path uses every layer the pattern names",
+        Status.UNREACHABLE: f"unreachable: the last kernel has no He_{pred.problem.degree} component in this pattern",
     }
     for n in notes:
         parts.append(Text(legend[n], style="dim"))
@@ -311,24 +171,30 @@ def compare_view(pred: Prediction, document: dict[str, Any], origin: str) -> Gro
     depth = pred.problem.depth
     table = Table(show_edge=False, header_style="bold")
     table.add_column("pattern")
-    for l in range(1, depth + 1):
-        table.add_column(f"layer-{l} cost")
+    for layer in range(1, depth + 1):
+        table.add_column(f"layer-{layer} cost")
     table.add_column("a_y")
     table.add_column("minimising sizes")
     table.add_column("E ∝")
     table.add_column("[E]", justify="right")
+    blocks: list[tuple[Any, list[tuple[str, Any]]]] = []
     for report in pred.patterns:
+        title = layout.name(report.name, "bold cyan" if report.counts else "dim")
         if not report.scored:
-            table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status, "—", "—",
+            table.add_row(layout.name(report.name), *([""] * depth), "", report.note or report.status.value, "—", "—",
                           style="dim")
+            blocks.append((title, [("note", formula(report.note or report.status))]))
             continue
         readout = f"{report.readout.label} ∝ {report.readout.formula}" if report.readout else ""
-        table.add_row(layout.name(report.name), *(formula(_cost_cell(l)) for l in report.layers), formula(readout),
-                      listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent),
-                      style="" if report.counts else "dim")
+        costs = [formula(_cost_cell(layer)) for layer in report.layers]
+        cells = [*costs, formula(readout), listing(_sizes(report)), formula(str(report.energy)), frac(report.exponent)]
+        table.add_row(layout.name(report.name), *cells, style="" if report.counts else "dim")
+        labels = [*(f"layer-{i} cost" for i in range(1, depth + 1)), "a_y", "sizes", "E ∝", "[E]"]
+        blocks.append((title, list(zip(labels, cells, strict=True))))
     scope = "" if len(pred.patterns) == pred.total_patterns or pred.bounded else " (of the compared ones)"
-    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), layout.no_cut(table),
-                 *bounded_text(pred))
+    table = layout.no_cut(table)
+    body = table if layout.fits(table) else layout.stacked(blocks)
+    return Group(headline(pred, document, origin, scope), *_notes_text(pred), Text(""), body, *bounded_text(pred))
 
 
 def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], origin: str,
@@ -349,12 +215,15 @@ def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], or
                             + (f"   content {k.detail}" if k.detail else "")))
         out.append(Text(f"  {s.text}"))
         for c in s.cost_terms:
-            out.append(Text(f"  {c}"))
+            shown = f", lambda_{c.component} = {c.eigenvalue} ({c.words})" if c.eigenvalue else ""
+            out.append(Text(f"  cost {c.formula}{shown}"))
     out.append(Text(""))
     out.append(Text(f"Readout (chi = {format_monomial(problem.chi)}; {problem.words.readout}): candidates for a_y",
                     style="bold"))
-    for line in ex.readout_terms:
-        out.append(Text(f"  {line}"))
+    for term in ex.readout_terms:
+        layers = ", ".join(map(str, term.layers))
+        relies = f"relies on layer{'s' if len(term.layers) > 1 else ''} {layers}" if term.layers else "lazy only"
+        out.append(Text(f"  a_y ∝ {term.formula}   ({relies})"))
     if ex.constraints:
         out.append(Text(""))
         out.append(Text("Linear programme: minimise [E] = t; active constraints (multiplier):", style="bold"))

@@ -1,5 +1,5 @@
 """`curse sweep`: the outcome of `predict` over a grid of one or two scale exponents.
-The command parses and calls `sweep.sweep`; `sweep_render` renders, `sweep_plot` draws.
+The command parses and calls `api.sweep`; `sweep_render` renders, `sweep_plot` draws.
 
 JSON (`--format json`) is one compact document on one line (`| jq .` to read it), schema
 `curse.sweep/2`; every exponent is an
@@ -43,10 +43,14 @@ empty.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
-from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPEC, UserError, load as _load
+from curse_cli.cli.common import MAX_ORDER, MAX_PATTERNS, PLOT, SEARCH_LIMITS, SET, SPEC
+
+if TYPE_CHECKING:
+    from curse_cli.api import Settings
 
 
 @click.command("sweep")
@@ -62,9 +66,9 @@ from curse_cli.cli.common import LIMITS, MAX_ORDER, MAX_PATTERNS, PLOT, SET, SPE
 @PLOT("the sweep")
 @MAX_ORDER
 @MAX_PATTERNS
-@LIMITS
+@SEARCH_LIMITS
 def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt: str, plot: str | None,
-              max_order: int | None, max_patterns: int, limits: dict) -> None:
+              settings: Settings) -> None:
     """Sweep one or two scale exponents: where each pattern wins, and P*'s formula there.
 
     One axis: every grid point's winner(s), [E] and [P*], then the exact segments
@@ -72,36 +76,37 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
     linear relations between the swept exponents.  Ties are regions of their own.
     """
     # The engine loads only when the command runs (not for --help).
+    from curse_cli import api
     from curse_cli.cli.layout import safe
     from curse_cli.cli.plotfile import check_plot
     from curse_cli.cli.sweep_plot import write_plot
-    from curse_cli.cli.sweep_render import sweep_csv, sweep_json, sweep_view
-    from curse_cli.engine.api import Options
-    from curse_cli.spec.load import parse_overrides
-    from curse_cli.sweep.api import check_axes, parse_axis, sweep
+    from curse_cli.cli.sweep_render import sweep_csv, sweep_view
+    from curse_cli.sweeps.api import parse_axis
 
-    axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
+    for flag, axis in (("--x", x), ("--y", y)):
+        if axis is not None:
+            parse_axis(axis, flag)   # before the plot check, as a typo in an axis is the likelier mistake
     if plot is not None:
         check_plot(plot)  # before the work, so a missing matplotlib costs nothing
-    loaded = _load(spec, overrides)
-    fixed = set(parse_overrides(overrides))
-    for flag, axis in zip(("--x", "--y"), axes):
-        if axis.name in fixed:
-            raise UserError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
-    check_axes(loaded.problem, axes, loaded.origin)
-    result = sweep(loaded.problem, axes, Options(max_order, max_patterns, **limits))
+    result = api.sweep(spec, x, y, set=overrides, settings=settings)
+    _warn(result)
+    loaded = result.spec
     if fmt == "json":
         # Compact: a 201 x 201 grid is 40,401 points, and the indenting encoder is pure
         # Python (several times slower than the C one).  Pipe through `jq .` to read it.
-        click.echo(json.dumps(sweep_json(result, loaded.document, loaded.origin), ensure_ascii=False,
-                              separators=(",", ":")))
+        click.echo(json.dumps(result.document, ensure_ascii=False, separators=(",", ":")))
     elif fmt == "csv":
-        click.echo(sweep_csv(result), nl=False)
+        click.echo(sweep_csv(result.result), nl=False)
     else:
         from curse_cli.cli.layout import console
 
-        order = Options(max_order).truncation(loaded.problem).max_order
-        console().print(sweep_view(result, loaded.document, loaded.origin, [f"max order {order}"]))
+        order = settings.options(search=False).truncation(loaded.problem).max_order
+        console().print(sweep_view(result.result, loaded.document, loaded.origin, [f"max order {order}"]))
     if plot is not None:
-        write_plot(result, plot, safe(loaded.problem.name or loaded.origin))
+        write_plot(result.result, plot, safe(loaded.problem.name or loaded.origin))
         click.echo(f"wrote {plot}", err=fmt != "table")
+
+
+def _warn(result) -> None:
+    for w in result.warnings:
+        click.echo(f"Warning: {w}", err=True)

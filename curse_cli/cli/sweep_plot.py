@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from curse_cli.cli.plotfile import save
 from curse_cli.algebra.scales import format_fraction
-from curse_cli.cli.sweep_render import colour, formula_text, symbols, winners_text
-from curse_cli.sweep.report import Axis, Sweep
+from curse_cli.cli.sweep_render import colour, formula_text, winners_text
+from curse_cli.documents.sweep import symbols
+from curse_cli.sweeps.report import Axis, Sweep
 
 
 def _label(sweep: Sweep, index: int, marks: tuple[str, ...]) -> str:
@@ -53,7 +54,8 @@ def _region_map(ax, sweep: Sweep, marks: tuple[str, ...]) -> list:
         ax.text(x, y, marks[r.index], ha="center", va="center", fontsize=9, fontweight="bold")
     ax.set_xlabel(f"[{ax_x.name}]")
     ax.set_ylabel(f"[{ax_y.name}]")
-    return [Patch(facecolor=colour(r.index), hatch="xx" if r.outcome.tied else None, label=_label(sweep, r.index, marks))
+    return [Patch(facecolor=colour(r.index), hatch="xx" if r.outcome.tied else None,
+                  label=_label(sweep, r.index, marks))
             for r in sweep.regions]
 
 
@@ -64,7 +66,7 @@ def _exponent_line(ax, sweep: Sweep, marks: tuple[str, ...]) -> list:
 
     axis = sweep.axes[0]
     shown = [p for p in sweep.points if p.p_star_exponent is not None]
-    ax.plot([float(p.coords[0]) for p in shown], [float(p.p_star_exponent) for p in shown], "-", color="grey",
+    ax.plot([float(p.coords[0]) for p in shown], [float(p.p_star_exponent) for p in shown], "-", color="grey",  # type: ignore[arg-type]  # shown: points with a prediction
             lw=0.6, zorder=1)
     values = sweep.problem.scale_values()
     for s in sweep.segments:
@@ -75,7 +77,7 @@ def _exponent_line(ax, sweep: Sweep, marks: tuple[str, ...]) -> list:
                     zorder=2)
     for r in sweep.regions:
         xs = [float(p.coords[0]) for p in shown if p.region == r.index]
-        ys = [float(p.p_star_exponent) for p in shown if p.region == r.index]
+        ys = [float(p.p_star_exponent) for p in shown if p.region == r.index]  # type: ignore[arg-type]  # shown: points with a prediction
         ax.scatter(xs, ys, s=18, color=colour(r.index), marker="D" if r.outcome.tied else "o",
                    edgecolors="black" if r.outcome.tied else "none", zorder=3)
     for b in sweep.breakpoints:

@@ -1,6 +1,6 @@
 """Rendering of `curse sweep`: the rich view (a points table and the segments in one
-dimension, a phase diagram and its regions in two), the JSON document (schema
-`curse.sweep/2`, described in `cli/sweep.py`) and the CSV table.
+dimension, a phase diagram and its regions in two) and the CSV table; the JSON document
+is `documents.sweep`'s.
 
 Every region has a symbol and a colour, shared by the table, the terminal map and the
 plot (`sweep_plot`): a letter on a filled cell for a unique winner (`A`, `B`, ...), a
@@ -12,45 +12,29 @@ from __future__ import annotations
 
 import csv
 import io
-import string
 from fractions import Fraction
-from typing import Any
+from typing import Any, Sequence
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from curse_cli.cli.layout import formula, header, name, no_cut
-from curse_cli.cli.render import p_star_text
+from curse_cli.documents.predict import frac, p_star_text
+from curse_cli.documents.sweep import SCHEMA, Texts, symbols, sweep_json  # noqa: F401 - sweep_json, SCHEMA re-exported
 from curse_cli.algebra.scales import BASE, format_fraction, format_linear, format_monomial
-from curse_cli.sweep.report import Outcome, Region, Relation, Segment, Sweep
+from curse_cli.sweeps.report import Outcome, Region, Segment, Sweep
 
-SCHEMA = "curse.sweep/2"
 # matplotlib's tab20, dark shades first: distinct in a terminal and in the plot alike.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
            "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5")
-_UNIQUE = string.ascii_uppercase + string.digits + "#$%&@"
-_TIED = string.ascii_lowercase + "=~^:;"
 MAP_COLUMNS = 70        # the terminal map's largest size, in characters
 MAP_ROWS = 35
 LONG_GRID = 60          # a one-dimensional points table longer than this shows each run's ends
 
 
 # -- what every format shares ---------------------------------------------------------
-
-
-def symbols(sweep: Sweep) -> tuple[str, ...]:
-    """One character per region: upper case for a unique winner, lower case for a tie
-    (`?` once the alphabet runs out; the colour still tells them apart)."""
-    out, counts = [], {False: 0, True: 0}
-    for region in sweep.regions:
-        tied = region.outcome.tied
-        pool = _TIED if tied else _UNIQUE
-        n = counts[tied]
-        out.append(pool[n] if n < len(pool) else "?")
-        counts[tied] = n + 1
-    return tuple(out)
 
 
 def colour(region: int) -> str:
@@ -91,76 +75,6 @@ def interval_text(segment: Segment) -> str:
     return f"{left}{format_fraction(segment.start)}, {format_fraction(segment.stop)}{right}"
 
 
-def _frac(value: Fraction | None) -> str | None:
-    return None if value is None else format_fraction(value)
-
-
-class _Texts:
-    """`format_fraction` for the many repeated exponents of a grid, computed once per
-    distinct object (the sweep shares one Fraction object per distinct value, so the
-    cache is keyed by identity, which is cheaper than hashing a Fraction)."""
-
-    def __init__(self, empty: str | None) -> None:
-        self.empty = empty
-        self.cache: dict[int, str | None] = {}
-
-    def __call__(self, value: Fraction | None) -> str | None:
-        key = id(value)
-        if key not in self.cache:
-            self.cache[key] = self.empty if value is None else format_fraction(value)
-        return self.cache[key]
-
-
-# -- JSON -------------------------------------------------------------------------------
-
-
-def _relation_json(rel: Relation | None, sweep: Sweep) -> dict[str, Any] | None:
-    if rel is None:
-        return None
-    return {"text": rel.text, "constant": format_fraction(rel.constant),
-            "coefficients": {a.name: format_fraction(c) for a, c in zip(sweep.axes, rel.coefficients)}}
-
-
-def _region_json(sweep: Sweep, region: Region, symbol: str) -> dict[str, Any]:
-    o = region.outcome
-    return {
-        "index": region.index,
-        "symbol": symbol,
-        "winners": list(o.winners),
-        "tied": o.tied,
-        "energy": None if o.energy is None else format_monomial(o.energy),
-        "energy_linear": None if o.energy is None else o.energy.linear(),
-        "p_star_powers": None if o.p_star is None else {n: format_fraction(v) for n, v in o.p_star.items()},
-        "p_star": None if o.energy is None else p_star_text(sweep.problem, o.energy),
-        "unreachable": o.unreachable,
-        "points": region.points,
-        "boundaries": [{"other": b.other, "relation": _relation_json(b.relation, sweep), "note": b.note}
-                       for b in region.boundaries],
-    }
-
-
-def sweep_json(sweep: Sweep, document: dict[str, Any], origin: str) -> dict[str, Any]:
-    names = [a.name for a in sweep.axes]
-    marks = symbols(sweep)
-    text = _Texts(None)
-    return {
-        "schema": SCHEMA,
-        "spec": {"origin": origin, **document},
-        "scales": {name: format_fraction(v) for name, v in sweep.problem.scales},
-        "axes": [{"name": a.name, "start": format_fraction(a.start), "stop": format_fraction(a.stop),
-                  "count": a.count} for a in sweep.axes],
-        "points": [{"coords": {n: text(v) for n, v in zip(names, p.coords)}, "region": p.region,
-                    "energy_exponent": text(p.energy_exponent), "p_star_exponent": text(p.p_star_exponent)}
-                   for p in sweep.points],
-        "regions": [_region_json(sweep, r, marks[r.index]) for r in sweep.regions],
-        "segments": [{"start": format_fraction(s.start), "stop": format_fraction(s.stop),
-                      "start_closed": s.start_closed, "stop_closed": s.stop_closed, "region": s.region}
-                     for s in sweep.segments],
-        "breakpoints": [format_fraction(b) for b in sweep.breakpoints],
-        "solves": sweep.solves,
-    }
-
-
 # -- CSV --------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("region", "symbol", "winners", "tied", "energy_exponent", "p_star_exponent", "energy", "p_star",
@@ -190,7 +104,7 @@ def sweep_csv(sweep: Sweep) -> str:
                 "p_star": "" if o.energy is None else formula_text(sweep, o), "unreachable": o.unreachable or ""}
 
     per_region = [outcome_cells(r) for r in sweep.regions]   # formatted once, not per point
-    text = _Texts("")
+    text = Texts("")
 
     for p in sweep.points:
         row = {**per_region[p.region], **dict(zip(axes, map(text, p.coords)))}
@@ -268,7 +182,7 @@ def points_table(sweep: Sweep) -> Table:
         p = sweep.points[item]
         region = sweep.regions[p.region]
         table.add_row(_symbol(region, marks), format_fraction(p.coords[0]), name(winners_text(region.outcome)),
-                      _frac(p.energy_exponent) or "—", _frac(p.p_star_exponent) or "—",
+                      frac(p.energy_exponent) or "—", frac(p.p_star_exponent) or "—",
                       formula(formula_text(sweep, region.outcome)))
     return no_cut(table)
 
@@ -360,7 +274,7 @@ def phase_map(sweep: Sweep) -> Text:
     return text
 
 
-def sweep_view(sweep: Sweep, document: dict[str, Any], origin: str, run: list[str] = ()) -> Group:
+def sweep_view(sweep: Sweep, document: dict[str, Any], origin: str, run: Sequence[str] = ()) -> Group:
     parts: list[Any] = [_headline(sweep, document, origin, list(run)), Text("")]
     if len(sweep.axes) == 1:
         parts += [points_table(sweep), Text("")]

@@ -18,9 +18,9 @@ from curse_cli.solve import lp
 from curse_cli.engine.energy import Optimum, Role, search, without_amplification
 from curse_cli.engine.symbols import display, var
 from curse_cli.engine.patterns import Mechanism, pattern_name
-from curse_cli.engine.report import LayerReport, PatternReport, Quantity
+from curse_cli.engine.report import LayerReport, PatternReport, Quantity, Status
 from curse_cli.algebra.scales import BASE, Monomial, format_monomial
-from curse_cli.algebra.tropical import Space
+from curse_cli.algebra.space import Space
 
 Affine = tuple[Fraction, ...]
 
@@ -138,7 +138,7 @@ class _Reader:
                 if g:
                     v += g * dv
                     sl += g * dsl
-            if (v, sl) > (0, 0):
+            if (v, sl) > (0, 0):  # type: ignore[operator]  # Fractions against int zeros
                 return False
         return True
 
@@ -229,7 +229,7 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     layers: list[LayerReport] = []
     pending: list[tuple[LayerReport, Sequence[int], Affine]] = []
     ones: set[str] = set()
-    status, note = "optimal", None
+    status, note = Status.OPTIMAL, None
     by_layer = {d.layer: o for d, o in zip(program.decisions, opt.choice)}
     for l, step in enumerate(program.pattern, start=1):
         layers.append(LayerReport(l, step, None, (), None))
@@ -258,8 +258,8 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
         else:
             d_index = variables.index(group[0])
             if (reader.feasible_change({d_index: tuple(Fraction(0) for _ in mm.point)})
-                    or _lazy_ties(space, opt, l, step.feature, reader)):
-                status = "trivial"
+                    or _lazy_ties(space, opt, l, step.feature, reader)):  # type: ignore[arg-type]  # a GFL step names its feature
+                status = Status.TRIVIAL
                 layer_note = f"D{l} ∝ 1 is optimal: no amplification, the layer is lazy at the optimum"
                 note = f"layer {l} is lazy at the optimum (D{l} ∝ 1); the pattern reduces to a simpler one"
             cost_vec = next(o.vec for o in program.terms if o.layer == l)
@@ -270,14 +270,14 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
         cost_aff = form_at(cost_row, sol.x)
         pending.append((LayerReport(l, step, corner, tuple(sizes), None, layer_note), cost_vec, cost_aff))
     frozen_ones = frozenset(ones)
-    for report, cost_vec, cost_aff in pending:
+    for report, cost_vec, cost_aff in pending:  # type: ignore[assignment]  # the same vectors, as a sequence
         cost = quantity(space, form_label(space, cost_vec, frozen_ones), cost_aff, reader)
         layers[report.index - 1] = report._replace(cost=cost)
     readout_row = next(r for r in mm.rows if r.tag == (Role.READOUT, 0))
     readout_aff = form_at(readout_row, sol.x)
     readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, reader)
     active = tuple(mm.rows[i].label for i, y in sorted(sol.multipliers.items()) if y > 0)
-    if note is None and any(mm.rows[i].tag[0] is Role.SEARCH for i, y in sol.multipliers.items() if y > 0):
+    if note is None and any(mm.rows[i].tag[0] is Role.SEARCH for i, y in sol.multipliers.items() if y > 0):  # type: ignore[index]  # a row's tag is (role, layer)
         note = ("a magnitude q sits at the search bound |[q]| = Q: the true optimum lies beyond it, "
                 "so this energy is an upper bound")
     energy = affine_monomial(space, sol.t)

@@ -1,38 +1,51 @@
-"""The library's front door: score patterns, rank them, explain one.
+"""The engine's front door: score patterns, rank them, search for the best, and the
+programme operations a sweep's certificates need.
 
-Nothing here prints; the CLI renders what these functions return.
+Sweep, depth, the CLI and the Python API import the engine from here only.  Nothing
+here prints; the CLI renders what these functions return.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Iterable
+from typing import Callable, Iterable
 
-from curse_cli.engine.analysis import read_optimum
-from curse_cli.engine.energy import Folder, Program, build_program, minimise
+from curse_cli.engine.analysis import form_at, read_optimum
+from curse_cli.engine.explain import derivation
+from curse_cli.engine.energy import (Evaluation, Option, Optimum, Program, RowCache, build_program, combination,
+                                     minimise, without_amplification)
+from curse_cli.engine.folder import Folder
 from curse_cli.engine.forked import can_fork, in_two
 from curse_cli.engine.symbols import Box, build_space, pattern_variables, search_bound
-from curse_cli.engine.kernels import Caveat, Truncation, normalises, safe_truncation
-from curse_cli.engine.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
+from curse_cli.engine.kernels import normalises
+from curse_cli.engine.powers import Caveat, Truncation, safe_truncation
+from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
-    PATTERN_CEILING,
+    PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, ceiling, degree_ceiling,
 )
-from curse_cli.engine.patterns import Pattern, count_patterns, enumerate_patterns, pattern_name
+from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns, enumerate_patterns, parse_pattern,
+                                      pattern_name)
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
-from curse_cli.engine.report import Bounded, EngineWarning, PatternReport, Prediction
-from curse_cli.engine.search import Evaluation, best_first
-from curse_cli.algebra.tropical import Space
+from curse_cli.engine.report import (Bounded, EngineWarning, Explanation, LayerReport, PatternReport, Prediction,
+                                     Progress, Quantity, Status)
+from curse_cli.engine.search import Found, Trail, best_first
+from curse_cli.algebra.memo import Memo
+from curse_cli.algebra.space import Space
+
+__all__ = [
+    "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LayerReport", "LimitExceeded",
+    "Mechanism", "Optimum", "Option", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction",
+    "Progress", "Program", "Quantity", "RowCache", "Status", "Step", "Trail", "check_limits", "check_size",
+    "count_patterns", "enumerate_patterns", "explain", "form_at", "parse_pattern", "pattern_name", "predict", "rank",
+    "unreachable_from_supports", "unreachable_reason",
+]
 
 
-class PatternSpaceTooLarge(ValueError):
+class PatternSpaceTooLarge(LimitExceeded):
     """More candidate patterns than the caller allowed."""
-
-
-class LimitExceeded(ValueError):
-    """A problem beyond one of the engine's work limits, refused before any work."""
 
 
 @dataclass(frozen=True)
@@ -48,23 +61,25 @@ class Options:
     max_order: int | None = None
     max_patterns: int = DEFAULT_MAX_PATTERNS
     workers: int | None = None  # processes for large pattern spaces; None: one per core, at most 2
-    raise_by: int = 0  # tests: the safe truncation with this many more orders (and powers)
     max_depth: int = DEFAULT_MAX_DEPTH      # hidden layers
     max_degree: int = DEFAULT_MAX_DEGREE    # target degree k (a target no pattern reaches is answered anyway)
     max_power: int = DEFAULT_MAX_POWER      # the activation's largest finite Hermite order or Taylor power
     max_depth_homogeneous: int = DEFAULT_HOMOGENEOUS_DEPTH   # hidden layers of a ReLU-like (normalised) activation
     max_depth_growing_chi: int | None = None   # a search's hidden layers when chi grows (mean-field); None: max_depth
+    depth_limit: WorkLimit = WorkLimit.DEPTH   # which limit max_depth is (a search's, or one pattern's)
+    # Told how far a long run is (a search's expanded prefixes, a sweep's grid points); the
+    # engine only calls it, the caller shows it.  Not part of what the options compute.
+    progress: Callable[[Progress], None] | None = field(default=None, compare=False, repr=False)
 
     def truncation(self, problem: Problem) -> Truncation:
         if self.max_order is None:
             if unreachable_from_supports(problem.activation, problem.depth, problem.degree) is not None:
                 return Truncation(1, None, 1)   # no pattern carries He_k: nothing above order one is needed
-            safe = safe_truncation(problem.degree, problem.depth)
-            return safe._replace(max_order=safe.max_order + self.raise_by, power_cap=safe.power_cap + self.raise_by)
+            return safe_truncation(problem.degree, problem.depth)
         return Truncation(max_order=self.max_order, max_power=self.max_order)
 
 
-def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[str]) -> tuple[EngineWarning, ...]:
+def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[Caveat]) -> tuple[EngineWarning, ...]:
     """Structured warnings for a truncation that is not certified (the caveats collected
     from the scored patterns' kernels, and an override below the target's order)."""
     out = []
@@ -76,8 +91,9 @@ def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[st
                   *(max(sup.upto(k + 1), default=0) for sup in supports if sup.infinite)])
     if n is not None and n < needed:
         out.append(EngineWarning(
-            "max-order", f"--max-order {n} is below the safe truncation (target order {k}, {act.name} powers up to "
-                         f"{needed}): exponents may differ from the exact ones; omit it for the safe default"))
+            "max-order", f"a truncation at order {n} is below the safe truncation (target order {k}, {act.name} "
+                         f"powers up to {needed}): exponents may differ from the exact ones; omit the override for "
+                         "the safe default"))
     if Caveat.POWERS in caveats and (n is None or n >= needed):
         out.append(EngineWarning(
             "powers", f"the powers of {act.name} were cut without a bound on the higher ones (an input scale "
@@ -90,7 +106,7 @@ def truncation_warnings(problem: Problem, options: Options, caveats: Iterable[st
 
 
 class Context:
-    """One problem's symbol space and kernel cache, shared by all its patterns.
+    """One problem's symbol space, kernels and cache (`memo`), shared by all its patterns.
 
     With a `box` of scale ranges (sweeps), kernels and programmes hold on the whole box
     and `at` moves the point of the linear programmes without recomputing them;
@@ -98,23 +114,22 @@ class Context:
     """
 
     def __init__(self, problem: Problem, options: Options = Options(), box: Box | None = None,
-                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None,
-                 relaxed: bool = False) -> None:
+                 denominators: Iterable[int] = (), patterns: Iterable[Pattern] | None = None) -> None:
         self.problem = problem
         self.options = options
         self.truncation = options.truncation(problem)
-        self.box, self.denominators, self.relaxed = box, tuple(denominators), relaxed
+        self.box, self.denominators = box, tuple(denominators)
         only = None if patterns is None else pattern_variables(patterns)
-        self.space: Space = build_space(problem, box, self.denominators, only, relaxed)
-        self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box))
+        self.space: Space = build_space(problem, box, self.denominators, only)
+        self.memo = Memo()   # results of the rules in this space, for this context's patterns alone
+        self.folder = Folder(problem, self.space, self.truncation, q_bound=search_bound(problem, box), memo=self.memo)
         self.programs: dict[Pattern, Program] = {}
 
     def refined(self, denominators: Iterable[int]) -> Context:
         """The same problem and box in a unit fine enough for `denominators` as well
         (points between grid points): a new context that starts from this one's kernels,
         rescaled to its unit, instead of computing them again."""
-        finer = Context(self.problem, self.options, self.box, [*self.denominators, *denominators],
-                        relaxed=self.relaxed)
+        finer = Context(self.problem, self.options, self.box, [*self.denominators, *denominators])
         factor, rest = divmod(finer.space.unit, self.space.unit)
         assert rest == 0 and finer.space.variables == self.space.variables
         finer.folder.adopt(self.folder, factor)
@@ -128,7 +143,7 @@ class Context:
         return moved
 
     def score(self, pattern: Pattern) -> PatternReport:
-        return self.evaluate(pattern)[2]
+        return self.evaluate(pattern).report
 
     def program(self, pattern: Pattern, keep: bool = False, lean: bool = False) -> Program:
         """The pattern's programme (kept if `keep`; `evaluate` keeps those it scores;
@@ -147,19 +162,41 @@ class Context:
         self.programs[pattern] = program
         name = pattern_name(pattern)
         if not program.decisions[0].options:
-            return program, None, PatternReport(
-                name, pattern, None, None, status="unreachable",
-                note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})")
+            return Evaluation(program, None, PatternReport(
+                name, pattern, None, None, status=Status.UNREACHABLE,
+                note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})"))
         optimum = minimise(self.space, program)
         if optimum is None:
-            return program, None, PatternReport(name, pattern, None, None, status="inconsistent",
-                                                note="no readout path uses every layer the pattern names")
-        return program, optimum, read_optimum(self.space, optimum)
+            return Evaluation(program, None, PatternReport(name, pattern, None, None, status=Status.INCONSISTENT,
+                                                           note="no readout path uses every layer the pattern names"))
+        return Evaluation(program, optimum, read_optimum(self.space, optimum))
+
+    def search(self, top: int, trail: Trail | None = None, seed: Iterable[Pattern] = ()) -> Found:
+        """The `top` best proper patterns and every tie, by best-first search
+        (`engine.search.best_first`, in one process); `trail` records what was scored and
+        dropped, `seed` patterns are scored first."""
+        return best_first(self, top, trail, tuple(seed))
+
+    def minimise(self, program: Program) -> Optimum | None:
+        """The programme's exact optimum (None: no branch uses every layer)."""
+        return minimise(self.space, program)
+
+    def rows(self, program: Program) -> RowCache:
+        """The programme's rows as exact LP rows, converted when first asked for."""
+        return RowCache(self.space, program)
+
+    def combination(self, program: Program, chosen: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+        """The weights of a branch's Fourier-Motzkin bound (`energy.combination`)."""
+        return combination(self.space, program, chosen)
+
+    def without_amplification(self, program: Program, layer: int, feature: str) -> Program:
+        """The programme with layer `layer`'s amplification `D` held at one (lazy)."""
+        return without_amplification(self.space, program, layer, feature)
 
     def reached_orders(self, patterns: Iterable[Pattern]) -> list[int]:
         """Hermite orders present in the last kernel of any of `patterns` (all orders are
         computed here, unlike for scoring, which reads only the target's order)."""
-        folder = Folder(self.problem, self.space, self.truncation, restrict_last=False)
+        folder = Folder(self.problem, self.space, self.truncation, restrict_last=False, memo=self.memo)
         orders: set[int] = set()
         for p in patterns:
             amp = folder.kernel(p).amplitude
@@ -167,55 +204,76 @@ class Context:
         return sorted(orders)
 
 
-def check_size(problem: Problem, options: Options) -> int:
-    """The number of candidate patterns, or `PatternSpaceTooLarge`; the advised
-    `--max-patterns` is given only when it is within `PATTERN_CEILING` (it finishes)."""
+def check_size(problem: Problem, options: Options, limit: WorkLimit = WorkLimit.PATTERNS) -> int:
+    """The number of candidate patterns, or `PatternSpaceTooLarge` (raisable only up to
+    the ceiling: a run there finishes); `limit` says whether they are to be scored or
+    only listed."""
     total = count_patterns(problem.activation, problem.depth)
     if total > options.max_patterns:
-        if total <= PATTERN_CEILING:
-            advice = f"raise it with --max-patterns {total}, or score chosen patterns"
-        else:
-            advice = (f"that is beyond what can be scored (--max-patterns accepts at most {PATTERN_CEILING}); "
-                      f"score chosen patterns")
-        raise PatternSpaceTooLarge(
-            f"{total} candidate patterns for a {problem.depth}-layer network exceed the limit of "
-            f"{options.max_patterns}; {advice} with 'curse compare --pattern ...'"
-        )
+        raise PatternSpaceTooLarge(limit, total, options.max_patterns,
+                                   f"the number of candidate patterns of a {problem.depth}-layer network",
+                                   RULES[limit].ceiling)
     return total
 
 
 def check_limits(problem: Problem, options: Options, degree: bool = True) -> None:
     """Depth, the activation's powers and the target degree against their limits, before
-    any work (`LimitExceeded`, one line naming the limit and the option that raises it).
-    A target whose parity no pattern reaches is not refused for its degree: `predict`
-    answers it from the supports."""
-    if problem.depth > options.max_depth:
-        raise LimitExceeded(f"the network has {problem.depth} hidden layers, above the limit of {options.max_depth}; "
-                            f"raise it with --max-depth {problem.depth}")
+    any work (`LimitExceeded`: which limit, the value and the bound).  A target whose
+    parity no pattern reaches is not refused for its degree: `predict` answers it from
+    the supports."""
     act = problem.activation
-    if normalises(act) and problem.depth > options.max_depth_homogeneous:
-        raise LimitExceeded(
-            f"the network has {problem.depth} hidden layers of {act.name}, above the limit of "
-            f"{options.max_depth_homogeneous} for homogeneous activations: their input scales multiply the terms of "
-            f"each layer (curse predict takes seconds at five layers, about half a minute at six); raise it with "
-            f"--max-depth {problem.depth}")
-    limit = options.max_depth_growing_chi
-    if limit is not None and problem.depth > limit and problem.chi.exponent(problem.scale_values()) > 0:
-        raise LimitExceeded(
-            f"the network has {problem.depth} hidden layers and a readout scale chi = {problem.chi} that grows "
-            f"with d, above the limit of {limit} for a search there (mean-field: curse predict takes seconds at five layers and "
-            f"more than five minutes at six); raise it with --max-depth {problem.depth}, or score chosen patterns "
-            f"with 'curse explain'")
+    for limit, bound in _depth_bounds(problem, options):
+        if problem.depth > bound:
+            subject = {WorkLimit.DEPTH_HOMOGENEOUS: f"the number of hidden layers of {act.name} (ReLU-like)",
+                       WorkLimit.DEPTH_GROWING_CHI: f"the number of hidden layers under a readout scale chi = "
+                                                    f"{problem.chi} that grows with d (mean-field)"}
+            raise LimitExceeded(limit, problem.depth, bound, subject.get(limit, "the number of hidden layers"),
+                                RULES[limit].ceiling)
     top = max([*act.hermite.finite, *(act.taylor.finite if act.taylor is not None else ())], default=0)
-    if top > options.max_power:
-        raise LimitExceeded(f"the activation {act.name} has a term of order {top}, above the limit of {options.max_power}; "
-                            f"raise it with --max-power {top}")
-    if degree and problem.degree > options.max_degree and parity_reachable(act, problem.depth, problem.degree):
-        raise LimitExceeded(f"the target degree {problem.degree} is above the limit of {options.max_degree}; "
-                            f"raise it with --max-degree {problem.degree}")
+    power_ceiling = ceiling(WorkLimit.POWER, problem.depth)
+    assert power_ceiling is not None
+    if top > min(options.max_power, power_ceiling):
+        raise LimitExceeded(WorkLimit.POWER, top, min(options.max_power, power_ceiling),
+                            f"the highest order of {act.name}", power_ceiling)
+    top_degree = degree_ceiling(problem.depth)
+    bound = min(options.max_degree, top_degree)
+    if degree and problem.degree > bound and parity_reachable(act, problem.depth, problem.degree):
+        raise LimitExceeded(WorkLimit.DEGREE, problem.degree, bound, "the target degree", top_degree,
+                            _degree_estimate(problem.depth, problem.degree, top_degree))
+
+
+def _depth_bounds(problem: Problem, options: Options) -> list[tuple[WorkLimit, int]]:
+    """The depth limits that apply to `problem`, each with its bound in force."""
+    bounds = [(options.depth_limit, options.max_depth)]
+    if normalises(problem.activation):
+        bounds.append((WorkLimit.DEPTH_HOMOGENEOUS, options.max_depth_homogeneous))
+    growing = options.max_depth_growing_chi
+    if growing is not None and problem.chi.exponent(problem.scale_values()) > 0:
+        bounds.append((WorkLimit.DEPTH_GROWING_CHI, growing))
+    return bounds
+
+
+def _degree_estimate(depth: int, degree: int, ceiling: int) -> str:
+    """What a degree beyond the ceiling would cost: about twelve times the time and five
+    times the memory per two degrees above it (measured, docs/limits.md)."""
+    if degree <= ceiling or depth == 1:
+        return ""
+    steps = (degree - ceiling) / 2
+    seconds, gigabytes = 5 * 12 ** steps, 0.3 * 5 ** steps
+    return (f"at {depth} hidden layers degree {ceiling} takes about 5 s and 0.3 GB, and each two degrees more about "
+            f"twelve times the time and five times the memory: degree {degree} would need about "
+            f"{_duration(seconds)} and {gigabytes:.3g} GB")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
+    """Why no pattern reaches the target: the orders the last kernels do reach."""
     problem = ctx.problem
     k = problem.degree
     reached = ctx.reached_orders(patterns)
@@ -229,7 +287,8 @@ def unreachable_reason(ctx: Context, patterns: list[Pattern]) -> str:
 PARALLEL_MIN = 120  # below this many patterns a second process costs more than it saves
 
 
-def _score_chunk(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+def _score_chunk(problem: Problem, options: Options,
+                 patterns: list[Pattern]) -> tuple[list[PatternReport], set[Caveat]]:
     """The patterns' reports and the caveats of their kernels."""
     ctx = Context(problem, options, patterns=patterns)
     reports = [ctx.score(p) for p in patterns]
@@ -252,7 +311,8 @@ def _balanced_halves(patterns: list[Pattern], depth: int) -> tuple[list[Pattern]
     return halves
 
 
-def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> tuple[list[PatternReport], set[str]]:
+def score_all(problem: Problem, options: Options,
+              patterns: list[Pattern]) -> tuple[list[PatternReport], set[Caveat]]:
     """Every pattern's report, in the given order, and the caveats of their kernels.
     Large pattern spaces are split in two halves of whole subtrees, one scored in a
     forked process: the results are the same as in one process (each pattern depends
@@ -262,8 +322,8 @@ def score_all(problem: Problem, options: Options, patterns: list[Pattern]) -> tu
     mine, theirs = _balanced_halves(patterns, problem.depth)
     (own, caveats), (other, more) = in_two(lambda: _score_chunk(problem, options, mine),
                                            lambda: _score_chunk(problem, options, theirs))
-    reports = dict(zip(mine, own))
-    reports.update(zip(theirs, other))
+    reports = dict(zip(mine, own, strict=True))
+    reports.update(zip(theirs, other, strict=True))
     return [reports[p] for p in patterns], caveats | more
 
 
@@ -301,7 +361,7 @@ def predict(problem: Problem, options: Options = Options(),
     ranked, winners = rank(reports)
     if winners:
         reason = None
-    elif all(r.status == "unreachable" for r in reports):
+    elif all(r.status is Status.UNREACHABLE for r in reports):
         reason = unreachable_reason(Context(problem, options, patterns=chosen), chosen)
     else:
         reason = NO_PROPER
@@ -312,7 +372,7 @@ NO_PROPER = "no pattern has a proper optimum: each one either misses the target 
 
 
 def _prediction(problem: Problem, options: Options, ranked, winners, reason: str | None, total: int,
-                caveats: Iterable[str], bounded: Bounded | None = None) -> Prediction:
+                caveats: Iterable[Caveat], bounded: Bounded | None = None) -> Prediction:
     p_star = problem.ridge * winners[0].energy if winners else None
     p_exp = p_star.exponent(problem.scale_values()) if p_star is not None else None
     return Prediction(problem, ranked, winners, p_star, p_exp, reason, options.truncation(problem).max_order, total,
@@ -328,3 +388,10 @@ def _searched(problem: Problem, options: Options, top: int) -> Prediction:
     caveats = found.caveats
     bounded = Bounded(top, total - len(ranked), found.theta, found.scored, found.expanded)
     return _prediction(problem, options, ranked, winners, None if winners else NO_PROPER, total, caveats, bounded)
+
+
+def explain(problem: Problem, pattern: Pattern, options: Options = Options()) -> Explanation:
+    """The derivation of one pattern: kernels layer by layer, costs, readout candidates
+    and the constraints active at its optimum (`engine.explain`)."""
+    check_limits(problem, options)
+    return derivation(Context(problem, options, patterns=[pattern]), pattern)

@@ -25,13 +25,13 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from curse_cli.solve import lp
-from curse_cli.engine.kernels import (Feature, Kernel, Truncation, gfl, highest_power, input_kernel, lazy,
-                                      lazy_powers, rescaled, specialise, spike_name)
-from curse_cli.engine.patterns import GP, Mechanism, Pattern, layer_options
-from curse_cli.engine.symbols import display, search_bound, var
-from curse_cli.archs.problem import Problem
+from curse_cli.engine.folder import Folder
+from curse_cli.engine.kernels import Feature, Kernel
+from curse_cli.engine.patterns import Mechanism, Pattern
+from curse_cli.engine.report import PatternReport
+from curse_cli.engine.symbols import display, var
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.algebra.tropical import Space
+from curse_cli.algebra.space import Space
 
 
 class Role(Enum):
@@ -75,141 +75,27 @@ class Program(NamedTuple):
     required: int                    # bit mask of the layers the pattern must use
     variables: tuple[str, ...]
 
+    def readout_need(self) -> int:
+        """The layers the readout's term must rely on itself in a branch that uses every
+        layer: the required ones no cost option relies on (`uses_every_layer` reaches a
+        layer only through the readout's term and the options of the layers reached).  A
+        readout term without them is in no branch that counts."""
+        return _need(self.required, self.decisions[1:])
 
-class Folder:
-    """Kernel states along pattern prefixes, computed once per prefix."""
-
-    def __init__(self, problem: Problem, space: Space, trunc: Truncation, restrict_last: bool = True,
-                 q_bound: int | None = None) -> None:
-        self.restrict_last = restrict_last
-        self.q_bound = q_bound if q_bound is not None else search_bound(problem)
-        self.problem = problem
-        self.space = space
-        self.trunc = trunc
-        self._kernels: dict[Pattern, Kernel] = {
-            (): input_kernel(space, space.form(problem.lambda0), trunc, problem.feature)}
-        self._lazy: dict[Pattern, Kernel] = {}
-        self._powers: dict[Pattern, dict] = {}
-        self._highest = highest_power(problem.activation, trunc)   # of the powers the lazy rule uses
-        self._sibling: tuple[Pattern, dict] | None = None   # the powers of the last lazy prefix released
-        self._rows: dict[tuple, object] = {}
-
-    def adopt(self, other: Folder, factor: int) -> None:
-        """Take the kernels `other` computed for the same problem and box in a unit
-        `factor` times coarser (`kernels.rescaled`), instead of computing them again."""
-        self._kernels.update((p, rescaled(k, factor)) for p, k in other._kernels.items())
-        self._lazy.update((p, rescaled(k, factor)) for p, k in other._lazy.items())
-
-    def rows(self, key: tuple, make):
-        """A layer's rows, built once per (kind, layer, feature, eigenvalue terms)."""
-        held = self._rows.get(key)
-        if held is None:
-            held = self._rows[key] = make()
-        return held
-
-    def form(self, name: str, coefficient: int = 1) -> tuple[int, ...]:
-        return self.space.form({name: Fraction(coefficient)})
-
-    def only(self, length: int) -> int | None:
-        """The last hidden layer's kernel is only read at the target's order."""
-        return self.problem.degree if self.restrict_last and length == self.problem.depth else None
-
-    def scale(self, kind: str, layer: int) -> tuple[str, tuple[int, ...]] | None:
-        """The size `[s_l]` (kind "s") or `[s_f]` of layer `l`'s feature (kind "r"), if the
-        space has it."""
-        name = var(kind, layer)
-        return (name, self.form(name)) if name in self.space.variables else None
-
-    def powers_of(self, prefix: Pattern, need: int = 0) -> dict:
-        """The powers of `K_l`'s amplitude that the next layer's lazy rule uses
-        (`kernels.lazy_powers`): shared by the lazy layer on `prefix` and every GFL
-        layer on it.  With `need`, the highest power is made lean (only its terms that
-        rely on every layer of `need`, for `readout_kernel`) and not remembered."""
-        made = self._made_powers(prefix)
-        if need or self._highest not in made:
-            powers = self._raise(prefix, need, made)
-            if need:
-                return powers
-            made = self._powers[prefix] = powers
-        return made
-
-    def _made_powers(self, prefix: Pattern) -> dict:
-        """The powers of `prefix` made so far: all of them, or, for a prefix one layer
-        short of the network, those below the highest (read at the target's order only,
-        by the last layer's lazy rule: made whole or lean when asked for)."""
-        if prefix not in self._powers:
-            if self._sibling is not None and self._sibling[0] == prefix:
-                return self._sibling[1]
-            whole = self.only(len(prefix) + 1) is None
-            self._powers[prefix] = self._raise(prefix, 0, None, whole)
-        return self._powers[prefix]
-
-    def _raise(self, prefix: Pattern, need: int, made: dict | None, top: bool = True) -> dict:
-        kernel, split = self.kernel(prefix), None
-        if prefix and prefix[-1].kind is Mechanism.SP:
-            # `K_l`'s amplitude is its lazy part's (the lazy sibling's) and the spike's:
-            # raised from the sibling's powers (`kernels.power_list`'s split)
-            sigma = kernel.feature(spike_name(len(prefix)))
-            assert sigma is not None
-            split = (self._made_powers(prefix[:-1] + (GP,)), sigma.amplitude(self.space))
-        return lazy_powers(self.space, self.problem.activation, kernel, self.trunc, self.only(len(prefix) + 1), split,
-                           need=need, top=top, body=made)
-
-    def readout_kernel(self, pattern: Pattern, need: int) -> Kernel:
-        """`kernel(pattern)` for a lean programme (`Rows.program`'s `lean`), which reads
-        only the readout terms that rely on every layer of `need`: when the last layer
-        is lazy, only those are made (the highest power lean, `powers_of`); else the
-        whole kernel.  Not for a polynomial activation, whose input-scale gain adds
-        layers to a term after the powers are made.  Not remembered."""
-        l = len(pattern)
-        act = self.problem.activation
-        if not need or pattern in self._kernels or pattern[-1].kind is not Mechanism.GP or \
-                self.only(l) is None or act.kind == "polynomial":
-            return self.kernel(pattern)
-        below = pattern[:-1]
-        return lazy(self.space, act, self.kernel(below), self.trunc, self.only(l), self.scale("s", l), remember=False,
-                    powers=self.powers_of(below, need), need=need)
-
-    def lazy_of(self, prefix: Pattern) -> Kernel:
-        if prefix not in self._lazy:
-            l = len(prefix) + 1
-            # The last layer's lazy rule is not remembered per space: `release` forgets it.
-            self._lazy[prefix] = lazy(self.space, self.problem.activation, self.kernel(prefix), self.trunc,
-                                      self.only(l), self.scale("s", l), remember=l < self.problem.depth,
-                                      powers=self.powers_of(prefix))
-        return self._lazy[prefix]
-
-    def kernel(self, prefix: Pattern) -> Kernel:
-        """`K_l` after the layers of `prefix`."""
-        if prefix in self._kernels:
-            return self._kernels[prefix]
-        below = prefix[:-1]
-        step = prefix[-1]
-        l = len(prefix)
-        act = self.problem.activation
-        if step.kind is Mechanism.GP:
-            out = self.lazy_of(below)
-        elif step.kind is Mechanism.GFL:
-            out = gfl(self.space, act, self.kernel(below), l, step.feature, self.form(var("D", l, step.feature)),
-                      self.trunc, self.only(l), self.scale("s", l), self.powers_of(below))
-        else:
-            out = specialise(self.space, act, self.kernel(below), self.lazy_of(below), l, step.feature,
-                             self.form(var("M", l)), self.form(var("q", l)),
-                             self.space.form(self.problem.widths[l - 1]), self.trunc, self.scale("r", l), self.only(l))
-        self._kernels[prefix] = out
-        return out
-
-    def release(self, prefix: Pattern) -> None:
-        """Forget what only the complete patterns below `prefix` (one layer short of the
-        network) use: their kernels and the lazy layer on `prefix`.  A search calls it once
-        it is done with them, so that memory follows the open prefixes rather than the
-        patterns seen (they are computed again if asked for)."""
-        self._lazy.pop(prefix, None)
-        powers = self._powers.pop(prefix, None)
-        if prefix[-1:] == (GP,) and powers is not None:
-            self._sibling = (prefix, powers)   # its specialised siblings, expanded next, raise theirs from them
-        for step in layer_options(self.problem.activation, prefix, self.problem.feature):
-            self._kernels.pop(prefix + (step,), None)
+    def uses_every_layer(self, choice: tuple[Option, ...]) -> bool:
+        """Whether the readout's term, and the eigenvalues paid for by the layers it relies
+        on, together rely on every non-lazy layer of the pattern."""
+        by_layer = {d.layer: o for d, o in zip(self.decisions, choice)}
+        used = by_layer[0].prov
+        frontier = used
+        while frontier:
+            new = 0
+            for l, o in by_layer.items():
+                if l and frontier >> l & 1:
+                    new |= o.prov
+            frontier = new & ~used
+            used |= new
+        return self.required & ~used == 0
 
 
 def _neg(vec: tuple[int, ...]) -> tuple[int, ...]:
@@ -222,7 +108,7 @@ def _plus(*vecs: tuple[int, ...]) -> tuple[int, ...]:
 
 class Rows:
     """The rows of a programme, layer by layer (docs/theory.md section 3's table, section
-    5's readout): shared by a pattern's programme and a prefix's relaxed one (`bound`)."""
+    5's readout)."""
 
     def __init__(self, folder: Folder) -> None:
         self.folder = folder
@@ -318,6 +204,7 @@ def layer_rows(folder: Folder, pattern: Pattern, lean: bool = False) -> tuple[Ro
     for l, step in enumerate(pattern, start=1):
         if step.kind is Mechanism.GP:
             continue
+        assert step.feature is not None   # GFL and Sp steps name their feature
         feature = kernels[l - 1].feature(step.feature)
         assert feature is not None
         (rows.gfl if step.kind is Mechanism.GFL else rows.sp)(l, step.feature, feature)
@@ -357,7 +244,7 @@ def without_amplification(space: Space, program: Program, layer: int, feature: s
 
 def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     """Whether a pattern whose last layer `L` specialises may have a branch that uses
-    every non-lazy layer (`uses_every_layer`), judged without making its last kernel.
+    every non-lazy layer (`Program.uses_every_layer`), judged without making its last kernel.
 
     Layer `L`'s bit enters a branch only through the readout's term: no cost option
     carries it (a specialised layer's options are the eigenvalue terms of its feature,
@@ -373,10 +260,11 @@ def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     widest = {}   # a specialised layer: the provenance of all its cost options
     for l, step in enumerate(pattern, start=1):
         if step.kind is Mechanism.SP:
+            assert step.feature is not None
             feature = kernels[l - 1].feature(step.feature)
             assert feature is not None
             widest[l] = functools.reduce(operator.or_, (e.prov for e in feature.eigen), 0)
-    content = kernels[depth - 1].feature(pattern[-1].feature).content
+    content = kernels[depth - 1].feature(pattern[-1].feature).content  # type: ignore[union-attr, arg-type]  # the last layer specialises on a feature of K_{L-1}
     used = frontier = functools.reduce(operator.or_, (t.prov for order in content for t in order), 1 << depth)
     while frontier:
         new = functools.reduce(operator.or_, (p for l, p in widest.items() if frontier >> l & 1), 0)
@@ -387,32 +275,10 @@ def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     return required & ~used == 0
 
 
-def readout_need(program: Program) -> int:
-    """The layers the readout's term must rely on itself in a branch that uses every
-    layer: the required ones no cost option relies on (`uses_every_layer` reaches a
-    layer only through the readout's term and the options of the layers reached).  A
-    readout term without them is in no branch that counts."""
-    return _need(program.required, program.decisions[1:])
-
-
 def _need(required: int, costs: Iterable[Decision]) -> int:
     return required & ~functools.reduce(operator.or_, (o.prov for d in costs for o in d.options), 0)
 
 
-def uses_every_layer(program: Program, choice: tuple[Option, ...]) -> bool:
-    """Whether the readout's term, and the eigenvalues paid for by the layers it relies
-    on, together rely on every non-lazy layer of the pattern."""
-    by_layer = {d.layer: o for d, o in zip(program.decisions, choice)}
-    used = by_layer[0].prov
-    frontier = used
-    while frontier:
-        new = 0
-        for l, o in by_layer.items():
-            if l and frontier >> l & 1:
-                new |= o.prov
-        frontier = new & ~used
-        used |= new
-    return program.required & ~used == 0
 
 
 class RowCache:
@@ -423,7 +289,7 @@ class RowCache:
         self.space = space
         self.program = program
         self.idx = [space.index(v) for v in program.variables]
-        self.rows: dict[int, lp.Row] = {}
+        self.rows: dict[tuple[Option, int], lp.Row] = {}
 
     @cached_property
     def base(self) -> tuple[lp.Row, ...]:
@@ -440,7 +306,8 @@ class RowCache:
         return tuple(Fraction(v, self.space.unit) for v in self.space.direction[:self.space.first_variable])
 
     def row(self, o: Option, tau: int) -> lp.Row:
-        key = id(o)
+        """The option as an exact LP row with `tau` (0: a side condition, -1: `t >= row`)."""
+        key = (o, tau)
         held = self.rows.get(key)
         if held is None:
             u, width = self.space.unit, self.space.first_variable
@@ -484,26 +351,36 @@ class RowCache:
 
 
 class Optimum(NamedTuple):
+    """A programme's exact optimum: the branch chosen, its LP and certified solution."""
+
     program: Program
     choice: tuple[Option, ...]
     solution: lp.Solution
     minmax: lp.MinMax
 
 
+class Evaluation(NamedTuple):
+    """A scored pattern: its programme, exact optimum (None if it has none) and report."""
+
+    program: Program
+    optimum: Optimum | None
+    report: PatternReport
+
+
 def lower_bound(space: Space, vec: tuple[float, ...], nudge: float | None = None) -> float:
+
     """A cheap lower bound on a row (integer or float coefficients) over the free
-    sizes' box, at the nudged point (`nudge`: default the space's)."""
-    low = space.box_min(vec)
+    sizes' box, at the nudged point (`nudge`: default the space's): `Space.minimum`
+    read at one number."""
+    low = space.minimum(vec)
     if low is None:
         return float("-inf")
-    a, b = space.base_value(vec)
-    u = space.unit
     step = space.nudge if nudge is None else nudge
-    return (a * u + low[0] + step * (b * u + low[1])) / u**3
+    return (low[0] + step * low[1]) / space.unit**3
 
 
 def lower_bounds(space: Space, options: tuple[Option, ...], nudge: float | None = None) -> list[float]:
-    """`lower_bound` of many options at once (numpy; the same numbers)."""
+    """`lower_bound` of many options at once (`Space.minimum` vectorised; the same numbers)."""
     if len(options) < 8 or not space.fits_int64:
         return [lower_bound(space, o.vec, nudge) for o in options]
     vecs = np.array([o.vec for o in options], dtype=np.int64)
@@ -532,10 +409,10 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     readout = chosen[0].vec
     f = space.first_variable
     out = [(1, 1, chosen[0])]
-    costs = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
+    costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
     costs += [(o, None) for o in program.terms]
     for option, layer in costs:
-        own = space.remember(("q index", layer), lambda: space.index(var("q", layer))) if layer is not None \
+        own = space.index(var("q", layer)) if layer is not None \
             else next((i for i in range(f, space.size) if option.vec[i]), None)
         if own is None:   # a GFL cost whose D is held fixed: nothing to eliminate
             continue
@@ -555,7 +432,7 @@ def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], n
     for p, q, option in combination(space, program, chosen):
         w = p / q
         weight += w
-        total += w * space.remember(("floats", option.vec), lambda: np.asarray(option.vec, dtype=float))
+        total += w * np.asarray(option.vec, dtype=float)
     return lower_bound(space, tuple(total.tolist()), nudge) / weight
 
 
@@ -582,7 +459,7 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
     widest = [functools.reduce(operator.or_, (o.prov for o in d.options), 0) for d in decisions]
 
     def may_use_every_layer(chosen: tuple[Option, ...]) -> bool:
-        """Whether a completion of `chosen` may use every layer: `uses_every_layer` with
+        """Whether a completion of `chosen` may use every layer: `Program.uses_every_layer` with
         each undecided layer relying on the layers of all its options at once (which
         any one option relies on a subset of)."""
         provs = [o.prov for o in chosen] + widest[len(chosen):]
@@ -600,7 +477,7 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
         if 0 < k < len(decisions) and not may_use_every_layer(chosen):
             return   # no completion counts: skipped without changing which one is found
         if k == len(decisions):
-            if not uses_every_layer(program, chosen):
+            if not program.uses_every_layer(chosen):
                 return
             if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen, nudge) >= best[0] - tol:
                 return

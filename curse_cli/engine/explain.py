@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from curse_cli.engine.analysis import form_label
 from curse_cli.engine.symbols import display
-from curse_cli.engine.api import Context, check_limits
 from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern
-from curse_cli.engine.report import ExplainStep, Explanation, KernelLine
+from curse_cli.engine.report import CostTerm, ExplainStep, Explanation, KernelLine, ReadoutTerm
 from curse_cli.algebra.scales import format_fraction, format_monomial
-from curse_cli.algebra.tropical import Space, Term
+from curse_cli.algebra.space import Space
+from curse_cli.algebra.tropical import Term
+
+if TYPE_CHECKING:   # the front door (`api.explain`) passes its context in
+    from curse_cli.engine.api import Context
 
 
 def _term_label(space: Space, term: Term) -> str:
@@ -17,9 +22,9 @@ def _term_label(space: Space, term: Term) -> str:
     return format_monomial({display(k): v for k, v in mono.items()})
 
 
-def _layers_of(prov: int) -> str:
-    layers = [str(l) for l in range(1, prov.bit_length()) if prov >> l & 1]
-    return "lazy only" if not layers else "relies on layer" + ("s " if len(layers) > 1 else " ") + ", ".join(layers)
+def _layers_of(prov: int) -> tuple[int, ...]:
+    """The layers a readout term relies on (bit l of its provenance)."""
+    return tuple(layer for layer in range(1, prov.bit_length()) if prov >> layer & 1)
 
 
 def _feature_lines(space: Space, kernel: Kernel, degree: int) -> tuple[KernelLine, ...]:
@@ -33,27 +38,28 @@ def _feature_lines(space: Space, kernel: Kernel, degree: int) -> tuple[KernelLin
     return tuple(lines)
 
 
-def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> tuple[str, tuple[str, ...]]:
+def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> tuple[str, tuple[CostTerm, ...]]:
     act = problem.activation.name
     width = format_monomial(problem.widths[l - 1])
     unit = problem.words.unit
     if step.kind is Mechanism.GP:
         return (f"all {width} {unit} lazy: K_{l} = sum_j b_j K_{l - 1}^(∘j) over the Hermite orders j of {act} "
                 f"(components keep their relative scale, Claim iii)"), ()
+    assert feature is not None   # GFL and Sp act on a feature of the input kernel
     lam = " | ".join(_term_label(space, e) for e in feature.eigen)
     f = step.feature
     if step.kind is Mechanism.GFL:
         return (f"GFL on {f}: the eigenvalue of {f} (lambda = {lam}) is raised by D{l} in all {width} {unit}; "
                 f"products containing {f} j times gain D{l}^j (Claim ii); amplified eigenvalue capped at order one"), (
-            f"cost {width} D{l}",)
+            CostTerm(f"{width} D{l}", None, None, "the amplification of every unit"),)
     return (f"Sp on {f}: M{l} of the {width} {unit} take the mean q{l} {f}; they add a spike sigma{l} = "
-            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (f"cost M{l} q{l}^2 / lambda_{f}, lambda_{f} = {lam} ({problem.words.cost})",)
+            f"{act}(q{l} {f}) with eigenvalue M{l}/{width} (Claim i)"), (
+        CostTerm(f"M{l} q{l}^2 / lambda_{f}", f, lam, problem.words.cost),)
 
 
-def explain(problem, pattern: Pattern, options) -> Explanation:
+def derivation(ctx: Context, pattern: Pattern) -> Explanation:
     """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
-    check_limits(problem, options)
-    ctx = Context(problem, options, patterns=[pattern])
+    problem = ctx.problem
     program, optimum, report = ctx.evaluate(pattern)
     space = ctx.space
     steps = []
@@ -64,7 +70,7 @@ def explain(problem, pattern: Pattern, options) -> Explanation:
         steps.append(ExplainStep(l, step, _feature_lines(space, kernel_in, problem.degree), costs, text))
     readout = []
     for option in program.decisions[0].options:
-        readout.append(f"a_y ∝ {form_label(space, option.vec)}   ({_layers_of(option.prov)})")
+        readout.append(ReadoutTerm(form_label(space, option.vec), _layers_of(option.prov)))
     constraints: list[tuple[str, str, str]] = []
     summary = report.note or ""
     if optimum is not None:
@@ -74,7 +80,7 @@ def explain(problem, pattern: Pattern, options) -> Explanation:
             if y == 0:
                 continue
             constraints.append((mm.rows[i].label, format_fraction(y), form_label(space, options[i].vec)))
-        summary = (f"[E] = {report.energy.linear()} = {format_fraction(report.exponent)} "
+        summary = (f"[E] = {report.energy.linear()} = {format_fraction(report.exponent)} "  # type: ignore[union-attr, arg-type]  # a scored pattern
                    f"at the spec's scales; E ∝ {report.energy}")
     return Explanation(report, tuple(steps), tuple(readout), tuple(constraints), summary)
 

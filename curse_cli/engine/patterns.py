@@ -12,6 +12,7 @@ import re
 from enum import Enum
 from typing import Iterator, NamedTuple
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.kernels import Z, spike_name
 from curse_cli.archs.problem import Activation
 
@@ -110,7 +111,7 @@ def count_completions(act: Activation, prefix: Pattern, depth: int) -> int:
 _STEP = re.compile(r"^(GP|GFL|Sp)(?:\(([A-Za-z][A-Za-z0-9]*)\))?$")
 
 
-class PatternError(ValueError):
+class PatternError(CurseError):
     """A pattern name that is not valid for the network."""
 
 
@@ -126,7 +127,8 @@ def parse_pattern(act: Activation, depth: int, name: str, source: str = Z) -> Pa
     for part in parts:
         match = _STEP.match(part.strip())
         if not match or (match.group(1) == "GP") != (match.group(2) is None):
-            raise PatternError(f"cannot read layer {len(steps) + 1} of {name!r}: {part!r}; expected GP, GFL(f) or Sp(f)")
+            raise PatternError(f"cannot read layer {len(steps) + 1} of {name!r}: {part!r}; "
+                               f"expected GP, GFL(f) or Sp(f)")
         step = Step(Mechanism(match.group(1)), match.group(2))
         if step not in layer_options(act, tuple(steps), source):
             feats = ", ".join(available_features(act, tuple(steps), source)) or "none"

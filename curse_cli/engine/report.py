@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from fractions import Fraction
 from typing import NamedTuple
 
 from curse_cli.engine.patterns import Pattern, Step
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import Monomial
+
+
+class Status(str, Enum):
+    """How a pattern's scoring ended (the JSON's `status`): a proper optimum; one that
+    reduces to a simpler pattern (a GFL layer's amplification at one); no branch that
+    uses every layer it names; no readout term that reaches the target."""
+
+    OPTIMAL = "optimal"
+    TRIVIAL = "trivial"
+    INCONSISTENT = "inconsistent"
+    UNREACHABLE = "unreachable"
 
 
 class Quantity(NamedTuple):
@@ -21,7 +33,7 @@ class Quantity(NamedTuple):
 
 
 class LayerReport(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # a field named like tuple.index, which it shadows
     step: Step
     corner: str | None           # Sp: M-Sp, Mag, q-Sp, partial, full, or a face; GFL: None
     sizes: tuple[Quantity, ...]  # the determined sizes or combinations
@@ -39,7 +51,7 @@ class PatternReport(NamedTuple):
     layers: tuple[LayerReport, ...] = ()
     readout: Quantity | None = None
     active: tuple[str, ...] = ()
-    status: str = "optimal"      # optimal | trivial | inconsistent | unreachable
+    status: Status = Status.OPTIMAL
     note: str | None = None
     tie_key: tuple = ()     # (exponent,): equal keys are ties at the spec's point
     order_key: tuple = ()   # ranking: exponent, then growth beyond the point, then simplicity
@@ -51,7 +63,7 @@ class PatternReport(NamedTuple):
     @property
     def counts(self) -> bool:
         """Whether the pattern competes for the prediction (a proper optimum)."""
-        return self.status == "optimal"
+        return self.status is Status.OPTIMAL
 
 
 class EngineWarning(NamedTuple):
@@ -99,14 +111,6 @@ class Prediction(NamedTuple):
     def tied(self) -> bool:
         return len(self.winners) > 1
 
-    def rank_of(self, report: PatternReport) -> int | None:
-        """Competition rank (1, 1, 3, ...) among proper optima; None for the rest.
-        One pattern's; for all of them at once use `ranks` (linear, not quadratic)."""
-        if not report.counts:
-            return None
-        better = sum(1 for p in self.patterns if p.counts and p.tie_key < report.tie_key)
-        return better + 1
-
     def ranks(self) -> dict[str, int]:
         """Every proper optimum's competition rank, by name, in one sort: a pattern's
         rank is one plus the number of proper optima strictly better than it, i.e. the
@@ -126,17 +130,45 @@ class KernelLine(NamedTuple):
     detail: str = ""
 
 
+class Progress(NamedTuple):
+    """How far a long run is, for a caller's progress line: `done` of `total` units of
+    `what` (`total` None: not known in advance, as a search's prefixes)."""
+
+    what: str
+    done: int
+    total: int | None = None
+
+
+class CostTerm(NamedTuple):
+    """A layer's cost term: its formula (`M1 q1^2 / lambda_z`), the component whose
+    eigenvalue it divides by and that eigenvalue (`z`, `1/d`; None for a GFL layer's
+    `N D`), and what it is in words."""
+
+    formula: str
+    component: str | None
+    eigenvalue: str | None
+    words: str
+
+
+class ReadoutTerm(NamedTuple):
+    """A candidate for the readout term a_y: its formula and the layers it relies on
+    (none: the lazy term)."""
+
+    formula: str
+    layers: tuple[int, ...]
+
+
 class ExplainStep(NamedTuple):
     layer: int
     step: Step
     kernel_in: tuple[KernelLine, ...]
-    cost_terms: tuple[str, ...]
+    cost_terms: tuple[CostTerm, ...]
     text: str
 
 
 class Explanation(NamedTuple):
     report: PatternReport
     steps: tuple[ExplainStep, ...]
-    readout_terms: tuple[str, ...]
+    readout_terms: tuple[ReadoutTerm, ...]
     constraints: tuple[tuple[str, str, str], ...]   # (label, multiplier, row at optimum)
     summary: str

@@ -9,20 +9,6 @@ is dropped at once: its cost `N_l D_l` alone reaches `theta` (at equality `D_l =
 and the pattern is trivial).  And a complete pattern is scored exactly only after a
 float search of its programme finds a branch below `theta`.
 
-Prefixes may also be bounded by their relaxed programme (`bound.relaxed_program`, a
-lower bound on every completion's energy) and taken in the order of their bounds:
-with `bound_min`, every prefix with at least that many completions gets one when it
-is taken (first without relaxing any layer with GFL, much cheaper; that bound holds
-for `theta` up to the smallest remaining width, and is recomputed with GFL only where
-it would bound the prefix away but does not hold at `theta`).  A child inherits its
-parent's bound.  Measured, the bound never pays for itself, so the default uses none:
-at `N = d` it is at most 1/2 for almost every prefix, below `theta = 1` (docs/theory.md
-section 11.3 says why), and it drops nothing; seven hidden layers took 53.6 s with
-bounds on prefixes of 2,000 completions or more against 36.9 s without, with the same
-prefixes expanded; at `N = d^2` six layers expanded 454 prefixes instead of 543 but
-took 6.6 s instead of 5.4 s.  The property tests run with a bound at every prefix, so
-it stays checked.
-
 Two processes (`best_first`'s `workers`): once `theta` is known, the open queue is cut
 into *units*, the subtrees below the prefixes of `SPLIT_LAYERS` layers (`_Search.units`),
 in the queue's order.  Two processes then take units one at a time, each claiming the next
@@ -37,7 +23,7 @@ follows the open prefixes.
 
 So the patterns returned are exactly the proper optima with `[E] <= theta` at the end,
 the same as full enumeration would rank first, ties included, whatever the order of
-expansion, wherever bounds were used and however many processes searched.
+expansion and however many processes searched.
 
 Comparisons with `theta` are made at the spec's point in floating point with a margin
 (`MARGIN`) on the side of keeping: a prefix is dropped only when its bound exceeds
@@ -53,26 +39,22 @@ import itertools
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
-from curse_cli.engine.bound import Relaxed, relaxed_program
-from curse_cli.engine.energy import Optimum, Program, search, spike_may_count
+from curse_cli.engine.energy import Evaluation, Program, search, spike_may_count
 from curse_cli.engine.forked import can_fork, in_two
+from curse_cli.engine.powers import Caveat
 from curse_cli.engine.patterns import (Mechanism, Pattern, count_completions, count_patterns, enumerate_patterns,
                                       layer_options)
-from curse_cli.engine.report import PatternReport
+from curse_cli.engine.report import PatternReport, Progress
 
 if TYPE_CHECKING:   # api imports this module
     from curse_cli.engine.api import Context
 
-Evaluation = tuple[Program, Optimum | None, PatternReport]
-"""A scored pattern: its programme, exact optimum (None if it has none) and report."""
-
-_Entry = tuple[float, int, int, Pattern, Relaxed | None]
-"""A queue entry: (bound, -length, tie, prefix, its relaxed programme: None until computed)."""
+_Entry = tuple[float, int, int, Pattern]
+"""A queue entry: (bound inherited from the root, -length, tie, prefix)."""
 
 MARGIN = 1e-6
 PARALLEL_MIN = 2000   # patterns below which one process searches alone (five hidden layers of erf and more)
 SPLIT_LAYERS = 3   # the units two processes claim are the subtrees below prefixes of this many layers
-ROOT = Relaxed(None, None, None)  # type: ignore[arg-type]  - never recomputed: the root is expanded first
 
 
 class Found(NamedTuple):
@@ -88,11 +70,11 @@ class Found(NamedTuple):
     scored: int
     pruned: int
     expanded: int
-    caveats: frozenset[str]   # of the kernels of the patterns scored
+    caveats: frozenset[Caveat]   # of the kernels of the patterns scored
 
 
 class Trail:
-    """What a search did, for a caller that must certify its answer (`sweep.cells`):
+    """What a search did, for a caller that must certify its answer (`sweeps.cells`):
     every pattern scored exactly, with its programme and optimum, and the prefix of
     every subtree bounded away (with `scored`, every pattern exactly once)."""
 
@@ -116,11 +98,11 @@ class _Best:
     def add(self, report: PatternReport) -> None:
         if report.counts:
             self.reports.append(report)
-            bisect.insort(self.exponents, report.exponent)
+            bisect.insort(self.exponents, report.exponent)  # type: ignore[misc]  # a report that counts is scored
 
     def kept(self) -> tuple[PatternReport, ...]:
         theta = self.theta
-        return tuple(r for r in self.reports if theta is None or r.exponent <= theta)
+        return tuple(r for r in self.reports if theta is None or r.exponent <= theta)  # type: ignore[operator]  # kept reports are scored
 
 
 class _Shared:
@@ -160,10 +142,8 @@ class _Search:
     """One best-first search (`best_first`): the queue of prefixes, the best patterns
     found and what was done, for the whole pattern space or one process's share."""
 
-    def __init__(self, ctx: Context, top: int, trail: Trail | None, seeded: tuple[Pattern, ...],
-                 bound_min: int | None) -> None:
-        assert bound_min is None or ctx.relaxed, "relaxed programmes need a context built with relaxed=True"
-        self.ctx, self.trail, self.seeded, self.bound_min = ctx, trail, seeded, bound_min
+    def __init__(self, ctx: Context, top: int, trail: Trail | None, seeded: tuple[Pattern, ...]) -> None:
+        self.ctx, self.trail, self.seeded = ctx, trail, seeded
         problem = ctx.problem
         self.act, self.depth, self.feature = problem.activation, problem.depth, problem.feature
         self.point = problem.scale_values()
@@ -172,11 +152,11 @@ class _Search:
         self.shared: _Shared | None = None
         self.claimable: list[tuple[_Entry, ...]] = []   # the units, when two processes claim them
         self.pruned = self.scored = self.expanded = 0
-        self.caveats: set[str] = set()
+        self.caveats: set[Caveat] = set()
         self.order = itertools.count()
-        # (bound, -length, tie, prefix, its relaxed programme: None until computed); the
-        # root is expanded at once, its children inherit its bound until their own is known
-        self.heap: list[_Entry] = [(float("-inf"), 0, 0, (), ROOT)]
+        # (bound, -length, tie, prefix): the root is expanded at once, its children
+        # inherit its bound, so the queue is depth first with GP before GFL before Sp
+        self.heap: list[_Entry] = [(float("-inf"), 0, 0, ())]
         for pattern in seeded:
             self.score(pattern, ctx.program(pattern))
 
@@ -196,7 +176,7 @@ class _Search:
         if self.trail is not None:
             self.trail.scored.append(evaluation)
         self.caveats |= program.kernels[-1].caveats
-        self.best.add(evaluation[2])
+        self.best.add(evaluation.report)
         if self.shared is not None and self.best.theta is not None:
             self.shared.offer(self.best.theta)
 
@@ -210,20 +190,6 @@ class _Search:
     def cutoff(self) -> float:
         theta = self.theta()
         return float("inf") if theta is None else float(theta) + MARGIN
-
-    def bound(self, prefix: Pattern, relaxed: Relaxed) -> None:
-        """With `theta` known: push `prefix` with the first branch of its relaxed
-        programme below `theta` (the prefix is then expanded), or drop it when there is
-        none and the bound holds at `theta`; when it does not hold, try the programme
-        relaxed with GFL below `theta`, which does."""
-        theta = self.theta()
-        found = search(self.ctx.space, relaxed.program, cutoff=self.cutoff(), nudge=0.0, first=True)
-        if found is not None:
-            heapq.heappush(self.heap, (found[0], -len(prefix), next(self.order), prefix, relaxed))
-        elif relaxed.holds(theta):
-            self.drop(prefix)
-        else:
-            self.bound(prefix, relaxed_program(self.ctx.folder, prefix, theta, self.point))
 
     def run(self, until_theta: bool = False) -> None:
         """Take prefixes until none is left (or, with `until_theta`, until `theta` is
@@ -242,21 +208,15 @@ class _Search:
 
     def take(self) -> None:
         """Take the best prefix: bound it, or expand it."""
-        value, _, _, prefix, relaxed = heapq.heappop(self.heap)
+        value, _, _, prefix = heapq.heappop(self.heap)
         theta = self.theta()
         if theta is not None and self.amplifies_too_wide(prefix, theta):
             self.drop(prefix)   # queued before `theta` came down: a cost alone now reaches it
             return
-        if relaxed is None and theta is not None and self.bound_min is not None and \
-                count_completions(self.act, prefix, self.depth) >= self.bound_min:
-            # First the cheap bound without GFL; the one with GFL only where that would
-            # bound the prefix away but does not hold at theta.
-            self.bound(prefix, relaxed_program(self.ctx.folder, prefix, None, self.point))
-            return
-        if relaxed is not None and value > self.cutoff():
-            self.bound(prefix, relaxed)   # again, at the current theta
-            return
         self.expanded += 1
+        progress = self.ctx.options.progress
+        if progress is not None:
+            progress(Progress("prefixes expanded", self.expanded))
         for step in layer_options(self.act, prefix, self.feature):
             child = prefix + (step,)
             layer = len(child)
@@ -264,7 +224,7 @@ class _Search:
                 self.drop(child)   # its cost alone reaches theta
                 continue
             if layer < self.depth:
-                heapq.heappush(self.heap, (value, -layer, next(self.order), child, None))
+                heapq.heappush(self.heap, (value, -layer, next(self.order), child))
                 continue
             if child in self.seeded:
                 continue
@@ -294,14 +254,13 @@ class _Search:
         shorter prefix is open above it.  A unit a step of which the width test drops is
         dropped here instead.  In the queue's order (of each unit's first entry), so
         that the two processes together still take the subtrees where one would: the
-        units are many and small enough (51 for erf) that claiming alone balances them.
-        (Heaviest first scored more: 65 patterns instead of fewer than 60 at four
-        layers, `N = d`, as `theta` came down later.)"""
+        units are many and small enough (51 for erf) that claiming alone balances them,
+        and `theta` comes down as early as in one process."""
         theta = self.theta()
         split = min(SPLIT_LAYERS, self.depth - 1)
         held: dict[Pattern, list[_Entry]] = {}
         for entry in sorted(self.heap):
-            value, _, _, prefix, _ = entry
+            value, _, _, prefix = entry
             if len(prefix) >= split:
                 held.setdefault(prefix[:split], []).append(entry)
                 continue
@@ -309,7 +268,7 @@ class _Search:
                 if theta is not None and self.amplifies_too_wide(unit, theta, len(prefix)):
                     self.drop(unit)
                 else:
-                    held.setdefault(unit, []).append((value, -split, next(self.order), unit, None))
+                    held.setdefault(unit, []).append((value, -split, next(self.order), unit))
         self.heap = []
         return sorted((tuple(entries) for entries in held.values()), key=min)
 
@@ -328,14 +287,12 @@ class _Search:
 
 
 def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequence[Pattern] = (),
-               bound_min: int | None = None, workers: int | None = 1, parallel_min: int = PARALLEL_MIN) -> Found:
+               workers: int | None = 1, parallel_min: int = PARALLEL_MIN) -> Found:
     """The `top` best proper patterns of `ctx.problem` (and every tie), by a search over
     prefixes.  `ctx` is an `api.Context`; a `trail` records what was scored and
     dropped.  The `seed` patterns (a guess at the best, e.g. the winners at a
     neighbouring point of a sweep) are scored first, so that `theta` is known from the
-    start.  With `bound_min` (`ctx` then built with `relaxed=True`), prefixes with at
-    least that many completions get a relaxed programme (default: none, see the module
-    docstring).  The result depends on neither.
+    start.  The result does not depend on them.
 
     With two `workers` (None: one per core, at most two), no trail and no seed, a space
     of at least `parallel_min` patterns is searched by two processes once `theta` is
@@ -344,7 +301,7 @@ def best_first(ctx: Context, top: int, trail: Trail | None = None, seed: Sequenc
     (`_Shared`), and the two answers are merged exactly (why this is exact: the module
     docstring).  The answer is the same as one process's; the counts
     of work depend on how the two processes' progress interleaves."""
-    search_ = _Search(ctx, top, trail, tuple(dict.fromkeys(seed)), bound_min)
+    search_ = _Search(ctx, top, trail, tuple(dict.fromkeys(seed)))
     problem = ctx.problem
     parallel = (trail is None and not seed and can_fork(workers)
                 and count_patterns(problem.activation, problem.depth) >= parallel_min and problem.depth >= 2)

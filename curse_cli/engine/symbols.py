@@ -7,14 +7,10 @@ from fractions import Fraction
 from typing import Iterable
 
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.algebra.tropical import Space, make_space
+from curse_cli.algebra.space import Space, make_space
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.kernels import normalises, spike_name
 from curse_cli.engine.patterns import Mechanism, Pattern
-
-
-MERGED = "*"
-"""The name of a relaxed layer's merged feature (`engine.bound`)."""
 
 
 def var(kind: str, layer: int, feature: str | None = None) -> str:
@@ -61,7 +57,7 @@ def pattern_variables(patterns: Iterable[Pattern]) -> frozenset[str]:
 
 
 def build_space(problem: Problem, box: Box | None = None, denominators: Iterable[int] = (),
-                only: frozenset[str] | None = None, relaxed: bool = False) -> Space:
+                only: frozenset[str] | None = None) -> Space:
     """The symbols of a problem: its scales, then `M_l, q_l, D_l` for every layer (with
     `only`, just those free sizes: scoring a few patterns of a deep network then works
     in their own variables, not in all of the pattern space's).
@@ -69,8 +65,7 @@ def build_space(problem: Problem, box: Box | None = None, denominators: Iterable
     Bounds: `0 <= [M_l] <= [N_l]`; `[q_l] <= 0` for bounded activations, `|[q_l]| <= Q`
     (`search_bound`); `0 <= [D_l]` and the amplified eigenvalue at most order one, so
     `[D_l] <= -[lambda_0]` on the input component and `[D_l] <= [N_m]` on the spike
-    `sigma_m`.  With `relaxed`, also the amplification `D_l:*` of the merged feature
-    of a relaxed layer (`engine.bound`), bounded by `Q`.
+    `sigma_m`.
     """
     q_max = Monomial({BASE: search_bound(problem, box)})
     variables: dict[str, tuple[Monomial | None, Monomial | None]] = {}
@@ -80,13 +75,6 @@ def build_space(problem: Problem, box: Box | None = None, denominators: Iterable
         variables[var("D", l, problem.feature)] = (Monomial(), problem.lambda0 ** -1)
         for m in range(1, l):
             variables[var("D", l, spike_name(m))] = (Monomial(), problem.widths[m - 1])
-        if relaxed:
-            # Any amplification of a component of K_{l-1} is at most the largest of the
-            # bounds above, hence at most their product (all are at least one).
-            largest = problem.lambda0 ** -1
-            for m in range(1, l):
-                largest = largest * problem.widths[m - 1]
-            variables[var("D", l, MERGED)] = (Monomial(), largest)
     if only is not None:
         variables = {name: bounds for name, bounds in variables.items() if name in only}
     if normalises(problem.activation):

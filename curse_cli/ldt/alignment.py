@@ -202,7 +202,7 @@ def g_evaluator(
         if hi - lo < 1e-12:
             return (u / s) ** k * hermite_coefficient(f, k, s)
         cheb = Chebyshev.interpolate(
-            lambda x: hermite_coefficient(f, k, np.exp(x)), _CHEB_DEGREE, domain=[lo, hi]
+            lambda x: hermite_coefficient(f, k, np.exp(x)), _CHEB_DEGREE, domain=[lo, hi]  # type: ignore[arg-type, return-value]
         )
         return (u / s) ** k * cheb(np.log(s))
 

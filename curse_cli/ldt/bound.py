@@ -154,7 +154,7 @@ def _probe(k: int, phi: Phi | None, sigma_w: float, closed: bool) -> _Probe:
     finite = np.where(np.isfinite(ratio), ratio, np.inf)
     suffix = np.maximum.accumulate(finite[::-1])[::-1]
     b_inf = float(ratio[-1]) if growth == "linear" else 0.0
-    return _Probe(u, suffix, float(np.max(finite)), b_inf, growth)
+    return _Probe(u, suffix, float(np.max(finite)), b_inf, growth)  # type: ignore[arg-type]  # one of the four
 
 
 def _extent(probe: _Probe, lam: float, d: float, sigma_w: float) -> float:
@@ -324,7 +324,8 @@ def chernoff(
     lam = math.exp(x)
     log_z = _log_z(grid, lam)
     t = t_of(lam)
-    return point(t * alpha - N * log_z, t, t_of(lam_max), log_z, _specialised(grid, lam, log_z, d, sigma_w, u_c, N), "ok")
+    return point(t * alpha - N * log_z, t, t_of(lam_max), log_z, _specialised(grid, lam, log_z, d, sigma_w, u_c, N),
+                 "ok")
 
 
 def _specialised(grid: _Grid, lam: float, log_z: float, d: float, sigma_w: float, u_c: float, N: float) -> float:

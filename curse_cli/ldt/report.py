@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.api import predict
 from curse_cli.engine.patterns import Mechanism
 from curse_cli.ldt.bound import LdtPoint, activation_callable, chernoff, log_slopes, tilted_density
@@ -29,7 +30,7 @@ from curse_cli.spec.load import LoadedSpec
 BINS = 12
 
 
-class LdtError(ValueError):
+class LdtError(CurseError):
     """A spec or option `curse ldt` cannot handle (one line; the CLI exits 2)."""
 
 
@@ -200,7 +201,7 @@ def _heuristic(pred: Prediction) -> Heuristic:
         kind=kinds[-1] if kinds else Mechanism.GP,
         energy=main.energy,
         energy_exponent=main.exponent,
-        p_star=_p_star(pred.problem.ridge, main.energy),
+        p_star=_p_star(pred.problem.ridge, main.energy),  # type: ignore[arg-type]  # a winner has an energy
         p_star_exponent=pred.p_star_exponent,
         m=m,
         m_determined=determined,

@@ -62,7 +62,7 @@ def _special(statuses: set[str], h: Heuristic, act: str, k: int) -> Verdict | No
                                  f"heuristic reaches He_{k} with one hidden layer.")
         return Verdict(False, f"disagree: one {act} neuron has no correlation with He_{k}(z) (g = 0), so the "
                               f"bound is infinite, yet the heuristic predicts {h.pattern} with [E] = "
-                              f"{format_fraction(h.energy_exponent)}.")
+                              f"{format_fraction(h.energy_exponent)}.")  # type: ignore[arg-type]  # the heuristic predicts a pattern here
     if h.unreachable is not None:
         return Verdict(False, f"disagree: the heuristic finds no pattern reaching He_{k}, but one {act} neuron "
                               "does correlate with it (g != 0), so the Chernoff energy is finite; a higher "
@@ -72,7 +72,7 @@ def _special(statuses: set[str], h: Heuristic, act: str, k: int) -> Verdict | No
         return Verdict(False, f"no comparison: the Chernoff bound is vacuous. {act} grows faster than linearly "
                               f"(its highest power with the parity of k = {k} is 2 or more), so E[exp(tA)] is "
                               "infinite for every t > 0 and the bound only says E >= 0; the heuristic's [E] = "
-                              f"{format_fraction(h.energy_exponent)} ({h.pattern}{corner}) cannot be checked "
+                              f"{format_fraction(h.energy_exponent)} ({h.pattern}{corner}) cannot be checked "  # type: ignore[arg-type]  # the heuristic predicts a pattern here
                               "this way.")
     return None
 
@@ -96,6 +96,7 @@ def judge(points: tuple[LdtPoint, ...], slopes: tuple[Slope, ...], h: Heuristic,
     special = _special({p.status for p in points}, h, act, k)
     if special is not None:
         return special
+    assert h.energy_exponent is not None   # _special answers every case without a prediction
     he = float(h.energy_exponent)
     last, top = slopes[-1], points[-1]
     pair = [p for p in points if p.d in (last.d_from, last.d_to)]
@@ -108,14 +109,14 @@ def judge(points: tuple[LdtPoint, ...], slopes: tuple[Slope, ...], h: Heuristic,
     counted = (h.m is not None and h.m_determined and h.corner in _COUNTED
                and all(p.status == "ok" for p in points[-2:]))
     mexp = float(h.m.exponent) if h.m is not None else None
-    c_ok = not counted or (last.specialised is not None and abs(last.specialised - mexp) <= tol)
+    c_ok = not counted or (last.specialised is not None and abs(last.specialised - mexp) <= tol)  # type: ignore[operator]  # counted: M is known
     agree = e_ok and c_ok
     e_text = "—" if last.energy is None else _f(last.energy)
     head = (f"{'agree' if agree else 'disagree'}: energy slope {e_text} at d = {_dd(last.d_from)}..{_dd(last.d_to)}"
             f" vs [E] = {format_fraction(h.energy_exponent)} of {h.pattern}")
     if counted:
         c_text = "—" if last.specialised is None else _f(last.specialised)
-        head += f"; specialised-count slope {c_text} vs [{h.m.label}] = {format_fraction(h.m.exponent)}"
+        head += f"; specialised-count slope {c_text} vs [{h.m.label}] = {format_fraction(h.m.exponent)}"  # type: ignore[union-attr]  # counted: M is known
     why = [head + f" (tolerance {tol:g})."]
     if h.tied:
         why.append(f"The heuristic ties {h.pattern} with {', '.join(h.tied)}.")
@@ -136,8 +137,8 @@ def judge(points: tuple[LdtPoint, ...], slopes: tuple[Slope, ...], h: Heuristic,
         why.append("The Chernoff energy is a lower bound on E: a slope above [E] means the heuristic's pattern is "
                    "too optimistic here, unless the slopes have not settled.")
     if counted and not c_ok and not fraction:
-        why.append(f"The count of neurons with |u| > u_c = sigma_w d^(-1/4) does not follow {h.m.label} ∝ "
-                   f"{format_monomial(h.m.formula)}.")
+        why.append(f"The count of neurons with |u| > u_c = sigma_w d^(-1/4) does not follow {h.m.label} ∝ "  # type: ignore[union-attr]  # counted: M is known
+                   f"{format_monomial(h.m.formula)}.")  # type: ignore[union-attr]  # counted: M is known
     why += _caveats(points, slopes, h, act, counted, agree, tol)
     return Verdict(agree, " ".join(why))
 

@@ -52,7 +52,7 @@ def solve_linprog(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.n
 def _bindings():
     """scipy's bundled HiGHS bindings (`scipy.optimize._highspy._core`), loaded from their
     file without running `scipy.optimize`'s package import, which loads all of scipy's
-    optimisers and takes about 0.4 s of a 1 s start-up.  The module is registered under
+    optimisers and dominates a short run's start-up.  The module is registered under
     its own name, so a later `import scipy.optimize` (the linprog path, `curse ldt`)
     finds and reuses it instead of loading the extension twice."""
     name = "scipy.optimize._highspy._core"
@@ -183,11 +183,12 @@ def solve_highs(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.nda
     rhs = b_ub.tolist()
     columns = a_ub.T.tolist()
     if a_eq is not None:
+        assert b_eq is not None, "a_eq comes with b_eq"
         lhs += b_eq.tolist()
         rhs += b_eq.tolist()
         columns = [u + e for u, e in zip(columns, a_eq.T.tolist())]
-    lower, upper = lower.tolist(), upper.tolist()
-    model = _model(c.tolist(), columns, lhs, rhs, lower, upper)
+    lows, ups = lower.tolist(), upper.tolist()
+    model = _model(c.tolist(), columns, lhs, rhs, lows, ups)
     highs = _highs()
     if highs.passModel(model) == _ERROR:
         return Result(2, None, None, None, "HiGHS could not load the model")
@@ -198,7 +199,7 @@ def solve_highs(c: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, lower: np.nda
     solution = highs.getSolution()
     x, row, fun = solution.col_value, solution.row_value, highs.getObjectiveValue()
     tol = _FEASIBILITY_TOL
-    feasible = (fun == fun and all(lo - tol <= v <= up + tol for v, lo, up in zip(x, lower, upper))
+    feasible = (fun == fun and all(lo - tol <= v <= up + tol for v, lo, up in zip(x, lows, ups))
                 and all(r - v >= -tol for r, v in zip(rhs[:m_ub], row))
                 and all(abs(r - v) <= tol for r, v in zip(rhs[m_ub:], row[m_ub:])))
     if not feasible:
@@ -220,8 +221,9 @@ def _self_test() -> bool:
         empty = solve_highs(c, np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([-1.0, -1.0]), lower, upper)
     except (AttributeError, TypeError, ValueError, RuntimeError):  # pragma: no cover
         return False
-    return (free.status == 0 and np.allclose([free.fun, *free.x, *free.marginals], [1.5, 0.5, 1.5, -0.75, -0.25, 0])
-            and fixed.status == 0 and np.allclose([fixed.fun, *fixed.x], [2.0, 1.0, 2.0]) and empty.status == 2)
+    # x and marginals are arrays whenever the status (tested first) is 0
+    return (free.status == 0 and np.allclose([free.fun, *free.x, *free.marginals], [1.5, 0.5, 1.5, -0.75, -0.25, 0])  # type: ignore[misc]
+            and fixed.status == 0 and np.allclose([fixed.fun, *fixed.x], [2.0, 1.0, 2.0]) and empty.status == 2)  # type: ignore[misc]
 
 
 FAST = _h is not None and _self_test()

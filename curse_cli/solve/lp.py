@@ -107,11 +107,6 @@ def _objective(n: int, sign: float = 1.0) -> np.ndarray:
     return c
 
 
-def float_optimum(problem: MinMax) -> float | None:
-    """The optimum in floating point at the nudged point (None: infeasible)."""
-    return float_solve(problem.n_vars, *problem.numeric(problem.nudge))
-
-
 def float_solve(n_vars: int, a: np.ndarray, b: np.ndarray) -> float | None:
     """Minimise `t` subject to `a [x, t] <= b` in floating point (None: infeasible)."""
     res = highs.solve(_objective(n_vars + 1), a, b, *_bounds(n_vars, n_vars + 1))
@@ -213,7 +208,7 @@ class _Exact:
         self.rows: list[list[int]] = []
         self.scale: list[int] = []
         for r in problem.rows:
-            ints, s = _integers((*r.g, r.tau, *r.h))
+            ints, s = _integers((*r.g, r.tau, *r.h))  # type: ignore[arg-type]  # tau is an int, exact as a Fraction
             self.rows.append(ints)
             self.scale.append(s)
         self.point = _integers(problem.point)[0]
@@ -273,6 +268,7 @@ def exact_optimum(problem: MinMax, face: bool = True) -> Solution | None:
             return None
         if res.status != 0:
             raise LPError(f"HiGHS returned status {res.status}: {res.message}")
+        assert res.x is not None and res.marginals is not None   # status 0: optimal
         slack = b - a @ res.x
         marg = np.abs(res.marginals)
         order = sorted(range(len(problem.rows)), key=lambda i: (-marg[i], abs(slack[i])))
@@ -286,8 +282,8 @@ def exact_optimum(problem: MinMax, face: bool = True) -> Solution | None:
         if sol is not None:
             if not face:
                 return sol
-            tight = _face(problem, exact, sol, nudge, a, b)
-            return Solution(sol.t, sol.x, sol.value, tight, sol.multipliers)
+            face_rows = _face(problem, exact, sol, nudge, a, b)
+            return Solution(sol.t, sol.x, sol.value, face_rows, sol.multipliers)
     raise LPError("could not certify the optimum of a linear program exactly")
 
 
@@ -327,6 +323,7 @@ def _face(problem: MinMax, exact: _Exact, sol: Solution, nudge: float, a: np.nda
         res = highs.solve(c, a_ub, b_ub, lower, upper, a_eq if len(eq) else None, b_eq if len(eq) else None)
         if res.status != 0:
             raise LPError(f"face analysis failed: {res.message}")
+        assert res.fun is not None and res.marginals is not None   # status 0: optimal
         if -res.fun > 1e-7:
             return tuple(sorted(eq))
         marg = np.abs(res.marginals)

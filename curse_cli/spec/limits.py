@@ -1,6 +1,7 @@
 """The range of exponents the engine resolves exactly, and values worth a warning.
 
-The engine's linear programmes are solved in floating point and then certified exactly
+The limits' values and reasons live in `curse_cli.limits`; these are their checks.  The
+engine's linear programmes are solved in floating point and then certified exactly
 (`solve.lp`): a float solve must tell apart formulas whose values differ by one over the
 common denominator of the exponents, and its tolerances are about 1e-7.  Beyond about a
 thousand (in size or in denominator) it can no longer, and a run would end in an
@@ -21,12 +22,7 @@ from math import lcm
 from typing import Iterable
 
 from curse_cli.algebra.scales import format_fraction, format_monomial
-
-MAX_EXPONENT = 1000
-"""The largest |exponent| of d a size, ridge or variance may have."""
-
-MAX_DENOMINATOR = 1000
-"""The largest common denominator of all the exponents of one problem."""
+from curse_cli.limits import MAX_DENOMINATOR, MAX_EXPONENT  # noqa: F401 - re-exported
 
 PLAUSIBLE_EXPONENT = 20
 """Above this |exponent| a value is most likely a size written instead of its exponent."""

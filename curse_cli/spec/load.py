@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from curse_cli.archs.fields import ref_doc
+from curse_cli.errors import CurseError
 from curse_cli.archs.problem import Limit, Problem
 from curse_cli.archs.registry import ARCHITECTURES
 from curse_cli.archs.targets import kind_of
@@ -43,7 +44,7 @@ SET_ORIGIN = "--set"
 Overrides = Mapping[str, Any] | Sequence[str]
 
 
-class SpecError(Exception):
+class SpecError(CurseError):
     """A spec that cannot be used: where (`origin`, `path`) and what to do (`message`)."""
 
     def __init__(self, origin: str, path: str, message: str) -> None:
@@ -331,7 +332,8 @@ class _Resolver:
         if limit.low is not None and limit.high is not None:
             bounds = f"between {format_fraction(limit.low)} and {format_fraction(limit.high)}"
         else:
-            bounds = f">= {format_fraction(limit.low)}" if limit.low is not None else f"<= {format_fraction(limit.high)}"
+            bounds = (f">= {format_fraction(limit.low)}" if limit.low is not None
+                      else f"<= {format_fraction(limit.high)}")  # type: ignore[arg-type]  # a limit has a low or a high end
         names = [n for n in limit.size if n != BASE]
         if len(names) == 1 and limit.size == Monomial({names[0]: 1}):
             name = names[0]
@@ -340,7 +342,8 @@ class _Resolver:
             if name in self.overrides:
                 raise SpecError(SET_ORIGIN, name, message)
             raise self.error(f"scales.{name}", message)
-        message = f"{limit.what} must be {limit.plain}: expected a power of d {bounds}, got d^({format_fraction(value)})"
+        message = (f"{limit.what} must be {limit.plain}: expected a power of d {bounds}, "
+                   f"got d^({format_fraction(value)})")
         raise self.error(limit.path, message)
 
     def where(self, name: str) -> tuple[str, str]:
@@ -422,7 +425,7 @@ def _resolve(
     document = {
         "name": spec.name,
         "architecture": net.document,
-        "target": {"kind": spec.target.kind, "degree": spec.target.degree},
+        "target": {"kind": spec.target.kind, "degree": spec.target.degree},  # type: ignore[attr-defined]  # every target model has both
         "scaling": scaling_doc,
         "data": {"measure": spec.data.measure, "target_variance": format_fraction(variance)},
         "ridge": r.ridge,

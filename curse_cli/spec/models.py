@@ -10,7 +10,7 @@ architecture) live in `spec/load.py`.  Exponents are exact `Fraction`s read by
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping, Optional, Union
 
 from pydantic import (
     BaseModel,
@@ -73,14 +73,18 @@ ScalingSpec = Annotated[
 ]
 
 
-ArchitectureSpec = Annotated[
-    Union[tuple(Annotated[a.model, Tag(kind)] for kind, a in ARCHITECTURES.items())],  # type: ignore[misc]
-    Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
-]
-TargetSpec = Annotated[
-    Union[tuple(Annotated[m, Tag(kind_of(m))] for m in target_models())],  # type: ignore[misc]
-    Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
-]
+if TYPE_CHECKING:   # unions built from the registry at import, which a type checker cannot see
+    ArchitectureSpec = Any
+    TargetSpec = Any
+else:
+    ArchitectureSpec = Annotated[
+        Union[tuple(Annotated[a.model, Tag(kind)] for kind, a in ARCHITECTURES.items())],
+        Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
+    ]
+    TargetSpec = Annotated[
+        Union[tuple(Annotated[m, Tag(kind_of(m))] for m in target_models())],
+        Discriminator(lambda value: value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)),
+    ]
 
 
 class Data(_Model):
@@ -168,7 +172,7 @@ def _a(value: Any) -> str:
     return "null" if value is None else names.get(type(value), f"a {type(value).__name__}")
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")

@@ -1,7 +1,7 @@
 """`make bench`: whole-process wall times and in-process throughput.
 
 Not a test (pytest does not collect it): numbers depend on the machine, so they are
-measured and printed, never asserted.  Paste the output into README.md's table.
+measured and printed, never asserted.  Its output goes into docs/performance.md.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def deep() -> None:
     import tempfile
 
     from curse_cli.engine.api import Options, predict as run_predict
-    from curse_cli.engine.limits import DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_SEARCH_DEPTH
+    from curse_cli.limits import DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEPTH as DEFAULT_SEARCH_DEPTH
     from curse_cli.spec.load import load_spec_text
 
     # ReLU up to five layers (its default limit): its kernels are pruned above their
@@ -165,9 +165,9 @@ def deep() -> None:
 
     same = named(searched) == named(full) == named(both)
     print("in process, five hidden layers, erf, He_3, every width d (seconds)")
-    print(f"  {t_search:6.2f}  the search, one process ({searched.bounded.scored} of "
+    print(f"  {t_search:6.2f}  the search, one process ({searched.bounded.scored} of "  # type: ignore[union-attr]  # a search reports what it bounded
           f"{full.total_patterns} patterns scored)")
-    print(f"  {t_both:6.2f}  the search, two processes ({both.bounded.scored} scored)")
+    print(f"  {t_both:6.2f}  the search, two processes ({both.bounded.scored} scored)")  # type: ignore[union-attr]  # a search reports what it bounded
     print(f"  {t_full:6.2f}  --all, every pattern scored (two processes)")
     print(f"  winners and formulas identical (one process, two, --all): {same} ({len(full.winners)} tied winners)")
     if not same:
@@ -181,14 +181,15 @@ def sweeps(three) -> None:
     """`curse sweep` over a 201 x 201 grid of (N1, N2), whole process, in each format;
     and in process, against one full `predict` per grid point."""
     from curse_cli.engine.api import predict as run_predict
-    from curse_cli.sweep.api import parse_axis, sweep
+    from curse_cli.sweeps.api import parse_axis, sweep
 
     repeat = 5
     cmds = [[*CURSE, *SWEEP], [*CURSE, *SWEEP, "--format", "json"], [*CURSE, *SWEEP, "--format", "csv"]]
     print(f"whole process, {repeat} interleaved runs each (seconds: wall median / wall min / CPU median)")
     for cmd, (walls, cpus) in zip(cmds, interleaved(cmds, repeat)):
         label = " ".join(["curse", *cmd[len(CURSE):]])
-        print(f"  {statistics.median(walls):6.3f} / {min(walls):6.3f} / {statistics.median(cpus):6.3f}  {label}  (budget 5 s)")
+        times = f"{statistics.median(walls):6.3f} / {min(walls):6.3f} / {statistics.median(cpus):6.3f}"
+        print(f"  {times}  {label}  (budget 5 s)")
     axes = (parse_axis("N1=0:4:201"), parse_axis("N2=0:4:201"))
     result = sweep(three, axes)
     t = best_of(lambda: sweep(three, axes))

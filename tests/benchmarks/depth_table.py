@@ -3,7 +3,7 @@
 Every width `N_l = d^w` (w = 1 and 2), erf, `He_3` target, standard scaling.  Each row
 is one `predict` by the search for the single best pattern (every tie kept, two
 processes as `curse predict` uses them), so the winners are exactly those full
-enumeration would find.  Prints a Markdown table for README.md, with the time each
+enumeration would find.  Prints a Markdown table for docs/depth.md, with the time each
 search took (in process) at each width.
 
     python tests/benchmarks/depth_table.py [MAX_DEPTH]
@@ -35,7 +35,8 @@ def winners_text(pred) -> str:
 
 def main() -> None:
     top = int(sys.argv[1]) if len(sys.argv) > 1 else 8
-    print("| hidden layers | [P*] at N = d | winners at N = d | [P*] at N = d^2 | winners at N = d^2 | time (s), N = d / d^2 |")
+    print("| hidden layers | [P*] at N = d | winners at N = d | [P*] at N = d^2 | winners at N = d^2 "
+          "| time (s), N = d / d^2 |")
     print("|---|---|---|---|---|---|")
     for depth in range(1, top + 1):
         cells, spent = [], []
@@ -44,7 +45,7 @@ def main() -> None:
             start = time.perf_counter()
             pred = predict(problem, Options(max_depth=max(depth, 6)), top=1)
             spent.append(f"{time.perf_counter() - start:.1f}")
-            cells += [format_fraction(pred.p_star_exponent), winners_text(pred)]
+            cells += [format_fraction(pred.p_star_exponent), winners_text(pred)]  # type: ignore[arg-type]  # every depth has a prediction
         print(f"| {depth} | " + " | ".join(cells) + f" | {' / '.join(spent)} |", flush=True)
 
 

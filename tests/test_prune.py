@@ -14,9 +14,9 @@ from fractions import Fraction as F
 import numpy as np
 
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.algebra.tropical import (
-    CHUNK, PACK_MIN, Space, Term, _class_codes, dominates, make_space, prune, prune_arrays,
-)
+from curse_cli.algebra.prune import CHUNK, PACK_MIN, _class_codes, prune_arrays
+from curse_cli.algebra.space import Space, make_space
+from curse_cli.algebra.tropical import Term, dominates, prune
 
 SCALES = ("N1", "N2", "K")
 
@@ -94,7 +94,7 @@ def reference(space: Space, vecs: np.ndarray, provs: np.ndarray) -> list[int]:
         strength = [space.base_value(t.vec) for t in terms]
     else:
         rows = list(range(len(terms)))
-        strength = [space.base_value(t.vec)[:1] for t in terms]
+        strength = [space.base_value(t.vec)[:1] for t in terms]  # type: ignore[misc]  # the value alone, without the slope
     if len(rows) <= CHUNK:
         return survivors(rows)
     rows.sort(key=lambda i: tuple(-x for x in strength[i]))

@@ -1,4 +1,4 @@
-"""Notes for a prediction outside the heuristic's range (README, Limits of validity):
+"""Notes for a prediction outside the heuristic's range (docs/output.md, Limits of validity):
 fewer samples than the direction to be learned has entries, a vanishing ridge, a `P*` that does not grow with d,
 a growing readout scale (mean-field) with a vanishing ridge, where `P*` can be vacuous.
 Each note is a code (stable, for JSON readers) and a sentence."""

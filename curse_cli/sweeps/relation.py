@@ -10,7 +10,7 @@ import numpy as np
 
 from curse_cli.archs.problem import Problem
 from curse_cli.algebra.scales import BASE, Monomial
-from curse_cli.sweep.report import Axis, Relation
+from curse_cli.sweeps.report import Axis, Relation
 
 
 def relation(problem: Problem, axes: Sequence[Axis], form: Monomial) -> Relation | None:
@@ -45,8 +45,8 @@ def relation_text(names: Sequence[str], coeffs: Sequence[int], constant: int) ->
                 parts.append(f"[{n}]" if c == 1 else f"{c}[{n}]")
         return " + ".join(parts) if parts else "0"
 
-    left = [(c, n) for c, n in zip(coeffs, names) if c > 0]
-    right = [(-c, n) for c, n in zip(coeffs, names) if c < 0]
+    left: list[tuple[int, str | None]] = [(c, n) for c, n in zip(coeffs, names) if c > 0]
+    right: list[tuple[int, str | None]] = [(-c, n) for c, n in zip(coeffs, names) if c < 0]
     if constant > 0:
         left.append((constant, None))
     elif constant < 0:

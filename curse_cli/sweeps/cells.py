@@ -25,32 +25,60 @@ only not shared.
 
 from __future__ import annotations
 
+from enum import Enum
 from fractions import Fraction
 from functools import cached_property
 from math import lcm
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from curse_cli.solve import lp
-from curse_cli.engine.energy import (Optimum, Option, Program, RowCache, combination, minimise, readout_need,
-                                     uses_every_layer, without_amplification)
-from curse_cli.engine.analysis import form_at
-from curse_cli.engine.api import Context, rank
-from curse_cli.engine.patterns import Mechanism, Pattern, enumerate_patterns, pattern_name
-from curse_cli.engine.report import PatternReport
-from curse_cli.engine.search import Evaluation, Trail, best_first
-from curse_cli.sweep.report import Outcome
+from curse_cli.engine.api import (Context, Evaluation, Mechanism, Optimum, Option, Pattern, PatternReport, Program,
+                                  RowCache, Status, Trail, enumerate_patterns, form_at, pattern_name, rank)
+from curse_cli.sweeps.report import Outcome
 
 Affine = tuple[Fraction, ...]
 """Coefficients over (constant, scale_1, ..., scale_S)."""
 
-KINDS = ("ge", "gt", "ge_lex", "gt_lex", "eq")
+
+
+class Sense(Enum):
+    """How a constraint's form compares with zero: `>= 0`, `> 0`, `= 0`, or `>= 0` and
+    `> 0` at the point and just beyond it along the direction of growing sizes (`_LEX`:
+    the pair (value, slope) compared lexicographically, as `predict` compares)."""
+
+    GE = "ge"
+    GT = "gt"
+    EQ = "eq"
+    GE_LEX = "ge_lex"
+    GT_LEX = "gt_lex"
+
+    def holds(self, value: Any, slope: Any = 0) -> Any:
+        """Whether a form of this value (and slope) satisfies it; the plain senses also
+        compare numpy arrays element-wise."""
+        if self is Sense.GE:
+            return value >= 0
+        if self is Sense.GT:
+            return value > 0
+        if self is Sense.EQ:
+            return value == 0
+        pair = (value, slope)
+        return pair >= (0, 0) if self is Sense.GE_LEX else pair > (0, 0)
+
+    def along(self, slope: Fraction) -> Sense:
+        """The plain sense on the side of the point the slope leaves it by (a `_LEX`
+        sense at a form growing along the direction holds with equality too)."""
+        if self is Sense.GE_LEX:
+            return Sense.GE if slope >= 0 else Sense.GT
+        if self is Sense.GT_LEX:
+            return Sense.GE if slope > 0 else Sense.GT
+        return self
 
 
 class Constraint(NamedTuple):
-    """`form(s) >= 0` (ge), `> 0` (gt), the same along the nudge (`_lex`), or `= 0` (eq)."""
+    """`form(s)` compared with zero as `kind` says."""
 
     form: Affine
-    kind: str
+    kind: Sense
     why: str
 
 
@@ -69,10 +97,9 @@ def _sub(a: Affine, b: Affine) -> Affine:
 class _Against:
     """A target's value and slope at the point, for comparing bounds held as integers
     over a positive denominator (`value / den`, `slope / den`) without building a
-    Fraction: certificates compare hundreds of thousands of row bounds with few
-    targets, and Fraction arithmetic was the largest item in a sweep's profile."""
+    Fraction: certificates compare many row bounds with few targets."""
 
-    def __init__(self, kind: str, value: Fraction, slope: Fraction) -> None:
+    def __init__(self, kind: Sense, value: Fraction, slope: Fraction) -> None:
         self.kind = kind
         self.num, self.den = value.numerator, value.denominator
         self.slope_num, self.slope_den = slope.numerator, slope.denominator
@@ -80,12 +107,12 @@ class _Against:
     def good(self, value: int, slope: int, den: int) -> bool:
         """Whether `(value / den, slope / den)` is `kind`-above the target (exactly)."""
         diff = value * self.den - self.num * den
-        if self.kind == "gt":
+        if self.kind is Sense.GT:
             return diff > 0
-        if self.kind == "ge" or diff:
-            return diff >= 0 if self.kind == "ge" else diff > 0
+        if self.kind is Sense.GE or diff:
+            return diff >= 0 if self.kind is Sense.GE else diff > 0
         tilt = slope * self.slope_den - self.slope_num * den
-        return tilt > 0 if self.kind == "gt_lex" else tilt >= 0
+        return tilt > 0 if self.kind is Sense.GT_LEX else tilt >= 0
 
 
 class _Memo:
@@ -94,13 +121,19 @@ class _Memo:
 
     def __init__(self) -> None:
         self.quick: dict[tuple[int, ...], tuple[int, int, Option] | None] = {}
-        self.rows: dict[tuple, tuple[Affine, Constraint]] = {}   # (row, kind, id(target)) -> (target, constraint)
+        self.rows: dict[tuple, Constraint] = {}   # (row, kind, target's number) -> constraint
+        self.targets: dict[Affine, int] = {}      # each target compared with, numbered by value
+
+    def target(self, target: Affine) -> int:
+        """The target's number: equal targets share one (few targets, many rows)."""
+        return self.targets.setdefault(target, len(self.targets))
 
 
 class _Pattern:
     """Certificates for one pattern's branches, at one point."""
 
     def __init__(self, ctx: Context, program: Program, s0: Affine, v: Affine, memo: _Memo | None = None) -> None:
+        self.ctx = ctx
         self.space = ctx.space
         self.program = program
         self.s0, self.v = s0, v
@@ -111,7 +144,7 @@ class _Pattern:
     @cached_property
     def cache(self) -> RowCache:
         """The programme's rows for exact LPs (only a branch no bound closes needs them)."""
-        return RowCache(self.space, self.program)
+        return self.ctx.rows(self.program)
 
     def at(self, form: Affine) -> tuple[Fraction, Fraction]:
         return _at(form, self.s0, self.v)
@@ -134,7 +167,7 @@ class _Pattern:
     def combined(self, chosen: tuple[Option, ...]) -> tuple[list[int], int] | None:
         """`energy.combined_bound`, exactly and as an affine function of the scales: the
         bound times `weight` in units of 1/unit**2 (`_bound_ints`), and `weight`."""
-        parts = combination(self.space, self.program, chosen)
+        parts = self.ctx.combination(self.program, chosen)
         den = lcm(*(q for _, q, _ in parts))
         ints = [0] * self.space.size
         for p, q, option in parts:   # the combination times `den`, in integers
@@ -179,7 +212,7 @@ class _Pattern:
             self._quick[key] = None if ints is None else (*self._point_ints(ints), option)
         return self._quick[key]
 
-    def certify(self, target: Affine | None, kind: str, skip: tuple[Option, ...] | None = None
+    def certify(self, target: Affine | None, kind: Sense, skip: tuple[Option, ...] | None = None
                 ) -> list[Constraint] | None:
         """Constraints keeping every branch's value `kind`-above `target` (None: every
         branch infeasible).  None if some branch cannot be certified at `s0`.
@@ -191,6 +224,7 @@ class _Pattern:
         decisions = program.decisions
         out: list[Constraint] = []
         against = _Against(kind, *self.at(target)) if target is not None else None
+        number = self._memo.target(target) if target is not None else None
         u3 = self.space.unit ** 3
 
         def good(value: int, slope: int, den: int = u3) -> bool:
@@ -205,16 +239,17 @@ class _Pattern:
             return good(value.numerator * (d // value.denominator), slope.numerator * (d // slope.denominator), d)
 
         def emit(bound: Affine, why: str) -> None:
-            out.append(Constraint(_sub(bound, target), kind, why))
+            out.append(Constraint(_sub(bound, target), kind, why))  # type: ignore[arg-type]  # emitted only with a target
 
         def shared(key: tuple, bound, why: str) -> None:
             """`emit(bound(), why)`, made once per point, kind and target for `key` (the
             patterns at one point share most rows and combinations)."""
-            key = (key, kind, id(target))
+            key = (key, kind, number)
             held = self._memo.rows.get(key)
-            if held is None or held[0] is not target:   # the target itself is kept, so its id is not reused
-                held = self._memo.rows[key] = (target, Constraint(_sub(bound(), target), kind, why))
-            out.append(held[1])
+            if held is None:
+                assert target is not None
+                held = self._memo.rows[key] = Constraint(_sub(bound(), target), kind, why)
+            out.append(held)
 
         def closes(option: Option) -> bool:
             q = self.quick(option)
@@ -224,7 +259,7 @@ class _Pattern:
             return True
 
         def leaf(chosen: tuple[Option, ...]) -> bool:
-            if not uses_every_layer(program, chosen) or chosen == skip:
+            if not program.uses_every_layer(chosen) or chosen == skip:
                 return True
             if against is not None and (fm := self.combined(chosen)) is not None and \
                     good(*self._point_ints(fm[0]), u3 * fm[1]):
@@ -235,9 +270,9 @@ class _Pattern:
             sol = lp.exact_optimum(mm, face=False)
             if sol is None:
                 bound = self.infeasible()
-                if bound is None or self.at(bound) <= (0, 0):
+                if bound is None or self.at(bound) <= (0, 0):  # type: ignore[operator]  # Fractions against int zeros
                     return False
-                out.append(Constraint(bound, "gt_lex", "infeasible"))
+                out.append(Constraint(bound, Sense.GT_LEX, "infeasible"))
                 return True
             bound = self.dual(sol, mm)
             if not ok(bound):
@@ -245,7 +280,7 @@ class _Pattern:
             emit(bound, "branch dual")
             return True
 
-        need = readout_need(program)
+        need = program.readout_need()
 
         def walk(k: int, chosen: tuple[Option, ...]) -> bool:
             if k == len(decisions):
@@ -261,7 +296,7 @@ class _Pattern:
             return out
         floor = [q for q in map(self.quick, program.terms) if q is not None and good(q[0], q[1])]
         if floor:
-            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")
+            emit(self.row_bound(max(floor, key=lambda q: q[:2])[2].vec), "row bound")  # type: ignore[arg-type]  # a good row has a bound
             return out
         return out if walk(0, ()) else None
 
@@ -273,12 +308,12 @@ def _basis_rows(opt: Optimum) -> list[Constraint]:
     for row in opt.minmax.rows:
         form = [f + row.tau * t for f, t in zip(form_at(row, sol.x), sol.t)]
         if any(form):
-            out.append(Constraint(tuple(-c for c in form), "ge_lex", f"basis: {row.label}"))
+            out.append(Constraint(tuple(-c for c in form), Sense.GE_LEX, f"basis: {row.label}"))
     return out
 
 
 def _amplified(report: PatternReport) -> list[tuple[int, str]]:
-    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind is Mechanism.GFL]
+    return [(layer.index, layer.step.feature) for layer in report.layers if layer.step.kind is Mechanism.GFL]  # type: ignore[misc]  # a GFL step names its feature
 
 
 def _stays_amplified(ctx: Context, program: Program, report: PatternReport, target: Affine, s0: Affine, v: Affine
@@ -287,8 +322,8 @@ def _stays_amplified(ctx: Context, program: Program, report: PatternReport, targ
     stays strictly above the winner's energy (`analysis._lazy_ties` is then false)."""
     out: list[Constraint] = []
     for layer, feature in _amplified(report):
-        lazy = without_amplification(ctx.space, program, layer, feature)
-        found = _Pattern(ctx, lazy, s0, v).certify(target, "gt")
+        lazy = ctx.without_amplification(program, layer, feature)
+        found = _Pattern(ctx, lazy, s0, v).certify(target, Sense.GT)
         if found is None:
             return None
         out += found
@@ -303,16 +338,16 @@ def _stays_reducible(ctx: Context, program: Program, report: PatternReport, targ
     `<=` theirs.  Then holding the layer lazy reaches the same energy, which is what
     makes it trivial (values at the point, as ties are)."""
     for layer, feature in _amplified(report):
-        lazy = without_amplification(ctx.space, program, layer, feature)
-        opt = minimise(ctx.space, lazy)
+        lazy = ctx.without_amplification(program, layer, feature)
+        opt = ctx.minimise(lazy)
         if opt is None or opt.solution.value != report.exponent:
             continue
-        below = _Pattern(ctx, program, s0, v).certify(target, "ge")
+        below = _Pattern(ctx, program, s0, v).certify(target, Sense.GE)
         if below is None:
             return None
-        rows = [c._replace(kind="ge") for c in _basis_rows(opt)]
+        rows = [c._replace(kind=Sense.GE) for c in _basis_rows(opt)]
         if opt.solution.t != target:
-            rows.append(Constraint(_sub(target, opt.solution.t), "ge", f"layer {layer} stays lazy at the optimum"))
+            rows.append(Constraint(_sub(target, opt.solution.t), Sense.GE, f"layer {layer} stays lazy at the optimum"))
         return below + rows
     return None
 
@@ -329,9 +364,9 @@ def solve_cell(ctx: Context, patterns: Sequence[Pattern], searched: bool = True,
     `patterns` is scored."""
     if searched:
         trail = Trail()
-        if best_first(ctx, 1, trail, seed).theta is not None:
+        if ctx.search(1, trail, seed).theta is not None:
             problem = ctx.problem
-            scored = {e[2].pattern for e in trail.scored}
+            scored = {e.report.pattern for e in trail.scored}
             unscored = [p for prefix in trail.dropped
                         for p in enumerate_patterns(problem.activation, problem.depth, problem.feature, prefix)
                         if p not in scored]
@@ -349,37 +384,34 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
     v = tuple(Fraction(x, u) for x in space.direction[:f])
     point = dict(ctx.problem.scales)
     evaluations = list(evaluations)
-    reports, winners = rank(e[2] for e in evaluations)
+    reports, winners = rank(e.report for e in evaluations)
     target: Affine | None = None
     if winners:
-        first = next(e[1] for e in evaluations if e[2].name == winners[0].name)
+        first = next(e.optimum for e in evaluations if e.report.name == winners[0].name)
         assert first is not None
         target = first.solution.t
     constraints: dict[tuple, Constraint] = {}   # by form and kind: patterns share many
     memo = _Memo()   # row bounds at the point, shared by the patterns' certificates
-    seen: dict[int, Constraint] = {}   # the constraints taken, by id (held here, so no id is reused)
 
     def holding(found: list[Constraint] | None) -> bool:
         """Whether `found` is a certificate holding at the point; if so it is kept."""
         if found is None:
             return False
-        found = [c for c in found if id(c) not in seen]   # shared ones (`_Memo`) come again and again
-        new = [c for c in found if (c.form, c.kind) not in constraints]
+        new = [c for c in found if (c.form, c.kind) not in constraints]   # shared ones come again and again
         if not all(_holds(c, s0, v) for c in new):
             return False   # a condition that only holds on the other side of the point
         constraints.update(((c.form, c.kind), c) for c in new)
-        seen.update((id(c), c) for c in found)
         return True
 
     for pattern in unscored:
         program = ctx.program(pattern, keep=True)
-        if holding(_Pattern(ctx, program, s0, v, memo).certify(target, "gt")):
+        if holding(_Pattern(ctx, program, s0, v, memo).certify(target, Sense.GT)):
             continue
         evaluations.append(ctx.evaluate(pattern, program))
-        reports, now = rank(e[2] for e in evaluations)
+        reports, now = rank(e.report for e in evaluations)
         if now != winners:  # pragma: no cover - the search keeps every winner
             raise AssertionError(f"{pattern_name(pattern)} was bounded away but wins")
-    by_name = {e[2].name: e for e in evaluations}
+    by_name = {e.report.name: e for e in evaluations}
     outcome = Outcome.of(ctx.problem.ridge, winners, None)   # the caller names why a target is unreachable
     alone = Cell(outcome, winners, _pin(ctx, point), point, reports)
     if winners:
@@ -388,23 +420,23 @@ def _certified(ctx: Context, evaluations: Sequence[Evaluation], unscored: Sequen
             program, opt, report = by_name[w.name]
             assert opt is not None
             gfl = _stays_amplified(ctx, program, report, target, s0, v)
-            own = _Pattern(ctx, program, s0, v, memo).certify(opt.solution.t, "ge_lex", skip=opt.choice)
+            own = _Pattern(ctx, program, s0, v, memo).certify(opt.solution.t, Sense.GE_LEX, skip=opt.choice)
             if gfl is None or own is None:
                 return alone
-            tie = [Constraint(_sub(opt.solution.t, target), "eq", f"tie with {w.name}")] \
+            tie = [Constraint(_sub(opt.solution.t, target), Sense.EQ, f"tie with {w.name}")] \
                 if opt.solution.t != target else []
             if not holding(_basis_rows(opt) + gfl + own + tie):
                 return alone
-    elif any(e[2].scored for e in evaluations):
+    elif any(e.report.scored for e in evaluations):
         return alone   # scored patterns, none proper: not certified beyond the point
     names = {w.name for w in winners}
-    for program, opt, report in evaluations:
-        if report.name in names or report.status == "unreachable":
+    for program, _, report in evaluations:
+        if report.name in names or report.status is Status.UNREACHABLE:
             continue
         if target is not None and report.scored and report.exponent == winners[0].exponent:
-            found = _stays_reducible(ctx, program, report, target, s0, v) if report.status == "trivial" else None
+            found = _stays_reducible(ctx, program, report, target, s0, v) if report.status is Status.TRIVIAL else None
         else:
-            found = _Pattern(ctx, program, s0, v, memo).certify(target, "gt")
+            found = _Pattern(ctx, program, s0, v, memo).certify(target, Sense.GT)
         if not holding(found):
             return alone
     return Cell(outcome, winners, tuple(constraints.values()), point, reports)
@@ -428,10 +460,9 @@ def _dot(form: Affine, xs: Affine) -> Fraction:
 
 def _holds(c: Constraint, s0: Affine, v: Affine) -> bool:
     value = _dot(c.form, s0)
-    if c.kind in ("ge", "gt", "eq"):
-        return value >= 0 if c.kind == "ge" else value > 0 if c.kind == "gt" else value == 0
-    pair = (value, _dot(c.form, v))
-    return pair >= (0, 0) if c.kind == "ge_lex" else pair > (0, 0)
+    if c.kind in (Sense.GE, Sense.GT, Sense.EQ):
+        return c.kind.holds(value)
+    return c.kind.holds(value, _dot(c.form, v))
 
 
 def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:
@@ -441,5 +472,5 @@ def _pin(ctx: Context, point: dict[str, Fraction]) -> tuple[Constraint, ...]:
     for i, n in enumerate(names):
         form = [Fraction(0)] * (1 + len(names))
         form[0], form[1 + i] = -point[n], Fraction(1)
-        out.append(Constraint(tuple(form), "eq", "the point"))
+        out.append(Constraint(tuple(form), Sense.EQ, "the point"))
     return tuple(out)

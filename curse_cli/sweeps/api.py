@@ -18,13 +18,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from curse_cli.engine.api import Options, check_limits, check_size, predict
-from curse_cli.sweep.grid import CellSolver
-from curse_cli.sweep.relation import on_grid, relation
+from curse_cli.engine.api import Options, Prediction, check_limits, check_size, predict
+from curse_cli.sweeps.grid import CellSolver
+from curse_cli.sweeps.relation import on_grid, relation
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import Prediction
 from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
-from curse_cli.sweep.report import Axis, Boundary, GridPoint, Outcome, Region, Relation, Segment, Sweep
+from curse_cli.sweeps.report import Axis, Boundary, GridPoint, Outcome, Region, Relation, Segment, Sweep
 
 MAX_POINTS = 250_000
 
@@ -62,7 +61,8 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
     declared = [n for n, _ in problem.scales]
     for flag, axis in zip(("--x", "--y"), axes):
         if axis.name == BASE:
-            raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); sweep a declared scale")
+            raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); "
+                             f"sweep a declared scale")
         if axis.name not in declared:
             where = f" in {origin}" if origin else ""
             raise SweepError(f"{flag} {axis.name}: unknown scale (declared{where}: {', '.join(declared)}); "
@@ -70,7 +70,8 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
         for limit in problem.limits:
             if limit.size != Monomial({axis.name: 1}):
                 continue
-            if (limit.low is not None and axis.start < limit.low) or (limit.high is not None and axis.stop > limit.high):
+            below = limit.low is not None and axis.start < limit.low
+            if below or (limit.high is not None and axis.stop > limit.high):
                 low = "" if limit.low is None else f" >= {format_fraction(limit.low)}"
                 high = "" if limit.high is None else f" <= {format_fraction(limit.high)}"
                 joint = " and" if low and high else ""
@@ -201,8 +202,8 @@ def assemble(problem: Problem, axes: tuple[Axis, ...], labels: Sequence[int], la
                 found.append(Boundary(q, rel, note))
 
     if segments:
-        for a, b in zip(segments, segments[1:]):
-            edge(a.region, b.region, relation(problem, axes, Monomial({axes[0].name: 1, BASE: -a.stop})))
+        for left, right in zip(segments, segments[1:]):
+            edge(left.region, right.region, relation(problem, axes, Monomial({axes[0].name: 1, BASE: -left.stop})))
     else:
         pairs: dict[tuple[int, int], tuple[int, int]] = {}
         flat = ids.tolist()
@@ -250,5 +251,5 @@ def sweep(problem: Problem, axes: tuple[Axis, ...], options: Options = Options()
     solver = CellSolver(problem, axes, options)
     labels = solver.cover_grid()
     segments = solver.cover_line() if len(axes) == 1 and axes[0].count > 1 else []
-    return assemble(problem, axes, labels, [p.outcome for p in solver.pieces], solver.solves, segments,
+    return assemble(problem, axes, labels, [p.outcome for p in solver.pieces], solver.solves, segments,  # type: ignore[arg-type]  # an array of region labels
                     resolve=solver.boundary)

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import NamedTuple, Sequence
 
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import PatternReport
+from curse_cli.engine.api import PatternReport
 from curse_cli.algebra.scales import Monomial
 
 
@@ -24,7 +24,7 @@ class Axis(NamedTuple):
     name: str
     start: Fraction
     stop: Fraction
-    count: int
+    count: int  # type: ignore[assignment]  # a field named like tuple.count, which it shadows
 
     @property
     def values(self) -> tuple[Fraction, ...]:
@@ -53,7 +53,7 @@ class Outcome(NamedTuple):
         """The outcome of ranked winners (the first one's formula, as `predict` gives it)."""
         if not winners:
             return cls((), None, None, unreachable)
-        return cls(tuple(w.name for w in winners), winners[0].energy, ridge * winners[0].energy)
+        return cls(tuple(w.name for w in winners), winners[0].energy, ridge * winners[0].energy)  # type: ignore[operator]  # a winner has an energy
 
     @property
     def tied(self) -> bool:
@@ -87,7 +87,7 @@ class Boundary(NamedTuple):
 
 
 class Region(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # a field named like tuple.index, which it shadows
     outcome: Outcome
     points: int                      # grid points in it
     boundaries: tuple[Boundary, ...]
@@ -116,7 +116,7 @@ class Sweep(NamedTuple):
     def breakpoints(self) -> tuple[Fraction, ...]:
         """Where the outcome changes along a one-dimensional sweep (exact)."""
         out: list[Fraction] = []
-        for a, b in zip(self.segments, self.segments[1:]):
+        for a in self.segments[:-1]:
             if not out or out[-1] != a.stop:
                 out.append(a.stop)
         return tuple(out)

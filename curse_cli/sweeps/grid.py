@@ -16,13 +16,12 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from curse_cli.engine.api import Context, Options, unreachable_reason
-from curse_cli.engine.patterns import Pattern, enumerate_patterns
-from curse_cli.engine.report import PatternReport
+from curse_cli.engine.api import (Context, Options, Pattern, PatternReport, Progress, Status, enumerate_patterns,
+                                  unreachable_reason)
 from curse_cli.archs.problem import Problem
-from curse_cli.sweep.cells import Cell, Constraint, solve_cell
-from curse_cli.sweep.relation import on_grid, relation
-from curse_cli.sweep.report import Axis, Outcome, Relation, Segment
+from curse_cli.sweeps.cells import Cell, Constraint, Sense, solve_cell
+from curse_cli.sweeps.relation import on_grid, relation
+from curse_cli.sweeps.report import Axis, Outcome, Relation, Segment
 
 PAD = Fraction(1)
 MAX_LINE_SOLVES = 400
@@ -30,16 +29,15 @@ BOUNDARY_SOLVES = 4   # extra solves allowed per boundary between two regions
 
 
 class Linear(NamedTuple):
-    """`constant + sum(coefficients[i] x_i)` `>= 0` (ge), `> 0` (gt) or `= 0` (eq) in the
-    swept exponents `x`."""
+    """`constant + sum(coefficients[i] x_i)` `>= 0`, `> 0` or `= 0` (`kind`: a plain
+    sense) in the swept exponents `x`."""
 
     constant: Fraction
     coefficients: tuple[Fraction, ...]
-    kind: str
+    kind: Sense
 
     def holds(self, x: Sequence[Fraction]) -> bool:
-        value = self.constant + sum((c * v for c, v in zip(self.coefficients, x)), Fraction(0))
-        return value >= 0 if self.kind == "ge" else value > 0 if self.kind == "gt" else value == 0
+        return self.kind.holds(self.constant + sum((c * v for c, v in zip(self.coefficients, x)), Fraction(0)))
 
 
 class Piece(NamedTuple):
@@ -111,7 +109,7 @@ class CellSolver:
         self.solves += 1
         seed = [w.pattern for w in self.pieces[-1].cell.winners] if self.pieces else []
         cell = solve_cell(ctx, self.patterns, seed=seed)
-        if not cell.winners and all(r.status == "unreachable" for r in cell.reports):
+        if not cell.winners and all(r.status is Status.UNREACHABLE for r in cell.reports):
             cell = cell._replace(outcome=cell.outcome._replace(unreachable=self.unreachable(ctx)))
         v = [Fraction(d, ctx.space.unit) for d in ctx.space.direction[1:ctx.space.first_variable]]
         piece = Piece(cell.outcome, self._restrict(cell.constraints, v), cell)
@@ -125,13 +123,8 @@ class CellSolver:
         for c in constraints:
             form = c.form
             slope = sum((a * b for a, b in zip(form[1:], v)), Fraction(0))
-            kind = c.kind
-            if kind == "ge_lex":
-                kind = "ge" if slope >= 0 else "gt"
-            elif kind == "gt_lex":
-                kind = "ge" if slope > 0 else "gt"
+            kind = c.kind.along(slope)
             constant = form[0]
-            coeffs = []
             for name, a in zip(self.scale_names, form[1:]):
                 if name in self.names:
                     continue
@@ -144,11 +137,11 @@ class CellSolver:
 
     def _binding(self, lin: Linear) -> bool:
         """False if the constraint holds on the whole sweep box."""
-        if lin.kind == "eq":
+        if lin.kind is Sense.EQ:
             return True
         low = lin.constant + sum((min(c * a.start, c * a.stop) for c, a in zip(lin.coefficients, self.axes)),
                                  Fraction(0))
-        return not (low > 0 or (low == 0 and lin.kind == "ge"))
+        return not (low > 0 or (low == 0 and lin.kind is Sense.GE))
 
     # -- the grid -----------------------------------------------------------------------
 
@@ -162,6 +155,8 @@ class CellSolver:
         for k in range(total):
             if cell[k] >= 0:
                 continue
+            if self.options.progress is not None:
+                self.options.progress(Progress("grid points answered", int(np.count_nonzero(cell >= 0)), total))
             x = tuple(a.start + int(i) * a.step for a, i in zip(self.axes, index[:, k]))
             piece = self.solve(x)
             open_ = np.flatnonzero(cell < 0)
@@ -174,8 +169,8 @@ class CellSolver:
         constraint times a positive integer is integer-affine in the indices."""
         mask = np.ones(idx.shape[1], dtype=bool)
         for lin in piece.constraints:
-            value, _ = on_grid(lin.constant, lin.coefficients, self.axes, idx)
-            mask &= (value >= 0) if lin.kind == "ge" else (value > 0) if lin.kind == "gt" else (value == 0)
+            value, _ = on_grid(lin.constant, lin.coefficients, self.axes, idx)  # type: ignore[arg-type]  # an index array is a sequence of rows
+            mask &= lin.kind.holds(value)
         return mask
 
     # -- boundaries between neighbouring grid points ---------------------------------------
@@ -303,18 +298,18 @@ class CellSolver:
                        for iv, o in pieces])
 
 
-def _interval(constraints: Sequence[tuple[int, int, str]], lo: Fraction, hi: Fraction) -> Interval:
+def _interval(constraints: Sequence[tuple[int, int, Sense]], lo: Fraction, hi: Fraction) -> Interval:
     """The solutions within `[lo, hi]` of one-dimensional constraints `c0 + c1 t`
     `>= 0`, `> 0` or `= 0` (integers `c0`, `c1` and the kind)."""
     iv = Interval(lo, True, hi, True)
     for c0, c1, kind in constraints:
-        closed = kind != "gt"
+        closed = kind is not Sense.GT
         if c1 == 0:
-            if not (c0 >= 0 if kind == "ge" else c0 > 0 if kind == "gt" else c0 == 0):
+            if not kind.holds(c0):
                 return Interval(lo, False, lo, False)
             continue
         r = Fraction(-c0, c1)
-        if kind == "eq":
+        if kind is Sense.EQ:
             iv = _tighten_hi(_tighten_lo(iv, r, True), r, True)
         elif c1 > 0:
             iv = _tighten_lo(iv, r, closed)
@@ -367,6 +362,6 @@ def _normalise(lin: Linear) -> Linear | None:
     for v in ints:
         g = gcd(g, v)
     g = g or 1
-    if lin.kind == "eq" and next((v for v in ints[1:] if v), 1) < 0:
+    if lin.kind is Sense.EQ and next((v for v in ints[1:] if v), 1) < 0:
         g = -g
     return Linear(Fraction(ints[0] // g), tuple(Fraction(v // g) for v in ints[1:]), lin.kind)

@@ -15,9 +15,7 @@ from typing import NamedTuple
 
 import yaml
 
-from curse_cli.engine.api import Options, check_limits, predict
-from curse_cli.engine.reach import unreachable_from_supports
-from curse_cli.engine.report import PatternReport, Prediction
+from curse_cli.engine.api import Options, PatternReport, Prediction, check_limits, predict, unreachable_from_supports
 from curse_cli.spec.load import LoadedSpec, SpecError, load_spec_text
 
 MAX_LAYERS = 64   # the most hidden layers `--layers` names (far beyond what a search finishes)
@@ -79,7 +77,8 @@ def with_depth(loaded: LoadedSpec, depth: int) -> LoadedSpec:
     try:
         return load_spec_text(yaml.safe_dump(doc, sort_keys=False), loaded.origin)
     except SpecError as err:
-        raise SpecError(err.origin, err.path, f"{err.message} (in the network cut to {depth} hidden layer{'s' * (depth != 1)})") \
+        layers = f"{depth} hidden layer{'s' * (depth != 1)}"
+        raise SpecError(err.origin, err.path, f"{err.message} (in the network cut to {layers})") \
             from None
 
 
