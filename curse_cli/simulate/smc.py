@@ -119,9 +119,9 @@ def _stage(family, config: SMCConfig, fresh: bool, key, state: tuple, controls: 
     kernel = adaptive_tempered.build_kernel(base, new, mutate, blackjax.hmc.init, resampling.systematic,
                                             config.target_ess)
     params = {"step_size": step[None], "inverse_mass_matrix": inv_mass[None]}
-    state, info = kernel(key, TemperedSMCState(particles, weights, lam), config.mutations, params)
+    moved, info = kernel(key, TemperedSMCState(particles, weights, lam), config.mutations, params)
     acceptance = jnp.mean(jnp.nan_to_num(info.update_info.acceptance_rate, nan=0.0))
-    return state.particles, state.weights, state.tempering_param, info.log_likelihood_increment, acceptance
+    return moved.particles, moved.weights, moved.tempering_param, info.log_likelihood_increment, acceptance
 
 
 def _weighted_variance(particles, weights):
