@@ -199,12 +199,12 @@ def sweep(spec: SpecLike, x: str, y: str | None = None, *, set: Overrides = None
     from curse_cli.sweeps.api import SweepError, check_axes, parse_axis
     from curse_cli.sweeps.api import sweep as run
 
-    axes = (parse_axis(x, "--x"),) if y is None else (parse_axis(x, "--x"), parse_axis(y, "--y"))
+    axes = (parse_axis(x, "x"),) if y is None else (parse_axis(x, "x"), parse_axis(y, "y"))
     loaded = load(spec, set)
     fixed = parse_overrides(() if set is None else set)
-    for flag, axis in zip(("--x", "--y")[:len(axes)], axes, strict=True):
+    for index, axis in enumerate(axes):
         if axis.name in fixed:
-            raise SweepError(f"{flag} {axis.name}: the scale is swept, so it cannot also be given with --set")
+            raise SweepError(f"{axis.name}: the scale is swept, so it cannot also be set (an override)", index)
     check_axes(loaded.problem, axes, loaded.origin)
     with naming(loaded.origin):
         result = run(loaded.problem, axes, settings.options(search=False))

@@ -27,6 +27,7 @@ class WorkLimit(enum.Enum):
     DEPTH_GROWING_CHI = "depth-growing-chi"  # hidden layers of a search whose readout scale grows
     DEGREE = "degree"                        # the target's Hermite degree
     POWER = "power"                          # the activation's largest Hermite order or Taylor power
+    TERMS = "terms"                          # the activation's Taylor powers: how many times the highest
     PATTERNS = "patterns"                    # candidate patterns scored one by one (--all)
     LISTED = "listed"                        # candidate patterns listed by name, unscored (patterns)
     ORDER = "order"                          # an expert truncation of Hermite orders
@@ -68,6 +69,12 @@ RULES: dict[WorkLimit, Rule] = {
         "each power of a polynomial activation multiplies the terms of every layer: a dense polynomial of degree "
         "16 takes about 3 s at two hidden layers, of degree 6 more than 30 s at three; one layer answers degree "
         "64 at once"),
+    WorkLimit.TERMS: Rule(
+        "Taylor powers times the highest power", 4096, None,
+        "each layer raises the terms of the one below to every power of a polynomial activation, so the work "
+        "grows with how many powers it has and how high they go: at four hidden layers v^3 (1 power times 3) "
+        "and 1 + v + v^2 (2 times 2) answer in about a second, v + v^3 (2 times 3) and v^5 take about 20 to 30 s, "
+        "1 + v + v^2 + v^3 (3 times 3) more than five minutes; at five, v^3 more than a minute"),
     WorkLimit.PATTERNS: Rule(
         "candidate patterns", 2000, 5000,
         "ranking every pattern scores each one: four layers (299 patterns) take about 7 s, 5000 patterns a few "
@@ -105,7 +112,29 @@ DEFAULT_TOP = 5   # patterns predict and compare rank by best-first search unles
 CEILING_BY_DEPTH = {
     WorkLimit.DEGREE: {1: 400, 2: 13, 3: 13, 4: 13},
     WorkLimit.POWER: {1: 64, 2: 16, 3: 4, 4: 3},
+    WorkLimit.TERMS: {1: 4096, 2: 256, 3: 16, 4: 4, 5: 2},
 }
+
+# Measured runs beyond the `TERMS` ceiling (depth: (product, what ran, how long)), quoted
+# as the estimate of a refusal: the largest measured product not above the one asked.
+TERMS_MEASURED = {
+    3: ((25, "1 + v + ... + v^5", "about 16 s"), (36, "a dense polynomial of degree 6", "more than 30 s")),
+    4: ((5, "v^5", "about 28 s"), (6, "v + v^3", "about 20 s"), (9, "1 + v + v^2 + v^3", "more than five minutes")),
+    5: ((3, "v^3", "more than a minute"), (4, "v + v^2", "about 22 s")),
+}
+
+
+def terms_estimate(depth: int, product: int) -> str:
+    """What a product of Taylor powers beyond the ceiling costs, from the nearest
+    measured run at the same depth or a shallower one (a deeper run costs more)."""
+    for at in sorted((d for d in TERMS_MEASURED if d <= depth), reverse=True):
+        runs = [run for run in TERMS_MEASURED[at] if run[0] <= product]
+        if runs:
+            measured, which, took = runs[-1]
+            deeper = "" if at == depth else f", and {depth} layers take longer"
+            return (f"each layer raises the terms below to every power, so the work grows with how many powers and "
+                    f"how high: at {at} hidden layers {which} ({measured}) took {took}{deeper}")
+    return ""
 
 
 def ceiling(limit: WorkLimit, depth: int) -> int | None:

@@ -221,7 +221,7 @@ def test_patch_override_beyond_d_is_refused():
     text = CNN % dict(N="1", S="S", S_scale=", S: 1/2", k=3, readout="per-patch", act="erf", scaling="standard")
     with pytest.raises(SpecError) as info:
         load_spec_text(text, "x.yaml", ["S=2"])
-    assert str(info.value).startswith("--set: S: S is the patch size")
+    assert str(info.value).startswith("overrides: S: S is the patch size")
 
 
 def test_bundled_specs_round_trip_their_documents():

@@ -268,3 +268,50 @@ def test_he_999_is_answered_or_refused_in_one_line_never_recursion():
     assert set(chain) == set(range(1, 1000)) and all(chain[m] == 0 for m in range(2, 1000))
     assert power_chain([1, 2, 4]) == {1: 0, 2: 0, 4: 2}   # ReLU's lazy rule: 4 = 2 squared, no cube
     assert power_chain([4]) == {1: 0, 2: 1, 4: 2} and power_chain([3]) == {1: 0, 2: 1, 3: 0}
+
+
+# (activation, its Taylor powers of degree >= 1 worked out by hand)
+TAYLOR = {"cubic": {3}, "{polynomial: [1, 0, 0, 1]}": {3}, "{polynomial: [1, 1, 1]}": {1, 2},
+          "{polynomial: [0, 1, 0, 1]}": {1, 3}, "{polynomial: [1, 1, 0, 1]}": {1, 3},
+          "{polynomial: [0, 0, 1, 1]}": {2, 3}, "{polynomial: [1, 1, 1, 1]}": {1, 2, 3}}
+
+
+@pytest.mark.parametrize("act, depth, refused", [
+    ("cubic", 4, False), ("{polynomial: [1, 0, 0, 1]}", 4, False), ("{polynomial: [1, 1, 1]}", 4, False),
+    ("{polynomial: [0, 1, 0, 1]}", 4, True), ("{polynomial: [1, 1, 0, 1]}", 4, True),
+    ("{polynomial: [0, 0, 1, 1]}", 4, True), ("{polynomial: [1, 1, 1, 1]}", 4, True),
+    ("{polynomial: [1, 1, 1, 1]}", 3, False), ("cubic", 5, True), ("{polynomial: [1, 1, 1]}", 5, True),
+])
+def test_a_polynomial_is_bounded_by_its_taylor_powers_not_its_highest_order(act, depth, refused):
+    """v^3, 1 + v^3, v + v^3 and 1 + v + v^3 share Hermite orders {1, 3} and the highest
+    order 3, yet at four layers the first two answer in under a second and the last two
+    take 20-30 s (docs/limits.md): the count of Taylor powers times the highest decides,
+    at most 4 at four hidden layers and 2 at five.  Checked before any work: no slow run."""
+    from curse_cli.engine.api import check_limits
+
+    powers = TAYLOR[act]
+    product = len(powers) * max(powers)
+    if not refused:
+        check_limits(problem(act, depth, 3), Options())
+        return
+    with pytest.raises(LimitExceeded) as err:
+        check_limits(problem(act, depth, 3), Options(max_depth=8))
+    assert (err.value.limit, err.value.value, err.value.bound) == (WorkLimit.TERMS, product, {4: 4, 5: 2}[depth])
+    assert not err.value.raisable and "--" not in str(err.value)
+    assert "hidden layers" in err.value.estimate and " took " in err.value.estimate
+
+
+def test_the_cli_refuses_a_dense_cubic_at_four_layers_without_advising_a_raise():
+    """`{polynomial: [1, 1, 1, 1]}` at four hidden layers ran for more than five minutes
+    although its highest order (3) was within the limit."""
+    from click.testing import CliRunner
+
+    from curse_cli.cli.main import cli
+
+    spec = "architecture: {kind: fcn, activation: {polynomial: [1, 1, 1, 1]}, widths: [d, d, d, d]}\n" \
+           "target: {kind: hermite, degree: 3}\nscaling: standard\n"
+    result = CliRunner().invoke(cli, ["predict", "-", "--max-power", "64"], input=spec)
+    assert result.exit_code == 2, result.output
+    line, = result.output.strip().splitlines()
+    assert line.startswith("Error: <stdin>: architecture.activation: ") and "is 9, above the limit of 4" in line
+    assert "more than five minutes" in line and "raise it with" not in line and "cannot be raised" in line

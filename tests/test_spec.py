@@ -225,10 +225,10 @@ def test_parse_override(item: str, expected: tuple[str, Fraction]) -> None:
 )
 def test_bad_overrides(overrides: list[str], path: str, fragment: str) -> None:
     err = error_of(TWO_LAYER, overrides)
-    assert err.origin == "--set"
+    assert err.origin == "overrides"
     assert err.path == path
     assert fragment in err.message
-    assert str(err).startswith("--set: ")
+    assert str(err).startswith("overrides: ")
 
 
 def test_an_undeclared_explicit_ridge_cannot_be_set() -> None:

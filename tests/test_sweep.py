@@ -351,3 +351,15 @@ def test_a_lexicographic_sense_is_the_plain_one_just_beyond_the_point():
                 assert lex.holds(value, slope) == plain.holds(value + eps * slope)
         for slope in (-1, 0, 1):
             assert lex.along(F(slope)).holds(eps * slope) == lex.holds(0, slope)
+
+
+def test_exponent_texts_are_keyed_by_value():
+    """A fresh Fraction each time (freed at once, so an identity key would be reused)."""
+    from fractions import Fraction
+
+    from curse_cli.documents.sweep import Texts
+
+    text = Texts("-")
+    for n in range(1, 60):
+        assert text(Fraction(n, 7)) == (str(n // 7) if n % 7 == 0 else f"{n}/7")
+    assert text(None) == "-"

@@ -110,8 +110,8 @@ def test_csv_has_a_row_per_point_and_per_region(axes, count):
     (("--x", "Q=0:1:3"), "unknown scale"),
     (("--x", "d=0:1:3"), "base scale"),
     (("--x", "N=-1:1:3"), "width"),
-    (("--x", "N=0:1:3", "--y", "N=0:1:3"), "two different scales"),
-    (("--x", "N=0:1:3", "--set", "N=2"), "--set"),
+    (("--x", "N=0:1:3", "--y", "N=0:1:3"), "--y sweeps N, as the first axis does; give two different scales"),
+    (("--x", "N=0:1:3", "--set", "N=2"), "--x N: the scale is swept, so it cannot also be set"),
 ], ids=["no-range", "reversed", "no-points", "bad-bound", "unknown", "base", "negative-width", "same", "set"])
 def test_bad_axes_exit_2_with_one_line(args, says):
     message = one_line_error(run(TWO, *args))

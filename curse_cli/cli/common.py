@@ -73,7 +73,25 @@ FLAGS = {**dict.fromkeys(_DEPTH_LIMITS, "--max-depth"), WorkLimit.DEGREE: "--max
          WorkLimit.ORDER: "--max-order"}
 # The spec field each limit is about (named in its error like any spec error's).
 FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED), "architecture.widths"),
-          WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation"}
+          WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation",
+          WorkLimit.TERMS: "architecture.activation"}
+
+
+def said(problem: object) -> str:
+    """An error or warning of the library as the CLI says it: a limit with its option,
+    an override's problem at `--set`, a sweep axis as `--x` or `--y`, anything else as
+    the library words it."""
+    from curse_cli.spec.load import SET_ORIGIN
+    from curse_cli.sweeps.api import SweepError
+
+    if isinstance(problem, LimitExceeded):
+        return limit_text(problem)
+    if isinstance(problem, SweepError):
+        return problem.worded(("--x", "--y"))
+    if getattr(problem, "origin", None) == SET_ORIGIN:
+        path = getattr(problem, "path", "")
+        return f"--set: {path + ': ' if path else ''}{getattr(problem, 'message', '')}"
+    return str(problem)
 
 
 def limit_text(err: LimitExceeded) -> str:
@@ -235,5 +253,5 @@ def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
 
     loaded = load_spec(spec, overrides)
     for warning in loaded.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {said(warning)}", err=True)
     return loaded

@@ -128,14 +128,15 @@ class Tolerance(click.ParamType):
               help="Rich table for people, or one JSON document on stdout for pipes.")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
               help="Also draw E against d and the tilted density (.png or .svg; needs matplotlib).")
-def ldt_cmd(spec: str, ds: tuple[float, ...], alpha: Fraction, sigma_w: Fraction, sigma_a: Fraction,
-            tolerance: float, overrides: tuple[str, ...], fmt: str, plot: str | None) -> None:
+def ldt_cmd(spec: str, overrides: tuple[str, ...], fmt: str, plot: str | None, **scan: Any) -> None:
     """Check the heuristic against the exact Chernoff bound of a two-layer network.
 
     Evaluates E(alpha) = sup_t [t alpha - N log Z(t)] at each d (widths and chi from the
     spec's scales), the expected number of specialised neurons, their log-log slopes in d,
     and compares them with the exponents of 'curse predict'.
     """
+    # `scan` holds the options that make one frozen `LdtOptions` (--d, --alpha, --sigma-w,
+    # --sigma-a, --tolerance, under its field names): click passes each option by name.
     # The numerics and their rendering load only when this command runs.
     from curse_cli.cli.ldt_render import _check_plot, ldt_json, ldt_view, write_plot
     from curse_cli.cli.layout import console
@@ -145,7 +146,7 @@ def ldt_cmd(spec: str, ds: tuple[float, ...], alpha: Fraction, sigma_w: Fraction
         _check_plot(plot)
     loaded = load_spec(spec, overrides)
     try:
-        report = ldt_report(loaded, LdtOptions(ds, alpha, sigma_w, sigma_a, tolerance))
+        report = ldt_report(loaded, LdtOptions(**scan))
     except LdtError as err:
         raise UserError(str(err)) from None
     if fmt == "json":

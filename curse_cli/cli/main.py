@@ -24,7 +24,7 @@ import click
 from curse_cli import __version__
 from curse_cli.cli.common import (
     FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError,
-    limit_text, load as _load,
+    limit_text, load as _load, said,
 )
 from curse_cli.errors import CurseError
 from curse_cli.limits import LimitExceeded
@@ -130,7 +130,7 @@ class CurseGroup(click.Group):
                 click.echo(f"Error: {limit_text(err)}", err=True)
                 ctx.exit(2)
             if isinstance(err, CurseError):
-                click.echo(f"Error: {err}", err=True)
+                click.echo(f"Error: {said(err)}", err=True)
                 ctx.exit(2)
             if isinstance(err, OSError) and err.errno in _OUTPUT_ERRNOS:
                 _output_failed(err)
@@ -159,7 +159,7 @@ def one_line(err: click.UsageError) -> UserError:
 def _warn(result: Any) -> None:
     """A result's warnings (the spec's, then the engine's), one line each on stderr."""
     for w in result.warnings:
-        click.echo(f"Warning: {w}", err=True)
+        click.echo(f"Warning: {said(w)}", err=True)
 
 
 def _emit_json(doc: Any) -> None:

@@ -13,9 +13,8 @@ from curse_cli.cli import layout
 from curse_cli.cli.layout import formula, listing, safe
 from curse_cli.documents.predict import frac, notes_of, p_star_text, shown_patterns
 
-from curse_cli.engine.patterns import Mechanism
 from curse_cli.archs.problem import Problem
-from curse_cli.engine.report import Explanation, LayerReport, PatternReport, Prediction, Status
+from curse_cli.engine.api import Explanation, LayerReport, Mechanism, PatternReport, Prediction, Status
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
 
 

@@ -15,14 +15,16 @@ from typing import NamedTuple
 
 import yaml
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.api import Options, PatternReport, Prediction, check_limits, predict, unreachable_from_supports
 from curse_cli.spec.load import LoadedSpec, SpecError, load_spec_text
 
 MAX_LAYERS = 64   # the most hidden layers `--layers` names (far beyond what a search finishes)
 
 
-class DepthError(ValueError):
-    """A `--layers` value or a spec that has no depth to vary: exit 2."""
+class DepthError(CurseError):
+    """A `layers` value (the text begins with it; the CLI puts `--layers` before it) or a
+    spec that has no depth to vary: exit 2."""
 
 
 class DepthRow(NamedTuple):
@@ -49,14 +51,14 @@ def parse_layers(text: str) -> tuple[int, ...]:
         try:
             start, stop = int(lo), int(hi) if sep else int(lo)
         except ValueError:
-            raise DepthError(f"--layers {text}: {part.strip()!r} is not a number of hidden layers or a range "
-                             f"A-B; e.g. --layers 1-6 or --layers 1,2,4") from None
+            raise DepthError(f"{text}: {part.strip()!r} is not a number of hidden layers or a range A-B; "
+                             f"e.g. 1-6 or 1,2,4") from None
         if not 1 <= start <= stop <= MAX_LAYERS:
-            raise DepthError(f"--layers {text}: {part.strip()!r} must name depths from 1 to {MAX_LAYERS}, "
+            raise DepthError(f"{text}: {part.strip()!r} must name depths from 1 to {MAX_LAYERS}, "
                              f"the smaller first")
         values.extend(range(start, stop + 1))
     if sorted(set(values)) != values:
-        raise DepthError(f"--layers {text}: give each depth once, in increasing order")
+        raise DepthError(f"{text}: give each depth once, in increasing order")
     return tuple(values)
 
 

@@ -35,18 +35,16 @@ def symbols(sweep: Sweep) -> tuple[str, ...]:
 
 class Texts:
     """`format_fraction` for the many repeated exponents of a grid, computed once per
-    distinct object (the sweep shares one Fraction object per distinct value, so the
-    cache is keyed by identity, which is cheaper than hashing a Fraction)."""
+    distinct value; one `Texts` is made for one rendering and dropped with it."""
 
     def __init__(self, empty: str | None) -> None:
         self.empty = empty
-        self.cache: dict[int, str | None] = {}
+        self.cache: dict[Fraction | None, str | None] = {}
 
     def __call__(self, value: Fraction | None) -> str | None:
-        key = id(value)
-        if key not in self.cache:
-            self.cache[key] = self.empty if value is None else format_fraction(value)
-        return self.cache[key]
+        if value not in self.cache:
+            self.cache[value] = self.empty if value is None else format_fraction(value)
+        return self.cache[value]
 
 
 def _relation_json(rel: Relation | None, sweep: Sweep) -> dict[str, Any] | None:

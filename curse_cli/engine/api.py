@@ -23,7 +23,7 @@ from curse_cli.engine.kernels import normalises
 from curse_cli.engine.powers import Caveat, Truncation, safe_truncation
 from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
-    PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, ceiling, degree_ceiling,
+    PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, ceiling, degree_ceiling, terms_estimate,
 )
 from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns, enumerate_patterns, parse_pattern,
                                       pattern_name)
@@ -235,11 +235,28 @@ def check_limits(problem: Problem, options: Options, degree: bool = True) -> Non
     if top > min(options.max_power, power_ceiling):
         raise LimitExceeded(WorkLimit.POWER, top, min(options.max_power, power_ceiling),
                             f"the highest order of {act.name}", power_ceiling)
+    _check_terms(problem)
     top_degree = degree_ceiling(problem.depth)
     bound = min(options.max_degree, top_degree)
     if degree and problem.degree > bound and parity_reachable(act, problem.depth, problem.degree):
         raise LimitExceeded(WorkLimit.DEGREE, problem.degree, bound, "the target degree", top_degree,
                             _degree_estimate(problem.depth, problem.degree, top_degree))
+
+
+def _check_terms(problem: Problem) -> None:
+    """A polynomial activation's Taylor powers, how many times the highest: each layer
+    raises the terms below to every power, so this, not the highest order alone, is what
+    its work grows with (docs/limits.md); it cannot be raised."""
+    taylor = problem.activation.taylor
+    if taylor is None or taylor.infinite or not taylor.finite:
+        return
+    product = len(taylor.finite) * max(taylor.finite)
+    bound = ceiling(WorkLimit.TERMS, problem.depth)
+    assert bound is not None
+    if product > bound:
+        raise LimitExceeded(WorkLimit.TERMS, product, bound,
+                            f"the number of Taylor powers of {problem.activation.name} ({len(taylor.finite)}) times "
+                            f"the highest ({max(taylor.finite)})", bound, terms_estimate(problem.depth, product))
 
 
 def _depth_bounds(problem: Problem, options: Options) -> list[tuple[WorkLimit, int]]:

@@ -257,7 +257,6 @@ def chernoff(
     sigma_a: float = 1.0,
     chi: float = 1.0,
     phi: Phi | None = None,
-    erf_closed_form: bool | None = None,
 ) -> LdtPoint:
     """The Chernoff energy `E(alpha)` of a two-layer network at input dimension `d`, width `N`.
 
@@ -268,8 +267,8 @@ def chernoff(
     """
     _validate(d=d, N=N, alpha=alpha, sigma_w=sigma_w, sigma_a=sigma_a, chi=chi)
     d, N, alpha, sigma_w, sigma_a, chi = map(float, (d, N, alpha, sigma_w, sigma_a, chi))
-    closed = uses_erf_closed_form(phi, erf_closed_form)
-    gfun = g_evaluator(k, phi, sigma_w, erf_closed_form)
+    closed = uses_erf_closed_form(phi, None)
+    gfun = g_evaluator(k, phi, sigma_w, None)
     u_c = sigma_w * d**-0.25
 
     def point(energy: float, t: float, t_max: float, log_z: float, spec: float, status: Status) -> LdtPoint:

@@ -18,12 +18,10 @@ import numpy as np
 from scipy.special import logsumexp
 
 from curse_cli.errors import CurseError
-from curse_cli.engine.api import predict
-from curse_cli.engine.patterns import Mechanism
+from curse_cli.engine.api import Mechanism, PatternReport, Prediction, Quantity, predict
 from curse_cli.ldt.bound import LdtPoint, activation_callable, chernoff, log_slopes, tilted_density
 from curse_cli.ldt.alignment import Phi
 from curse_cli.ldt.verdict import DEFAULT_TOLERANCE, TILTED, Verdict, judge, notes
-from curse_cli.engine.report import PatternReport, Prediction, Quantity
 from curse_cli.algebra.scales import Monomial, format_monomial
 from curse_cli.spec.load import LoadedSpec
 
@@ -267,7 +265,7 @@ def ldt_report(loaded: LoadedSpec, options: LdtOptions) -> LdtReport:
     """The Chernoff bound at each `d` of `options.ds`, its slopes, the heuristic and a verdict."""
     _check(loaded)
     if len(options.ds) < 2:
-        raise LdtError("--d needs at least two values for a slope")
+        raise LdtError(f"ds: {len(options.ds)} value(s) of d; a slope needs at least two")
     problem = loaded.problem
     phi, act = _phi(loaded)
     scales = problem.scale_values()

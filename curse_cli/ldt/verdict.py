@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from scipy.special import erfc
 
 from curse_cli.ldt.bound import LdtPoint
-from curse_cli.engine.patterns import Mechanism
+from curse_cli.engine.api import Mechanism
 from curse_cli.algebra.scales import format_fraction, format_monomial
 
 DEFAULT_TOLERANCE = 0.05  # of the verdict, on slopes
@@ -65,8 +65,8 @@ def _special(statuses: set[str], h: Heuristic, act: str, k: int) -> Verdict | No
                               f"{format_fraction(h.energy_exponent)}.")  # type: ignore[arg-type]  # the heuristic predicts a pattern here
     if h.unreachable is not None:
         return Verdict(False, f"disagree: the heuristic finds no pattern reaching He_{k}, but one {act} neuron "
-                              "does correlate with it (g != 0), so the Chernoff energy is finite; a higher "
-                              "--max-order in 'curse predict' may show the missing pattern.")
+                              "does correlate with it (g != 0), so the Chernoff energy is finite; tracking "
+                              "higher Hermite orders (a higher max order) may show the missing pattern.")
     if "vacuous" in statuses:
         corner = f", {h.corner}" if h.corner else ""
         return Verdict(False, f"no comparison: the Chernoff bound is vacuous. {act} grows faster than linearly "
@@ -168,9 +168,10 @@ def _caveats(points: tuple[LdtPoint, ...], slopes: tuple[Slope, ...], h: Heurist
         energies = [s.energy for s in slopes if s.energy is not None]
         if len(energies) >= 2 and abs(energies[-1] - energies[-2]) > tol:
             out.append(f"The local slopes have not settled ({_f(energies[-2])} then {_f(energies[-1])}): slopes "
-                       "only settle at large d; extend --d.")
+                       "only settle at large d; extend the scan to larger d.")
         elif points[-1].d < 1000:
-            out.append(f"Slopes only settle at large d (the largest here is {_dd(points[-1].d)}); extend --d.")
+            out.append(f"Slopes only settle at large d (the largest here is {_dd(points[-1].d)}); extend the scan "
+                       "to larger d.")
     return out
 
 

@@ -39,7 +39,7 @@ from curse_cli.spec.models import (  # noqa: F401 - DEFAULT_RIDGE is re-exported
 MAX_BYTES = 1 << 20  # a spec must be smaller than 1 MiB
 STDIN = "-"
 STDIN_ORIGIN = "<stdin>"
-SET_ORIGIN = "--set"
+SET_ORIGIN = "overrides"   # the origin of an override's error; the CLI calls it --set
 
 Overrides = Mapping[str, Any] | Sequence[str]
 
@@ -318,7 +318,7 @@ class _Resolver:
             if name == BASE:
                 raise SpecError(SET_ORIGIN, name, f"{_BASE_IS_FIXED}; it cannot be set")
             if name not in self.scales:
-                message = f"{self._unknown_text(name)}; --set changes a declared scale"
+                message = f"{self._unknown_text(name)}; an override changes a declared scale"
                 raise SpecError(SET_ORIGIN, name, message)
             self.scales[name] = value
 

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from curse_cli.errors import CurseError
 from curse_cli.engine.api import Options, Prediction, check_limits, check_size, predict
 from curse_cli.sweeps.grid import CellSolver
 from curse_cli.sweeps.relation import on_grid, relation
@@ -28,18 +29,28 @@ from curse_cli.sweeps.report import Axis, Boundary, GridPoint, Outcome, Region, 
 MAX_POINTS = 250_000
 
 
-class SweepError(ValueError):
-    """Bad sweep input (an axis, a scale name): one line, exit 2."""
+class SweepError(CurseError):
+    """Bad sweep input (an axis, a scale name): one line, exit 2.  `axis` is the index of
+    the axis it is about (None: not one axis); the text calls the axes x and y, as the
+    Python API does, and a caller words it with its own names (`worded`)."""
+
+    def __init__(self, message: str, axis: int | None = None) -> None:
+        self.message, self.axis = message, axis
+        super().__init__(self.worded(("x", "y")))
+
+    def worded(self, names: tuple[str, str]) -> str:
+        return self.message if self.axis is None else f"{names[self.axis]} {self.message}"
 
 
 _AXIS = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([^:]+):([^:]+):\s*(\d+)\s*$")
 
 
-def parse_axis(text: str, flag: str = "--x") -> Axis:
-    """`NAME=START:STOP:COUNT` with exact bounds (`0:3:61`, `1/2:5/2:41`, `0.5:2:4`)."""
+def parse_axis(text: str, flag: str = "x") -> Axis:
+    """`NAME=START:STOP:COUNT` with exact bounds (`0:3:61`, `1/2:5/2:41`, `0.5:2:4`);
+    `flag` is the caller's name for the axis, which its errors begin with."""
     m = _AXIS.match(text)
     if not m:
-        raise SweepError(f"{flag} {text!r}: expected NAME=START:STOP:COUNT, e.g. {flag} N1=0:3:61")
+        raise SweepError(f"{flag} {text!r}: expected NAME=START:STOP:COUNT, e.g. N1=0:3:61")
     name, start, stop, count = m.group(1), m.group(2).strip(), m.group(3).strip(), int(m.group(4))
     try:
         lo, hi = parse_exponent(start), parse_exponent(stop)
@@ -59,14 +70,14 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
     the whole axis (a width stays >= 0, a patch between 1 and d); the grid is bounded.
     `origin` (the spec's file) is named where a scale is unknown to it."""
     declared = [n for n, _ in problem.scales]
-    for flag, axis in zip(("--x", "--y"), axes):
+    for index, axis in enumerate(axes):
         if axis.name == BASE:
-            raise SweepError(f"{flag} {axis.name}: d is the base scale (exponent 1 by definition); "
-                             f"sweep a declared scale")
+            raise SweepError(f"{axis.name}: d is the base scale (exponent 1 by definition); sweep a declared scale",
+                             index)
         if axis.name not in declared:
             where = f" in {origin}" if origin else ""
-            raise SweepError(f"{flag} {axis.name}: unknown scale (declared{where}: {', '.join(declared)}); "
-                             f"sweep one of those")
+            raise SweepError(f"{axis.name}: unknown scale (declared{where}: {', '.join(declared)}); "
+                             f"sweep one of those", index)
         for limit in problem.limits:
             if limit.size != Monomial({axis.name: 1}):
                 continue
@@ -75,11 +86,11 @@ def check_axes(problem: Problem, axes: Sequence[Axis], origin: str | None = None
                 low = "" if limit.low is None else f" >= {format_fraction(limit.low)}"
                 high = "" if limit.high is None else f" <= {format_fraction(limit.high)}"
                 joint = " and" if low and high else ""
-                raise SweepError(f"{flag} {axis.name}={format_fraction(axis.start)}:{format_fraction(axis.stop)}:...: "
+                raise SweepError(f"{axis.name}={format_fraction(axis.start)}:{format_fraction(axis.stop)}:...: "
                                  f"{axis.name} is {limit.what}, so its exponent must be{low}{joint}{high} "
-                                 f"({limit.note})")
+                                 f"({limit.note})", index)
     if len(axes) == 2 and axes[0].name == axes[1].name:
-        raise SweepError(f"--x and --y both sweep {axes[0].name}; give two different scales")
+        raise SweepError(f"sweeps {axes[0].name}, as the first axis does; give two different scales", 1)
     _check_range(problem, axes)
     total = 1
     for a in axes:
@@ -96,17 +107,17 @@ def _check_range(problem: Problem, axes: Sequence[Axis]) -> None:
 
     swept = {a.name for a in axes}
     den = limits.common_denominator([v for n, v in problem.scales if n not in swept])
-    for flag, axis in zip(("--x", "--y"), axes):
-        text = f"{flag} {axis.name}={format_fraction(axis.start)}:{format_fraction(axis.stop)}:{axis.count}"
+    for index, axis in enumerate(axes):
+        text = f"{axis.name}={format_fraction(axis.start)}:{format_fraction(axis.stop)}:{axis.count}"
         for end in (axis.start, axis.stop):
             refusal = limits.check_exponent(end)
             if refusal is not None:
-                raise SweepError(f"{text}: {refusal.message}")
+                raise SweepError(f"{text}: {refusal.message}", index)
         den = limits.common_denominator([Fraction(1, den), axis.start, axis.step])
         if den > limits.MAX_DENOMINATOR:
             raise SweepError(f"{text}: the grid's exponents (step {format_fraction(axis.step)}, with the spec's) have "
                              f"common denominator {den}, above the limit {limits.MAX_DENOMINATOR}; use fewer points "
-                             f"(N=0:3:61 steps by 1/20)")
+                             f"(N=0:3:61 steps by 1/20)", index)
 
 
 def at(problem: Problem, values: dict[str, Fraction]) -> Problem:
