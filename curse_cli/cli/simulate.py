@@ -22,7 +22,6 @@ from curse_cli.cli.common import NumberList, UserError
 from curse_cli.cli.layout import console
 from curse_cli.cli.plotfile import PlotError, check_plot, save
 from curse_cli.simulate.limits import LIMITS, check_counts, physical_memory
-from curse_cli.simulate.report import FREE, ResumeError, header_line, point_line, read_jsonl, report_csv, report_json
 
 INSTALL_HINT = "pip install 'curse[simulate]' (or pip install '.[simulate]' from a checkout)"
 DEFAULT_RATIOS = "1,2,4,8,16,32"
@@ -107,6 +106,8 @@ def _check_out(out: str, spec: str, resume: bool) -> bool:
 def _open_out(out: str, doc: dict, whole_bytes: int | None) -> int:
     """A descriptor appending to --out: a new file with its header, or the resumed file
     cut back to its last whole line (a line half-written by a kill)."""
+    from curse_cli.simulate.report import header_line
+
     try:
         if whole_bytes is None:
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o644)
@@ -231,6 +232,8 @@ def _run(setup, settings, wanted, results: dict, fd: int | None, chain_point, sm
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from curse_cli.simulate.report import point_line
+
     todo = [pt for pt in wanted if pt not in results]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
@@ -324,6 +327,8 @@ def settings_doc(facts, opts: dict, config) -> dict:
 
 
 def resumed(out: str, doc: dict):
+    from curse_cli.simulate.report import FREE, ResumeError, read_jsonl
+
     free = FREE if doc.get("anneal") else FREE | {"p_ratios"}   # fresh points do not depend on the grid
     try:
         return read_jsonl(out, doc, free)
@@ -338,6 +343,8 @@ def interrupted(results: dict, out: str | None) -> None:
 
 
 def emit(report, fmt: str, plot: str | None, facts) -> None:
+    from curse_cli.simulate.report import report_csv, report_json
+
     if fmt == "json":
         click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False, allow_nan=False))
     elif fmt == "csv":
