@@ -33,6 +33,7 @@ class WorkLimit(enum.Enum):
     ORDER = "order"                          # an expert truncation of Hermite orders
     EXPONENT = "exponent"                    # |exponent of d| of a size
     DENOMINATOR = "denominator"              # common denominator of the exponents
+    PIECES = "pieces"                        # reachable pieces of a polynomial target (the staircase's sets)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ RULES: dict[WorkLimit, Rule] = {
     WorkLimit.DENOMINATOR: Rule(
         "common denominator of the exponents", 1000, None,
         "for the same reason as the exponents: the solve must separate values one denominator apart"),
+    WorkLimit.PIECES: Rule(
+        "reachable pieces of a polynomial target", 12, None,
+        "the staircase may solve a programme for every set of the reachable pieces: twelve pieces have 4,095 "
+        "sets"),
 }
 
 DEFAULT_MAX_DEPTH = RULES[WorkLimit.DEPTH].default
@@ -103,6 +108,7 @@ DEFAULT_MAX_PATTERNS = RULES[WorkLimit.PATTERNS].default
 PATTERN_CEILING = RULES[WorkLimit.PATTERNS].ceiling
 MAX_EXPONENT = RULES[WorkLimit.EXPONENT].default
 MAX_DENOMINATOR = RULES[WorkLimit.DENOMINATOR].default
+MAX_PIECES = RULES[WorkLimit.PIECES].default
 DEFAULT_TOP = 5   # patterns predict and compare rank by best-first search unless --all
 
 # Where the work grows with the depth as well, the most a limit may be raised to at each

@@ -32,7 +32,7 @@ def test_every_bundled_spec_predicts(spec):
     result = run("predict", str(spec))
     assert result.exit_code == 0, result.output
     doc = json.loads(run("predict", str(spec), "--format", "json").output)
-    assert doc["schema"] == "curse.predict/3"
+    assert doc["schema"] == "curse.predict/4"
 
 
 def test_predict_json_follows_the_schema():

@@ -119,7 +119,7 @@ def test_notes_for_results_outside_the_range():
 
 def test_one_naming_convention_and_new_schema_versions():
     predict = json.loads(run("predict", THREE, "--format", "json").output)
-    assert predict["schema"] == "curse.predict/3"
+    assert predict["schema"] == "curse.predict/4"
     assert {"p_star", "p_star_exponent"} <= set(predict["prediction"]) and "P_star" not in predict["prediction"]
     patterns = json.loads(run("patterns", THREE, "--format", "json").output)
     assert patterns["schema"] == "curse.patterns/2"

@@ -183,6 +183,9 @@ def test_bundled_specs_are_what_their_names_say(path: Path) -> None:
         assert words[0] == "attention" or problem.activation.name == words[1]
         assert words[0] == "cnn" or problem.words.target.endswith(f"degree {3 if words[1] == 'cubic' else 0} (r = 1)")
         return
+    if words[0] == "staircase":   # `staircase_<activation>`: a two-layer network, a target of several pieces
+        assert problem.depth == 1 and problem.activation.name == words[1] and len(problem.shares) > 1
+        return
     readout = 0 if path.name == "four_layer_erf.yaml" else 1
     assert problem.depth == _COUNTS[words[0]] - readout and words[1] == "layer"
     assert problem.activation.name == ("cubic" if words[2:4] == ["cubic", "activation"] else words[2])
@@ -264,7 +267,8 @@ def test_stdin_errors_name_stdin() -> None:
 def test_json_schema() -> None:
     schema = spec_json_schema()
     assert isinstance(schema, dict)
-    assert set(schema["properties"]) == {"name", "architecture", "target", "scaling", "data", "ridge", "scales"}
+    assert set(schema["properties"]) == {"name", "architecture", "target", "scaling", "data", "ridge", "scales",
+                                         "alignment"}
     assert {"architecture", "target", "scaling"} <= set(schema["required"])
     assert schema["additionalProperties"] is False
     json.dumps(schema)

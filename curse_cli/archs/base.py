@@ -43,7 +43,8 @@ class Network(NamedTuple):
     Hermite order of the target the readout reads; `feature`, `lambda0`: the input
     component and its eigenvalue; `readout_factor` multiplies `chi` in the readout
     term; `dimension` is the size of the direction to be learned (`Problem.dimension`);
-    `limits` bound the sizes; `document`: the block as plain data."""
+    `limits` bound the sizes; `document`: the block as plain data; `shares`: a
+    polynomial target's pieces with their shares (`Problem.shares`; empty: one piece)."""
 
     activation: Activation
     widths: tuple[Monomial, ...]
@@ -55,6 +56,7 @@ class Network(NamedTuple):
     limits: tuple[Limit, ...]
     words: Words
     document: dict[str, Any]
+    shares: tuple[tuple[int, Fraction], ...] = ()
 
 
 @dataclass(frozen=True)

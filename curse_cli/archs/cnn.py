@@ -23,7 +23,7 @@ from curse_cli.algebra.scales import BASE, Monomial
 from curse_cli.archs.base import Architecture, Block, Network, Sizes, width_limit
 from curse_cli.archs.fields import ActivationSpec, SizeRef, activation_profile, ref_doc
 from curse_cli.archs.problem import Limit, Words
-from curse_cli.archs.targets import HermiteTarget
+from curse_cli.archs.targets import HermiteTarget, PolynomialTarget, several_pieces, target_words
 
 
 class CnnBlock(Block):
@@ -35,7 +35,7 @@ class CnnBlock(Block):
         default="per-patch", description="per-patch (locally connected) or pooled (global average pooling)")
 
 
-def resolve(block: CnnBlock, target: HermiteTarget, data, sizes: Sizes) -> Network:
+def resolve(block: CnnBlock, target: HermiteTarget | PolynomialTarget, data, sizes: Sizes) -> Network:
     channels = sizes.size(block.channels, "architecture.channels")
     patch = sizes.size(block.patch, "architecture.patch")
     activation, activation_doc = activation_profile(block.activation)
@@ -59,12 +59,13 @@ def resolve(block: CnnBlock, target: HermiteTarget, data, sizes: Sizes) -> Netwo
             cost="a filter's mean q w* costs S q^2",
             readout="a_y = chi (d/S) / <y|K|y> (one readout weight per patch)" if per_patch
             else "a_y = chi / <y|K|y> (pooled readout)",
-            target=f"P^(-1/2) sum_p He_{target.degree}(w*.x_p)",
+            target=f"P^(-1/2) sum_p {target_words(target, 'w*.x_p')}",
         ),
         document={"kind": "cnn", "activation": activation_doc, "channels": ref_doc(block.channels),
                   "patch": ref_doc(block.patch), "readout": block.readout},
+        shares=several_pieces(target),
     )
 
 
 CNN = Architecture("cnn", "convolutional network, one layer of non-overlapping patches", CnnBlock,
-                   (HermiteTarget,), resolve)
+                   (HermiteTarget, PolynomialTarget), resolve)

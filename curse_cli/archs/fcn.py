@@ -17,7 +17,7 @@ from curse_cli.algebra.scales import BASE, Monomial
 from curse_cli.archs.base import Architecture, Block, Network, Sizes, width_limit
 from curse_cli.archs.fields import ActivationSpec, SizeRef, activation_profile, nonempty_widths, ref_doc
 from curse_cli.archs.problem import Words
-from curse_cli.archs.targets import HermiteTarget
+from curse_cli.archs.targets import HermiteTarget, PolynomialTarget, several_pieces, target_words
 
 
 class FcnBlock(Block):
@@ -28,9 +28,9 @@ class FcnBlock(Block):
     )
 
 
-def resolve(block: FcnBlock, target: HermiteTarget, data, sizes: Sizes) -> Network:
+def resolve(block: FcnBlock, target: HermiteTarget | PolynomialTarget, data, sizes: Sizes) -> Network:
     paths = [f"architecture.widths[{i}]" for i in range(len(block.widths))]
-    widths = tuple(sizes.size(ref, path) for ref, path in zip(block.widths, paths))
+    widths = tuple(sizes.size(ref, path) for ref, path in zip(block.widths, paths, strict=True))
     activation, activation_doc = activation_profile(block.activation)
     depth = len(widths)
     return Network(
@@ -41,11 +41,12 @@ def resolve(block: FcnBlock, target: HermiteTarget, data, sizes: Sizes) -> Netwo
         lambda0=Monomial({BASE: data.target_variance - 1}),
         readout_factor=Monomial(),
         dimension=Monomial({BASE: 1}),
-        limits=tuple(width_limit(w, p) for w, p in zip(widths, paths)),
+        limits=tuple(width_limit(w, p) for w, p in zip(widths, paths, strict=True)),
         words=Words(network=f"{depth} hidden layer{'s' if depth > 1 else ''}",
-                    target=f"He_{target.degree}(w*.x)"),
+                    target=target_words(target, "w*.x")),
         document={"kind": "fcn", "activation": activation_doc, "widths": [ref_doc(r) for r in block.widths]},
+        shares=several_pieces(target),
     )
 
 
-FCN = Architecture("fcn", "fully connected network, any depth", FcnBlock, (HermiteTarget,), resolve)
+FCN = Architecture("fcn", "fully connected network, any depth", FcnBlock, (HermiteTarget, PolynomialTarget), resolve)

@@ -122,6 +122,12 @@ class Problem:
     the number of entries of the direction the network must find (d for a fully
     connected first layer or attention's u, v, w; S for a convolutional filter): fewer
     samples than that is outside the heuristic's range.
+
+    A polynomial target (docs/theory.md section 12) has `shares`, each piece's order and
+    share of the target's variance (empty: the one piece `degree`), and asks for the
+    `alignment` it must reach.  `orders` are the pieces the readout reads at once, one
+    readout family each (a set of pieces; empty: `degree` alone); then `degree` is the
+    highest of them, which the truncation follows.
     """
 
     activation: Activation
@@ -137,6 +143,9 @@ class Problem:
     feature: str = "z"
     readout_factor: Monomial = Monomial()
     dimension: Monomial = Monomial({BASE: 1})
+    shares: tuple[tuple[int, Fraction], ...] = ()
+    alignment: Fraction = Fraction(1)
+    orders: tuple[int, ...] = ()
     # How the sizes are bounded and described: checked and shown, never computed with,
     # so two problems with the same mathematics are equal whatever their words.
     limits: tuple[Limit, ...] = field(default=(), compare=False)
@@ -145,6 +154,16 @@ class Problem:
     @property
     def depth(self) -> int:
         return len(self.widths)
+
+    @property
+    def read_orders(self) -> tuple[int, ...]:
+        """The orders the readout reads, one readout family each."""
+        return self.orders or (self.degree,)
+
+    @property
+    def pieces(self) -> tuple[tuple[int, Fraction], ...]:
+        """(order, share) of the target's pieces."""
+        return self.shares or ((self.degree, Fraction(1)),)
 
     def scale_values(self) -> dict[str, Fraction]:
         return dict(self.scales)

@@ -74,14 +74,14 @@ FLAGS = {**dict.fromkeys(_DEPTH_LIMITS, "--max-depth"), WorkLimit.DEGREE: "--max
 # The spec field each limit is about (named in its error like any spec error's).
 FIELDS = {**dict.fromkeys((*_DEPTH_LIMITS, WorkLimit.PATTERNS, WorkLimit.LISTED), "architecture.widths"),
           WorkLimit.DEGREE: "target.degree", WorkLimit.POWER: "architecture.activation",
-          WorkLimit.TERMS: "architecture.activation"}
+          WorkLimit.TERMS: "architecture.activation", WorkLimit.PIECES: "target"}
 
 
 def said(problem: object) -> str:
     """An error or warning of the library as the CLI says it: a limit with its option,
-    an override's problem at `--set`, a sweep axis as `--x` or `--y`, anything else as
-    the library words it."""
-    from curse_cli.spec.load import SET_ORIGIN
+    an override's problem at `--set`, an alignment's at `--alignment`, a sweep axis as
+    `--x` or `--y`, anything else as the library words it."""
+    from curse_cli.spec.load import ALIGNMENT_ORIGIN, SET_ORIGIN
     from curse_cli.sweeps.api import SweepError
 
     if isinstance(problem, LimitExceeded):
@@ -91,6 +91,8 @@ def said(problem: object) -> str:
     if getattr(problem, "origin", None) == SET_ORIGIN:
         path = getattr(problem, "path", "")
         return f"--set: {path + ': ' if path else ''}{getattr(problem, 'message', '')}"
+    if getattr(problem, "origin", None) == ALIGNMENT_ORIGIN:
+        return f"--alignment: {getattr(problem, 'message', '')}"
     return str(problem)
 
 
@@ -247,11 +249,17 @@ class ProgressLine:
                 pass
 
 
-def load(spec: str, overrides: tuple[str, ...]) -> LoadedSpec:
-    """Load and validate a spec; its warnings (implausible values, as read) go to stderr."""
+ALIGNMENT = click.option("--alignment", "alignment", default=None, metavar="A",
+                         help="The alignment to reach, in (0, 1] (a number or a fraction such as 1/2): the share of a "
+                              "polynomial target's variance to learn [default: the spec's alignment, else 1].")
+
+
+def load(spec: str, overrides: tuple[str, ...], alignment: str | None = None) -> LoadedSpec:
+    """Load and validate a spec (at `alignment`, when given); its warnings (implausible
+    values, as read) go to stderr."""
     from curse_cli.spec.load import load_spec
 
-    loaded = load_spec(spec, overrides)
+    loaded = load_spec(spec, overrides, alignment=alignment)
     for warning in loaded.warnings:
         click.echo(f"Warning: {said(warning)}", err=True)
     return loaded

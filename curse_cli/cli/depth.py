@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from curse_cli.cli.common import FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, ProgressLine, UserError
+from curse_cli.cli.common import (ALIGNMENT, FORMAT, MAX_ORDER, PLOT, SEARCH_LIMITS, SET, SPEC, WORKERS, ProgressLine,
+                                  UserError)
 from curse_cli.limits import DEFAULT_MAX_DEPTH as DEFAULT_SEARCH_DEPTH
 
 if TYPE_CHECKING:
@@ -24,13 +25,14 @@ if TYPE_CHECKING:
 @click.option("--top", type=click.IntRange(1), default=1, show_default=True, metavar="K",
               help="Patterns each search finds (and every tie); the table shows the winners.")
 @SET
+@ALIGNMENT
 @FORMAT
 @PLOT("[P*] against depth")
 @MAX_ORDER
 @WORKERS
 @SEARCH_LIMITS
-def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt: str, plot: str | None,
-              settings: Settings) -> None:
+def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], alignment: str | None, fmt: str,
+              plot: str | None, settings: Settings) -> None:
     """[P*] and the winning patterns against the number of hidden layers.
 
     The spec is the template (a fully connected network): at L hidden layers its widths
@@ -57,7 +59,8 @@ def depth_cmd(spec: str, layers: str, top: int, overrides: tuple[str, ...], fmt:
                 settings.progress.close()   # the line of the search's progress, erased first
             click.echo(f"{depth} hidden layers done", err=True)
 
-    result = api.depth(spec, layers=layers, top=top, set=overrides, settings=settings, progress=progress)
+    result = api.depth(spec, layers=layers, top=top, set=overrides, alignment=alignment, settings=settings,
+                       progress=progress)
     for w in result.warnings:
         click.echo(f"Warning: {w}", err=True)
     from curse_cli.cli.depth_render import depth_view

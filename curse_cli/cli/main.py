@@ -23,8 +23,8 @@ import click
 
 from curse_cli import __version__
 from curse_cli.cli.common import (
-    FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS, UserError,
-    limit_text, load as _load, said,
+    ALIGNMENT, FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS,
+    UserError, limit_text, load as _load, said,
 )
 from curse_cli.errors import CurseError
 from curse_cli.limits import LimitExceeded
@@ -189,13 +189,14 @@ def cli(debug: bool) -> None:
 @SPEC
 @SEARCH
 @SET
+@ALIGNMENT
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
-def predict_cmd(spec: str, top: int | None, rank_all: bool, overrides: tuple[str, ...], fmt: str,
-                settings: Settings) -> None:
+def predict_cmd(spec: str, top: int | None, rank_all: bool, overrides: tuple[str, ...], alignment: str | None,
+                fmt: str, settings: Settings) -> None:
     """Find the best patterns and give the sample-complexity exponent P*.
 
     By default the five best patterns (and every tie) are found by a branch-and-bound search,
@@ -203,13 +204,17 @@ def predict_cmd(spec: str, top: int | None, rank_all: bool, overrides: tuple[str
     from curse_cli import api
     from curse_cli.cli import render
 
-    result = api.predict(spec, set=overrides, top=top, all=rank_all, settings=settings)
+    result = api.predict(spec, set=overrides, top=top, all=rank_all, alignment=alignment, settings=settings)
     _warn(result)
     if fmt == "json":
         _emit_json(result.document)
     else:
         _print(render.prediction_view(result.prediction, result.spec.document, result.spec.origin,
                                       top if rank_all else None))
+        if result.staircase is not None and len(result.spec.problem.pieces) > 1:
+            from curse_cli.cli.staircase_render import staircase_view
+
+            _print(staircase_view(result.staircase, result.spec.problem))
 
 
 @cli.command("compare")
@@ -218,18 +223,20 @@ def predict_cmd(spec: str, top: int | None, rank_all: bool, overrides: tuple[str
               help="A pattern to include, e.g. 'Sp(z)-Sp(sigma1)'. Repeatable; default: the best ones (--top, --all).")
 @SEARCH
 @SET
+@ALIGNMENT
 @FORMAT
 @MAX_ORDER
 @MAX_PATTERNS
 @WORKERS
 @SEARCH_LIMITS
 def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, rank_all: bool, overrides: tuple[str, ...],
-                fmt: str, settings: Settings) -> None:
+                alignment: str | None, fmt: str, settings: Settings) -> None:
     """Patterns side by side: per-layer cost, readout term, sizes, energy."""
     from curse_cli import api
     from curse_cli.cli import render
 
-    result = api.compare(spec, patterns=names, set=overrides, top=top, all=rank_all, settings=settings)
+    result = api.compare(spec, patterns=names, set=overrides, top=top, all=rank_all, alignment=alignment,
+                         settings=settings)
     _warn(result)
     if fmt == "json":
         _emit_json(result.document)
@@ -241,15 +248,17 @@ def compare_cmd(spec: str, names: tuple[str, ...], top: int | None, rank_all: bo
 @SPEC
 @click.option("--pattern", "-p", "name", required=True, metavar="NAME", help="The pattern to derive.")
 @SET
+@ALIGNMENT
 @FORMAT
 @MAX_ORDER
 @LIMITS
-def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], fmt: str, settings: Settings) -> None:
+def explain_cmd(spec: str, name: str, overrides: tuple[str, ...], alignment: str | None, fmt: str,
+                settings: Settings) -> None:
     """The derivation of one pattern, step by step."""
     from curse_cli import api
     from curse_cli.cli import render
 
-    result = api.explain(spec, name, set=overrides, settings=settings)
+    result = api.explain(spec, name, set=overrides, alignment=alignment, settings=settings)
     _warn(result)
     if fmt == "json":
         _emit_json(result.document)

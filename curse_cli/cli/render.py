@@ -222,7 +222,13 @@ def explain_view(ex: Explanation, problem: Problem, document: dict[str, Any], or
     for term in ex.readout_terms:
         layers = ", ".join(map(str, term.layers))
         relies = f"relies on layer{'s' if len(term.layers) > 1 else ''} {layers}" if term.layers else "lazy only"
-        out.append(Text(f"  a_y ∝ {term.formula}   ({relies})"))
+        if term.order is None:
+            out.append(Text(f"  a_y ∝ {term.formula}   ({relies})"))
+        elif term.formula is None:
+            out.append(Text(f"  He_{term.order}: no component of the last kernel carries it"))
+        else:
+            mark = ("   <- chosen, active" if term.active else "   <- chosen") if term.chosen else ""
+            out.append(Text(f"  He_{term.order}: a_{term.order} ∝ {term.formula}   ({relies}){mark}"))
     if ex.constraints:
         out.append(Text(""))
         out.append(Text("Linear programme: minimise [E] = t; active constraints (multiplier):", style="bold"))

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from curse_cli.cli.common import MAX_ORDER, MAX_PATTERNS, PLOT, SEARCH_LIMITS, SET, SPEC
+from curse_cli.cli.common import ALIGNMENT, MAX_ORDER, MAX_PATTERNS, PLOT, SEARCH_LIMITS, SET, SPEC
 
 if TYPE_CHECKING:
     from curse_cli.api import Settings
@@ -61,14 +61,15 @@ if TYPE_CHECKING:
 @click.option("--y", "y", default=None, metavar="NAME=START:STOP:COUNT",
               help="A second, vertical axis: a phase diagram instead of a line.")
 @SET
+@ALIGNMENT
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Rich tables and map for people, one JSON document, or one CSV table on stdout.")
 @PLOT("the sweep")
 @MAX_ORDER
 @MAX_PATTERNS
 @SEARCH_LIMITS
-def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt: str, plot: str | None,
-              settings: Settings) -> None:
+def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], alignment: str | None, fmt: str,
+              plot: str | None, settings: Settings) -> None:
     """Sweep one or two scale exponents: where each pattern wins, and P*'s formula there.
 
     One axis: every grid point's winner(s), [E] and [P*], then the exact segments
@@ -88,7 +89,7 @@ def sweep_cmd(spec: str, x: str, y: str | None, overrides: tuple[str, ...], fmt:
             parse_axis(axis, flag)   # before the plot check, as a typo in an axis is the likelier mistake
     if plot is not None:
         check_plot(plot)  # before the work, so a missing matplotlib costs nothing
-    result = api.sweep(spec, x, y, set=overrides, settings=settings)
+    result = api.sweep(spec, x, y, set=overrides, alignment=alignment, settings=settings)
     _warn(result)
     loaded = result.spec
     if fmt == "json":

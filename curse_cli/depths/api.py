@@ -19,7 +19,7 @@ from curse_cli.errors import CurseError
 from curse_cli.engine.api import Options, PatternReport, Prediction, check_limits, predict, unreachable_from_supports
 from curse_cli.spec.load import LoadedSpec, SpecError, load_spec_text
 
-MAX_LAYERS = 64   # the most hidden layers `--layers` names (far beyond what a search finishes)
+MAX_LAYERS = 64   # the most hidden layers a list of depths names (far beyond what a search finishes)
 
 
 class DepthError(CurseError):
@@ -43,8 +43,9 @@ class DepthRow(NamedTuple):
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
-    """`--layers`: `1-8`, `3`, or a list `1,2,4` (ranges allowed in it); ascending, no
-    repeats, each from 1 to `MAX_LAYERS`."""
+    """Depths written `1-8`, `3`, or as a list `1,2,4` (ranges allowed in it); ascending,
+    no repeats, each from 1 to `MAX_LAYERS`.  Errors start with the text (the CLI names
+    its option before it)."""
     values: list[int] = []
     for part in text.split(","):
         lo, sep, hi = part.strip().partition("-")
@@ -79,9 +80,8 @@ def with_depth(loaded: LoadedSpec, depth: int) -> LoadedSpec:
     try:
         return load_spec_text(yaml.safe_dump(doc, sort_keys=False), loaded.origin)
     except SpecError as err:
-        layers = f"{depth} hidden layer{'s' * (depth != 1)}"
-        raise SpecError(err.origin, err.path, f"{err.message} (in the network cut to {layers})") \
-            from None
+        cut = f"in the network cut to {depth} hidden layer{'s' * (depth != 1)}"
+        raise SpecError(err.origin, err.path, f"{err.message} ({cut})") from None
 
 
 def depth_specs(loaded: LoadedSpec, layers: Sequence[int], options: Options) -> list[LoadedSpec]:

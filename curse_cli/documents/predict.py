@@ -10,9 +10,10 @@ from typing import Any
 from curse_cli.algebra.scales import Monomial, format_fraction, format_monomial
 from curse_cli.archs.problem import Problem
 from curse_cli.documents.notes import Note, range_notes
-from curse_cli.engine.api import Explanation, LayerReport, Pattern, PatternReport, Prediction, Quantity, pattern_name
+from curse_cli.engine.api import (Explanation, LayerReport, Pattern, PatternReport, Prediction, Quantity, ReadoutTerm,
+                                  Staircase, StairStep, pattern_name)
 
-PREDICT_SCHEMA = "curse.predict/3"
+PREDICT_SCHEMA = "curse.predict/4"
 COMPARE_SCHEMA = "curse.compare/3"
 EXPLAIN_SCHEMA = "curse.explain/3"
 PATTERNS_SCHEMA = "curse.patterns/2"
@@ -94,7 +95,30 @@ def search_json(pred: Prediction) -> dict[str, Any] | None:
             "bounded_energy_above": frac(b.above), "scored": b.scored, "expanded": b.expanded}
 
 
-def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, show: int | None = None) -> dict[str, Any]:
+def step_json(step: StairStep, problem: Problem) -> dict[str, Any]:
+    """One step of the learning staircase (docs/staircase.md)."""
+    pred = step.prediction
+    winners = pred.winners
+    return {
+        "alignment_from": format_fraction(step.alignment_from),
+        "alignment_to": format_fraction(step.alignment_to),
+        "pieces": list(step.pieces),
+        "p_star_exponent": frac(pred.p_star_exponent),
+        "p_star": p_star_text(problem, winners[0].energy) if winners else None,
+        "pattern": winners[0].name if winners else None,
+        "tied": [w.name for w in winners] if len(winners) > 1 else [],
+    }
+
+
+def staircase_json(stair: Staircase, problem: Problem) -> list[dict[str, Any]]:
+    """Every step, lowest alignment first (`prediction.staircase`)."""
+    return [step_json(s, problem) for s in stair.steps]
+
+
+def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, show: int | None = None,
+                    staircase: Staircase | None = None) -> dict[str, Any]:
+    """`curse predict`'s document; with the target's `staircase`, the prediction carries
+    its steps (`prediction.staircase`)."""
     problem = pred.problem
     patterns = shown_patterns(pred, show)
     prediction: dict[str, Any] | None = None
@@ -111,6 +135,8 @@ def prediction_json(pred: Prediction, spec_doc: dict[str, Any], origin: str, sho
                 for t in pred.winners
             ] if pred.tied else [],
         }
+        if staircase is not None:
+            prediction["staircase"] = staircase_json(staircase, problem)
     ranks = pred.ranks()
     return {
         "schema": PREDICT_SCHEMA,
@@ -152,10 +178,20 @@ def explain_json(ex: Explanation, spec_doc: dict[str, Any], origin: str, problem
             }
             for s in ex.steps
         ],
-        "readout_candidates": [{"formula": t.formula, "layers": list(t.layers)} for t in ex.readout_terms],
+        "readout_candidates": [readout_json(t) for t in ex.readout_terms],
         "active_constraints": [{"row": row, "multiplier": m, "form": f} for row, m, f in ex.constraints],
         "summary": ex.summary,
     }
+
+
+def readout_json(term: ReadoutTerm) -> dict[str, Any]:
+    """A readout candidate; for a target of several pieces, with its piece's order,
+    whether the optimum chose it and whether its piece is the active one (a formula
+    of null: no component of the last kernel carries the piece)."""
+    doc: dict[str, Any] = {"formula": term.formula, "layers": list(term.layers)}
+    if term.order is not None:
+        doc.update(order=term.order, chosen=term.chosen, active=term.active)
+    return doc
 
 
 def patterns_json(problem: Problem, patterns: list[Pattern], spec_doc: dict[str, Any], origin: str) -> dict[str, Any]:

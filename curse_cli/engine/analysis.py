@@ -15,7 +15,7 @@ from math import gcd, lcm
 from typing import Sequence
 
 from curse_cli.solve import lp
-from curse_cli.engine.energy import Optimum, Role, search, without_amplification
+from curse_cli.engine.energy import Optimum, Option, Role, search, without_amplification
 from curse_cli.engine.symbols import display, var
 from curse_cli.engine.patterns import Mechanism, pattern_name
 from curse_cli.engine.report import LayerReport, PatternReport, Quantity, Status
@@ -221,6 +221,29 @@ def form_label(space: Space, vec: Sequence[int], ones: frozenset[str] = frozense
     return format_monomial({display(k): v for k, v in mono.items() if k not in ones})
 
 
+def active_readout(opt: Optimum, reader: _Reader) -> tuple[int, Option, Affine]:
+    """The active piece: its readout row binds the optimum (a positive multiplier), else
+    its term is the largest there (the first on a tie); its chosen option and the
+    term's value.  The one readout of a single-piece target."""
+    base = len(opt.minmax.rows) - len(opt.choice)
+    readouts = [(i, o) for i, (d, o) in enumerate(zip(opt.program.decisions, opt.choice, strict=True)) if not d.layer]
+    best = None
+    for piece, (i, option) in enumerate(readouts):
+        aff = form_at(opt.minmax.rows[base + i], opt.solution.x)
+        binds = opt.solution.multipliers.get(base + i, 0) > 0
+        key = (binds, reader.at(aff))
+        if best is None or key > best[3]:
+            best = (piece, option, aff, key)
+    assert best is not None
+    return best[:3]
+
+
+def active_piece(opt: Optimum) -> int:
+    """Which readout family (by position: the pieces' orders ascending) has the largest
+    term at the optimum: the piece that sets the readout's cost."""
+    return active_readout(opt, _Reader(opt))[0]
+
+
 def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     """The report of a scored pattern."""
     program, sol, mm = opt.program, opt.solution, opt.minmax
@@ -230,7 +253,7 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     pending: list[tuple[LayerReport, Sequence[int], Affine]] = []
     ones: set[str] = set()
     status, note = Status.OPTIMAL, None
-    by_layer = {d.layer: o for d, o in zip(program.decisions, opt.choice)}
+    by_layer = {d.layer: o for d, o in zip(program.decisions, opt.choice) if d.layer}
     for l, step in enumerate(program.pattern, start=1):
         layers.append(LayerReport(l, step, None, (), None))
         if step.kind is Mechanism.GP:
@@ -273,9 +296,8 @@ def read_optimum(space: Space, opt: Optimum) -> PatternReport:
     for report, cost_vec, cost_aff in pending:  # type: ignore[assignment]  # the same vectors, as a sequence
         cost = quantity(space, form_label(space, cost_vec, frozen_ones), cost_aff, reader)
         layers[report.index - 1] = report._replace(cost=cost)
-    readout_row = next(r for r in mm.rows if r.tag == (Role.READOUT, 0))
-    readout_aff = form_at(readout_row, sol.x)
-    readout = quantity(space, form_label(space, by_layer[0].vec, frozen_ones), readout_aff, reader)
+    piece, readout_option, readout_aff = active_readout(opt, reader)
+    readout = quantity(space, form_label(space, readout_option.vec, frozen_ones), readout_aff, reader)
     active = tuple(mm.rows[i].label for i, y in sorted(sol.multipliers.items()) if y > 0)
     if note is None and any(mm.rows[i].tag[0] is Role.SEARCH for i, y in sol.multipliers.items() if y > 0):  # type: ignore[index]  # a row's tag is (role, layer)
         note = ("a magnitude q sits at the search bound |[q]| = Q: the true optimum lies beyond it, "

@@ -23,23 +23,25 @@ from curse_cli.engine.kernels import normalises
 from curse_cli.engine.powers import Caveat, Truncation, safe_truncation
 from curse_cli.limits import (  # noqa: F401 - DEFAULT_MAX_PATTERNS is re-exported
     DEFAULT_HOMOGENEOUS_DEPTH, DEFAULT_MAX_DEGREE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATTERNS, DEFAULT_MAX_POWER,
-    PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, ceiling, degree_ceiling, terms_estimate,
+    DEFAULT_TOP, PATTERN_CEILING, RULES, LimitExceeded, WorkLimit, ceiling, degree_ceiling, terms_estimate,
 )
 from curse_cli.engine.patterns import (Mechanism, Pattern, Step, count_patterns, enumerate_patterns, parse_pattern,
                                       pattern_name)
 from curse_cli.archs.problem import Problem
 from curse_cli.engine.reach import parity_hint, parity_reachable, unreachable_from_supports
 from curse_cli.engine.report import (Bounded, EngineWarning, Explanation, LayerReport, PatternReport, Prediction,
-                                     Progress, Quantity, Status)
+                                     Progress, Quantity, ReadoutTerm, Status)
 from curse_cli.engine.search import Found, Trail, best_first
+from curse_cli.engine.staircase import Staircase, Step as StairStep, climb, set_problem, unresolved
 from curse_cli.algebra.memo import Memo
 from curse_cli.algebra.space import Space
 
 __all__ = [
     "Bounded", "Context", "EngineWarning", "Evaluation", "Explanation", "Found", "LayerReport", "LimitExceeded",
     "Mechanism", "Optimum", "Option", "Options", "Pattern", "PatternReport", "PatternSpaceTooLarge", "Prediction",
-    "Progress", "Program", "Quantity", "RowCache", "Status", "Step", "Trail", "check_limits", "check_size",
-    "count_patterns", "enumerate_patterns", "explain", "form_at", "parse_pattern", "pattern_name", "predict", "rank",
+    "Progress", "Program", "Quantity", "ReadoutTerm", "RowCache", "Staircase", "StairStep", "Status", "Step", "Trail",
+    "at_alignment", "check_limits", "check_size", "count_patterns", "enumerate_patterns", "explain", "form_at",
+    "parse_pattern", "pattern_name", "pieces_at", "predict", "predict_staircase", "rank", "set_problem", "staircase",
     "unreachable_from_supports", "unreachable_reason",
 ]
 
@@ -161,10 +163,12 @@ class Context:
             program = build_program(self.folder, pattern)
         self.programs[pattern] = program
         name = pattern_name(pattern)
-        if not program.decisions[0].options:
+        missing = [k for k, d in zip(self.problem.read_orders, program.decisions, strict=False) if not d.options]
+        if missing:
+            orders = ", ".join(f"He_{k}" for k in missing)
             return Evaluation(program, None, PatternReport(
                 name, pattern, None, None, status=Status.UNREACHABLE,
-                note=f"no component of the last kernel carries He_{self.problem.degree}({self.problem.feature})"))
+                note=f"no component of the last kernel carries {orders}({self.problem.feature})"))
         optimum = minimise(self.space, program)
         if optimum is None:
             return Evaluation(program, None, PatternReport(name, pattern, None, None, status=Status.INCONSISTENT,
@@ -361,8 +365,13 @@ def predict(problem: Problem, options: Options = Options(),
     the `top` best proper patterns and every tie by best-first search instead
     (`engine.search`: the same patterns full ranking puts first), without scoring the
     rest.  A target no pattern can reach is answered from the activation's supports,
-    before any work."""
+    before any work.  A target of several pieces is answered at its alignment, by the
+    staircase (`predict_staircase`); named patterns are scored on the set it chooses."""
     check_limits(problem, options, degree=False)
+    if unresolved(problem):
+        if patterns is None:
+            return predict_staircase(problem, options, top)[0]
+        return predict(pieces_at(problem, options), options, patterns, top)
     if patterns is None:
         reason = unreachable_from_supports(problem.activation, problem.depth, problem.degree)
         if reason is not None:
@@ -411,4 +420,48 @@ def explain(problem: Problem, pattern: Pattern, options: Options = Options()) ->
     """The derivation of one pattern: kernels layer by layer, costs, readout candidates
     and the constraints active at its optimum (`engine.explain`)."""
     check_limits(problem, options)
+    problem = pieces_at(problem, options)
     return derivation(Context(problem, options, patterns=[pattern]), pattern)
+
+
+def staircase(problem: Problem, options: Options = Options(), top: int | None = None) -> Staircase:
+    """The learning staircase of the problem's target (docs/theory.md section 12): each
+    set of pieces solved as one programme (`predict` on `set_problem`), the sets taken
+    smallest exponent first (`engine.staircase.climb`).  One piece: one step, today's
+    prediction."""
+    check_limits(problem, options, degree=False)
+    for k, _ in sorted(problem.pieces, reverse=True):   # every piece's degree before any set is solved
+        check_limits(set_problem(problem, (k,)), options)
+    return climb(problem.pieces, lambda pieces: predict(set_problem(problem, pieces), options, top=top))
+
+
+def predict_staircase(problem: Problem, options: Options = Options(),
+                      top: int | None = None) -> tuple[Prediction, Staircase]:
+    """The prediction at the problem's alignment and the whole staircase."""
+    stair = staircase(problem, options, top)
+    return at_alignment(problem, stair, options), stair
+
+
+def pieces_at(problem: Problem, options: Options = Options()) -> Problem:
+    """The problem of the set of pieces the staircase learns at the problem's alignment
+    (above the reachable share: every piece); a target of one piece as it is."""
+    if not unresolved(problem):
+        return problem
+    step = staircase(problem, options, DEFAULT_TOP).at(problem.alignment)
+    return set_problem(problem, step.pieces if step is not None else tuple(k for k, _ in problem.pieces))
+
+
+def at_alignment(problem: Problem, stair: Staircase, options: Options = Options()) -> Prediction:
+    """The prediction at the problem's alignment: that of the step holding it, or, above
+    the share the reachable pieces carry, an unreachable answer naming the pieces no
+    pattern reaches (one piece: its own answer)."""
+    step = stair.at(problem.alignment)
+    if step is not None:
+        return step.prediction
+    if len(problem.pieces) == 1:   # its one piece is unreachable: the step-less staircase holds its answer
+        return stair.alone[0]
+    names = ", ".join(f"He_{k}" for k, _ in stair.missing)
+    reason = (f"alignment {problem.alignment} is above {stair.cap}, the share of the pieces some pattern reaches: "
+              f"no pattern reaches {names}; " + "; ".join(why for _, why in stair.missing[:1]))
+    return Prediction(problem, (), (), None, None, reason, options.truncation(problem).max_order,
+                      count_patterns(problem.activation, problem.depth))

@@ -80,13 +80,14 @@ class Program(NamedTuple):
         layer: the required ones no cost option relies on (`uses_every_layer` reaches a
         layer only through the readout's term and the options of the layers reached).  A
         readout term without them is in no branch that counts."""
-        return _need(self.required, self.decisions[1:])
+        return _need(self.required, self.decisions)
 
     def uses_every_layer(self, choice: tuple[Option, ...]) -> bool:
-        """Whether the readout's term, and the eigenvalues paid for by the layers it relies
-        on, together rely on every non-lazy layer of the pattern."""
-        by_layer = {d.layer: o for d, o in zip(self.decisions, choice)}
-        used = by_layer[0].prov
+        """Whether the readout's terms (one per piece read), and the eigenvalues paid for
+        by the layers they rely on, together rely on every non-lazy layer of the pattern."""
+        by_layer = {d.layer: o for d, o in zip(self.decisions, choice, strict=True) if d.layer}
+        readouts = (o.prov for d, o in zip(self.decisions, choice, strict=True) if not d.layer)
+        used = functools.reduce(operator.or_, readouts, 0)
         frontier = used
         while frontier:
             new = 0
@@ -161,6 +162,23 @@ class Rows:
             Option(_plus(cost, _neg(e.vec)), e.prov, f"layer {l}: Sp cost M{l} q{l}^2 / lambda_{name}", Role.COST, l)
             for e in feature.eigen))
 
+    def _readout(self, chi: tuple[int, ...], last: Kernel, k: int, lean: bool) -> Decision:
+        """The readout family of the piece `He_k`: one option per component of the last
+        kernel that carries order `k` (`lean`: only those that rely on every layer of
+        `readout_need`, for a readout that reads one piece)."""
+        problem = self.folder.problem
+        readout = last.amplitude[k] if k < len(last.amplitude) else ()
+        if lean:
+            need = self.readout_need()
+            readout = tuple(a for a in readout if a.prov & need == need)
+        y = "y" if len(problem.read_orders) == 1 else f"He_{k}"
+        label = f"readout chi / <{y}|K|{y}>" if problem.readout_factor == Monomial() else \
+            f"readout chi {problem.readout_factor} / <{y}|K|{y}>"
+        vecs = (np.array(chi, dtype=object) - 2 * np.array([a.vec for a in readout], dtype=object)).tolist() \
+            if readout else []
+        return Decision(0, tuple(Option(tuple(v), a.prov, label, Role.READOUT, 0)
+                                 for v, a in zip(vecs, readout, strict=True)))
+
     def readout_need(self) -> int:
         """`readout_need` of the programme these rows make."""
         return _need(self.required, self.decisions)
@@ -182,16 +200,9 @@ class Rows:
             conditions.append(Option(_plus(term.vec, _neg(folder.form(name))), 0,
                                      f"{display(name)} >= the input scale (section 9)", Role.SCALE, 0))
         chi = folder.space.form(problem.chi * problem.readout_factor)
-        readout = last.amplitude[problem.degree] if problem.degree < len(last.amplitude) else ()
-        if lean:
-            need = self.readout_need()
-            readout = tuple(a for a in readout if a.prov & need == need)
-        label = "readout chi / <y|K|y>" if problem.readout_factor == Monomial() else \
-            f"readout chi {problem.readout_factor} / <y|K|y>"
-        vecs = (np.array(chi, dtype=object) - 2 * np.array([a.vec for a in readout], dtype=object)).tolist() \
-            if readout else []
-        decisions = [Decision(0, tuple(Option(tuple(v), a.prov, label, Role.READOUT, 0)
-                                       for v, a in zip(vecs, readout))), *self.decisions]
+        orders = problem.read_orders
+        decisions = [self._readout(chi, last, k, lean and len(orders) == 1) for k in orders]
+        decisions += self.decisions
         return Program(pattern, kernels, tuple(self.terms), tuple(conditions), tuple(decisions), self.required,
                        tuple(variables))
 
@@ -275,7 +286,9 @@ def spike_may_count(folder: Folder, pattern: Pattern) -> bool:
     return required & ~used == 0
 
 
-def _need(required: int, costs: Iterable[Decision]) -> int:
+def _need(required: int, decisions: Iterable[Decision]) -> int:
+    """The required layers no cost option (a decision of a layer > 0) relies on."""
+    costs = (d for d in decisions if d.layer)
     return required & ~functools.reduce(operator.or_, (o.prov for d in costs for o in d.options), 0)
 
 
@@ -401,16 +414,24 @@ def lower_bounds(space: Space, options: tuple[Option, ...], nudge: float | None 
     return out.tolist()
 
 
-def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+def combination(space: Space, program: Program, chosen: tuple[Option, ...],
+                piece: int = 0) -> list[tuple[int, int, Option]]:
     """The weights of `combined_bound`'s convex combination, as exact ratios `(p, q)`
     (weight `p/q`) with their rows: the readout with weight one, and each cost row that
     can eliminate its layer's own size (`q_l` of an Sp cost, `D_l` of a GFL cost)
-    against the readout, where that size enters with the opposite sign."""
-    readout = chosen[0].vec
+    against the readout, where that size enters with the opposite sign.  With several
+    pieces, the readout of the `piece`-th (`t` is above each of them)."""
+    costs = [(o, d.layer) for d, o in zip(program.decisions, chosen, strict=True) if d.layer]
+    return _combination(space, chosen[piece], costs, program.terms)
+
+
+def _combination(space: Space, readout_option: Option, chosen_costs: list[tuple[Option, int]],
+                 terms: tuple[Option, ...]) -> list[tuple[int, int, Option]]:
+    """`combination` of one readout row and the chosen cost rows (with their layers)."""
+    readout = readout_option.vec
     f = space.first_variable
-    out = [(1, 1, chosen[0])]
-    costs: list[tuple[Option, int | None]] = [(o, d.layer) for d, o in zip(program.decisions[1:], chosen[1:])]
-    costs += [(o, None) for o in program.terms]
+    out = [(1, 1, readout_option)]
+    costs: list[tuple[Option, int | None]] = [*chosen_costs, *((o, None) for o in terms)]
     for option, layer in costs:
         own = space.index(var("q", layer)) if layer is not None \
             else next((i for i in range(f, space.size) if option.vec[i]), None)
@@ -422,14 +443,20 @@ def combination(space: Space, program: Program, chosen: tuple[Option, ...]) -> l
     return out
 
 
-def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None) -> float:
+def combined_bound(space: Space, program: Program, chosen: tuple[Option, ...], nudge: float | None = None,
+                   piece: int = 0) -> float:
     """A lower bound from one convex combination of the branch's rows (Fourier-Motzkin
-    on one variable per layer, `combination`).  Since `t >= row` for every row,
-    `t >= sum(w row) / sum(w)` for weights `w >= 0`.  In floating point, like the LP
-    values it is compared with."""
+    on one variable per layer, `combination`, against the readout of `piece`).  Since
+    `t >= row` for every row, `t >= sum(w row) / sum(w)` for weights `w >= 0`.  In
+    floating point, like the LP values it is compared with."""
+    return _weighted_bound(space, combination(space, program, chosen, piece), nudge)
+
+
+def _weighted_bound(space: Space, weights: list[tuple[int, int, Option]], nudge: float | None) -> float:
+    """`lower_bound` of the convex combination `weights` of rows."""
     total = np.zeros(space.size)
     weight = 0.0
-    for p, q, option in combination(space, program, chosen):
+    for p, q, option in weights:
         w = p / q
         weight += w
         total += w * np.asarray(option.vec, dtype=float)
@@ -448,9 +475,24 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
     (default: the space's; 0: the point itself).  With `first`, the first branch found
     below `cutoff` is returned (whether any beats it, not the best).
     """
-    decisions = program.decisions
-    if any(not d.options for d in decisions):
+    if any(not d.options for d in program.decisions):
         return None
+    # One readout family: decided first.  Several (a set of pieces): decided after the
+    # costs, the highest order first, and each option is bounded with the rows chosen so
+    # far (`_combination`, then their linear programme) before the pieces' options
+    # multiply: a subtree whose rows already reach the best value is skipped whole.
+    n = len(program.decisions)
+    several = sum(1 for d in program.decisions if not d.layer) > 1
+    order = [i for i, d in enumerate(program.decisions) if d.layer] + \
+        [i for i, d in reversed(list(enumerate(program.decisions))) if not d.layer] if several else list(range(n))
+    decisions = [program.decisions[i] for i in order]
+
+    def original(chosen: tuple[Option, ...]) -> tuple[Option, ...]:
+        out: list = [None] * n
+        for i, o in zip(order, chosen, strict=True):
+            out[i] = o
+        return tuple(out)
+
     floor = max((lower_bound(space, o.vec, nudge) for o in program.terms), default=float("-inf"))
     ordered = [sorted(zip(lower_bounds(space, d.options, nudge), d.options), key=lambda p: p[0]) for d in decisions]
     best: list = [cutoff, None]   # branches that cannot beat the cutoff are pruned like any other
@@ -463,7 +505,7 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
         each undecided layer relying on the layers of all its options at once (which
         any one option relies on a subset of)."""
         provs = [o.prov for o in chosen] + widest[len(chosen):]
-        used = frontier = provs[0]
+        used = frontier = functools.reduce(operator.or_, (p for l, p in zip(layers, provs) if not l), 0)
         while frontier:
             new = 0
             for l, p in zip(layers, provs):
@@ -473,23 +515,34 @@ def search(space: Space, program: Program, tol: float = 1e-9, cutoff: float = fl
             used |= new
         return program.required & ~used == 0
 
-    def walk(k: int, chosen: tuple[Option, ...], cheap: float) -> None:
+    def walk(k: int, chosen: tuple[Option, ...], cheap: float, solved: float | None = None) -> None:
         if 0 < k < len(decisions) and not may_use_every_layer(chosen):
             return   # no completion counts: skipped without changing which one is found
         if k == len(decisions):
+            chosen = original(chosen)
             if not program.uses_every_layer(chosen):
                 return
-            if (len(chosen) > 1 or program.terms) and combined_bound(space, program, chosen, nudge) >= best[0] - tol:
-                return
-            value = cache.float_value(chosen, nudge)
+            if not several and (len(chosen) > 1 or program.terms) and \
+                    combined_bound(space, program, chosen, nudge) >= best[0] - tol:
+                return   # (several pieces: each readout was bounded so when it was chosen)
+            value = cache.float_value(chosen, nudge) if solved is None else solved
             if value is not None and value < best[0] - tol:
                 best[0], best[1] = value, chosen
             return
+        costs = [(o, d.layer) for d, o in zip(decisions, chosen, strict=False) if d.layer] \
+            if several and not layers[k] else None
         for low, option in ordered[k]:
             bound = max(cheap, low)
             if bound >= best[0] - tol or (first and best[1] is not None):
                 break
-            walk(k + 1, chosen + (option,), bound)
+            value = None
+            if costs is not None:
+                if _weighted_bound(space, _combination(space, option, costs, program.terms), nudge) >= best[0] - tol:
+                    continue
+                value = cache.float_value(chosen + (option,), nudge)
+                if value is None or value >= best[0] - tol:
+                    continue   # infeasible, or no better than the best already
+            walk(k + 1, chosen + (option,), bound, value)
 
     walk(0, (), floor)
     return None if best[1] is None else (best[0], best[1], cache)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from curse_cli.engine.analysis import form_label
+from curse_cli.engine.analysis import active_piece, form_label
 from curse_cli.engine.symbols import display
 from curse_cli.engine.kernels import Feature, Kernel
 from curse_cli.engine.patterns import Mechanism, Pattern
@@ -57,6 +57,27 @@ def _rule_text(step, l: int, problem, feature: Feature | None, space: Space) -> 
         CostTerm(f"M{l} q{l}^2 / lambda_{f}", f, lam, problem.words.cost),)
 
 
+def _readout_terms(orders: tuple[int, ...], program, optimum, space: Space) -> list[ReadoutTerm]:
+    """The readout candidates: `a_y`'s for one piece; for several, each piece's (its
+    order, the one chosen at the optimum, and which piece is active: the one whose row
+    binds, else the largest).  A piece no component of the last kernel carries has one
+    term without a formula."""
+    families = [d for d in program.decisions if not d.layer]
+    if len(orders) == 1:
+        return [ReadoutTerm(form_label(space, o.vec), _layers_of(o.prov)) for o in families[0].options]
+    chosen = [] if optimum is None else \
+        [o for d, o in zip(program.decisions, optimum.choice, strict=True) if not d.layer]
+    active = active_piece(optimum) if optimum is not None else None
+    terms = []
+    for i, (k, family) in enumerate(zip(orders, families, strict=True)):
+        for o in family.options:
+            picked = bool(chosen) and o is chosen[i]
+            terms.append(ReadoutTerm(form_label(space, o.vec), _layers_of(o.prov), k, picked, picked and i == active))
+        if not family.options:
+            terms.append(ReadoutTerm(None, (), k))
+    return terms
+
+
 def derivation(ctx: Context, pattern: Pattern) -> Explanation:
     """Kernels layer by layer, the costs, the readout candidates, the active constraints."""
     problem = ctx.problem
@@ -68,9 +89,7 @@ def derivation(ctx: Context, pattern: Pattern) -> Explanation:
         feature = kernel_in.feature(step.feature) if step.feature else None
         text, costs = _rule_text(step, l, problem, feature, space)
         steps.append(ExplainStep(l, step, _feature_lines(space, kernel_in, problem.degree), costs, text))
-    readout = []
-    for option in program.decisions[0].options:
-        readout.append(ReadoutTerm(form_label(space, option.vec), _layers_of(option.prov)))
+    readout = _readout_terms(problem.read_orders, program, optimum, space)
     constraints: list[tuple[str, str, str]] = []
     summary = report.note or ""
     if optimum is not None:

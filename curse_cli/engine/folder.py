@@ -51,8 +51,10 @@ class Folder:
         return self.space.form({name: Fraction(coefficient)})
 
     def only(self, length: int) -> int | None:
-        """The last hidden layer's kernel is only read at the target's order."""
-        return self.problem.degree if self.restrict_last and length == self.problem.depth else None
+        """The last hidden layer's kernel is only read at the target's order (at every
+        order when the readout reads several pieces)."""
+        restrict = self.restrict_last and length == self.problem.depth and len(self.problem.read_orders) == 1
+        return self.problem.degree if restrict else None
 
     def scale(self, kind: str, layer: int) -> tuple[str, tuple[int, ...]] | None:
         """The size `[s_l]` (kind "s") or `[s_f]` of layer `l`'s feature (kind "r"), if the

@@ -152,10 +152,15 @@ class CostTerm(NamedTuple):
 
 class ReadoutTerm(NamedTuple):
     """A candidate for the readout term a_y: its formula and the layers it relies on
-    (none: the lazy term)."""
+    (none: the lazy term).  For a target of several pieces, the piece's order, whether
+    the optimum chose it and whether that piece is the active one; a formula of None:
+    no component of the last kernel carries the piece."""
 
-    formula: str
+    formula: str | None
     layers: tuple[int, ...]
+    order: int | None = None
+    chosen: bool = False
+    active: bool = False
 
 
 class ExplainStep(NamedTuple):

@@ -137,6 +137,11 @@ def _check(loaded: LoadedSpec) -> None:
             f"{loaded.origin}: architecture.kind: curse ldt handles two-layer fully connected networks (kind: fcn) "
             f"only; this spec is {problem.kind}: use curse predict, compare or sweep for it"
         )
+    if problem.shares:
+        raise LdtError(
+            f"{loaded.origin}: target: curse ldt bounds a single Hermite target; this one has "
+            f"{len(problem.shares)} pieces: use curse predict for its staircase"
+        )
     if problem.depth != 1:
         widths = ", ".join(loaded.document["architecture"]["widths"])
         raise LdtError(

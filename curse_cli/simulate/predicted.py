@@ -129,6 +129,9 @@ def load(path: str, overrides: tuple[str, ...], kinds: tuple[str, ...] = ("fcn",
                                 f"curse simulate runs {', '.join(k for k in kinds if k in SIMULATED_KINDS)}")
     if Fraction(doc.get("data", {}).get("target_variance", "0")) != 0:
         raise SimulateSpecError(f"{origin}: data.target_variance: only 0 (isotropic data) is simulated; remove it")
+    if problem.shares:
+        raise SimulateSpecError(f"{origin}: target: a target of {len(problem.shares)} pieces cannot be simulated yet; "
+                                "curse simulate runs one Hermite piece (kind: hermite)")
     # Attention has no activation of its own: the softmax is part of the family.
     activation, coefficients = ("softmax", ()) if kind == "attention" else _activation(
         origin, architecture["activation"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, TextIO
 
@@ -22,7 +22,7 @@ from curse_cli.archs.fields import ref_doc
 from curse_cli.errors import CurseError
 from curse_cli.archs.problem import Limit, Problem
 from curse_cli.archs.registry import ARCHITECTURES
-from curse_cli.archs.targets import kind_of
+from curse_cli.archs.targets import alignment_value, kind_of, target_document
 from curse_cli.spec import limits
 from curse_cli.spec.limits import SpecWarning
 from curse_cli.algebra.scales import BASE, ExponentError, Monomial, format_fraction, parse_exponent
@@ -40,6 +40,7 @@ MAX_BYTES = 1 << 20  # a spec must be smaller than 1 MiB
 STDIN = "-"
 STDIN_ORIGIN = "<stdin>"
 SET_ORIGIN = "overrides"   # the origin of an override's error; the CLI calls it --set
+ALIGNMENT_ORIGIN = "alignment"   # the origin of an alignment given apart from the spec; the CLI calls it --alignment
 
 Overrides = Mapping[str, Any] | Sequence[str]
 
@@ -72,17 +73,29 @@ class LoadedSpec:
 # -- public entry points ---------------------------------------------------------------
 
 
-def load_spec(source: str, overrides: Overrides = (), stdin: TextIO | None = None) -> LoadedSpec:
+def load_spec(source: str, overrides: Overrides = (), stdin: TextIO | None = None,
+              alignment: Any = None) -> LoadedSpec:
     """Load the spec at path `source` (`-`: read `stdin`, default `sys.stdin`)."""
     source = os.fspath(source)
     if source == STDIN:
         text = _read_stream(stdin if stdin is not None else sys.stdin)
-        return load_spec_text(text, STDIN_ORIGIN, overrides)
-    return load_spec_text(_read_file(source), source, overrides)
+        return load_spec_text(text, STDIN_ORIGIN, overrides, alignment)
+    return load_spec_text(_read_file(source), source, overrides, alignment)
 
 
-def load_spec_text(text: str, origin: str, overrides: Overrides = ()) -> LoadedSpec:
-    """Validate spec `text` (read from `origin`) and apply `--set` `overrides`."""
+def with_alignment(loaded: LoadedSpec, alignment: Any) -> LoadedSpec:
+    """The spec asked at another alignment level (`--alignment`: in (0, 1])."""
+    try:
+        value = alignment_value(alignment)
+    except ValueError as err:
+        raise SpecError(ALIGNMENT_ORIGIN, "", str(err)) from None
+    return replace(loaded, problem=replace(loaded.problem, alignment=value),
+                   document={**loaded.document, "alignment": format_fraction(value)})
+
+
+def load_spec_text(text: str, origin: str, overrides: Overrides = (), alignment: Any = None) -> LoadedSpec:
+    """Validate spec `text` (read from `origin`), apply `--set` `overrides` and an
+    `alignment` given apart from the spec (None: the spec's)."""
     values = parse_overrides(overrides)
     data = _parse_yaml(text, origin)
     try:
@@ -91,7 +104,8 @@ def load_spec_text(text: str, origin: str, overrides: Overrides = ()) -> LoadedS
         path, message = describe_validation_error(err)
         raise SpecError(origin, path, message) from None
     problem, document, warnings = _resolve(spec, origin, values)
-    return LoadedSpec(origin=origin, problem=problem, document=document, warnings=warnings)
+    loaded = LoadedSpec(origin=origin, problem=problem, document=document, warnings=warnings)
+    return loaded if alignment is None else with_alignment(loaded, alignment)
 
 
 def parse_override(item: str) -> tuple[str, Fraction]:
@@ -421,14 +435,18 @@ def _resolve(
         dimension=net.dimension,
         limits=net.limits,
         words=net.words,
+        shares=net.shares,
+        alignment=spec.alignment,
     )
     document = {
         "name": spec.name,
         "architecture": net.document,
-        "target": {"kind": spec.target.kind, "degree": spec.target.degree},  # type: ignore[attr-defined]  # every target model has both
+        "target": target_document(spec.target),
         "scaling": scaling_doc,
         "data": {"measure": spec.data.measure, "target_variance": format_fraction(variance)},
         "ridge": r.ridge,
         "scales": {name: format_fraction(value) for name, value in r.scales.items()},
     }
+    if net.shares or spec.alignment != 1:
+        document["alignment"] = format_fraction(spec.alignment)
     return problem, document, warnings

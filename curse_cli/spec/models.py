@@ -40,7 +40,7 @@ from curse_cli.archs.fields import (  # noqa: F401 - re-exported for the loader
     suggest,
 )
 from curse_cli.archs.registry import ARCHITECTURES, target_models
-from curse_cli.archs.targets import kind_of
+from curse_cli.archs.targets import Alignment, kind_of
 
 
 def _scaling_name(value: Any) -> str:
@@ -112,6 +112,8 @@ class Spec(_Model):
         description="each scale's exponent of d (d itself is implicit)",
         json_schema_extra={"propertyNames": {"pattern": _NAME_PATTERN}},
     )
+    alignment: Alignment = Field(
+        default=Fraction(1), description="the alignment to reach, in (0, 1]: a share of the target's variance")
 
     @field_validator("scales", mode="before")
     @classmethod

@@ -255,10 +255,14 @@ def sweep_points(problem: Problem, axes: tuple[Axis, ...], options: Options = Op
 
 
 def sweep(problem: Problem, axes: tuple[Axis, ...], options: Options = Options()) -> Sweep:
-    """The sweep, one solve per certified cell (see the module docstring)."""
+    """The sweep, one solve per certified cell (see the module docstring).  A target of
+    several pieces is swept at its alignment point by point (`sweep_points`: the
+    staircase's set may change from cell to cell, docs/theory.md section 12)."""
     check_axes(problem, axes)
     check_limits(problem, options)
     check_size(problem, options)
+    if problem.shares:
+        return sweep_points(problem, axes, options)
     solver = CellSolver(problem, axes, options)
     labels = solver.cover_grid()
     segments = solver.cover_line() if len(axes) == 1 and axes[0].count > 1 else []
