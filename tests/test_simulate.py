@@ -1,10 +1,12 @@
 """`curse simulate`'s library: every check is against a closed form derived here, never
-against the code itself.  Small shapes, few steps: JIT compilation dominates the time."""
+against the code itself.  Small shapes, few stages: JIT compilation dominates the time."""
 
 from __future__ import annotations
 
 import importlib.util
 import math
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,11 +18,11 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason=
 
 @pytest.fixture(autouse=True)
 def _sim():
-    global jax, jnp, analysis, experiment, model, SamplerConfig, run_chains
+    global jax, jnp, analysis, model, report, smc, SamplerConfig, run_chains
     import jax
     import jax.numpy as jnp
 
-    from curse_cli.simulate import analysis, experiment, model
+    from curse_cli.simulate import analysis, model, report, smc
     from curse_cli.simulate.sampler import SamplerConfig, run_chains
 
 
@@ -35,115 +37,213 @@ def test_marginal_likelihood_equals_direct_gaussian_density(p, n):
     direct = multivariate_normal(mean=np.zeros(p), cov=s * feats @ feats.T + kappa * np.eye(p)).logpdf(y)
     got = float(model.marginal_loglik(jnp.asarray(feats), jnp.asarray(y), s, kappa))
     assert got == pytest.approx(direct, rel=1e-6)
-    # Zero padding rows, declared as padding, change nothing.
     padded = np.vstack([feats, np.zeros((5, n))])
     got_padded = float(model.marginal_loglik(jnp.asarray(padded), jnp.asarray(np.r_[y, np.zeros(5)]), s, kappa, p))
     assert got_padded == pytest.approx(direct, rel=1e-6)
 
 
-def test_readout_mean_is_the_bayesian_linear_regression_posterior_mean():
-    rng = np.random.default_rng(3)
-    feats, y = rng.normal(size=(30, 5)), rng.normal(size=30)
-    s, kappa = 0.2, 0.1
-    # Posterior of a ~ N(0, s I) given y = Phi a + N(0, kappa): precision Phi^T Phi/kappa + I/s.
-    exact = np.linalg.solve(feats.T @ feats / kappa + np.eye(5) / s, feats.T @ y / kappa)
-    got = np.asarray(model.readout_mean(jnp.asarray(feats), jnp.asarray(y), s, kappa))
-    np.testing.assert_allclose(got, exact, rtol=1e-9)
+# -- tempered SMC on posteriors with a known answer ------------------------------------------
 
 
-# -- the sampler -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Linear:
+    """Bayesian linear regression y = x.z + N(0, s2), z ~ N(0, I): the family protocol's
+    log_likelihood, with the rows `mask` counted."""
+
+    s2: float
+
+    def log_likelihood(self, z, x, y, mask):
+        r = y - x @ z
+        return jnp.sum(mask * (-0.5 * r * r / self.s2 - 0.5 * jnp.log(2 * jnp.pi * self.s2)))
 
 
-@pytest.mark.parametrize("kind", ["mala", "hmc"])
-def test_sampler_recovers_a_known_gaussian_posterior(kind):
-    """Bayesian linear regression: posterior N(m, S), S = (I + X^T X/s2)^-1, m = S X^T y/s2."""
+def _linear_problem():
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(20, 3))
-    s2 = 0.25
-    y = x @ np.array([1.0, -0.5, 0.3]) + math.sqrt(s2) * rng.normal(size=20)
-    cov = np.linalg.inv(np.eye(3) + x.T @ x / s2)
-    mean = cov @ x.T @ y / s2
-    xj, yj = jnp.asarray(x), jnp.asarray(y)
+    n, dim, s2 = 24, 3, 0.25
+    x = rng.normal(size=(n, dim))
+    y = x @ np.array([1.0, -0.5, 0.3]) + math.sqrt(s2) * rng.normal(size=n)
+    cov = np.linalg.inv(np.eye(dim) + x.T @ x / s2)
+    # Exact: posterior mean S X^T y / s2, evidence y ~ N(0, X X^T + s2 I).
+    return Linear(s2), x, y, cov @ x.T @ y / s2, multivariate_normal(np.zeros(n), x @ x.T + s2 * np.eye(n)).logpdf(y)
 
+
+def _data(x, y, old, new):
+    rows = np.arange(len(y))
+    return tuple(jnp.asarray(a) for a in (x, y, (rows < old).astype(float), (rows < new).astype(float)))
+
+
+
+def _config():
+    return smc.SMCConfig(particles=512, mutations=4, leapfrog=4)
+
+
+def test_smc_gives_the_exact_evidence_and_posterior_mean_of_a_gaussian_linear_model():
+    family, x, y, mean, log_z = _linear_problem()
+    config = _config()
+    start = smc.prior_population(jax.random.PRNGKey(1), 3, config)
+    fresh = smc.temper(family, config, _data(x, y, 0, len(y)), start, jax.random.PRNGKey(2), True)
+    assert fresh.failure is None and fresh.stages > 1
+    assert fresh.log_evidence == pytest.approx(log_z, abs=0.5)  # Monte-Carlo error about 0.15
+    w, z = np.asarray(fresh.population.weights), np.asarray(fresh.population.particles)
+    np.testing.assert_allclose(w @ z, mean, atol=0.03)
+    # Data annealing: the first half from the prior, then the second half tempered in;
+    # the evidences add up to the whole one and the posterior is the same.
+    half = smc.temper(family, config, _data(x, y, 0, 12), start, jax.random.PRNGKey(3), True)
+    rest = smc.temper(family, config, _data(x, y, 12, len(y)), half.population, jax.random.PRNGKey(4), False)
+    assert rest.failure is None
+    assert half.log_evidence + rest.log_evidence == pytest.approx(log_z, abs=0.5)
+    w, z = np.asarray(rest.population.weights), np.asarray(rest.population.particles)
+    np.testing.assert_allclose(w @ z, mean, atol=0.03)
+
+
+@dataclass(frozen=True)
+class TwoModes:
+    """Likelihood 0.3 N(z; -m, s^2 I) + 0.7 N(z; +m, s^2 I) in two dimensions: the modes are
+    symmetric about the prior's centre, so the posterior weights stay 0.3 and 0.7, and
+    the barrier between them (width s = 0.15, centres 3 apart) traps a local chain."""
+
+    def log_likelihood(self, z, x, y, mask):
+        m = jnp.array([1.5, 0.0])
+        s2 = 0.15**2
+
+        def comp(c):
+            return -0.5 * jnp.sum((z - c) ** 2) / s2 - jnp.log(2 * jnp.pi * s2)
+
+        return jnp.logaddexp(jnp.log(0.3) + comp(-m), jnp.log(0.7) + comp(m))
+
+
+def test_smc_recovers_both_weights_of_a_two_mode_posterior_where_one_chain_does_not():
+    family = TwoModes()
+    dummy = tuple(jnp.zeros(1) for _ in range(4))
+    config = smc.SMCConfig(particles=1024, mutations=4, leapfrog=4)
+    out = smc.temper(family, config, dummy, smc.prior_population(jax.random.PRNGKey(5), 2, config),
+                     jax.random.PRNGKey(6), True)
+    assert out.failure is None
+    w, z = np.asarray(out.population.weights), np.asarray(out.population.particles)
+    left = float(w @ (z[:, 0] < 0))
+    assert left == pytest.approx(0.3, abs=0.08)
+    # Exact evidence: sum_k w_k N(m_k; 0, (1 + s^2) I).
+    cov = (1 + 0.15**2) * np.eye(2)
+    exact = math.log(0.3 * multivariate_normal([0, 0], cov).pdf([-1.5, 0]) +
+                     0.7 * multivariate_normal([0, 0], cov).pdf([1.5, 0]))
+    assert out.log_evidence == pytest.approx(exact, abs=0.3)
+
+    # One MALA chain (started at the prior's centre) never crosses: all its samples lie
+    # on one side, so it reports weight 0 or 1 for the left mode.
     def logdensity(z):
-        return -0.5 * z @ z - 0.5 * jnp.sum((yj - xj @ z) ** 2) / s2
+        return -0.5 * z @ z + family.log_likelihood(z, None, None, None)
 
-    chains = 8
-    config = SamplerConfig(kind=kind, warmup=300, samples=2000)
-    run = jax.jit(lambda k, z: run_chains(logdensity, lambda z: (z, z), k, z, config))
-    out = run(jax.random.split(jax.random.PRNGKey(0), chains), jnp.zeros((chains, 3)))
-    trace = np.asarray(out.trace)  # (chains, samples, 3)
-    np.testing.assert_allclose(np.asarray(out.mean), trace.mean(axis=1), rtol=1e-10)
-    chain_means = trace.mean(axis=1)
-    se = chain_means.std(axis=0, ddof=1) / math.sqrt(chains)
-    assert np.all(np.abs(chain_means.mean(axis=0) - mean) < 5 * se + 1e-3)
-    # Covariance: chain-wise estimates, their spread is the Monte-Carlo error.
-    covs = np.stack([np.cov(t.T) for t in trace])
-    cov_se = covs.std(axis=0, ddof=1) / math.sqrt(chains)
-    assert np.all(np.abs(covs.mean(axis=0) - cov) < 5 * cov_se + 0.05 * np.sqrt(np.outer(np.diag(cov), np.diag(cov))))
-    assert 0.3 < float(np.mean(out.acceptance)) <= 1.0
+    config_mcmc = SamplerConfig("mala", warmup=300, samples=1500)
+    chains = jax.jit(lambda k, z0: run_chains(logdensity, lambda z: (z[0] < 0, z[0] < 0), k, z0, config_mcmc))
+    single = chains(jax.random.split(jax.random.PRNGKey(7), 1), jnp.full((1, 2), 0.01))
+    assert float(single.mean[0]) in (0.0, 1.0)
 
 
-# -- the network against its infinite-width limit -------------------------------------------
+@dataclass(frozen=True)
+class Holes:
+    """A standard-normal likelihood that is NaN where z0 > 1 (a numerical failure there)."""
+
+    def log_likelihood(self, z, x, y, mask):
+        value = -0.5 * jnp.sum((z - 0.5) ** 2) / 0.5
+        return jnp.where(z[0] > 1.0, jnp.nan, value)
 
 
-def _erf_kernel(a, b, d):
-    """Williams' arcsine kernel of a one-hidden-layer erf network, inputs x.x'/d."""
-    s12, s11, s22 = a @ b.T / d, (a * a).sum(1) / d, (b * b).sum(1) / d
-    return 2 / np.pi * np.arcsin(2 * s12 / np.sqrt((1 + 2 * s11)[:, None] * (1 + 2 * s22)[None, :]))
+def test_a_nan_log_likelihood_counts_as_minus_infinity():
+    config = smc.SMCConfig(particles=256, mutations=3, leapfrog=3)
+    dummy = tuple(jnp.zeros(1) for _ in range(4))
+    out = smc.temper(Holes(), config, dummy, smc.prior_population(jax.random.PRNGKey(8), 2, config),
+                     jax.random.PRNGKey(9), True)
+    assert out.failure is None and math.isfinite(out.log_evidence)
+    w, z = np.asarray(out.population.weights), np.asarray(out.population.particles)
+    assert float(w @ (z[:, 0] > 1.0)) == 0.0   # no weight where the likelihood is NaN
 
 
-def test_wide_network_matches_gaussian_process_regression():
-    """Standard scaling, N = 1024 >> P/kappa: the posterior-mean predictor of the finite
-    network is the GP-regression predictor with the erf kernel (up to O(P/(N kappa)))."""
-    d, p, kappa = 4, 32, 0.5
-    setup = experiment.Setup("erf", (), (0.0,), 0.0, 1, "gaussian", 1.0, kappa, 1024.0)
-    settings = experiment.Settings(ds=(d,), p_ratios=(1.0,), chains=2, test_size=128, seed=0,
-                                   sampler=SamplerConfig("mala", 60, 60))
-    point = experiment.run_point(setup, settings, d, p)
-    x, y, xt, yt = (np.asarray(a) for a in experiment.point_data(setup, settings, d, p))
-    f_gp = _erf_kernel(xt, x, d) @ np.linalg.solve(_erf_kernel(x, x, d) + kappa * np.eye(p), y)
-    gp_alignment = float(np.mean(f_gp * yt) / np.mean(yt * yt))
-    assert point.gp_alignment == pytest.approx(gp_alignment, rel=1e-9)
-    assert gp_alignment > 0.3  # the comparison is not between two zeros
-    assert abs(point.alignment - gp_alignment) < 4 * point.alignment_se + 0.02
-    assert point.widths == (1024,)
+# -- from runs to P_half, b and the verdict --------------------------------------------------
 
 
-# -- the physics in miniature ------------------------------------------------------------
+def _point(d, p, aligns, equilibrated=True, reason=None):
+    runs = tuple(report.Run(seed=i, alignment=a, log_evidence=-1.0, ess=10.0, stages=3, specialists=0.0,
+                            seconds=1.0) for i, a in enumerate(aligns))
+    return report.PointResult(d=d, p=p, widths=(d,), p_scaled=p / d, sampler="smc", runs=runs,
+                              alignment=float(np.mean(aligns)), spread=max(aligns) - min(aligns),
+                              equilibrated=equilibrated, reason=reason, mse=0.5, gp_alignment=0.1, gp_mse=0.9,
+                              specialists=0.0, seconds=1.0)
 
 
-def test_linear_target_curves_collapse_on_p_over_d():
-    """k = 1, N = d, P = d: the alignment depends on P/d only, so (averaged over training
-    sets, whose fluctuations are O(1) at these d) it is the same at d = 8, 16 and 32
-    although P grows fourfold; it sits mid-curve, where a wrong scaling with d (of the
-    weights, the data or the widths) would move it.  Seeds share the compiled code."""
-    setup = experiment.Setup("erf", (), (1.0,), 0.0, 1, "gaussian", 1.0, 0.01, 1.0)
-    means = []
-    for d in (8, 16, 32):
-        values = []
-        for seed in range(4):
-            settings = experiment.Settings(ds=(d,), p_ratios=(1.0,), chains=2, test_size=256, seed=seed,
-                                           sampler=SamplerConfig("mala", 150, 150))
-            (point_d, p), = experiment.grid(setup, settings)
-            point = experiment.run_point(setup, settings, point_d, p)
-            assert (point.p, point.widths) == (d, (d,))
-            values.append(point.alignment)
-        means.append(float(np.mean(values)))
-    assert all(0.3 < a < 0.9 for a in means), means
-    assert max(means) - min(means) < 0.1, means
+
+def _predicted():
+    return report.Predicted("Sp(z)", "d", "1", None, None, None, None)
 
 
 def test_p_half_is_interpolated_in_log_p():
-    # Crossing halfway in alignment between P = 10 and P = 1000: log-midpoint 100.
     assert analysis.p_half([10, 1000], [0.25, 0.75]) == pytest.approx(100.0)
     assert analysis.p_half([10, 100], [0.6, 0.9]) is None
     assert analysis.slope([2, 4, 8], [3, 12, 48]) == pytest.approx(2.0)
 
 
-def test_split_rhat_flags_chains_that_disagree():
-    rng = np.random.default_rng(0)
-    same = rng.normal(size=(4, 500))
-    apart = same + np.array([0.0, 0.0, 3.0, 3.0])[:, None]
-    assert experiment.split_rhat(same) < 1.02
-    assert experiment.split_rhat(apart) > 1.5
+def test_b_uses_equilibrated_points_only_and_the_verdict_names_the_others():
+    # Crossings at P = 2d (log-midpoint of d and 4d) at d = 8, 16: b = 1 exactly.  A third,
+    # unequilibrated point at d = 16 would move P_half if it were used.
+    points = [_point(8, 8, [0.24, 0.26]), _point(8, 32, [0.74, 0.76]),
+              _point(16, 16, [0.25, 0.25]), _point(16, 48, [0.9, 0.2], False, "runs differ by 0.700 > 0.05"),
+              _point(16, 64, [0.75, 0.75])]
+    doc = analysis.summarise({"sampler": "smc"}, _predicted(), points, seed=0, tolerance=0.1)
+    assert [c.p_half for c in doc.curves] == [pytest.approx(16.0), pytest.approx(32.0)]
+    assert doc.fit.b == pytest.approx(1.0)
+    assert doc.verdict.status is report.Status.AGREE
+    assert doc.verdict.unequilibrated == ("d=16 P=48: runs differ by 0.700 > 0.05",)
+    assert "interpolated across P = 48" in doc.curves[1].p_half_note and "d = 16" in doc.verdict.reason
+    # The bootstrap over runs: at d = 16 both runs agree exactly, so P_half(16) is fixed;
+    # at d = 8 the runs differ, so its interval is not a point.
+    c8, c16 = doc.curves
+    assert c16.p_half_low == pytest.approx(32.0) and c16.p_half_high == pytest.approx(32.0)
+    assert c8.p_half_low < 16.0 < c8.p_half_high
+
+
+def test_without_equilibrated_points_there_is_no_b():
+    points = [_point(8, 8, [0.1, 0.4], False, "x"), _point(8, 32, [0.9, 0.5], False, "y"),
+              _point(16, 16, [0.2, 0.21]), _point(16, 64, [0.7, 0.71])]
+    doc = analysis.summarise({"sampler": "smc"}, _predicted(), points, seed=0, tolerance=0.1)
+    assert doc.fit.b is None
+    assert doc.verdict.status is report.Status.NOT_EQUILIBRATED
+    assert len(doc.verdict.unequilibrated) == 2
+
+
+# -- the point lines -----------------------------------------------------------------------
+
+
+def test_a_point_line_reads_back_through_the_same_model_and_refuses_non_finite_numbers():
+    point = _point(8, 8, [0.24, 0.26])
+    assert report.PointResult.model_validate_json(report.point_line(point)) == point
+    with pytest.raises(ValueError):
+        point.model_validate({**point.model_dump(), "alignment": float("nan")})
+    with pytest.raises(ValueError):
+        point.model_validate({**point.model_dump(), "alignment": "x"})
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda line: line.replace('"alignment":0.25', '"alignment":"x"', 1), "line 2: alignment"),
+    (lambda line: line.replace('"spread":', '"spreads":', 1), "line 2:"),
+])
+def test_resume_names_the_damaged_line(tmp_path, damage, needle):
+    settings = {"seed": 0}
+    path = tmp_path / "run.jsonl"
+    good = report.point_line(_point(8, 8, [0.24, 0.26]))
+    path.write_text(report.header_line(settings) + "\n" + damage(good) + "\n" + good + "\n")
+    with pytest.raises(report.ResumeError, match=needle):
+        report.read_jsonl(str(path), settings)
+    path.write_bytes(report.header_line(settings).encode() + b"\n" + good.encode() + b"\n\xff\xfe\n")
+    with pytest.raises(report.ResumeError, match="line 3: not UTF-8"):
+        report.read_jsonl(str(path), settings)
+
+
+def test_specialists_and_widths_come_from_the_family():
+    facts = SimpleNamespace(kind="fcn", activation="erf", coefficients=(), width_exponents=(1.0,), chi_exponent=0.0,
+                            degree=3, measure="gaussian", p_star_exponent=1)
+    from curse_cli.simulate.experiment import Setup, bucket, widths_of
+
+    setup = Setup(facts=facts, kappa=0.1, width_factor=1.0)
+    assert widths_of(setup.family(8)) == (8,)
+    # P = round(r d): 0.3 * 8 = 2.4 is run as 2, and a note says so; 1 * 8 = 8 is exact.
+    assert setup.p_requested(8, (0.3, 1.0)) == ((0.3, pytest.approx(2.4), 2), (1.0, 8.0, 8))
+    assert [bucket(p) for p in (1, 2, 3, 8, 9)] == [1, 2, 4, 8, 16]

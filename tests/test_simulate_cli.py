@@ -1,9 +1,7 @@
-"""`curse simulate` through click's CliRunner: documents, resume, errors.
+"""`curse simulate` through click's CliRunner: documents, --out and --resume, refusals.
 
-One tiny run (two d, two P each, sharing compiled code per d) is made once per module
-and reused; everything else resumes from its --out file without sampling again.  Its
-network and sampler shapes are those of test_simulate.py's collapse test, so in one
-pytest process it reuses that test's compiled code (JIT compilation is most of the time).
+One tiny run (two d, two P each) is made once per module and reused; everything else
+resumes from its --out file without sampling again, or is refused before any work.
 """
 
 from __future__ import annotations
@@ -13,7 +11,12 @@ import csv
 import importlib.util
 import io
 import json
+import os
+import re
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,12 +28,12 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason=
 
 ROOT = Path(__file__).resolve().parent.parent
 ERF = str(ROOT / "specs" / "two_layer_erf.yaml")
-TINY = ("--d", "8,16", "--p-ratio", "0.75,1", "--chains", "2", "--warmup", "150", "--samples", "150",
-        "--thin", "1", "--test-size", "256", "--seed", "3")
+TINY = ("--d", "8,16", "--p-ratio", "0.75,1", "--particles", "32", "--mutations", "2", "--test-size", "64",
+        "--seed", "3")
 
 
-def run(*args):
-    return CliRunner().invoke(cli, ["simulate", *args])
+def run(*args, env=None):
+    return CliRunner(env=env).invoke(cli, ["simulate", *args])
 
 
 def one_line_error(result) -> str:
@@ -51,68 +54,106 @@ def tiny(tmp_path_factory):
 
 def test_json_document(tiny):
     _, doc = tiny
-    assert doc["schema"] == "curse.simulate/1"
+    assert doc["schema"] == "curse.simulate/2"
     assert doc["predicted"]["p_star_exponent"] == "1"
-    assert doc["predicted"]["m_formula"] == "(N/d)^(1/2)"
     # P = round(r d^[P*]) for r in 0.75, 1; N = d.
     assert [(p["d"], p["p"], p["widths"]) for p in doc["points"]] == [
         (8, 6, [8]), (8, 8, [8]), (16, 12, [16]), (16, 16, [16])]
     for p in doc["points"]:
-        assert len(p["chain_alignment"]) == 4  # 2 chains x 2 starts
-        assert p["alignment"] == pytest.approx(sum(p["chain_alignment"]) / 4)
-        assert 0 <= p["acceptance"] <= 1 and p["gp_mse"] >= 0
-    assert [c["d"] for c in doc["curves"]] == [8, 16]
+        assert [r["seed"] for r in p["runs"]] == [3000, 3001]   # two runs, seeds 1000 seed + r
+        aligns = [r["alignment"] for r in p["runs"]]
+        assert p["alignment"] == pytest.approx(sum(aligns) / 2)
+        assert p["spread"] == pytest.approx(max(aligns) - min(aligns))
+        assert p["equilibrated"] == (p["spread"] <= 0.05)
+        for r in p["runs"]:
+            assert set(r) >= {"seed", "alignment", "log_evidence", "ess", "stages", "specialists", "seconds"}
+            assert 1 <= r["ess"] <= 32 and r["stages"] >= 1
     assert doc["verdict"]["status"] in ("agree", "disagree", "not equilibrated", "inconclusive")
-    assert doc["settings"]["seed"] == 3 and doc["settings"]["spec"]["architecture"]["kind"] == "fcn"
+    assert doc["settings"]["seed"] == 3 and doc["settings"]["sampler"] == "smc"
 
 
 def test_out_file_has_a_header_and_one_line_per_point(tiny):
     out, doc = tiny
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert lines[0]["kind"] == "header" and lines[0]["schema"] == "curse.simulate/1"
+    assert lines[0]["kind"] == "header" and lines[0]["schema"] == "curse.simulate/2"
     assert [(x["d"], x["p"]) for x in lines[1:]] == [(p["d"], p["p"]) for p in doc["points"]]
 
 
-def test_resume_skips_finished_points_and_gives_the_same_numbers(tiny, tmp_path):
+def test_resume_recomputes_a_cut_line_with_the_same_numbers(tiny, tmp_path):
     out, doc = tiny
     partial = tmp_path / "partial.jsonl"
     lines = out.read_text().splitlines()
-    # Two points done, the third cut off mid-line (a killed run).
-    partial.write_text("\n".join(lines[:3]) + "\n" + lines[3][: len(lines[3]) // 2])
+    # Three points done, the fourth cut off mid-line (a killed run).
+    partial.write_text("\n".join(lines[:4]) + "\n" + lines[4][: len(lines[4]) // 2])
     result = run(ERF, *TINY, "--out", str(partial), "--resume", "--format", "json")
     assert result.exit_code == 0, result.output
-    resumed = json.loads(result.stdout)
 
     def strip(point):
-        return {k: v for k, v in point.items() if k != "seconds"}
+        return {**point, "seconds": 0, "runs": [{**r, "seconds": 0} for r in point["runs"]]}
 
-    # The recomputed points are the same numbers: the seed fixes them.
-    assert [strip(p) for p in resumed["points"]] == [strip(p) for p in doc["points"]]
+    assert [strip(p) for p in json.loads(result.stdout)["points"]] == [strip(p) for p in doc["points"]]
     kinds = [json.loads(line)["kind"] for line in partial.read_text().splitlines()]
-    assert kinds == ["header"] + ["point"] * 4  # the cut line is gone
+    assert kinds == ["header"] + ["point"] * 4  # the cut line is gone, appended whole
 
 
-def test_csv_document(tiny):
+def test_csv_writes_booleans_as_sweep_does(tiny):
     out, doc = tiny
     result = run(ERF, *TINY, "--out", str(out), "--resume", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(int(r["d"]), int(r["p"])) for r in rows] == [(p["d"], p["p"]) for p in doc["points"]]
-    assert float(rows[0]["alignment"]) == pytest.approx(doc["points"][0]["alignment"])
-    assert rows[0]["widths"] == "8" and rows[0]["equilibrated"] in ("True", "False")
+    assert {r["equilibrated"] for r in rows} <= {"true", "false"}
 
 
-def test_table_shows_the_verdict(tiny):
-    out, _ = tiny
-    result = run(ERF, *TINY, "--out", str(out), "--resume")
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_table_fits_the_columns_and_cuts_no_number(tiny, columns):
+    out, doc = tiny
+    result = run(ERF, *TINY, "--out", str(out), "--resume", env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
-    assert "verdict:" in result.stdout and "P_half" in result.stdout
+    text = result.stdout
+    assert max(len(line) for line in text.splitlines()) <= columns
+    assert "verdict:" in text and "P_half" in text
+    assert text.splitlines()[0] == "two-layer erf network, cubic target"   # the spec header, as predict's
+    for p in doc["points"]:   # every run's alignment appears whole
+        for r in p["runs"]:
+            assert re.search(rf"(?<![\d.]){r['alignment']:.3f}(?![\d])", text), (r["alignment"], text)
 
 
 def test_resume_refuses_a_file_of_other_settings(tiny):
     out, _ = tiny
     line = one_line_error(run(ERF, *TINY[:-1], "4", "--out", str(out), "--resume"))
     assert "--resume" in line and "seed" in line
+
+
+def test_out_never_replaces_a_file(tiny, tmp_path):
+    out, _ = tiny
+    before = out.read_bytes()
+    line = one_line_error(run(ERF, *TINY, "--out", str(out)))
+    assert "--resume" in line and "run-2.jsonl" in line
+    assert out.read_bytes() == before
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(Path(ERF).read_text())
+    assert "spec itself" in one_line_error(run(str(spec), *TINY, "--out", str(spec), "--resume"))
+    assert "directory" in one_line_error(run(ERF, *TINY, "--out", str(tmp_path)))
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(out)
+    assert "symbolic link" in one_line_error(run(ERF, *TINY, "--out", str(link), "--resume"))
+    assert "regular file" in one_line_error(run(ERF, *TINY, "--out", "/dev/null", "--resume"))
+    assert out.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda lines: [lines[0], lines[1].replace('"alignment":', '"alignment":"x","was":', 1)], "line 2"),
+    (lambda lines: [lines[0], "{}", lines[1]], "line 2"),
+    (lambda lines: ["not json", lines[1]], "line 1"),
+])
+def test_resume_checks_every_line_before_any_work(tiny, tmp_path, damage, needle):
+    out, _ = tiny
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(damage(out.read_text().splitlines())) + "\n")
+    before = bad.read_bytes()
+    assert needle in one_line_error(run(ERF, *TINY, "--out", str(bad), "--resume"))
+    assert bad.read_bytes() == before
 
 
 def test_without_the_extra_one_line_with_the_install_hint(monkeypatch):
@@ -124,13 +165,10 @@ def test_without_the_extra_one_line_with_the_install_hint(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_jax)
-    line = one_line_error(run(ERF))
-    assert "pip install 'curse[simulate]'" in line
+    assert "pip install 'curse[simulate]'" in one_line_error(run(ERF))
 
 
 def test_predict_does_not_import_jax():
-    import subprocess
-
     code = ("import sys; from click.testing import CliRunner; from curse_cli.cli.main import cli; "
             f"r = CliRunner().invoke(cli, ['predict', {ERF!r}]); assert r.exit_code == 0, r.output; "
             "print('jax' in sys.modules, 'blackjax' in sys.modules)")
@@ -144,9 +182,15 @@ def test_predict_does_not_import_jax():
     (("--p-ratio", "1"), "--p-ratio"),
     (("--p-ratio", "1,-2"), "--p-ratio"),
     (("--kappa", "0"), "--kappa"),
-    (("--chains", "1"), "--chains"),
+    (("--kappa", "nan"), "--kappa"),
+    (("--kappa", "inf"), "--kappa"),
+    (("--kappa", "1e-300"), "--kappa"),
+    (("--particles", "100000000"), "--particles"),
+    (("--chains", "100000", "--sampler", "mala"), "--chains"),
+    (("--runs", "0"), "--runs"),
     (("--sampler", "nuts"), "--sampler"),
     (("--width-factor", "-1"), "--width-factor"),
+    (("--width-factor", "1e9"), "--width-factor"),
     (("--resume",), "--out"),
     (("--plot", "x.pdf"), ".png or .svg"),
 ])
@@ -154,13 +198,62 @@ def test_bad_options_are_one_line_errors(args, needle):
     assert needle in one_line_error(run(ERF, *args))
 
 
+@pytest.mark.parametrize("args, needle", [
+    (("--d", "4000,4096", "--p-ratio", "1,2"), "GiB"),      # memory, estimated before any work
+    (("--set", "N=100", "--d", "8,16"), "hidden weights"),   # N = d^100
+    (("--p-ratio", "1,9000", "--d", "64,128"), "training points"),
+])
+def test_what_will_not_fit_is_refused_before_any_work(args, needle, tmp_path):
+    out = tmp_path / "never.jsonl"
+    line = one_line_error(run(ERF, *args, "--out", str(out)))
+    assert needle in line
+    assert not out.exists()
+
+
+def test_rounding_of_a_requested_p_is_said(tiny, tmp_path):
+    out, doc = tiny
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(out.read_bytes())
+    # 0.76 d is 6.08 at d = 8 and 12.16 at d = 16: run as the finished P = 6 and 12 (no new
+    # point; fresh points let --resume change --p-ratio), and a note says so.
+    args = [a if a != "0.75,1" else "0.75,0.76,1" for a in TINY]
+    result = run(ERF, *args, "--out", str(copy), "--resume", "--format", "json")
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)
+    assert [(p["d"], p["p"]) for p in again["points"]] == [(p["d"], p["p"]) for p in doc["points"]]
+    assert any(n.startswith("d=8") and "6.08 -> 6" in n for n in again["notes"]), again["notes"]
+    assert any(n.startswith("d=16") and "12.16 -> 12" in n for n in again["notes"]), again["notes"]
+
+
+def test_the_bundled_seven_layer_spec_is_not_refused():
+    result = run(str(ROOT / "specs" / "seven_layer_erf.yaml"), "--d", "2,3", "--p-ratio", "1,2", "--particles",
+                 "16", "--mutations", "1", "--test-size", "16", "--runs", "1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "--max-patterns" not in result.output
+
+
+def test_ctrl_c_stops_within_seconds_keeping_finished_points(tmp_path):
+    out = tmp_path / "run.jsonl"
+    cmd = [sys.executable, "-m", "curse_cli.cli", "simulate", ERF, "--d", "8,16", "--p-ratio", "1,64",
+           "--particles", "64", "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 2):
+        time.sleep(0.2)
+    assert len(out.read_text().splitlines()) >= 2, "no point finished"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - sent < 15
+    assert "--resume" in err and "Traceback" not in err
+    assert json.loads(out.read_text().splitlines()[1])["kind"] == "point"
+
+
 def test_unsimulable_specs_are_refused_in_one_line(tmp_path):
     spec = tmp_path / "custom.yaml"
     spec.write_text("architecture: {kind: fcn, activation: {hermite: [1, 3], taylor: [1, 3], kind: bounded}, "
                     "widths: [N]}\ntarget: {kind: hermite, degree: 3}\nscaling: standard\nscales: {N: 1}\n")
     assert "architecture.activation" in one_line_error(run(str(spec)))
-    cnn = tmp_path / "cnn.yaml"
-    cnn.write_text("architecture: {kind: cnn, activation: erf, widths: [N]}\ntarget: {kind: hermite, degree: 3}\n"
-                   "scaling: standard\nscales: {N: 1}\n")
-    assert "kind" in one_line_error(run(str(cnn)))
     assert "missing.yaml" in one_line_error(run(str(tmp_path / "missing.yaml")))

@@ -21,16 +21,20 @@ def figure(report: SimulateReport) -> Any:
     ds = sorted({p.d for p in report.points})
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, d in enumerate(ds):
-        pts = [p for p in report.points if p.d == d]
+        pts = [p for p in report.points if p.d == d and p.alignment is not None]
+        if not pts:
+            continue
         color = colors[i % len(colors)]
         ps = [p.p for p in pts]
         label = f"d={d}, N={'x'.join(map(str, pts[0].widths))}"
-        axes[0].errorbar(ps, [p.alignment for p in pts], [p.alignment_se for p in pts], marker="o", color=color,
+        spread = [(p.spread or 0.0) / 2 for p in pts]   # half the range of the runs
+        axes[0].errorbar(ps, [p.alignment for p in pts], spread, marker="o", color=color, label=label)
+        gp = [(p.p, p.gp_alignment) for p in pts if p.gp_alignment is not None]
+        axes[0].plot([g[0] for g in gp], [g[1] for g in gp], "--", color=color, alpha=0.6)
+        axes[1].errorbar([p.p_scaled for p in pts], [p.alignment for p in pts], spread, marker="o", color=color,
                          label=label)
-        axes[0].plot(ps, [p.gp_alignment for p in pts], "--", color=color, alpha=0.6)
-        axes[1].errorbar([p.p_scaled for p in pts], [p.alignment for p in pts], [p.alignment_se for p in pts],
-                         marker="o", color=color, label=label)
-        axes[2].plot(ps, [p.specialists for p in pts], marker="o", color=color, label=label)
+        axes[2].plot(ps, [p.specialists if p.specialists is not None else float("nan") for p in pts], marker="o",
+                     color=color, label=label)
     from matplotlib.ticker import NullFormatter
 
     for ax in axes:
@@ -44,7 +48,7 @@ def figure(report: SimulateReport) -> Any:
     axes[2].set_xlabel("P")
     axes[2].set_ylabel("specialised first-layer neurons (3σ)")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"curse simulate: {report.verdict.status} — {report.predicted.pattern}, [P*] = {exp}")
+    fig.suptitle(f"curse simulate: {report.verdict.status.value} — {report.predicted.pattern}, [P*] = {exp}")
     fig.tight_layout()
     return fig
 

@@ -1,51 +1,110 @@
-"""The rich view of a `curse simulate` report: points, curves, fit and verdict."""
+"""The rich view of a `curse simulate` report: the spec header, points, curves, verdict.
+
+Tables never cut a number: cells do not wrap, and where a table is wider than the
+console each row is printed as a stacked block of `name value` items instead, which
+wrap only between items.
+"""
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from curse_cli.simulate.report import SimulateReport
+from curse_cli.cli.layout import header, width
+from curse_cli.simulate.report import PointResult, SimulateReport, Status
 
-VERDICT_STYLE = {"agree": "bold green", "disagree": "bold red", "not equilibrated": "bold yellow",
-                 "inconclusive": "bold yellow"}
+VERDICT_STYLE = {Status.AGREE: "bold green", Status.DISAGREE: "bold red", Status.NOT_EQUILIBRATED: "bold yellow",
+                 Status.INCONCLUSIVE: "bold yellow", Status.DYNAMICS: "bold yellow"}
 
 
 def _num(x: float | None, fmt: str = ".3f") -> str:
     return "—" if x is None else format(x, fmt)
 
 
-def _pm(x: float, se: float) -> str:
-    return f"{x:.3f} ± {se:.3f}"
+def _runs(values: list[Any], fmt: str) -> str:
+    return " ".join("—" if v is None else format(v, fmt) for v in values)
 
 
-def points_table(report: SimulateReport) -> Table:
+def _widths(widths: tuple[int, ...]) -> str:
+    return "x".join(map(str, widths)) or "—"
+
+
+def _point_cells(report: SimulateReport, p: PointResult) -> list[tuple[str, str]]:
     exp = report.predicted.p_star_exponent
-    table = Table(title="Alignment of the posterior-mean predictor (test set)", title_justify="left")
-    for name in ("d", "widths", "P", f"P/d^{exp}", "alignment", "from prior", "from teacher", "R-hat", "eq.",
-                 "test MSE", "GP align.", "GP MSE", "specialists", "accept"):
-        table.add_column(name, justify="right" if name not in ("widths", "eq.") else "left")
-    for p in report.points:
-        table.add_row(str(p.d), "x".join(map(str, p.widths)), str(p.p), f"{p.p_scaled:.3g}",
-                      _pm(p.alignment, p.alignment_se), _pm(p.alignment_prior, p.alignment_prior_se),
-                      _pm(p.alignment_teacher, p.alignment_teacher_se), _num(p.rhat, ".2f"),
-                      "yes" if p.equilibrated else "NO", _num(p.mse), _num(p.gp_alignment), _num(p.gp_mse),
-                      f"{p.specialists:.2f}", f"{p.acceptance:.2f}")
+    smc = p.sampler == "smc"
+    cells = [("d", str(p.d)), ("N", _widths(p.widths)), ("P", str(p.p)), (f"P/d^{exp}", f"{p.p_scaled:.3g}"),
+             ("align.", _num(p.alignment)), ("runs", _runs([r.alignment for r in p.runs], ".3f")),
+             ("eq.", "yes" if p.equilibrated else ("dyn." if not smc and not p.failed else "NO"))]
+    if smc:
+        cells += [("log Z", _runs([r.log_evidence for r in p.runs], ".1f")),
+                  ("ESS", _runs([r.ess for r in p.runs], ".0f")), ("stages", _runs([r.stages for r in p.runs], "d"))]
+    else:
+        cells += [("starts", " ".join(r.start[0] for r in p.runs))]
+    cells += [("spec.", _num(p.specialists, ".2f")), ("GP", _num(p.gp_alignment)), ("s", f"{p.seconds:.0f}")]
+    return cells
+
+
+def _table(title: str, rows: list[list[tuple[str, str]]]) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    left = ("N", "runs", "eq.", "starts", "log Z", "ESS", "stages", "note")
+    for name, _ in rows[0]:
+        table.add_column(name, justify="left" if name in left else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*(value for _, value in row))
     return table
 
 
-def curves_table(report: SimulateReport) -> Table:
-    table = Table(title="Per d: where the alignment crosses 1/2", title_justify="left")
-    for name in ("d", "widths", "P_half", "from prior", "from teacher", "GP P_half", "specialists (largest P)",
-                 "prior false positives"):
-        table.add_column(name, justify="right" if name != "widths" else "left")
+def _pack(items: list[str], columns: int, indent: str = "    ") -> list[str]:
+    """Items joined by ` · ` into lines of at most `columns`, broken only between items
+    (an item wider than the line stands alone on its line)."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 3 + len(item) <= columns:
+            lines[-1] += " · " + item
+        else:
+            lines.append((indent if lines else "") + item)
+    return lines
+
+
+def _stacked(title: str, rows: list[list[tuple[str, str]]], columns: int) -> Group:
+    blocks: list[RenderableType] = [Text(title, style="italic")]
+    for row in rows:
+        first = "  ".join(f"{n} {v}" for n, v in row[:3])
+        lines = _pack([first, *(f"{n} {v}" for n, v in row[3:])], columns)
+        text = Text(no_wrap=True, overflow="ignore")
+        text.append(lines[0], style="bold")
+        for line in lines[1:]:
+            text.append("\n" + line)
+        blocks.append(text)
+    return Group(*blocks)
+
+
+def _fitting(title: str, rows: list[list[tuple[str, str]]], columns: int) -> RenderableType:
+    if not rows:
+        return Text(f"{title}: none")
+    table = _table(title, rows)
+    needed = Measurement.get(Console(width=10_000), Console(width=10_000).options, table).maximum
+    return table if needed <= columns else _stacked(title, rows, columns)
+
+
+def points_view(report: SimulateReport, columns: int) -> RenderableType:
+    rows = [_point_cells(report, p) for p in report.points]
+    return _fitting("Alignment of the posterior-mean predictor (test set), per point", rows, columns)
+
+
+def curves_view(report: SimulateReport, columns: int) -> RenderableType:
+    rows = []
     for c in report.curves:
-        half = _num(c.p_half, ".3g") if c.p_half is not None else f"— ({c.p_half_note})"
-        table.add_row(str(c.d), "x".join(map(str, c.widths)), half, _num(c.p_half_prior, ".3g"),
-                      _num(c.p_half_teacher, ".3g"), _num(c.gp_p_half, ".3g"),
-                      f"{c.specialists:.2f}", f"{c.specialists_null:.2f}")
-    return table
+        half = _num(c.p_half, ".3g") if c.p_half is not None else "—"
+        interval = f"{_num(c.p_half_low, '.3g')}-{_num(c.p_half_high, '.3g')}" if c.p_half_low is not None else "—"
+        rows.append([("d", str(c.d)), ("N", _widths(c.widths)), ("P_half", half), ("95% (runs)", interval),
+                     ("GP P_half", _num(c.gp_p_half, ".3g")), ("spec.", _num(c.specialists, ".2f")),
+                     ("null", _num(c.specialists_null, ".2f")), ("note", c.p_half_note or "")])
+    return _fitting("Per d: where the equilibrated alignment crosses 1/2", rows, columns)
 
 
 def summary_text(report: SimulateReport) -> Text:
@@ -53,22 +112,35 @@ def summary_text(report: SimulateReport) -> Text:
     lines = Text()
     lines.append(f"predicted: {pred.pattern}, P* ∝ {pred.p_star}, [P*] = {pred.p_star_exponent}\n")
     if fit.b is None:
-        lines.append("measured:  P_half ∝ d^b — b undetermined (no P_half at some d)\n")
+        lines.append("measured: P_half ∝ d^b, b undetermined\n")
     else:
-        interval = f" [{fit.low:.2f}, {fit.high:.2f}] (95% bootstrap, {fit.replicates} replicates)" \
-            if fit.low is not None else ""
-        lines.append(f"measured:  P_half ∝ d^b, b = {fit.b:.2f}{interval}\n")
-    lines.append(f"each start alone: b = {_num(fit.b_prior, '.2f')} (prior), {_num(fit.b_teacher, '.2f')} (teacher); "
-                 f"GP (lazy) baseline: b = {_num(fit.gp_b, '.2f')}\n")
+        interval = (f" [{fit.low:.2f}, {fit.high:.2f}] (95% bootstrap over runs, {fit.replicates} replicates)"
+                    if fit.low is not None else "")
+        lines.append(f"measured: P_half ∝ d^b, b = {fit.b:.2f}{interval}\n")
+    if report.points and report.points[0].sampler != "smc":
+        lines.append(f"each start alone: b = {_num(fit.b_prior, '.2f')} (prior), "
+                     f"{_num(fit.b_teacher, '.2f')} (teacher)\n")
+    lines.append(f"GP (lazy) baseline: b = {_num(fit.gp_b, '.2f')}\n")
     m = (f"{pred.m_label} ∝ {pred.m_formula}, [{pred.m_label}] = {pred.m_exponent}" if pred.m_label
          else "no first-layer M")
-    lines.append(f"specialists at the largest P: slope in d {_num(fit.specialists_slope, '.2f')} "
-                 f"(predicted {m})\n")
+    lines.append(f"specialists at the largest P: slope in d {_num(fit.specialists_slope, '.2f')} (predicted {m})\n")
     lines.append("verdict: ")
-    lines.append(report.verdict.status, style=VERDICT_STYLE.get(report.verdict.status, "bold"))
+    lines.append(report.verdict.status.value, style=VERDICT_STYLE.get(report.verdict.status, "bold"))
     lines.append(f" — {report.verdict.reason}")
+    for item in report.verdict.unequilibrated:
+        lines.append(f"\n  not equilibrated: {item}")
+    for note in report.notes:
+        lines.append(f"\nnote: {note}", style="dim")
     return lines
 
 
-def simulate_view(report: SimulateReport) -> Group:
-    return Group(points_table(report), curves_table(report), summary_text(report))
+def simulate_view(report: SimulateReport, document: dict[str, Any], origin: str) -> Group:
+    s = report.settings
+    if s.get("sampler") == "smc":
+        run = [f"smc: {s['runs']} runs x {s['particles']} particles", f"kappa {s['kappa']:g}",
+               "data annealing" if s.get("anneal") else "fresh tempering", f"agreement {s['agreement']:g}"]
+    else:
+        run = [f"{s.get('sampler')}: {s.get('chains')} chains per start", f"kappa {s['kappa']:g}"]
+    columns = width()
+    return Group(header(document, origin, run), Text(""), points_view(report, columns), Text(""),
+                 curves_view(report, columns), Text(""), summary_text(report))

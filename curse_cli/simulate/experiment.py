@@ -1,18 +1,20 @@
-"""One experiment: a grid of (d, P) points, each a set of posterior chains of the network.
+"""One experiment: a grid of (d, P) points, each sampled by independent runs.
 
-For each `d` the network is `Setup.network(d)`; the sample sizes are
-`P = round(r d^[P*])` for the ratios `r` of `Settings.p_ratios`.  At each point half of
-the chains start from the prior and half from a teacher-aligned state (every first-layer
-row equal to `w*`, deeper layers from the prior).  Recorded per chain: the alignment
-`<f, y>/<y, y>` of each sample's posterior-mean predictor on a fixed test set (its trace,
-for R-hat), the number of specialised first-layer neurons (`|w_i . w*| sqrt(d) > 3`, three
-prior standard deviations, docs/theory.md section 10), and the running mean of the predictor
-(for the test MSE of the posterior-mean predictor).
+For each `d` the network is the spec's family at that `d` (`families.build`); the sample
+sizes are `P = round(r d^[P*])` for the ratios `r`.  The training sets of one `d` are
+nested (the first `P` rows of one sequence), the test set is fixed per `d`, and the data
+do not depend on the run: independent runs sample the same posterior, so whether they
+agree is the test of equilibrium.
 
-Randomness is derived from `Settings.seed` and `d`, `P` and a purpose (numpy generators
-for the data, JAX keys folded in for the chains), and the training inputs of a point are
-the first `P` rows of one per-`d` sequence, so a point's numbers do not depend on the rest
-of the grid (and `--resume` reproduces them).
+With the `smc` sampler each run is a population of particles (`smc.temper`).  With data
+annealing the population of each `P` of the grid is carried to the next `P`, whose extra
+rows are tempered in; without it every point is tempered from the prior.  A run's
+alignment is that of its weighted posterior-mean predictor `<f, y>/<y, y>` on the test
+set.  With `mala` or `hmc` each run is one chain, half from the prior and half from a
+teacher-aligned start: they show dynamics, not an equilibrium.
+
+Randomness: the data from `Settings.seed`; run `r` samples with seed `1000 seed + r`,
+folded with `d` (and with `P` without annealing), so a point's numbers repeat.
 """
 
 from __future__ import annotations
@@ -21,54 +23,61 @@ import math
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, Callable, Iterator
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import data, gp, model
-from .report import PointResult
+from . import families
+from .report import PointResult, Run, finite
 from .sampler import SamplerConfig, run_chains
+from .smc import Population, SMCConfig, Tempered, prior_population, temper
 
-SPECIALIST_SIGMAS = 3.0
-EQUILIBRIUM_SIGMAS = 3.0
-EQUILIBRIUM_FLOOR = 0.01   # smallest error assumed when comparing the two starts
-RHAT_MAX = 1.1
+RUN_SEEDS = 1000   # run r of seed s samples with seed RUN_SEEDS s + r
+DYNAMICS_NOTE = "dynamics (two starts of {kind} chains), not an equilibrium"
 
 
 @dataclass(frozen=True)
 class Setup:
-    """What the spec fixes: network family, target, data, the predicted exponent."""
+    """What the spec fixes, and the two numbers of the run that change the network."""
 
-    activation: str
-    coefficients: tuple[float, ...]
-    width_exponents: tuple[float, ...]
-    chi_exponent: float
-    degree: int
-    measure: str
-    p_star_exponent: float
+    facts: Any                 # predicted.SpecFacts
     kappa: float
     width_factor: float
 
-    def widths(self, d: int) -> tuple[int, ...]:
-        return tuple(max(1, round(self.width_factor * d ** e)) for e in self.width_exponents)
+    @property
+    def p_star_exponent(self) -> float:
+        return float(self.facts.p_star_exponent)
 
-    def network(self, d: int) -> model.Network:
-        return model.Network(d=d, widths=self.widths(d), chi=float(d ** self.chi_exponent), kappa=self.kappa,
-                             activation=self.activation, coefficients=self.coefficients)
+    def family(self, d: int) -> families.Family:
+        return families.build(self.facts, d, self.width_factor, self.kappa)
+
+    def p_requested(self, d: int, ratios: tuple[float, ...]) -> tuple[tuple[float, float, int], ...]:
+        """(ratio, r d^[P*], P) for each ratio; P is the rounded value, at least 1."""
+        out = []
+        for r in ratios:
+            exact = r * d ** self.p_star_exponent
+            out.append((r, exact, max(1, round(exact))))
+        return tuple(out)
 
     def p_values(self, d: int, ratios: tuple[float, ...]) -> tuple[int, ...]:
-        return tuple(sorted({max(1, round(r * d ** self.p_star_exponent)) for r in ratios}))
+        return tuple(sorted({p for _, _, p in self.p_requested(d, ratios)}))
 
 
 @dataclass(frozen=True)
 class Settings:
     ds: tuple[int, ...]
     p_ratios: tuple[float, ...]
-    chains: int          # per initialisation
     test_size: int
     seed: int
-    sampler: SamplerConfig
+    sampler: str               # smc | mala | hmc
+    runs: int                  # smc: independent runs per point
+    smc: SMCConfig
+    anneal: bool               # smc: carry each P's population to the next P
+    agreement: float           # runs agree when their alignments lie within this
+    chains: SamplerConfig      # mala / hmc
+    chains_per_start: int
     device: str = "cpu"
 
 
@@ -76,110 +85,266 @@ def grid(setup: Setup, settings: Settings) -> tuple[tuple[int, int], ...]:
     return tuple((d, p) for d in settings.ds for p in setup.p_values(d, settings.p_ratios))
 
 
-def _teacher_start(net: model.Network, z: jnp.ndarray) -> jnp.ndarray:
-    n1, d = net.widths[0], net.d
-    first = jnp.tile(jnp.asarray(data.teacher(d)) * math.sqrt(d), n1)  # whitened W1 rows = w*
-    return z.at[:, : n1 * d].set(first)
-
-
-@partial(jax.jit, static_argnames=("net", "config"))
-def _sample(net, config, keys, z0, x, y, mask, x_test, y_test):
-    w_star = jnp.asarray(data.teacher(net.d))
-    y_norm = jnp.mean(y_test * y_test)
-
-    def observe(z):
-        f = model.predictor(net, z, x, y, mask, x_test)
-        overlap = model.unflatten(net, z)[0] @ w_star * math.sqrt(net.d)
-        spec = jnp.sum(jnp.abs(overlap) > SPECIALIST_SIGMAS).astype(z.dtype)
-        return (jnp.mean(f * y_test) / y_norm, spec), f
-
-    return run_chains(partial(model.log_posterior, net, x, y, mask), observe, keys, z0, config)
+def rounding_notes(setup: Setup, settings: Settings) -> tuple[str, ...]:
+    """One note per d whose requested sample sizes `r d^[P*]` rounding changed."""
+    notes = []
+    for d in settings.ds:
+        changed = [f"{exact:.4g} -> {p}" for _, exact, p in setup.p_requested(d, settings.p_ratios)
+                   if abs(exact - p) > 1e-9 * max(1.0, exact)]
+        if changed:
+            notes.append(f"d={d}: P = r d^{setup.facts.p_star_exponent} rounded to whole points: {', '.join(changed)}")
+    return tuple(notes)
 
 
 def bucket(p: int) -> int:
     """Training sets are padded (masked rows) to the next power of two: points of one d
-    share compiled code, and a point's shape does not depend on the rest of the grid."""
+    share compiled code."""
     return 1 << max(0, (p - 1).bit_length())
 
 
-def _padded(x: jnp.ndarray, y: jnp.ndarray):
-    p = x.shape[0]
-    pad = bucket(p) - p
-    mask = jnp.concatenate([jnp.ones(p), jnp.zeros(pad)])
-    return jnp.pad(x, ((0, pad), (0, 0))), jnp.pad(y, (0, pad)), mask
+def widths_of(family: Any) -> tuple[int, ...]:
+    """The hidden widths of a family (fcn: every layer; cnn: channels; attention: heads)."""
+    for inner in ("net", "unit"):
+        widths = getattr(getattr(family, inner, None), "widths", None)
+        if widths:
+            return tuple(widths)
+    heads = getattr(family, "heads", None)
+    return (heads,) if heads else ()
 
 
-def _shard(arrays, device: str):
-    """Place the chain axis across the devices of `device` (a no-op for one device)."""
+def _shard(array, device: str):
+    """Place the leading (particle or chain) axis across the devices of `device`."""
     devices = jax.devices(device)
-    if len(devices) == 1:
-        return tuple(jax.device_put(a, devices[0]) for a in arrays)
-    mesh = jax.sharding.Mesh(np.array(devices), ("chains",))
-    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("chains"))
-    return tuple(jax.device_put(a, spec) for a in arrays)
+    if len(devices) == 1 or array.shape[0] % len(devices):
+        return jax.device_put(array, devices[0])
+    mesh = jax.sharding.Mesh(np.array(devices), ("particles",))
+    return jax.device_put(array, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("particles")))
 
 
-def split_rhat(traces: np.ndarray) -> float:
-    """Gelman-Rubin split R-hat of traces shaped (chains, samples)."""
-    n = traces.shape[1] // 2
-    halves = np.concatenate([traces[:, :n], traces[:, n:2 * n]], axis=0)
-    w = np.mean(np.var(halves, axis=1, ddof=1))
-    b = n * np.var(np.mean(halves, axis=1), ddof=1)
-    if w <= 0:
-        return 1.0 if b <= 0 else math.inf
-    return float(math.sqrt(((n - 1) / n * w + b / n) / w))
+@partial(jax.jit, static_argnames=("family",))
+def _measure(family, particles, weights, x, y, mask, x_test):
+    """The weighted posterior-mean predictor on the test set and the mean specialist count."""
+    f = jax.vmap(lambda z: family.predictor(z, x, y, mask, x_test))(particles)
+    spec = jax.vmap(family.specialists)(particles)
+    return weights @ f, weights @ spec
 
 
-def _mean_se(values: np.ndarray) -> tuple[float, float]:
-    return float(np.mean(values)), float(np.std(values, ddof=1) / math.sqrt(len(values)))
+@dataclass(frozen=True)
+class _Data:
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def padded(self, p_old: int, p: int) -> tuple:
+        """(x, y, mask_old, mask_new) of the first `p` rows padded to `bucket(p)`."""
+        size = bucket(p)
+        x = np.zeros((size, *self.x.shape[1:]))
+        y = np.zeros(size)
+        x[:p], y[:p] = self.x[:p], self.y[:p]
+        rows = np.arange(size)
+        return tuple(jnp.asarray(a) for a in (x, y, (rows < p_old).astype(float), (rows < p).astype(float)))
 
 
-def point_data(setup: Setup, settings: Settings, d: int, p: int):
-    """Training and test data of one point: (x, y, x_test, y_test)."""
-    scale = data.target_scale(setup.measure, setup.degree, d)
-    x = data.inputs((settings.seed, d, 1), setup.measure, p, d)
-    x_test = data.inputs((settings.seed, d, 2), setup.measure, settings.test_size, d)
-    arrays = (x, data.target(x, setup.degree, scale), x_test, data.target(x_test, setup.degree, scale))
-    return tuple(jnp.asarray(a) for a in arrays)
+def _data(family, settings: Settings, p_max: int) -> _Data:
+    x, y, x_test, y_test = family.data(settings.seed, p_max, settings.test_size)
+    return _Data(np.asarray(x, float), np.asarray(y, float), np.asarray(x_test, float), np.asarray(y_test, float))
 
 
-def run_point(setup: Setup, settings: Settings, d: int, p: int) -> PointResult:
-    """Sample the posterior at (d, P) from both starts and measure it."""
+def _alignment(f: np.ndarray, y_test: np.ndarray) -> tuple[float, float]:
+    norm = float(np.mean(y_test * y_test))
+    return float(np.mean(f * y_test)) / norm, float(np.mean((f - y_test) ** 2)) / norm
+
+
+@dataclass(frozen=True)
+class _RunOutcome:
+    run: Run
+    predictor: np.ndarray | None
+
+
+def _smc_run(family, settings: Settings, data: _Data, p: int, seed: int, tempered: Tempered, start: float
+             ) -> _RunOutcome:
+    pop = tempered.population
+    seconds = time.perf_counter() - start
+    if tempered.failure is not None:
+        return _RunOutcome(Run(seed=seed, alignment=None, log_evidence=None, ess=finite(tempered.ess),
+                               stages=tempered.stages, specialists=None, seconds=seconds,
+                               failure=tempered.failure.value), None)
+    x, y, _, mask = data.padded(p, p)
+    f, spec = _measure(family, pop.particles, pop.weights, x, y, mask, jnp.asarray(data.x_test))
+    f = np.asarray(f)
+    align, _ = _alignment(f, data.y_test)
+    if not (np.all(np.isfinite(f)) and math.isfinite(align)):
+        return _RunOutcome(Run(seed=seed, alignment=None, log_evidence=finite(tempered.log_evidence),
+                               ess=finite(tempered.ess), stages=tempered.stages, specialists=None,
+                               seconds=seconds, failure="the posterior-mean predictor was not finite"), None)
+    return _RunOutcome(Run(seed=seed, alignment=align, log_evidence=finite(tempered.log_evidence),
+                           ess=finite(tempered.ess), stages=tempered.stages, specialists=finite(float(spec)),
+                           seconds=time.perf_counter() - start), f)
+
+
+def _run_seed(settings: Settings, r: int) -> int:
+    return RUN_SEEDS * settings.seed + r
+
+
+def _key(seed: int, *folds: int):
+    key = jax.random.PRNGKey(seed)
+    for f in folds:
+        key = jax.random.fold_in(key, f)
+    return key
+
+
+def smc_points(setup: Setup, settings: Settings, d: int, skip: frozenset[int] = frozenset(),
+               between: Callable[[], None] = lambda: None) -> Iterator[PointResult]:
+    """The points of one `d`, in increasing P, each as soon as all its runs are done.
+    The sample sizes in `skip` are finished already: not measured again, and with data
+    annealing tempered through only when a later P needs their population."""
+    family = setup.family(d)
+    ps = setup.p_values(d, settings.p_ratios)
+    data = _data(family, settings, ps[-1])
+    seeds = [_run_seed(settings, r) for r in range(settings.runs)]
+    pops: list[Population | None] = [None] * settings.runs
+    evidence: list[float | None] = [None] * settings.runs
+    previous = 0
+    for i, p in enumerate(ps):
+        if all(q in skip for q in (ps[i:] if settings.anneal else (p,))):
+            if settings.anneal:
+                return
+            continue
+        start = time.perf_counter()
+        outcomes = []
+        for r, seed in enumerate(seeds):
+            t0 = time.perf_counter()
+            kept = pops[r]
+            fresh = not settings.anneal or kept is None
+            if kept is None or fresh:
+                carried = prior_population(_key(seed, d, 0, p), family.n_params, settings.smc)
+                carried = carried._replace(particles=_shard(carried.particles, settings.device))
+            else:
+                carried = kept
+            key = _key(seed, d, 1, p) if settings.anneal else _key(seed, d, 2, p)
+            window = data.padded(0 if fresh else previous, p)
+            tempered = temper(family, settings.smc, window, carried, key, fresh, between)
+            outcome = _smc_run(family, settings, data, p, seed, tempered, t0)
+            if settings.anneal:
+                pops[r] = tempered.population if tempered.failure is None else None  # else restart
+                if not fresh and outcome.run.log_evidence is not None:
+                    # log Z of P is log Z of the previous P plus this pass's increment
+                    before = evidence[r]
+                    total = None if before is None else before + outcome.run.log_evidence
+                    outcome = _RunOutcome(outcome.run.model_copy(update={"log_evidence": total}),
+                                          outcome.predictor)
+                evidence[r] = outcome.run.log_evidence if pops[r] is not None else None
+            outcomes.append(outcome)
+        previous = p
+        if p not in skip:
+            yield _point(setup, settings, family, data, d, p, outcomes, time.perf_counter() - start)
+
+
+def _point(setup: Setup, settings: Settings, family, data: _Data, d: int, p: int, outcomes: list[_RunOutcome],
+           seconds: float) -> PointResult:
+    runs = tuple(o.run for o in outcomes)
+    good = [o for o in outcomes if o.predictor is not None]
+    predictors = [o.predictor for o in good if o.predictor is not None]
+    aligns = [o.run.alignment for o in good if o.run.alignment is not None]
+    alignment = float(np.mean(aligns)) if aligns else None
+    spread = float(max(aligns) - min(aligns)) if len(aligns) >= 2 else None
+    mse = _alignment(np.mean(predictors, axis=0), data.y_test)[1] if predictors else None
+    specs = [o.run.specialists for o in good if o.run.specialists is not None]
+    gp_align, gp_mse = _gp(family, data, p)
+    equilibrated, reason = _judge(settings, runs, spread)
+    return PointResult(d=d, p=p, widths=widths_of(family), p_scaled=p / d ** setup.p_star_exponent,
+                       sampler=settings.sampler, runs=runs,  # type: ignore[arg-type]
+                       alignment=finite(alignment), spread=finite(spread),
+                       equilibrated=equilibrated, reason=reason, mse=finite(mse), gp_alignment=finite(gp_align),
+                       gp_mse=finite(gp_mse), specialists=finite(float(np.mean(specs))) if specs else None,
+                       seconds=seconds)
+
+
+def _judge(settings: Settings, runs: tuple[Run, ...], spread: float | None) -> tuple[bool, str | None]:
+    failed = [f"run {i + 1} failed: {r.failure}" for i, r in enumerate(runs) if r.failure is not None]
+    if failed:
+        return False, "; ".join(failed)
+    if settings.sampler != "smc":
+        return False, DYNAMICS_NOTE.format(kind=settings.sampler)
+    if spread is None:
+        return False, "one run cannot show agreement; use --runs 2 or more"
+    if spread > settings.agreement:
+        return False, f"runs differ by {spread:.3f} > --agreement {settings.agreement:g}"
+    return True, None
+
+
+def _gp(family, data: _Data, p: int) -> tuple[float | None, float | None]:
+    f = np.asarray(family.gp_predictor(data.x[:p], data.y[:p], data.x_test), float)
+    if not np.all(np.isfinite(f)):
+        return None, None
+    return _alignment(f, data.y_test)
+
+
+# -- mala / hmc: dynamics from two starts ------------------------------------------------------
+
+
+@partial(jax.jit, static_argnames=("family", "config"))
+def _chains(family, config, keys, z0, data: tuple):
+    x, y, mask, x_test, y_test = data
+    y_norm = jnp.mean(y_test * y_test)
+
+    def logdensity(z):
+        v = -0.5 * z @ z + family.log_likelihood(z, x, y, mask)
+        return jnp.where(jnp.isnan(v), -jnp.inf, v)
+
+    def observe(z):
+        f = family.predictor(z, x, y, mask, x_test)
+        return (jnp.mean(f * y_test) / y_norm, family.specialists(z)), f
+
+    return run_chains(logdensity, observe, keys, z0, config)
+
+
+def chain_point(setup: Setup, settings: Settings, d: int, p: int) -> PointResult:
+    """Chains from the prior and from the teacher-aligned start at (d, P)."""
     start = time.perf_counter()
-    net = setup.network(d)
-    x, y, x_test, y_test = point_data(setup, settings, d, p)
-    c = settings.chains
-    key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(settings.seed), d), 3), p)
+    family = setup.family(d)
+    data = _data(family, settings, p)
+    c = settings.chains_per_start
+    key = _key(settings.seed, d, 3, p)
     k_init, k_run = jax.random.split(key)
-    z_prior = jax.random.normal(k_init, (2 * c, net.n_params))
-    z0 = jnp.concatenate([z_prior[:c], _teacher_start(net, z_prior[c:])])
-    keys, z0 = _shard((jax.random.split(k_run, 2 * c), z0), settings.device)
-    chains = _sample(net, settings.sampler, keys, z0, *_padded(x, y), x_test, y_test)
-    (align_trace, spec_trace), f_mean = chains.trace, chains.mean
-    align_trace, spec_trace = np.asarray(align_trace), np.asarray(spec_trace)
-    chain_align = align_trace.mean(axis=1)
-    chain_spec = spec_trace.mean(axis=1)
-    f_bar = np.asarray(f_mean).mean(axis=0)
-    yt = np.asarray(y_test)
-    y_norm = float(np.mean(yt * yt))
-    f_gp = gp.gp_predictor(net, x, y, x_test)
-    a_p, se_p = _mean_se(chain_align[:c])
-    a_t, se_t = _mean_se(chain_align[c:])
-    a_all, se_all = _mean_se(chain_align)
-    gap = abs(a_p - a_t)
-    err = max(math.hypot(se_p, se_t), EQUILIBRIUM_FLOOR)
-    rhat = split_rhat(align_trace)
-    return PointResult(
-        d=d, p=p, widths=net.widths, p_scaled=p / d ** setup.p_star_exponent,
-        alignment=a_all, alignment_se=se_all,
-        alignment_prior=a_p, alignment_prior_se=se_p, alignment_teacher=a_t, alignment_teacher_se=se_t,
-        rhat=rhat, equilibrated=bool(gap <= EQUILIBRIUM_SIGMAS * err and rhat <= RHAT_MAX),
-        mse=float(np.mean((f_bar - yt) ** 2)) / y_norm,
-        gp_alignment=float(np.mean(f_gp * yt)) / y_norm, gp_mse=float(np.mean((f_gp - yt) ** 2)) / y_norm,
-        specialists=float(chain_spec.mean()), specialists_prior=float(chain_spec[:c].mean()),
-        specialists_teacher=float(chain_spec[c:].mean()),
-        acceptance=float(np.mean(chains.acceptance)), step_size=float(np.mean(chains.step_size)),
-        chain_alignment=tuple(float(a) for a in chain_align),
-        chain_specialists=tuple(float(s) for s in chain_spec),
-        seconds=time.perf_counter() - start,
-    )
+    z_prior = jax.random.normal(k_init, (2 * c, family.n_params))
+    z0 = _shard(jnp.concatenate([z_prior[:c], family.aligned(z_prior[c:])]), settings.device)
+    keys = _shard(jax.random.split(k_run, 2 * c), settings.device)
+    x, y, _, mask = data.padded(p, p)
+    out = _chains(family, settings.chains, keys, z0, (x, y, mask, jnp.asarray(data.x_test), jnp.asarray(data.y_test)))
+    (align, spec), f_mean = out.trace, np.asarray(out.mean)
+    align, spec = np.asarray(align).mean(axis=1), np.asarray(spec).mean(axis=1)
+    seconds = time.perf_counter() - start
+    outcomes = []
+    for i in range(2 * c):
+        ok = bool(np.isfinite(align[i]) and np.all(np.isfinite(f_mean[i])))
+        run = Run(seed=_run_seed(settings, i), start="prior" if i < c else "teacher",
+                  alignment=finite(float(align[i])) if ok else None, log_evidence=None, ess=None, stages=None,
+                  specialists=finite(float(spec[i])) if ok else None, seconds=seconds,
+                  failure=None if ok else "the chain's log-density or predictor was not finite")
+        outcomes.append(_RunOutcome(run, f_mean[i] if ok else None))
+    return _point(setup, settings, family, data, d, p, outcomes, seconds)
+
+
+STAGES_GUESS = 40          # tempering stages of a fresh point, for the time estimate
+FLOPS = 2e9               # sustained float64 rate of one CPU core, for the time estimate
+
+
+def memory_estimate(setup: Setup, settings: Settings) -> tuple[int, int, int, float]:
+    """(bytes, d, P) of the most demanding point (the population or chains, one
+    likelihood-and-gradient per particle, the test-set predictions) and a rough time in
+    seconds for the whole grid: a guess to put in a refusal, never a promise."""
+    worst = (0, 0, 0)
+    seconds = 0.0
+    smc = settings.sampler == "smc"
+    n = settings.smc.particles if smc else 2 * settings.chains_per_start
+    for d, p in grid(setup, settings):
+        family = setup.family(d)
+        per = family.memory_bytes(bucket(p)) + 8 * settings.test_size * (sum(widths_of(family)) or family.n_params)
+        total = n * (per + 8 * 6 * family.n_params) + 8 * bucket(p) * bucket(p)
+        worst = max(worst, (total, d, p))
+        evals = (settings.runs * STAGES_GUESS * settings.smc.mutations * (settings.smc.leapfrog + 1) if smc
+                 else settings.chains.warmup + settings.chains.samples)
+        seconds += n * evals * 6.0 * bucket(p) * (family.n_params + sum(widths_of(family)) ** 2) / FLOPS
+    return (*worst, seconds)

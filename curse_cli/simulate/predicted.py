@@ -138,7 +138,7 @@ def load(path: str, overrides: tuple[str, ...], kinds: tuple[str, ...] = ("fcn",
     scales = problem.scale_values()
     family = _family(kind, architecture, problem, scales)
     # One process: JAX may already run threads here, and forking a worker then can deadlock.
-    pred = predict(problem, Options(workers=1))
+    pred = predict(problem, Options(workers=1), top=5)   # best-first as predict: deep specs have too many to rank
     if pred.p_star_exponent is None:
         raise SimulateSpecError(f"{origin}: curse predict finds no P* for this spec ({pred.unreachable}); "
                                 "there is no prediction to test")
