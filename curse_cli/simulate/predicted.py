@@ -12,8 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from curse_cli.algebra.scales import format_fraction, format_monomial
-from curse_cli.engine.api import Options, predict
-from curse_cli.engine.patterns import Mechanism
+from curse_cli.engine.api import Mechanism, Options, predict
 from curse_cli.spec.load import load_spec
 
 from .report import Predicted
