@@ -50,7 +50,7 @@ def _moment(n: int) -> float:
 
 
 @dataclass(frozen=True)
-class Attention:
+class Attention(model.LinearReadout):
     d: int
     length: int     # L tokens
     heads: int      # N
@@ -85,14 +85,6 @@ class Attention:
         alpha = jnp.sum(jax.nn.softmax(scores, axis=-1), axis=2)      # (n, N, L): summed over queries
         beta = jnp.einsum("nhj,nja->nha", alpha, x)
         return beta.reshape(x.shape[0], -1) / math.sqrt(self.heads * self.length)
-
-    def log_likelihood(self, z, x, y, mask):
-        feats = self.features(z, x) * mask[:, None]
-        return model.marginal_loglik(feats, y, self.readout_variance, self.kappa, jnp.sum(mask))
-
-    def predictor(self, z, x, y, mask, x_test):
-        a = model.readout_mean(self.features(z, x) * mask[:, None], y, self.readout_variance, self.kappa)
-        return self.features(z, x_test) @ a
 
     def overlaps(self, z):
         """Each head's `u^T W_h v` in prior standard deviations (`d u^T W_h v`)."""

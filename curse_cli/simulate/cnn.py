@@ -32,7 +32,7 @@ SPECIALIST_SIGMAS = 3.0
 
 
 @dataclass(frozen=True)
-class Cnn:
+class Cnn(model.LinearReadout):
     """One convolutional network: `unit` is the network one patch sees (`d = S`,
     `widths = (N,)`, the activation, chi and kappa); `d` the full input dimension."""
 
@@ -88,14 +88,6 @@ class Cnn:
         if self.readout == "pooled":
             return jnp.sum(post, axis=1) / math.sqrt(self.patches)
         return post.reshape(x.shape[0], -1)
-
-    def log_likelihood(self, z, x, y, mask):
-        feats = self.features(z, x) * mask[:, None]
-        return model.marginal_loglik(feats, y, self.readout_variance, self.kappa, jnp.sum(mask))
-
-    def predictor(self, z, x, y, mask, x_test):
-        a = model.readout_mean(self.features(z, x) * mask[:, None], y, self.readout_variance, self.kappa)
-        return self.features(z, x_test) @ a
 
     def specialists(self, z):
         overlap = self.filters(z) @ jnp.asarray(data.teacher(self.patch)) * math.sqrt(self.patch)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import jax
 
@@ -136,3 +137,26 @@ def predictor(net: Network, z: jnp.ndarray, x: jnp.ndarray, y: jnp.ndarray, mask
     weights = unflatten(net, z)
     a = readout_mean(features(net, weights, x) * mask[:, None], y, net.readout_variance, net.kappa)
     return features(net, weights, x_test) @ a
+
+
+class _Features(Protocol):
+    kappa: float
+
+    @property
+    def readout_variance(self) -> float: ...
+
+    def features(self, z: jnp.ndarray, x: jnp.ndarray) -> jnp.ndarray: ...
+
+
+class LinearReadout:
+    """A family whose output is a linear readout of `features(z, x)` with prior variance
+    `readout_variance`: the readout is integrated out exactly (the marginal likelihood
+    above), and a sample's predictor is the readout's posterior mean."""
+
+    def log_likelihood(self: _Features, z, x, y, mask):
+        feats = self.features(z, x) * mask[:, None]
+        return marginal_loglik(feats, y, self.readout_variance, self.kappa, jnp.sum(mask))
+
+    def predictor(self: _Features, z, x, y, mask, x_test):
+        a = readout_mean(self.features(z, x) * mask[:, None], y, self.readout_variance, self.kappa)
+        return self.features(z, x_test) @ a
