@@ -1,4 +1,4 @@
-"""`make bench-simulate`: the paper's experiments as `curse simulate` commands (issue 23).
+"""`make bench-simulate`: the paper's experiments as `curse simulate` commands.
 
 Each experiment is one `curse simulate` run with `--out` under build/bench_simulate/ (a
 rerun continues it with `--resume`), then its table (verdict, b with its interval against
