@@ -115,11 +115,6 @@ def limit_text(err: LimitExceeded) -> str:
     return f"{where}{err.message}; {fix}"
 
 
-def warning_text(warning: Any) -> str:
-    """An engine warning as the CLI says it: the option it is about, when it is one."""
-    return f"--max-order: {warning.message}" if warning.code == "max-order" else warning.message
-
-
 def limited(limit: WorkLimit, help: str, low: int = 1) -> dict[str, Any]:
     """The `type` and `help` of an option that sets `limit`: accepted up to its ceiling,
     with the limit's reason quoted from `curse_cli.limits`."""

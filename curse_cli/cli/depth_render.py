@@ -11,7 +11,7 @@ from rich.text import Text
 
 from curse_cli.cli import layout
 from curse_cli.depths.api import DepthRow
-from curse_cli.documents.depth import depth_json, p_star_cell, summary  # noqa: F401 - depth_json re-exported
+from curse_cli.documents.depth import p_star_cell, summary
 from curse_cli.documents.predict import frac
 
 def winners_text(row: DepthRow) -> str:

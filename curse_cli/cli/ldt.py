@@ -59,7 +59,7 @@ from typing import Any
 
 import click
 
-from curse_cli.cli.common import NumberList, UserError, load as load_spec
+from curse_cli.cli.common import NumberList, load as load_spec
 
 DEFAULT_TOLERANCE = 0.05  # ldt.verdict.DEFAULT_TOLERANCE, repeated so that --help need not load scipy
 
@@ -140,15 +140,12 @@ def ldt_cmd(spec: str, overrides: tuple[str, ...], fmt: str, plot: str | None, *
     # The numerics and their rendering load only when this command runs.
     from curse_cli.cli.ldt_render import _check_plot, ldt_json, ldt_view, write_plot
     from curse_cli.cli.layout import console
-    from curse_cli.ldt.report import LdtError, LdtOptions, ldt_report
+    from curse_cli.ldt.report import LdtOptions, ldt_report
 
     if plot is not None:
         _check_plot(plot)
     loaded = load_spec(spec, overrides)
-    try:
-        report = ldt_report(loaded, LdtOptions(**scan))
-    except LdtError as err:
-        raise UserError(str(err)) from None
+    report = ldt_report(loaded, LdtOptions(**scan))
     if fmt == "json":
         click.echo(json.dumps(ldt_json(report), indent=2, ensure_ascii=False))
     else:

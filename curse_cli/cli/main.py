@@ -24,10 +24,9 @@ import click
 from curse_cli import __version__
 from curse_cli.cli.common import (
     ALIGNMENT, FORMAT, LIMITS, MAX_LISTED, MAX_ORDER, MAX_PATTERNS, SEARCH, SEARCH_LIMITS, SET, SPEC, WORKERS,
-    UserError, limit_text, load as _load, said,
+    UserError, load as _load, said,
 )
 from curse_cli.errors import CurseError
-from curse_cli.limits import LimitExceeded
 
 if TYPE_CHECKING:
     from curse_cli.api import Settings
@@ -126,9 +125,6 @@ class CurseGroup(click.Group):
         except Exception as err:  # noqa: BLE001 - the boundary for user and internal errors
             if ctx.params.get("debug"):
                 raise
-            if isinstance(err, LimitExceeded):
-                click.echo(f"Error: {limit_text(err)}", err=True)
-                ctx.exit(2)
             if isinstance(err, CurseError):
                 click.echo(f"Error: {said(err)}", err=True)
                 ctx.exit(2)

@@ -87,7 +87,8 @@ def _fitting(title: str, rows: list[list[tuple[str, str]]], columns: int) -> Ren
     if not rows:
         return Text(f"{title}: none")
     table = _table(title, rows)
-    needed = Measurement.get(Console(width=10_000), Console(width=10_000).options, table).maximum
+    wide = Console(width=10_000)
+    needed = Measurement.get(wide, wide.options, table).maximum
     return table if needed <= columns else _stacked(title, rows, columns)
 
 

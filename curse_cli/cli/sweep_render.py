@@ -21,7 +21,7 @@ from rich.text import Text
 
 from curse_cli.cli.layout import formula, header, name, no_cut
 from curse_cli.documents.predict import frac, p_star_text
-from curse_cli.documents.sweep import SCHEMA, Texts, symbols, sweep_json  # noqa: F401 - sweep_json, SCHEMA re-exported
+from curse_cli.documents.sweep import Texts, symbols
 from curse_cli.algebra.scales import BASE, format_fraction, format_linear, format_monomial
 from curse_cli.sweeps.report import Outcome, Region, Segment, Sweep
 

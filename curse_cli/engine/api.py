@@ -375,8 +375,7 @@ def predict(problem: Problem, options: Options = Options(),
     if patterns is None:
         reason = unreachable_from_supports(problem.activation, problem.depth, problem.degree)
         if reason is not None:
-            return Prediction(problem, (), (), None, None, reason, options.truncation(problem).max_order,
-                              count_patterns(problem.activation, problem.depth))
+            return _unreachable(problem, options, reason)
     check_limits(problem, options)
     if patterns is None and top is not None:
         return _searched(problem, options, top)
@@ -463,5 +462,10 @@ def at_alignment(problem: Problem, stair: Staircase, options: Options = Options(
     names = ", ".join(f"He_{k}" for k, _ in stair.missing)
     reason = (f"alignment {problem.alignment} is above {stair.cap}, the share of the pieces some pattern reaches: "
               f"no pattern reaches {names}; " + "; ".join(why for _, why in stair.missing[:1]))
+    return _unreachable(problem, options, reason)
+
+
+def _unreachable(problem: Problem, options: Options, reason: str) -> Prediction:
+    """The answer that no pattern learns the target, with the reason."""
     return Prediction(problem, (), (), None, None, reason, options.truncation(problem).max_order,
                       count_patterns(problem.activation, problem.depth))

@@ -68,7 +68,7 @@ def _start_half(pts: Sequence[PointResult], start: str) -> float | None:
     return p_half(ps, values)
 
 
-def _note(pts: Sequence[PointResult], used: Sequence[PointResult]) -> str | None:
+def _note(used: Sequence[PointResult]) -> str | None:
     if len(used) < 2:
         return "fewer than two equilibrated points"
     if used[0].alignment is not None and used[0].alignment >= LEVEL:
@@ -114,10 +114,11 @@ def _interval(values: Sequence[float | None]) -> tuple[float | None, float | Non
 
 
 def curves(points: Sequence[PointResult], seed: int) -> tuple[tuple[Curve, ...], dict[int, list[float | None]]]:
-    groups = {d: _usable(pts) for d, pts in _by_d(points).items()}
+    by_d = _by_d(points)
+    groups = {d: _usable(pts) for d, pts in by_d.items()}
     reps = _bootstrap(groups, seed)
     result = []
-    for d, pts in _by_d(points).items():
+    for d, pts in by_d.items():
         used = groups[d]
         half = p_half([p.p for p in used], _aligns(used)) if len(used) >= 2 else None
         low, high = _interval(reps[d]) if half is not None else (None, None)
@@ -127,7 +128,7 @@ def curves(points: Sequence[PointResult], seed: int) -> tuple[tuple[Curve, ...],
         dynamics = bool(pts) and pts[0].sampler != "smc"
         result.append(Curve(d=d, widths=widths, p_half=half, p_half_low=low, p_half_high=high,
                             gp_p_half=p_half([g[0] for g in gp], [g[1] for g in gp]),
-                            p_half_note=_gap_note(pts, used, half) if half is not None else _note(pts, used),
+                            p_half_note=_gap_note(pts, used, half) if half is not None else _note(used),
                             p_half_prior=_start_half(pts, "prior") if dynamics else None,
                             p_half_teacher=_start_half(pts, "teacher") if dynamics else None,
                             specialists=last, specialists_null=widths[0] * NULL_RATE if widths else None))
