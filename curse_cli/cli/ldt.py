@@ -138,12 +138,13 @@ def ldt_cmd(spec: str, overrides: tuple[str, ...], fmt: str, plot: str | None, *
     # `scan` holds the options that make one frozen `LdtOptions` (--d, --alpha, --sigma-w,
     # --sigma-a, --tolerance, under its field names): click passes each option by name.
     # The numerics and their rendering load only when this command runs.
-    from curse_cli.cli.ldt_render import _check_plot, ldt_json, ldt_view, write_plot
+    from curse_cli.cli.ldt_render import ldt_json, ldt_view, write_plot
+    from curse_cli.cli.plotfile import check_plot
     from curse_cli.cli.layout import console
     from curse_cli.ldt.report import LdtOptions, ldt_report
 
     if plot is not None:
-        _check_plot(plot)
+        check_plot(plot)
     loaded = load_spec(spec, overrides)
     report = ldt_report(loaded, LdtOptions(**scan))
     if fmt == "json":

@@ -11,9 +11,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from curse_cli.cli.common import UserError
 from curse_cli.ldt.report import TILTED, Density, LdtReport, density_curve
-from curse_cli.cli.plotfile import PlotError, check_plot, save
+from curse_cli.cli.plotfile import save
 from curse_cli.cli.layout import header, no_cut
 from curse_cli.algebra.scales import format_fraction, format_monomial
 
@@ -166,13 +165,6 @@ def ldt_view(r: LdtReport) -> Group:
 # -- the plot ---------------------------------------------------------------------------
 
 
-def _check_plot(path: str) -> None:
-    try:
-        check_plot(path)
-    except PlotError as err:
-        raise UserError(str(err)) from None
-
-
 def write_plot(r: LdtReport, path: str) -> None:
     """E against d on log axes with the heuristic's slope as a reference line, and the
     tilted density at the largest d; the format follows the file's suffix."""
@@ -220,7 +212,4 @@ def write_plot(r: LdtReport, path: str) -> None:
         ax_u.text(0.5, 0.5, "no tilted measure", ha="center", va="center", transform=ax_u.transAxes)
     ax_u.set_xlabel("|u| = |w·w*|")
     ax_u.set_ylabel("density of log|u|")
-    try:
-        save(fig, path)
-    except PlotError as err:
-        raise UserError(str(err)) from None
+    save(fig, path)
