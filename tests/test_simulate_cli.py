@@ -257,3 +257,27 @@ def test_unsimulable_specs_are_refused_in_one_line(tmp_path):
                     "widths: [N]}\ntarget: {kind: hermite, degree: 3}\nscaling: standard\nscales: {N: 1}\n")
     assert "architecture.activation" in one_line_error(run(str(spec)))
     assert "missing.yaml" in one_line_error(run(str(tmp_path / "missing.yaml")))
+
+
+def test_a_ctrl_c_swallowed_by_a_gc_callback_is_raised_at_the_next_check(capfd):
+    """CI lost a Ctrl-C this way: it arrived while JAX's garbage-collector callback ran,
+    where Python prints the KeyboardInterrupt and drops it."""
+    import gc
+
+    from curse_cli.cli.simulate import CtrlC
+
+    def callback(phase, info):
+        if phase == "start":
+            signal.raise_signal(signal.SIGINT)
+
+    with CtrlC() as ctrl_c:
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+        assert ctrl_c.seen
+        with pytest.raises(KeyboardInterrupt):
+            ctrl_c.check()
+    assert "Traceback" not in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGINT) != ctrl_c._on_sigint

@@ -17,6 +17,7 @@ import stat
 import sys
 
 import click
+from collections.abc import Callable
 
 from curse_cli.cli.common import NumberList, UserError
 from curse_cli.cli.layout import console
@@ -212,13 +213,13 @@ def simulate_cmd(ctx, spec: str, **opts) -> None:
     wanted = grid(setup, settings)
     results = dict(done)
     fd = _open_out(out, doc, whole) if out is not None else None
-    previous = handle_sigint()
+    ctrl_c = CtrlC()
     try:
-        _run(setup, settings, wanted, results, fd, chain_point, smc_points)
+        with ctrl_c:
+            _run(setup, settings, wanted, results, fd, chain_point, smc_points, ctrl_c.check)
     except KeyboardInterrupt:
         interrupted(results, out)
     finally:
-        signal.signal(signal.SIGINT, previous)
         if fd is not None:
             os.close(fd)
     report = summarise(doc, facts.predicted, [results[pt] for pt in wanted], opts["seed"], opts["tolerance"],
@@ -226,7 +227,8 @@ def simulate_cmd(ctx, spec: str, **opts) -> None:
     emit(report, opts["fmt"], opts["plot"], facts)
 
 
-def _run(setup, settings, wanted, results: dict, fd: int | None, chain_point, smc_points) -> None:
+def _run(setup, settings, wanted, results: dict, fd: int | None, chain_point, smc_points,
+         check) -> None:
     """Run the missing points with a progress bar on stderr; append each as it finishes.
     With data annealing a d's pass is run whole (its finished points are not written again)."""
     from rich.console import Console
@@ -249,12 +251,14 @@ def _run(setup, settings, wanted, results: dict, fd: int | None, chain_point, sm
 
         if settings.sampler != "smc":
             for d, p in todo:
+                check()
                 progress.update(task, description=f"d={d} P={p}")
                 finished(chain_point(setup, settings, d, p))
             return
         for d in sorted({d for d, _ in todo}):
             progress.update(task, description=f"d={d}")
-            for point in smc_points(setup, settings, d, skip=frozenset(p for dd, p in results if dd == d)):
+            for point in smc_points(setup, settings, d, skip=frozenset(p for dd, p in results if dd == d),
+                                    between=check):
                 finished(point)
 
 
@@ -363,7 +367,35 @@ def emit(report, fmt: str, plot: str | None, facts) -> None:
         click.echo(f"wrote {plot}", err=True)
 
 
-def handle_sigint():
-    """Ctrl-C raises KeyboardInterrupt between two stages of a run (the caller keeps the
-    finished points); returns the handler to restore."""
-    return signal.signal(signal.SIGINT, signal.default_int_handler)
+class CtrlC:
+    """While entered, Ctrl-C raises KeyboardInterrupt (the caller keeps the finished
+    points) and is remembered: `check()`, called between stages, raises it again in case
+    the first was swallowed, as Python does with an exception raised inside a garbage-
+    collector callback such as JAX's (that swallowed one is not printed either)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._handler: Callable | int | None = None
+        self._hook = sys.unraisablehook
+
+    def __enter__(self) -> CtrlC:
+        self._handler = signal.signal(signal.SIGINT, self._on_sigint)
+        self._hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
+        return self
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._handler)
+        sys.unraisablehook = self._hook
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def _unraisable(self, unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self._hook(unraisable)
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
