@@ -247,3 +247,25 @@ def test_specialists_and_widths_come_from_the_family():
     # P = round(r d): 0.3 * 8 = 2.4 is run as 2, and a note says so; 1 * 8 = 8 is exact.
     assert setup.p_requested(8, (0.3, 1.0)) == ((0.3, pytest.approx(2.4), 2), (1.0, 8.0, 8))
     assert [bucket(p) for p in (1, 2, 3, 8, 9)] == [1, 2, 4, 8, 16]
+
+
+def test_workers_stream_their_items_raise_their_errors_and_report_a_lost_worker():
+    import worker_tasks
+
+    from curse_cli.simulate.workers import WorkerLost, cores, side_by_side
+
+    with side_by_side(worker_tasks.count, [(3,), (2,)]) as streams:
+        assert [list(s) for s in streams] == [[0, 1, 2], [0, 1]]
+    with side_by_side(worker_tasks.fail, [("boom",)]) as (stream,):
+        assert next(stream) == "first"
+        with pytest.raises(ValueError, match="boom"):
+            next(stream)
+    with side_by_side(worker_tasks.die, [()]) as (stream,):
+        assert next(stream) == "first"
+        with pytest.raises(WorkerLost, match="exit code 3"):
+            next(stream)
+    usable = cores()
+    with side_by_side(worker_tasks.affinity, [()] * (len(usable) + 1)) as streams:
+        pinned = [next(s) for s in streams]
+    assert pinned == [[usable[i % len(usable)]] for i in range(len(usable) + 1)]
+    assert cores() == usable   # the parent got its own cores back

@@ -232,6 +232,19 @@ def test_the_bundled_seven_layer_spec_is_not_refused():
     assert "--max-patterns" not in result.output
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_ctrl_c_stops_within_seconds_keeping_finished_points(tmp_path):
     out = tmp_path / "run.jsonl"
     cmd = [sys.executable, "-m", "curse_cli.cli", "simulate", ERF, "--d", "8,16", "--p-ratio", "1,64",
@@ -242,11 +255,14 @@ def test_ctrl_c_stops_within_seconds_keeping_finished_points(tmp_path):
     while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 2):
         time.sleep(0.2)
     assert len(out.read_text().splitlines()) >= 2, "no point finished"
+    workers = _children(proc.pid)
+    assert len(workers) == 2, "the two runs were not given a worker process each"
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert time.monotonic() - sent < 15
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived the command"
     assert "--resume" in err and "Traceback" not in err
     assert json.loads(out.read_text().splitlines()[1])["kind"] == "point"
 
@@ -281,3 +297,24 @@ def test_a_ctrl_c_swallowed_by_a_gc_callback_is_raised_at_the_next_check(capfd):
             ctrl_c.check()
     assert "Traceback" not in capfd.readouterr().err
     assert signal.getsignal(signal.SIGINT) != ctrl_c._on_sigint
+
+
+def test_runs_in_worker_processes_give_the_numbers_of_runs_in_this_process(monkeypatch):
+    """The workers compute exactly what the runs compute here, one after the other (same
+    seeds, same data), and the points come back whole and in order."""
+    from curse_cli.simulate import experiment
+
+    args = (ERF, "--d", "6", "--p-ratio", "2,2.5", "--particles", "32", "--mutations", "2", "--test-size", "64",
+            "--format", "json")   # P = 12, 15: one padded shape, compiled once per process
+    documents = {}
+    for threshold in (float("inf"), 0.0):
+        monkeypatch.setattr(experiment, "SIDE_BY_SIDE_SECONDS", threshold)
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        documents[threshold] = json.loads(result.output)
+    here, there = (documents[t]["points"] for t in (float("inf"), 0.0))
+    assert [(p["d"], p["p"]) for p in there] == [(p["d"], p["p"]) for p in here] == [(6, 12), (6, 15)]
+    for a, b in zip(here, there):
+        assert [r["alignment"] for r in a["runs"]] == pytest.approx([r["alignment"] for r in b["runs"]], abs=1e-9)
+        assert [r["log_evidence"] for r in a["runs"]] == pytest.approx([r["log_evidence"] for r in b["runs"]],
+                                                                       abs=1e-6)

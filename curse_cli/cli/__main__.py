@@ -2,4 +2,5 @@
 
 from curse_cli.cli.main import run
 
-run()
+if __name__ == "__main__":   # not when a spawned worker of `curse simulate` imports it
+    run()

@@ -255,11 +255,12 @@ def _run(setup, settings, wanted, results: dict, fd: int | None, chain_point, sm
                 progress.update(task, description=f"d={d} P={p}")
                 finished(chain_point(setup, settings, d, p))
             return
-        for d in sorted({d for d, _ in todo}):
-            progress.update(task, description=f"d={d}")
-            for point in smc_points(setup, settings, d, skip=frozenset(p for dd, p in results if dd == d),
-                                    between=check):
-                finished(point)
+        progress.update(task, description=f"d={todo[0][0]}" if todo else "")
+        for point in smc_points(setup, settings, frozenset(results), between=check):
+            finished(point)
+            following = todo.index((point.d, point.p)) + 1
+            if following < len(todo):
+                progress.update(task, description=f"d={todo[following][0]}")
 
 
 def prepare(spec: str, opts: dict):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Iterator
@@ -29,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import families
+from . import families, workers
 from .report import PointResult, Run, finite
 from .sampler import SamplerConfig, run_chains
 from .smc import Population, SMCConfig, Tempered, prior_population, temper
@@ -194,51 +195,79 @@ def _key(seed: int, *folds: int):
     return key
 
 
-def smc_points(setup: Setup, settings: Settings, d: int, skip: frozenset[int] = frozenset(),
-               between: Callable[[], None] = lambda: None) -> Iterator[PointResult]:
-    """The points of one `d`, in increasing P, each as soon as all its runs are done.
-    The sample sizes in `skip` are finished already: not measured again, and with data
-    annealing tempered through only when a later P needs their population."""
-    family = setup.family(d)
-    ps = setup.p_values(d, settings.p_ratios)
-    data = _data(family, settings, ps[-1])
-    seeds = [_run_seed(settings, r) for r in range(settings.runs)]
-    pops: list[Population | None] = [None] * settings.runs
-    evidence: list[float | None] = [None] * settings.runs
-    previous = 0
-    for i, p in enumerate(ps):
-        if all(q in skip for q in (ps[i:] if settings.anneal else (p,))):
-            if settings.anneal:
-                return
-            continue
-        start = time.perf_counter()
-        outcomes = []
-        for r, seed in enumerate(seeds):
+def run_pass(setup: Setup, settings: Settings, r: int, done: frozenset[tuple[int, int]] = frozenset(),
+             between: Callable[[], None] = lambda: None) -> Iterator[_RunOutcome]:
+    """Run `r` over the grid, d by d and P by P, one outcome per point not in `done`.
+    Each point is tempered from the prior, or (annealing) from this run's population at
+    the previous P; a finished point is tempered through only when a later P needs it."""
+    seed = _run_seed(settings, r)
+    for d in settings.ds:
+        family = setup.family(d)
+        ps = setup.p_values(d, settings.p_ratios)
+        data = _data(family, settings, ps[-1])
+        kept: Population | None = None
+        evidence: float | None = None
+        previous = 0
+        for i, p in enumerate(ps):
+            if all((d, q) in done for q in (ps[i:] if settings.anneal else (p,))):
+                if settings.anneal:
+                    break
+                continue
             t0 = time.perf_counter()
-            kept = pops[r]
             fresh = not settings.anneal or kept is None
-            if kept is None or fresh:
+            if fresh or kept is None:
                 carried = prior_population(_key(seed, d, 0, p), family.n_params, settings.smc)
                 carried = carried._replace(particles=_shard(carried.particles, settings.device))
             else:
                 carried = kept
             key = _key(seed, d, 1, p) if settings.anneal else _key(seed, d, 2, p)
-            window = data.padded(0 if fresh else previous, p)
-            tempered = temper(family, settings.smc, window, carried, key, fresh, between)
+            tempered = temper(family, settings.smc, data.padded(0 if fresh else previous, p), carried, key, fresh,
+                              between)
             outcome = _smc_run(family, settings, data, p, seed, tempered, t0)
             if settings.anneal:
-                pops[r] = tempered.population if tempered.failure is None else None  # else restart
+                kept = tempered.population if tempered.failure is None else None  # else restart
                 if not fresh and outcome.run.log_evidence is not None:
                     # log Z of P is log Z of the previous P plus this pass's increment
-                    before = evidence[r]
-                    total = None if before is None else before + outcome.run.log_evidence
-                    outcome = _RunOutcome(outcome.run.model_copy(update={"log_evidence": total}),
-                                          outcome.predictor)
-                evidence[r] = outcome.run.log_evidence if pops[r] is not None else None
-            outcomes.append(outcome)
-        previous = p
-        if p not in skip:
-            yield _point(setup, settings, family, data, d, p, outcomes, time.perf_counter() - start)
+                    total = None if evidence is None else evidence + outcome.run.log_evidence
+                    outcome = _RunOutcome(outcome.run.model_copy(update={"log_evidence": total}), outcome.predictor)
+                evidence = outcome.run.log_evidence if kept is not None else None
+            previous = p
+            if (d, p) not in done:
+                yield outcome
+
+
+SIDE_BY_SIDE_SECONDS = 20.0   # estimated time of the grid from which worker processes pay
+
+
+def side_by_side(setup: Setup, settings: Settings) -> bool:
+    """Whether the runs get a worker process each (`workers`): on a CPU with two cores or
+    more, for two runs or more, and for a grid long enough to repay each worker's start
+    (a few seconds of imports and compilation)."""
+    return (settings.device == "cpu" and settings.runs > 1 and len(workers.cores()) > 1
+            and memory_estimate(setup, settings)[3] >= SIDE_BY_SIDE_SECONDS)
+
+
+def smc_points(setup: Setup, settings: Settings, done: frozenset[tuple[int, int]] = frozenset(),
+               between: Callable[[], None] = lambda: None) -> Iterator[PointResult]:
+    """The points of the grid not in `done`, in order, each as soon as all its runs are
+    done.  The runs go side by side in worker processes when that pays (`side_by_side`),
+    else they take turns in this process (`between()` is called between stages there)."""
+    todo = [pt for pt in grid(setup, settings) if pt not in done]
+    args = [(setup, settings, r, done) for r in range(settings.runs)]
+    streams: AbstractContextManager[list[Iterator[Any]]]
+    if side_by_side(setup, settings):
+        streams = workers.side_by_side(run_pass, args)
+    else:
+        streams = nullcontext([run_pass(*a, between) for a in args])
+    current: tuple[int, Any, _Data] | None = None
+    with streams as runs:
+        for (d, p), outcomes in zip(todo, zip(*runs, strict=True), strict=True):
+            if current is None or current[0] != d:
+                family = setup.family(d)
+                current = (d, family, _data(family, settings, setup.p_values(d, settings.p_ratios)[-1]))
+            _, family, data = current
+            yield _point(setup, settings, family, data, d, p, list(outcomes),
+                         max(o.run.seconds for o in outcomes))
 
 
 def _point(setup: Setup, settings: Settings, family, data: _Data, d: int, p: int, outcomes: list[_RunOutcome],
@@ -328,7 +357,7 @@ def chain_point(setup: Setup, settings: Settings, d: int, p: int) -> PointResult
 
 
 STAGES_GUESS = 40          # tempering stages of a fresh point, for the time estimate
-FLOPS = 2e9               # sustained float64 rate of one CPU core, for the time estimate
+FLOPS = 2e10              # float64 rate of one CPU core on this model, for the time estimate (measured at d = 32)
 
 
 def memory_estimate(setup: Setup, settings: Settings) -> tuple[int, int, int, float]:
@@ -339,12 +368,13 @@ def memory_estimate(setup: Setup, settings: Settings) -> tuple[int, int, int, fl
     seconds = 0.0
     smc = settings.sampler == "smc"
     n = settings.smc.particles if smc else 2 * settings.chains_per_start
+    at_once = min(settings.runs, len(workers.cores())) if smc and settings.device == "cpu" else 1  # side by side
     for d, p in grid(setup, settings):
         family = setup.family(d)
         per = family.memory_bytes(bucket(p)) + 8 * settings.test_size * (sum(widths_of(family)) or family.n_params)
         total = n * (per + 8 * 6 * family.n_params) + 8 * bucket(p) * bucket(p)
-        worst = max(worst, (total, d, p))
+        worst = max(worst, (total * at_once, d, p))
         evals = (settings.runs * STAGES_GUESS * settings.smc.mutations * (settings.smc.leapfrog + 1) if smc
                  else settings.chains.warmup + settings.chains.samples)
         seconds += n * evals * 6.0 * bucket(p) * (family.n_params + sum(widths_of(family)) ** 2) / FLOPS
-    return (*worst, seconds)
+    return (*worst, seconds / at_once)
