@@ -269,3 +269,24 @@ def test_workers_stream_their_items_raise_their_errors_and_report_a_lost_worker(
         pinned = [next(s) for s in streams]
     assert pinned == [[usable[i % len(usable)]] for i in range(len(usable) + 1)]
     assert cores() == usable   # the parent got its own cores back
+
+
+def test_waiting_for_a_worker_looks_up_for_ctrl_c_and_leaving_kills_it():
+    import time
+
+    import worker_tasks
+
+    from curse_cli.simulate.workers import POLL_SECONDS, side_by_side
+
+    calls = []
+
+    def between():
+        calls.append(time.monotonic())
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with side_by_side(worker_tasks.slow, [(60,)], between) as (stream,):
+            next(stream)
+    assert time.monotonic() - start < 10 * POLL_SECONDS + 5   # the 60 s worker was killed, not waited for

@@ -24,3 +24,10 @@ def die(between) -> object:
 
 def affinity(between) -> object:
     yield sorted(os.sched_getaffinity(0))
+
+
+def slow(seconds: float, between) -> object:
+    import time
+
+    time.sleep(seconds)
+    yield "late"

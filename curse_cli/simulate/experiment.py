@@ -251,12 +251,13 @@ def smc_points(setup: Setup, settings: Settings, done: frozenset[tuple[int, int]
                between: Callable[[], None] = lambda: None) -> Iterator[PointResult]:
     """The points of the grid not in `done`, in order, each as soon as all its runs are
     done.  The runs go side by side in worker processes when that pays (`side_by_side`),
-    else they take turns in this process (`between()` is called between stages there)."""
+    else they take turns in this process; `between()` is called between stages, or while
+    the workers are waited for (where Ctrl-C is noticed)."""
     todo = [pt for pt in grid(setup, settings) if pt not in done]
     args = [(setup, settings, r, done) for r in range(settings.runs)]
     streams: AbstractContextManager[list[Iterator[Any]]]
     if side_by_side(setup, settings):
-        streams = workers.side_by_side(run_pass, args)
+        streams = workers.side_by_side(run_pass, args, between)
     else:
         streams = nullcontext([run_pass(*a, between) for a in args])
     current: tuple[int, Any, _Data] | None = None

@@ -7,7 +7,7 @@ times over (docs/performance.md).  Each run therefore gets a fresh interpreter o
 (`python -m curse_cli.simulate.workers`: JAX's threads do not survive a fork, and
 multiprocessing's `spawn` would import the caller's unguarded `__main__` again), pinned to
 one core before JAX starts in it.  The task goes in pickled on its stdin; what it yields
-comes back pickled on its stdout, item by item.  A worker has a session of its own, so
+comes back on its stdout, item by item, each pickle after its length.  A worker has a session of its own, so
 Ctrl-C reaches only the parent, which kills the workers when it leaves; a worker whose
 parent has gone stops at its next stage.
 """
@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import subprocess
 import sys
 from contextlib import contextmanager
 from typing import IO, Any, Callable, Iterator
+
+
+POLL_SECONDS = 0.25   # how often the parent looks up (for Ctrl-C) while it waits
 
 
 class WorkerLost(RuntimeError):
@@ -33,11 +37,27 @@ def cores() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
-def _items(process: subprocess.Popen) -> Iterator[Any]:
+def _read(fd: int, size: int, between: Callable[[], None]) -> bytes:
+    """`size` bytes from `fd`, calling `between()` every POLL_SECONDS while none come."""
+    chunks = []
+    while size:
+        if not select.select([fd], [], [], POLL_SECONDS)[0]:
+            between()
+            continue
+        chunk = os.read(fd, size)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _items(process: subprocess.Popen, between: Callable[[], None]) -> Iterator[Any]:
     assert process.stdout is not None
+    fd = process.stdout.fileno()
     while True:
         try:
-            kind, value = pickle.load(process.stdout)
+            kind, value = pickle.loads(_read(fd, int.from_bytes(_read(fd, 8, between), "little"), between))
         except EOFError:
             code = process.wait()
             raise WorkerLost(f"a worker process ended without a result (exit code {code})") from None
@@ -48,11 +68,20 @@ def _items(process: subprocess.Popen) -> Iterator[Any]:
         yield value
 
 
+def _send(out: IO[bytes], message: tuple[str, Any]) -> None:
+    """One message: its length (8 bytes, little-endian), then its pickle."""
+    body = pickle.dumps(message)
+    out.write(len(body).to_bytes(8, "little") + body)
+    out.flush()
+
+
 @contextmanager
-def side_by_side(function: Callable[..., Iterator[Any]], arg_lists: list[tuple]) -> Iterator[list[Iterator[Any]]]:
+def side_by_side(function: Callable[..., Iterator[Any]], arg_lists: list[tuple],
+                 between: Callable[[], None] = lambda: None) -> Iterator[list[Iterator[Any]]]:
     """One worker process per entry of `arg_lists`, running `function(*args, between=...)`
     (a module-level generator function) on core `i mod cores`; yields one iterator over
-    each worker's items.  Every worker is killed when the block is left."""
+    each worker's items, which calls `between()` here while it waits (every
+    POLL_SECONDS).  Every worker is killed when the block is left."""
     usable = cores()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path)}
     processes: list[subprocess.Popen] = []
@@ -63,7 +92,7 @@ def side_by_side(function: Callable[..., Iterator[Any]], arg_lists: list[tuple])
             assert process.stdin is not None
             pickle.dump((os.getpid(), function, args), process.stdin)
             process.stdin.close()
-        yield [_items(process) for process in processes]
+        yield [_items(process, between) for process in processes]
     finally:
         for process in processes:
             if process.poll() is None:
@@ -98,16 +127,14 @@ def _serve(out: IO[bytes]) -> None:
 
     try:
         for item in function(*args, between=between):
-            pickle.dump(("item", item), out)
-            out.flush()
+            _send(out, ("item", item))
         message: tuple[str, Any] = ("end", None)
     except BaseException as exc:   # noqa: BLE001 - raised again in the parent
         message = ("error", exc)
     try:
-        pickle.dump(message, out)
+        _send(out, message)
     except Exception:  # noqa: BLE001 - an exception that does not pickle
-        pickle.dump(("error", RuntimeError(f"{type(message[1]).__name__}: {message[1]}")), out)
-    out.flush()
+        _send(out, ("error", RuntimeError(f"{type(message[1]).__name__}: {message[1]}")))
 
 
 if __name__ == "__main__":
