@@ -290,3 +290,20 @@ def test_waiting_for_a_worker_looks_up_for_ctrl_c_and_leaving_kills_it():
         with side_by_side(worker_tasks.slow, [(60,)], between) as (stream,):
             next(stream)
     assert time.monotonic() - start < 10 * POLL_SECONDS + 5   # the 60 s worker was killed, not waited for
+
+
+def test_a_worker_imports_this_package_wherever_the_command_runs(tmp_path, monkeypatch):
+    """`python -m` puts the working directory first on a path: a worker started from a
+    checkout of another version must still import the parent's package (CI's benchmark
+    once mixed an installed parent with a checkout's worker)."""
+    import worker_tasks
+
+    from curse_cli.simulate.workers import side_by_side
+
+    decoy = tmp_path / "curse_cli" / "simulate"
+    decoy.mkdir(parents=True)
+    (tmp_path / "curse_cli" / "__init__.py").write_text("raise ImportError('the decoy was imported')\n")
+    (decoy / "__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    with side_by_side(worker_tasks.count, [(2,)]) as (stream,):
+        assert list(stream) == [0, 1]

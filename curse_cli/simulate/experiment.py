@@ -254,6 +254,8 @@ def smc_points(setup: Setup, settings: Settings, done: frozenset[tuple[int, int]
     else they take turns in this process; `between()` is called between stages, or while
     the workers are waited for (where Ctrl-C is noticed)."""
     todo = [pt for pt in grid(setup, settings) if pt not in done]
+    if not todo:
+        return
     args = [(setup, settings, r, done) for r in range(settings.runs)]
     streams: AbstractContextManager[list[Iterator[Any]]]
     if side_by_side(setup, settings):

@@ -20,9 +20,13 @@ import select
 import subprocess
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
 
+# `-m` puts the working directory first on the worker's path: run it where this package
+# lives, so that it imports this very package (not a checkout the user stands in).
+_HOME = str(Path(__file__).resolve().parents[2])
 POLL_SECONDS = 0.25   # how often the parent looks up (for Ctrl-C) while it waits
 
 
@@ -112,7 +116,7 @@ def _start(core: int, env: dict) -> subprocess.Popen:
         os.sched_setaffinity(0, {core})
     try:
         return subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                env=env, start_new_session=True)
+                                env=env, cwd=_HOME, start_new_session=True)
     finally:
         if before is not None:
             os.sched_setaffinity(0, before)

@@ -27,9 +27,9 @@ CURSE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "curse_cl
 COMMON = ("--kappa", "0.1", "--runs", "2", "--seed", "0", "--test-size", "512")
 EXPERIMENTS = {
     "two-layer": ("specs/two_layer_erf.yaml", "--d", "8,16,32", "--p-ratio", "8,12,16,24,32", "--particles", "128"),
-    "three-layer": ("specs/three_layer_erf.yaml", "--d", "8,12,16", "--p-ratio", "2,4,8,16", "--particles", "128"),
-    "cnn": ("specs/cnn_erf.yaml", "--d", "16,36,64", "--p-ratio", "2,4,8,16,32", "--particles", "128"),
-    "attention": ("specs/attention_cubic.yaml", "--d", "8,12,16", "--p-ratio", "1,2,4,8", "--particles", "128"),
+    "three-layer": ("specs/three_layer_erf.yaml", "--d", "8,12,16", "--p-ratio", "2,4,8,16,32", "--particles", "128"),
+    "cnn": ("specs/cnn_erf.yaml", "--d", "16,25,36", "--p-ratio", "8,16,32,64", "--particles", "128"),
+    "attention": ("specs/attention_cubic.yaml", "--d", "6,8,10", "--p-ratio", "2,4,8,16", "--particles", "128"),
 }
 
 
