@@ -15,9 +15,9 @@ import os
 import signal
 import stat
 import sys
+from collections.abc import Callable
 
 import click
-from collections.abc import Callable
 
 from curse_cli.cli.common import NumberList, UserError
 from curse_cli.cli.layout import console
