@@ -308,7 +308,7 @@ def test_runs_in_worker_processes_give_the_numbers_of_runs_in_this_process(monke
             "--format", "json")   # P = 12, 15: one padded shape, compiled once per process
     documents = {}
     for threshold in (float("inf"), 0.0):
-        monkeypatch.setattr(experiment, "SIDE_BY_SIDE_SECONDS", threshold)
+        monkeypatch.setattr(experiment, "WORKERS_FROM_SECONDS", threshold)
         result = run(*args)
         assert result.exit_code == 0, result.output
         documents[threshold] = json.loads(result.output)

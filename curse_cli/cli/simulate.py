@@ -16,6 +16,7 @@ import signal
 import stat
 import sys
 from collections.abc import Callable
+from contextlib import closing
 
 import click
 
@@ -255,12 +256,10 @@ def _run(setup, settings, wanted, results: dict, fd: int | None, chain_point, sm
                 progress.update(task, description=f"d={d} P={p}")
                 finished(chain_point(setup, settings, d, p))
             return
-        progress.update(task, description=f"d={todo[0][0]}" if todo else "")
-        for point in smc_points(setup, settings, frozenset(results), between=check):
-            finished(point)
-            following = todo.index((point.d, point.p)) + 1
-            if following < len(todo):
-                progress.update(task, description=f"d={todo[following][0]}")
+        with closing(smc_points(setup, settings, frozenset(results), between=check)) as points:
+            for d, _ in todo:   # the points come in this order
+                progress.update(task, description=f"d={d}")
+                finished(next(points))
 
 
 def prepare(spec: str, opts: dict):
@@ -377,7 +376,7 @@ class CtrlC:
     def __init__(self) -> None:
         self.seen = False
         self._handler: Callable | int | None = None
-        self._hook = sys.unraisablehook
+        self._hook = sys.__unraisablehook__
 
     def __enter__(self) -> CtrlC:
         self._handler = signal.signal(signal.SIGINT, self._on_sigint)

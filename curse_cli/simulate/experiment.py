@@ -236,21 +236,21 @@ def run_pass(setup: Setup, settings: Settings, r: int, done: frozenset[tuple[int
                 yield outcome
 
 
-SIDE_BY_SIDE_SECONDS = 20.0   # estimated time of the grid from which worker processes pay
+WORKERS_FROM_SECONDS = 20.0   # estimated time of the grid from which worker processes pay
 
 
-def side_by_side(setup: Setup, settings: Settings) -> bool:
+def use_workers(setup: Setup, settings: Settings) -> bool:
     """Whether the runs get a worker process each (`workers`): on a CPU with two cores or
     more, for two runs or more, and for a grid long enough to repay each worker's start
     (a few seconds of imports and compilation)."""
     return (settings.device == "cpu" and settings.runs > 1 and len(workers.cores()) > 1
-            and memory_estimate(setup, settings)[3] >= SIDE_BY_SIDE_SECONDS)
+            and memory_estimate(setup, settings)[3] >= WORKERS_FROM_SECONDS)
 
 
 def smc_points(setup: Setup, settings: Settings, done: frozenset[tuple[int, int]] = frozenset(),
                between: Callable[[], None] = lambda: None) -> Iterator[PointResult]:
     """The points of the grid not in `done`, in order, each as soon as all its runs are
-    done.  The runs go side by side in worker processes when that pays (`side_by_side`),
+    done.  The runs go side by side in worker processes when that pays (`use_workers`),
     else they take turns in this process; `between()` is called between stages, or while
     the workers are waited for (where Ctrl-C is noticed)."""
     todo = [pt for pt in grid(setup, settings) if pt not in done]
@@ -258,7 +258,7 @@ def smc_points(setup: Setup, settings: Settings, done: frozenset[tuple[int, int]
         return
     args = [(setup, settings, r, done) for r in range(settings.runs)]
     streams: AbstractContextManager[list[Iterator[Any]]]
-    if side_by_side(setup, settings):
+    if use_workers(setup, settings):
         streams = workers.side_by_side(run_pass, args, between)
     else:
         streams = nullcontext([run_pass(*a, between) for a in args])
@@ -360,7 +360,7 @@ def chain_point(setup: Setup, settings: Settings, d: int, p: int) -> PointResult
 
 
 STAGES_GUESS = 40          # tempering stages of a fresh point, for the time estimate
-FLOPS = 2e10              # float64 rate of one CPU core on this model, for the time estimate (measured at d = 32)
+FLOPS = 2e10              # float64 rate of one CPU core on this model, for the time estimate (docs/simulate.md)
 
 
 def memory_estimate(setup: Setup, settings: Settings) -> tuple[int, int, int, float]:
