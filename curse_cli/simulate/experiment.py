@@ -86,21 +86,29 @@ def grid(setup: Setup, settings: Settings) -> tuple[tuple[int, int], ...]:
     return tuple((d, p) for d in settings.ds for p in setup.p_values(d, settings.p_ratios))
 
 
-def rounding_notes(setup: Setup, settings: Settings) -> tuple[str, ...]:
-    """One note per d whose requested sample sizes `r d^[P*]` rounding changed."""
-    notes = []
+def notes(setup: Setup, settings: Settings) -> tuple[str, ...]:
+    """The report's notes: the families' caveats (once each), then one note per d whose
+    requested sample sizes `r d^[P*]` rounding changed."""
+    caveats = [setup.family(d).caveat for d in settings.ds]
+    out = list(dict.fromkeys(c for c in caveats if c is not None))
     for d in settings.ds:
         changed = [f"{exact:.4g} -> {p}" for _, exact, p in setup.p_requested(d, settings.p_ratios)
                    if abs(exact - p) > 1e-9 * max(1.0, exact)]
         if changed:
-            notes.append(f"d={d}: P = r d^{setup.facts.p_star_exponent} rounded to whole points: {', '.join(changed)}")
-    return tuple(notes)
+            out.append(f"d={d}: P = r d^{setup.facts.p_star_exponent} rounded to whole points: {', '.join(changed)}")
+    return tuple(out)
+
+
+BUCKET_BITS = 3   # significant bits of a padded size: at most 1/8 of its rows are padding
 
 
 def bucket(p: int) -> int:
-    """Training sets are padded (masked rows) to the next power of two: points of one d
-    share compiled code."""
-    return 1 << max(0, (p - 1).bit_length())
+    """Training sets are padded (masked rows) to the next size `m 2^k` with `m` below
+    `2^(BUCKET_BITS + 1)`: nearby sample sizes share compiled code, and padding, which
+    costs as much as data, stays under 1/8 (a power of two wasted up to half: `P = 576`
+    ran as 1024)."""
+    step = 1 << max(0, p.bit_length() - BUCKET_BITS - 1)
+    return -(-p // step) * step
 
 
 def widths_of(family: Any) -> tuple[int, ...]:
