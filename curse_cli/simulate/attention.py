@@ -42,6 +42,7 @@ SPECIALIST_SIGMAS = 3.0
 GP_SEED = 104_729
 GP_CHUNK = 8    # draws of W per compiled call
 GP_ROWS = 512   # samples per compiled call (bounds the (rows, heads, L, L) scores)
+SCORE_CHUNK = 512  # attention scores per chunk of samples in `features`
 
 
 def _moment(n: int) -> float:
@@ -68,6 +69,16 @@ class Attention(model.LinearReadout):
         return "attention"
 
     @property
+    def caveat(self) -> str | None:
+        """One head cannot express the target: its softmax weights sum to L over the keys,
+        so its output keeps a linear term `sum_j a.x_j` that the readout cannot cancel
+        (two heads of opposite sign can; docs/simulate.md measures both)."""
+        if self.heads > 1:
+            return None
+        return ("one attention head cannot express the two-token target (its output keeps a linear term "
+                "the readout cannot cancel); use --width-factor 2 or more for two heads or more")
+
+    @property
     def n_params(self) -> int:
         return self.heads * self.d * self.d
 
@@ -80,11 +91,24 @@ class Attention(model.LinearReadout):
         return z.reshape(self.heads, self.d, self.d) / self.d
 
     def features(self, z, x):
-        """Readout features `(N L)^(-1/2) beta_h(X)`, shape (n, N d); `x` is (n, L, d)."""
-        scores = jnp.einsum("nia,hab,njb->nhij", x, self.weights(z), x)
-        alpha = jnp.sum(jax.nn.softmax(scores, axis=-1), axis=2)      # (n, N, L): summed over queries
-        beta = jnp.einsum("nhj,nja->nha", alpha, x)
-        return beta.reshape(x.shape[0], -1) / math.sqrt(self.heads * self.length)
+        """Readout features `(N L)^(-1/2) beta_h(X)`, shape (n, N d); `x` is (n, L, d).
+
+        The samples go through in chunks of about `SCORE_CHUNK` scores each (zero rows pad
+        the last): the scores and their softmax are memory-bound, and a chunk's stay in cache
+        (about half the time of one whole pass; docs/simulate.md)."""
+        w = self.weights(z)
+        n = x.shape[0]
+        rows = max(1, min(n, SCORE_CHUNK // (self.heads * self.length ** 2)))
+        chunks = -(-n // rows)
+        padded = jnp.concatenate([x, jnp.zeros((chunks * rows - n, *x.shape[1:]), x.dtype)])
+
+        def beta(xc):
+            scores = jnp.einsum("nia,hab,njb->nhij", xc, w, xc)
+            alpha = jnp.sum(jax.nn.softmax(scores, axis=-1), axis=2)  # (n, N, L): summed over queries
+            return jnp.einsum("nhj,nja->nha", alpha, xc)
+
+        out = jax.lax.map(beta, padded.reshape(chunks, rows, *x.shape[1:]))
+        return out.reshape(chunks * rows, -1)[:n] / math.sqrt(self.heads * self.length)
 
     def overlaps(self, z):
         """Each head's `u^T W_h v` in prior standard deviations (`d u^T W_h v`)."""
