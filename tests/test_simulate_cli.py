@@ -225,6 +225,16 @@ def test_rounding_of_a_requested_p_is_said(tiny, tmp_path):
     assert any(n.startswith("d=16") and "12.16 -> 12" in n for n in again["notes"]), again["notes"]
 
 
+def test_a_one_head_attention_network_is_said_not_to_express_its_target():
+    """The spec's fixed head count is one at --width-factor 1 (two heads have no caveat:
+    test_simulate_families)."""
+    result = run(str(ROOT / "specs" / "attention_cubic.yaml"), "--d", "3", "--p-ratio", "0.5,1", "--particles",
+                 "16", "--mutations", "1", "--test-size", "16", "--runs", "1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert [n for n in notes if "one attention head cannot express" in n] != [], notes
+
+
 def test_the_bundled_seven_layer_spec_is_not_refused():
     result = run(str(ROOT / "specs" / "seven_layer_erf.yaml"), "--d", "2,3", "--p-ratio", "1,2", "--particles",
                  "16", "--mutations", "1", "--test-size", "16", "--runs", "1", "--format", "json")

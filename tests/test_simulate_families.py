@@ -302,6 +302,41 @@ def test_attention_kernel_is_the_covariance_of_random_networks():
     assert np.all(np.abs(cov - k) < 5 * se + 0.05 * np.sqrt(np.outer(np.diag(k), np.diag(k)))), (cov, k)
 
 
+def test_attention_features_in_chunks_of_samples_are_the_loop_formula():
+    """Enough samples for several chunks, the last one padded (one head, L = 6: 14 rows a chunk)."""
+    fam = _attention(d=6, width=1.0, length_exp=1.0)
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=fam.n_params) * 3.0
+    x = fam.data(4, 45, 3)[0]
+    got = np.asarray(fam.features(jnp.asarray(z), jnp.asarray(x)))
+    np.testing.assert_allclose(got, _attention_phi(z.reshape(1, 6, 6) / 6, x), rtol=1e-10)
+
+
+def _best_fit_alignment(fam, z, seed=0):
+    """Alignment on fresh samples of the least-squares readout of the features at `z`."""
+    x, y, xt, yt = fam.data(seed, 6000, 3000)
+    phi, phit = (np.asarray(fam.features(jnp.asarray(z), jnp.asarray(a))) for a in (x, xt))
+    a = np.linalg.lstsq(phi, y, rcond=None)[0]
+    return float(np.mean(phit @ a * yt) / np.mean(yt * yt))
+
+
+def test_one_attention_head_cannot_express_the_target_and_two_can():
+    """The caveat's claim, by least squares on the features: one head along u v^T keeps the
+    linear term sum_j a.x_j and fits the target badly at any strength; two heads of opposite
+    sign cancel it and fit it well (checked at d = 6)."""
+    one, two = (_attention(d=6, width=heads, length_exp=1.0) for heads in (1.0, 2.0))
+    assert (one.heads, one.length, two.heads) == (1, 6, 2)
+    assert one.caveat is not None and two.caveat is None
+    for c in (0.5, 1.0, 2.0, 4.0):
+        w1 = np.zeros((1, 6, 6))
+        w1[0, 0, 1] = 6 * c                      # W = c u v^T
+        w2 = np.zeros((2, 6, 6))
+        w2[0, 0, 1], w2[1, 0, 1] = 6 * c, -6 * c
+        assert _best_fit_alignment(one, w1.ravel()) < 0.15
+        if c <= 1.0:
+            assert _best_fit_alignment(two, w2.ravel()) > 0.6
+
+
 def test_attention_specialists_count_heads_along_u_v():
     fam = _attention(d=8, width=4.0)
     z = np.zeros((4, 8, 8))

@@ -191,7 +191,7 @@ def simulate_cmd(ctx, spec: str, **opts) -> None:
     """
     facts, exists = prepare(spec, opts)
     from curse_cli.simulate.analysis import summarise
-    from curse_cli.simulate.experiment import Settings, Setup, chain_point, grid, rounding_notes, smc_points
+    from curse_cli.simulate.experiment import Settings, Setup, chain_point, grid, notes, smc_points
     from curse_cli.simulate.sampler import SamplerConfig
     from curse_cli.simulate.smc import SMCConfig
 
@@ -224,7 +224,7 @@ def simulate_cmd(ctx, spec: str, **opts) -> None:
         if fd is not None:
             os.close(fd)
     report = summarise(doc, facts.predicted, [results[pt] for pt in wanted], opts["seed"], opts["tolerance"],
-                       rounding_notes(setup, settings))
+                       notes(setup, settings))
     emit(report, opts["fmt"], opts["plot"], facts)
 
 

@@ -53,6 +53,10 @@ class Cnn(model.LinearReadout):
         return "cnn"
 
     @property
+    def caveat(self) -> str | None:
+        return None
+
+    @property
     def patch(self) -> int:
         return self.unit.d
 

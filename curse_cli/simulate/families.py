@@ -6,6 +6,8 @@ whitened coordinates (weights = prior std * z), so their prior is `N(0, I)` of d
 `n_params`; the readout is integrated out exactly.  Arrays are float64 (JAX x64).
 
     n_params                               int
+    caveat                                 None, or why this network cannot learn its
+                                           target whatever P (a note in the report)
     log_likelihood(z, x, y, mask)          log N(y; 0, s Phi Phi^T + kappa I), a JAX scalar
                                            (no prior term; `mask` 1 on data rows, 0 on
                                            padding rows, whose y must be 0)
@@ -54,6 +56,9 @@ class Family(Protocol):
 
     @property
     def n_params(self) -> int: ...
+
+    @property
+    def caveat(self) -> str | None: ...
 
     def log_likelihood(self, z: Any, x: Any, y: Any, mask: Any) -> Any: ...
 

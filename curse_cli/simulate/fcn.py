@@ -46,6 +46,10 @@ class Fcn:
         return "fcn"
 
     @property
+    def caveat(self) -> str | None:
+        return None
+
+    @property
     def d(self) -> int:
         return self.net.d
 
