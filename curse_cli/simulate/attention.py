@@ -42,6 +42,7 @@ SPECIALIST_SIGMAS = 3.0
 GP_SEED = 104_729
 GP_CHUNK = 8    # draws of W per compiled call
 GP_ROWS = 512   # samples per compiled call (bounds the (rows, heads, L, L) scores)
+SOFTMAX_WORK = 12  # operations per score (exp, max, sums), for the time estimate
 SCORE_CHUNK = 512  # attention scores per chunk of samples in `features`
 
 
@@ -162,6 +163,12 @@ class Attention(model.LinearReadout):
     def aligned(self, z):
         """Every head at overlap one along `u v^T` (`u^T W_h v = 1`, `d` prior sd)."""
         return z.reshape(*z.shape[:-1], self.heads, self.d, self.d).at[..., 0, 1].set(self.d).reshape(z.shape)
+
+    def work(self, p: int) -> float:
+        """Per head: the queries `x W` (L d^2), the scores (L^2 d) and their softmax, about
+        `SOFTMAX_WORK` operations a score; then the readout's Gram matrix."""
+        per_head = self.length * self.d ** 2 + self.length ** 2 * (self.d + SOFTMAX_WORK)
+        return 6.0 * p * (self.heads * per_head + (self.heads * self.d) ** 2)
 
     def memory_bytes(self, p: int) -> int:
         scores = p * self.heads * self.length ** 2

@@ -129,6 +129,11 @@ class Cnn(model.LinearReadout):
         """Every filter equal to `w*` (whitened: all entries 1)."""
         return jnp.ones_like(z)
 
+    def work(self, p: int) -> float:
+        """Multiply-adds of the filters on every patch and of the readout's Gram matrix."""
+        n_feats = self.channels * (self.patches if self.readout == "per-patch" else 1)
+        return 6.0 * p * (self.n_params * self.patches + n_feats ** 2)
+
     def memory_bytes(self, p: int) -> int:
         n_feats = self.channels * (self.patches if self.readout == "per-patch" else 1)
         rows = p * (self.d + 2 * self.channels * self.patches)

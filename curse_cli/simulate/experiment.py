@@ -387,5 +387,5 @@ def memory_estimate(setup: Setup, settings: Settings) -> tuple[int, int, int, fl
         worst = max(worst, (total * at_once, d, p))
         evals = (settings.runs * STAGES_GUESS * settings.smc.mutations * (settings.smc.leapfrog + 1) if smc
                  else settings.chains.warmup + settings.chains.samples)
-        seconds += n * evals * 6.0 * bucket(p) * (family.n_params + sum(widths_of(family)) ** 2) / FLOPS
+        seconds += n * evals * family.work(bucket(p)) / FLOPS
     return (*worst, seconds / at_once)

@@ -23,6 +23,8 @@ whitened coordinates (weights = prior std * z), so their prior is `N(0, I)` of d
                                            target (a teacher-aligned start for MCMC)
     memory_bytes(p)                        rough bytes one likelihood-and-gradient
                                            evaluation holds for one particle at p rows
+    work(p)                                rough floating-point operations of that
+                                           evaluation (the time estimate)
 
 The leading axis of `x` is the sample; its other axes are the family's (fcn: `(d,)`,
 cnn: `(d,)`, attention: `(L, d)`).  `build(facts, d, width_factor, kappa)` makes the family
@@ -75,6 +77,8 @@ class Family(Protocol):
     def aligned(self, z: Any) -> Any: ...
 
     def memory_bytes(self, p: int) -> int: ...
+
+    def work(self, p: int) -> float: ...
 
 
 def size(factor: float, d: int, exponent: float) -> int:

@@ -106,6 +106,10 @@ class Fcn:
         first = jnp.tile(jnp.asarray(data.teacher(d)) * math.sqrt(d), n1)
         return z.at[..., : n1 * d].set(first)
 
+    def work(self, p: int) -> float:
+        """Multiply-adds of the layers and of the readout's Gram matrix, forward and back."""
+        return 6.0 * p * (self.n_params + sum(self.net.widths) ** 2)
+
     def memory_bytes(self, p: int) -> int:
         widths = self.net.widths
         rows = p * (self.d + sum(widths))        # activations kept for the gradient
