@@ -73,7 +73,7 @@ class Attention(model.LinearReadout):
     def caveat(self) -> str | None:
         """One head cannot express the target: its softmax weights sum to L over the keys,
         so its output keeps a linear term `sum_j a.x_j` that the readout cannot cancel
-        (two heads of opposite sign can; docs/simulate.md measures both)."""
+        (two heads of opposite sign can; docs/simulate_families.md measures both)."""
         if self.heads > 1:
             return None
         return ("one attention head cannot express the two-token target (its output keeps a linear term "
