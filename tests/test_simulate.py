@@ -256,7 +256,7 @@ def test_specialists_and_widths_come_from_the_family():
     # the benchmark's grids and their measured seconds per core (docs/simulate.md)
     ("two_layer_erf.yaml", (8, 16, 32), (8, 12, 16, 24, 32), 1.0, 1379),
     ("cnn_erf.yaml", (16, 25, 36), (8, 16, 32, 64), 1.0, 565),
-    ("attention_cubic.yaml", (4, 6, 8), (1, 2, 4, 8), 2.0, 414),
+    ("attention_cubic.yaml", (4, 6, 8), (1, 2, 4, 8), 2.0, 573),
 ])
 def test_the_time_estimate_is_within_a_factor_of_four_of_the_measured_benchmarks(spec, ds, ratios, width, measured):
     """Each family counts its own work (attention's scores and softmax were missing, so its
