@@ -246,10 +246,10 @@ def test_specialists_and_widths_come_from_the_family():
     assert widths_of(setup.family(8)) == (8,)
     # P = round(r d): 0.3 * 8 = 2.4 is run as 2, and a note says so; 1 * 8 = 8 is exact.
     assert setup.p_requested(8, (0.3, 1.0)) == ((0.3, pytest.approx(2.4), 2), (1.0, 8.0, 8))
-    # Padded sizes: every size up to 16 as it is, then m 2^k with 8 <= m < 16 (hand-listed).
-    assert [bucket(p) for p in (1, 3, 9, 15, 16, 17, 33, 96, 97, 576, 1600)] == \
-        [1, 3, 9, 15, 16, 18, 36, 96, 104, 576, 1664]
-    assert all(p <= bucket(p) < p * 9 / 8 + 1 for p in range(1, 5000))
+    # Padded sizes: multiples of 16 up to 256, then m 2^k with 8 <= m < 16 (hand-listed).
+    assert [bucket(p) for p in (1, 3, 16, 17, 33, 96, 97, 256, 257, 576, 1600)] == \
+        [16, 16, 16, 32, 48, 96, 112, 256, 288, 576, 1664]
+    assert all(p <= bucket(p) < p + max(p / 8, 16) for p in range(1, 5000))
 
 
 @pytest.mark.parametrize("spec, ds, ratios, width, measured", [

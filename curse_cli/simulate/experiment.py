@@ -100,14 +100,15 @@ def notes(setup: Setup, settings: Settings) -> tuple[str, ...]:
 
 
 BUCKET_BITS = 3   # significant bits of a padded size: at most 1/8 of its rows are padding
+BUCKET_ROWS = 16  # and at least this many rows a step: small sets share compiled code
 
 
 def bucket(p: int) -> int:
-    """Training sets are padded (masked rows) to the next size `m 2^k` with `m` below
-    `2^(BUCKET_BITS + 1)`: nearby sample sizes share compiled code, and padding, which
-    costs as much as data, stays under 1/8 (a power of two wasted up to half: `P = 576`
-    ran as 1024)."""
-    step = 1 << max(0, p.bit_length() - BUCKET_BITS - 1)
+    """Training sets are padded (masked rows) to the next multiple of a step: `2^k` with
+    `2^(k + BUCKET_BITS)` at most `p`, so that padding, which costs as much as data, stays
+    under 1/8 (a power of two wasted up to half: `P = 576` ran as 1024), but at least
+    `BUCKET_ROWS`, so that small sets, whose time is mostly compiling, share compiled code."""
+    step = max(BUCKET_ROWS, 1 << max(0, p.bit_length() - BUCKET_BITS - 1))
     return -(-p // step) * step
 
 
