@@ -253,7 +253,7 @@ def test_specialists_and_widths_come_from_the_family():
 
 
 @pytest.mark.parametrize("spec, ds, ratios, width, measured", [
-    # the benchmark's grids and their measured seconds per core (docs/simulate.md)
+    # the benchmark's grids and their measured wall seconds on two cores (docs/simulate.md)
     ("two_layer_erf.yaml", (8, 16, 32), (8, 12, 16, 24, 32), 1.0, 1379),
     ("cnn_erf.yaml", (16, 25, 36), (8, 16, 32, 64), 1.0, 565),
     ("attention_cubic.yaml", (4, 6, 8), (1, 2, 4, 8), 2.0, 573),

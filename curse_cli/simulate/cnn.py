@@ -77,9 +77,13 @@ class Cnn(model.LinearReadout):
         return self.channels * self.patch
 
     @property
+    def n_features(self) -> int:
+        """Readout features: a channel per patch (per-patch) or per channel (pooled)."""
+        return self.channels * (self.patches if self.readout == "per-patch" else 1)
+
+    @property
     def readout_variance(self) -> float:
-        per_patch = self.readout == "per-patch"
-        return 1.0 / (self.unit.chi * self.channels * (self.patches if per_patch else 1))
+        return 1.0 / (self.unit.chi * self.n_features)
 
     def filters(self, z):
         """Whitened flat vector -> filters, shape (N, S), prior-scaled."""
@@ -131,10 +135,8 @@ class Cnn(model.LinearReadout):
 
     def work(self, p: int) -> float:
         """Multiply-adds of the filters on every patch and of the readout's Gram matrix."""
-        n_feats = self.channels * (self.patches if self.readout == "per-patch" else 1)
-        return 6.0 * p * (self.n_params * self.patches + n_feats ** 2)
+        return 6.0 * p * (self.n_params * self.patches + self.n_features ** 2)
 
     def memory_bytes(self, p: int) -> int:
-        n_feats = self.channels * (self.patches if self.readout == "per-patch" else 1)
         rows = p * (self.d + 2 * self.channels * self.patches)
-        return 8 * (3 * rows + 2 * min(p, n_feats) ** 2 + 4 * self.n_params)
+        return 8 * (3 * rows + 2 * min(p, self.n_features) ** 2 + 4 * self.n_params)
